@@ -1,0 +1,133 @@
+//! The allocator family: one trait, four implementations.
+//!
+//! * [`LockFreeAllocator`]: the product; no lock on alloc or return.
+//! * [`MutexAllocator`]: TiDB's `syncAllocator` design; the baseline.
+//! * [`EmptyAllocator`]: never caches.
+//! * [`ReuseHook`]: runs a callback on the first reusing allocation.
+
+mod depot;
+mod empty;
+mod hook;
+mod lockfree;
+mod mutex;
+
+pub use empty::EmptyAllocator;
+pub use hook::ReuseHook;
+pub use lockfree::LockFreeAllocator;
+pub use mutex::MutexAllocator;
+
+use crate::chunk::{Chunk, Slot};
+use crate::column::Column;
+use crate::error::Error;
+use crate::field::FieldType;
+use crate::sync::Arc;
+
+/// What executors allocate chunks from (TiDB's `chunk.Allocator`).
+///
+/// All implementations are `Send + Sync`: one allocator serves every worker
+/// of a statement. Chunks go back to the allocator they came from when
+/// dropped, so there is no `free`.
+pub trait ChunkAllocator: Send + Sync {
+    /// A chunk with one empty column per field, `capacity()` equal to
+    /// `min(capacity, max_chunk_size)` and `required_rows()` equal to
+    /// `max_chunk_size`; its buffers may be recycled ones, never ones a live
+    /// chunk still uses.
+    ///
+    /// # Errors
+    /// [`Error::ZeroCapacity`], [`Error::ZeroMaxChunkSize`], or
+    /// [`Error::CapacityOverflow`] when a column's byte size overflows.
+    fn try_alloc(
+        &self,
+        fields: &[FieldType],
+        capacity: usize,
+        max_chunk_size: usize,
+    ) -> Result<Chunk, Error>;
+
+    /// Like [`try_alloc`](Self::try_alloc), panicking on bad arguments.
+    ///
+    /// # Panics
+    /// With the [`Error`]'s message, on the inputs `try_alloc` rejects.
+    #[track_caller]
+    fn alloc(&self, fields: &[FieldType], capacity: usize, max_chunk_size: usize) -> Chunk {
+        match self.try_alloc(fields, capacity, max_chunk_size) {
+            Ok(c) => c,
+            Err(e) => panic!("chunkpool: {e}"),
+        }
+    }
+
+    /// Marks a statement boundary (TiDB's `Reset`). Chunks return when
+    /// dropped, so this never takes a buffer from a live chunk.
+    fn reset(&self);
+
+    /// TiDB's `CheckReuseAllocSize`: true when this allocator is configured
+    /// to reuse anything (some limit is non-zero), whether or not anything
+    /// is cached right now.
+    fn check_reuse_alloc_size(&self) -> bool;
+}
+
+/// Allocators that can make a new, empty allocator of the same kind and
+/// limits; [`SessionChunkPool::clear_alloc`](crate::SessionChunkPool::clear_alloc)
+/// uses it to abandon an allocator after an error.
+pub trait Renew {
+    /// A new allocator with the same configuration, sharing nothing with `self`.
+    fn renew(&self) -> Self;
+}
+
+impl<A: ChunkAllocator + ?Sized> ChunkAllocator for std::sync::Arc<A> {
+    fn try_alloc(
+        &self,
+        fields: &[FieldType],
+        capacity: usize,
+        max_chunk_size: usize,
+    ) -> Result<Chunk, Error> {
+        (**self).try_alloc(fields, capacity, max_chunk_size)
+    }
+    fn reset(&self) {
+        (**self).reset()
+    }
+    fn check_reuse_alloc_size(&self) -> bool {
+        (**self).check_reuse_alloc_size()
+    }
+}
+
+impl<A: ChunkAllocator + ?Sized> ChunkAllocator for &A {
+    fn try_alloc(
+        &self,
+        fields: &[FieldType],
+        capacity: usize,
+        max_chunk_size: usize,
+    ) -> Result<Chunk, Error> {
+        (**self).try_alloc(fields, capacity, max_chunk_size)
+    }
+    fn reset(&self) {
+        (**self).reset()
+    }
+    fn check_reuse_alloc_size(&self) -> bool {
+        (**self).check_reuse_alloc_size()
+    }
+}
+
+/// Where a pooled chunk's buffers go when it is dropped.
+#[derive(Debug)]
+pub(crate) enum Home {
+    LockFree(Arc<lockfree::Shared>),
+    Mutex(Arc<mutex::MutexShared>),
+}
+
+impl Home {
+    /// Takes back the column list of a dropped chunk.
+    pub(crate) fn recycle(self, columns: Vec<Slot>) {
+        match self {
+            Home::LockFree(s) => s.recycle(columns),
+            Home::Mutex(s) => s.recycle(columns),
+        }
+    }
+
+    /// Takes back one column that left a live chunk.
+    pub(crate) fn recycle_column(&self, col: Column) {
+        match self {
+            Home::LockFree(s) => s.recycle_column(col),
+            Home::Mutex(s) => s.recycle_column(col),
+        }
+    }
+}

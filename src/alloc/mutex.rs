@@ -1,0 +1,241 @@
+//! TiDB's design, for comparison: one mutex over per-column free lists.
+
+use super::{ChunkAllocator, Home, Renew};
+use crate::chunk::{check_alloc_args, Chunk, Slot};
+use crate::column::{Column, ColumnPlan};
+use crate::config::PoolConfig;
+use crate::error::Error;
+use crate::field::FieldType;
+use crate::stats::{Counter, Counters, Stats};
+use crate::sync::{lock, Arc, Mutex};
+use std::collections::HashMap;
+use std::fmt;
+
+/// TiDB's `syncAllocator` over its `allocator`, restated: one
+/// `std::sync::Mutex` around a free list of chunk shells and one free list
+/// of columns per element size. Every alloc takes the lock once and pops a
+/// shell and one column per field; every returned chunk takes it once and
+/// pushes them back. Same limits and reuse rules as
+/// [`LockFreeAllocator`](crate::LockFreeAllocator).
+///
+/// This is the baseline the benchmarks beat, and a simple reference model
+/// for tests. Cheap to clone; clones share one cache.
+///
+/// ```
+/// use chunkpool::{ChunkAllocator, FieldType, MutexAllocator};
+///
+/// let pool = MutexAllocator::new();
+/// let chk = pool.alloc(&[FieldType::F64], 16, 1024);
+/// let buf = chk.column(0).data_ptr();
+/// drop(chk);
+/// assert_eq!(pool.alloc(&[FieldType::F64], 16, 1024).column(0).data_ptr(), buf);
+/// ```
+#[derive(Clone)]
+pub struct MutexAllocator {
+    shared: Arc<MutexShared>,
+}
+
+pub(crate) struct MutexShared {
+    config: PoolConfig,
+    state: Mutex<State>,
+    stats: Counters,
+}
+
+#[derive(Default)]
+struct State {
+    /// Empty column lists of returned chunks.
+    free_chunks: Vec<Vec<Slot>>,
+    /// Free columns keyed by element size code (0 = variable width).
+    free_columns: HashMap<usize, Vec<Column>>,
+    retained_columns: usize,
+    retained_bytes: usize,
+}
+
+impl Default for MutexAllocator {
+    fn default() -> Self {
+        MutexAllocator::new()
+    }
+}
+
+impl MutexAllocator {
+    /// An allocator with TiDB's default limits.
+    pub fn new() -> MutexAllocator {
+        MutexAllocator::with_config(PoolConfig::default())
+    }
+
+    /// An allocator with the given limits.
+    pub fn with_config(config: PoolConfig) -> MutexAllocator {
+        MutexAllocator {
+            shared: Arc::new(MutexShared {
+                config,
+                state: Mutex::new(State::default()),
+                stats: Counters::new(),
+            }),
+        }
+    }
+
+    /// The limits this allocator was made with.
+    pub fn config(&self) -> PoolConfig {
+        self.shared.config
+    }
+
+    /// A snapshot of the counters and the current cache contents. Here
+    /// `retained_chunks` counts cached chunk shells (column lists without
+    /// columns), as TiDB keeps them.
+    pub fn stats(&self) -> Stats {
+        let st = lock(&self.shared.state);
+        Stats {
+            retained_chunks: st.free_chunks.len(),
+            retained_columns: st.retained_columns,
+            retained_bytes: st.retained_bytes,
+            ..self.shared.stats.snapshot()
+        }
+    }
+
+    /// Drops everything cached.
+    pub fn trim(&self) {
+        let mut st = lock(&self.shared.state);
+        *st = State::default();
+    }
+}
+
+impl MutexShared {
+    fn alloc(
+        this: &Arc<MutexShared>,
+        fields: &[FieldType],
+        capacity: usize,
+        max: usize,
+    ) -> Result<Chunk, Error> {
+        let cap = check_alloc_args(capacity, max)?;
+        for &f in fields {
+            ColumnPlan::new(f, cap)?;
+        }
+        let s = &**this;
+        let (mut reused, mut too_small) = (0, 0);
+        let mut st = lock(&s.state);
+        let mut columns = st
+            .free_chunks
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(fields.len()));
+        for &f in fields {
+            let plan = ColumnPlan::new(f, cap)?;
+            let cached = st.free_columns.get_mut(&f.code()).and_then(Vec::pop);
+            let col = match cached {
+                Some(col) => {
+                    st.retained_columns -= 1;
+                    st.retained_bytes -= col.allocated_bytes();
+                    if col.fits(&plan) {
+                        reused += 1;
+                        col
+                    } else {
+                        too_small += 1;
+                        Column::from_plan(f, plan)
+                    }
+                }
+                None => Column::from_plan(f, plan),
+            };
+            columns.push(Slot::Own(col));
+        }
+        drop(st);
+        s.stats.add(Counter::ChunksAllocated, 1);
+        s.stats.add(Counter::ColumnsReused, reused);
+        s.stats.add(Counter::DiscardedTooSmall, too_small);
+        s.stats
+            .add(Counter::ColumnsFresh, fields.len() as u64 - reused);
+        Ok(Chunk::from_parts(
+            columns,
+            cap,
+            max,
+            Some(Home::Mutex(Arc::clone(this))),
+        ))
+    }
+
+    /// Whether `col` may be cached now; pushes it if so.
+    fn put_column(&self, st: &mut State, mut col: Column) {
+        let why = if col.avoid_reusing() {
+            Some(Counter::DiscardedAvoidReuse)
+        } else if col.field_type().is_var()
+            && col.data_capacity_bytes() > self.config.max_cached_var_bytes()
+        {
+            Some(Counter::DiscardedOversize)
+        } else {
+            let bytes = col.allocated_bytes();
+            let list = st.free_columns.entry(col.field_type().code()).or_default();
+            let over_budget = self
+                .config
+                .byte_budget()
+                .is_some_and(|b| st.retained_bytes + bytes > b);
+            if list.len() >= self.config.max_free_columns() || over_budget {
+                Some(Counter::DiscardedOverLimit)
+            } else {
+                col.reset();
+                list.push(col);
+                st.retained_columns += 1;
+                st.retained_bytes += bytes;
+                None
+            }
+        };
+        if let Some(why) = why {
+            self.stats.add(why, 1);
+        }
+    }
+
+    pub(crate) fn recycle(&self, mut columns: Vec<Slot>) {
+        self.stats.add(Counter::ChunksReturned, 1);
+        let mut st = lock(&self.state);
+        for slot in columns.drain(..) {
+            if let Some(col) = slot.into_column() {
+                self.put_column(&mut st, col);
+            }
+        }
+        if st.free_chunks.len() < self.config.max_free_chunks() {
+            st.free_chunks.push(columns);
+        }
+    }
+
+    pub(crate) fn recycle_column(&self, col: Column) {
+        let mut st = lock(&self.state);
+        self.put_column(&mut st, col);
+    }
+}
+
+impl ChunkAllocator for MutexAllocator {
+    fn try_alloc(
+        &self,
+        fields: &[FieldType],
+        capacity: usize,
+        max_chunk_size: usize,
+    ) -> Result<Chunk, Error> {
+        MutexShared::alloc(&self.shared, fields, capacity, max_chunk_size)
+    }
+
+    /// Nothing to do: chunks came back when they were dropped.
+    fn reset(&self) {}
+
+    fn check_reuse_alloc_size(&self) -> bool {
+        self.shared.config.reuse_enabled()
+    }
+}
+
+impl Renew for MutexAllocator {
+    fn renew(&self) -> Self {
+        MutexAllocator::with_config(self.config())
+    }
+}
+
+impl fmt::Debug for MutexAllocator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MutexAllocator")
+            .field("config", &self.shared.config)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl fmt::Debug for MutexShared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MutexShared")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,345 @@
+//! A chunk: an ordered list of columns handed out by an allocator, returned
+//! to it when dropped.
+
+use crate::alloc::Home;
+use crate::column::{Column, ColumnPlan};
+use crate::error::Error;
+use crate::field::FieldType;
+use crate::sync::SharedArc;
+use std::fmt;
+
+/// One column position of a chunk: owned, or shared with other slots through
+/// [`Chunk::make_ref`] / [`Chunk::make_ref_to`].
+#[derive(Debug)]
+pub(crate) enum Slot {
+    Own(Column),
+    Shared(SharedArc<Column>),
+}
+
+impl Slot {
+    #[inline]
+    pub(crate) fn get(&self) -> &Column {
+        match self {
+            Slot::Own(c) => c,
+            Slot::Shared(c) => c,
+        }
+    }
+
+    /// The column, if this was its last user. A shared column comes out of
+    /// exactly one of the slots sharing it (`Arc::into_inner`), so it is
+    /// recycled once.
+    #[inline]
+    pub(crate) fn into_column(self) -> Option<Column> {
+        match self {
+            Slot::Own(c) => Some(c),
+            Slot::Shared(c) => SharedArc::into_inner(c),
+        }
+    }
+}
+
+/// A batch of rows stored column by column.
+///
+/// A chunk from a pooling allocator gives its buffers back to that allocator
+/// when dropped, from whichever thread drops it; a chunk in use is owned, so
+/// its buffers can never be recycled under it. A chunk made with
+/// [`Chunk::new`] belongs to no pool and frees its buffers.
+///
+/// ```
+/// use chunkpool::{Chunk, FieldType};
+///
+/// let mut chk = Chunk::new(&[FieldType::I64, FieldType::VAR], 32, 1024);
+/// assert_eq!((chk.capacity(), chk.required_rows()), (32, 1024));
+/// chk.column_mut(0).append_i64(42);
+/// chk.column_mut(1).append_str("answer");
+/// assert_eq!(chk.num_rows(), 1);
+/// chk.reset();
+/// assert_eq!(chk.num_rows(), 0);
+/// ```
+pub struct Chunk {
+    pub(crate) columns: Vec<Slot>,
+    capacity: usize,
+    required_rows: usize,
+    home: Option<Home>,
+}
+
+/// Checks `alloc`'s arguments and returns the chunk capacity
+/// `min(capacity, max_chunk_size)`.
+pub(crate) fn check_alloc_args(capacity: usize, max_chunk_size: usize) -> Result<usize, Error> {
+    if capacity == 0 {
+        return Err(Error::ZeroCapacity);
+    }
+    if max_chunk_size == 0 {
+        return Err(Error::ZeroMaxChunkSize);
+    }
+    Ok(capacity.min(max_chunk_size))
+}
+
+impl Chunk {
+    /// A chunk that belongs to no pool: one new column per field, with
+    /// `capacity = min(capacity, max_chunk_size)` and
+    /// `required_rows = max_chunk_size`.
+    ///
+    /// # Panics
+    /// On a zero capacity or max chunk size, or a byte size that overflows;
+    /// see [`Chunk::try_new`].
+    #[track_caller]
+    pub fn new(fields: &[FieldType], capacity: usize, max_chunk_size: usize) -> Chunk {
+        match Chunk::try_new(fields, capacity, max_chunk_size) {
+            Ok(c) => c,
+            Err(e) => panic!("chunkpool: {e}"),
+        }
+    }
+
+    /// Like [`Chunk::new`], returning [`Error::ZeroCapacity`],
+    /// [`Error::ZeroMaxChunkSize`] or [`Error::CapacityOverflow`] instead of
+    /// panicking.
+    pub fn try_new(
+        fields: &[FieldType],
+        capacity: usize,
+        max_chunk_size: usize,
+    ) -> Result<Chunk, Error> {
+        let cap = check_alloc_args(capacity, max_chunk_size)?;
+        let mut columns = Vec::with_capacity(fields.len());
+        for &f in fields {
+            columns.push(Slot::Own(Column::from_plan(f, ColumnPlan::new(f, cap)?)));
+        }
+        Ok(Chunk::from_parts(columns, cap, max_chunk_size, None))
+    }
+
+    pub(crate) fn from_parts(
+        columns: Vec<Slot>,
+        capacity: usize,
+        required_rows: usize,
+        home: Option<Home>,
+    ) -> Chunk {
+        Chunk {
+            columns,
+            capacity,
+            required_rows,
+            home,
+        }
+    }
+
+    /// Number of columns.
+    #[inline]
+    pub fn num_cols(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// Number of rows: the length of the first column (0 without columns).
+    #[inline]
+    pub fn num_rows(&self) -> usize {
+        self.columns.first().map_or(0, |s| s.get().len())
+    }
+
+    /// The capacity the chunk was allocated with: `min(capacity, max_chunk_size)`.
+    #[inline]
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// How many rows the consumer wants per batch (the `max_chunk_size` at
+    /// allocation, unless changed).
+    #[inline]
+    pub fn required_rows(&self) -> usize {
+        self.required_rows
+    }
+
+    /// Sets the rows the consumer wants, capped at `max_chunk_size`
+    /// (TiDB's `SetRequiredRows`).
+    pub fn set_required_rows(&mut self, rows: usize, max_chunk_size: usize) {
+        self.required_rows = rows.min(max_chunk_size).max(1);
+    }
+
+    /// True when `num_rows() >= required_rows()`.
+    #[inline]
+    pub fn is_full(&self) -> bool {
+        self.num_rows() >= self.required_rows
+    }
+
+    /// True when the chunk came from a pooling allocator and will return to it.
+    pub fn is_pooled(&self) -> bool {
+        self.home.is_some()
+    }
+
+    /// Column `i`. Panics if `i >= num_cols()`.
+    #[track_caller]
+    pub fn column(&self, i: usize) -> &Column {
+        match self.try_column(i) {
+            Ok(c) => c,
+            Err(e) => panic!("chunkpool: {e}"),
+        }
+    }
+
+    /// Column `i`, or [`Error::ColumnOutOfRange`].
+    pub fn try_column(&self, i: usize) -> Result<&Column, Error> {
+        self.columns
+            .get(i)
+            .map(Slot::get)
+            .ok_or(Error::ColumnOutOfRange {
+                column: i,
+                columns: self.columns.len(),
+            })
+    }
+
+    /// Column `i`, mutably. Panics if `i` is out of range or the column is
+    /// still shared with another slot (see [`Chunk::make_ref`]).
+    #[track_caller]
+    pub fn column_mut(&mut self, i: usize) -> &mut Column {
+        match self.try_column_mut(i) {
+            Ok(c) => c,
+            Err(e) => panic!("chunkpool: {e}"),
+        }
+    }
+
+    /// Column `i`, mutably, or [`Error::ColumnOutOfRange`] /
+    /// [`Error::SharedColumn`]. A shared column whose other users have all
+    /// let go becomes owned again.
+    pub fn try_column_mut(&mut self, i: usize) -> Result<&mut Column, Error> {
+        let columns = self.columns.len();
+        let slot = self
+            .columns
+            .get_mut(i)
+            .ok_or(Error::ColumnOutOfRange { column: i, columns })?;
+        if let Slot::Shared(arc) = slot {
+            if SharedArc::get_mut(arc).is_none() {
+                return Err(Error::SharedColumn { column: i });
+            }
+            let taken = std::mem::replace(slot, Slot::Own(Column::EMPTY));
+            *slot = Slot::Own(taken.into_column().expect("unique: checked by get_mut"));
+        }
+        match slot {
+            Slot::Own(c) => Ok(c),
+            Slot::Shared(_) => unreachable!("made owned above"),
+        }
+    }
+
+    /// Iterates over the columns in order.
+    pub fn columns(&self) -> impl ExactSizeIterator<Item = &Column> + '_ {
+        self.columns.iter().map(Slot::get)
+    }
+
+    /// True when column `i` is shared with another slot or chunk.
+    pub fn is_shared(&self, i: usize) -> bool {
+        matches!(self.columns.get(i), Some(Slot::Shared(a)) if SharedArc::strong_count(a) > 1)
+    }
+
+    /// Clears every column, keeping types and capacities; `capacity` and
+    /// `required_rows` are unchanged. A column still shared with another
+    /// chunk is replaced by a new empty column of the same type, since its
+    /// other user still reads it.
+    pub fn reset(&mut self) {
+        let cap = self.capacity;
+        for slot in &mut self.columns {
+            if let Slot::Shared(arc) = slot {
+                let field = arc.field_type();
+                let fresh = Slot::Own(Column::new(field, cap));
+                let Slot::Shared(arc) = std::mem::replace(slot, fresh) else {
+                    unreachable!("matched Shared above")
+                };
+                if let Some(col) = SharedArc::into_inner(arc) {
+                    *slot = Slot::Own(col);
+                }
+            }
+            if let Slot::Own(c) = slot {
+                c.reset();
+            }
+        }
+    }
+
+    /// Makes column `dst` refer to column `src` of the same chunk (TiDB's
+    /// `MakeRef`): both slots read one column, which is recycled once, after
+    /// its last user lets go. The column `dst` held before is given back.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64, FieldType::I64], 4, 4);
+    /// chk.column_mut(0).append_i64(9);
+    /// chk.make_ref(0, 1);
+    /// assert_eq!(chk.column(1).get_i64(0), 9);
+    /// assert!(chk.is_shared(0) && chk.is_shared(1));
+    /// ```
+    ///
+    /// # Panics
+    /// If either index is out of range.
+    #[track_caller]
+    pub fn make_ref(&mut self, src: usize, dst: usize) {
+        let n = self.columns.len();
+        assert!(
+            src < n && dst < n,
+            "chunkpool: make_ref({src}, {dst}) out of range for a chunk of {n} columns"
+        );
+        if src == dst {
+            return;
+        }
+        let shared = self.share(src);
+        let old = std::mem::replace(&mut self.columns[dst], Slot::Shared(shared));
+        self.give_back(old);
+    }
+
+    /// Makes column `dst` of this chunk refer to column `src_col` of `src`
+    /// (TiDB's `MakeRefTo`). The two chunks may come from different
+    /// allocators; the column is recycled once, into the allocator of
+    /// whichever chunk lets go of it last.
+    ///
+    /// # Panics
+    /// If either index is out of range.
+    #[track_caller]
+    pub fn make_ref_to(&mut self, dst: usize, src: &mut Chunk, src_col: usize) {
+        assert!(
+            dst < self.columns.len(),
+            "chunkpool: make_ref_to: column {dst} out of range for a chunk of {} columns",
+            self.columns.len()
+        );
+        assert!(
+            src_col < src.columns.len(),
+            "chunkpool: make_ref_to: source column {src_col} out of range for a chunk of {} columns",
+            src.columns.len()
+        );
+        let shared = src.share(src_col);
+        let old = std::mem::replace(&mut self.columns[dst], Slot::Shared(shared));
+        self.give_back(old);
+    }
+
+    /// Turns slot `i` into a shared one and returns another reference to it.
+    fn share(&mut self, i: usize) -> SharedArc<Column> {
+        let slot = &mut self.columns[i];
+        if let Slot::Own(_) = slot {
+            let Slot::Own(col) = std::mem::replace(slot, Slot::Own(Column::EMPTY)) else {
+                unreachable!("matched Own above")
+            };
+            *slot = Slot::Shared(SharedArc::new(col));
+        }
+        match slot {
+            Slot::Shared(a) => SharedArc::clone(a),
+            Slot::Own(_) => unreachable!("made shared above"),
+        }
+    }
+
+    /// Gives a column that left the chunk back to the chunk's allocator.
+    fn give_back(&self, slot: Slot) {
+        if let (Some(home), Some(col)) = (&self.home, slot.into_column()) {
+            home.recycle_column(col);
+        }
+    }
+}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        if let Some(home) = self.home.take() {
+            home.recycle(std::mem::take(&mut self.columns));
+        }
+    }
+}
+
+impl fmt::Debug for Chunk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Chunk")
+            .field("rows", &self.num_rows())
+            .field("capacity", &self.capacity)
+            .field("required_rows", &self.required_rows)
+            .field("pooled", &self.home.is_some())
+            .field("columns", &self.columns)
+            .finish()
+    }
+}

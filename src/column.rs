@@ -1,0 +1,555 @@
+//! One column of a chunk: a null bitmap, offsets for variable-width data, and
+//! the data bytes, in an Arrow-like layout.
+
+use crate::error::Error;
+use crate::field::FieldType;
+use std::fmt;
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A plain value type stored directly in a fixed-width column
+/// (`i32`, `u32`, `i64`, `u64`, `f32`, `f64`).
+///
+/// Sealed: the crate relies on these types having no padding, no invalid bit
+/// patterns and an alignment of at most 8.
+pub trait FixedElem: bytemuck::Pod + sealed::Sealed + fmt::Debug {
+    /// Name used in error messages.
+    const NAME: &'static str;
+}
+
+macro_rules! fixed_elem {
+    ($($t:ty),*) => {$(
+        impl sealed::Sealed for $t {}
+        impl FixedElem for $t {
+            const NAME: &'static str = stringify!($t);
+        }
+    )*};
+}
+fixed_elem!(i32, u32, i64, u64, f32, f64);
+
+/// Buffer sizes a column of `rows` rows of `field` starts with.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ColumnPlan {
+    /// 8-byte words of data.
+    data_words: usize,
+    /// Offset entries (variable width only).
+    offsets: usize,
+    /// Bytes of null bitmap.
+    bitmap: usize,
+}
+
+impl ColumnPlan {
+    /// Sizes for `rows` rows, or [`Error::CapacityOverflow`] when a byte size
+    /// does not fit in `isize`.
+    pub(crate) fn new(field: FieldType, rows: usize) -> Result<ColumnPlan, Error> {
+        let overflow = || Error::CapacityOverflow { field, rows };
+        let data_bytes = match field.elem_size() {
+            Some(size) => rows.checked_mul(size).ok_or_else(overflow)?,
+            None => rows.checked_mul(8).ok_or_else(overflow)?,
+        };
+        let offsets = if field.is_var() {
+            let n = rows.checked_add(1).ok_or_else(overflow)?;
+            n.checked_mul(8).ok_or_else(overflow)?;
+            n
+        } else {
+            0
+        };
+        if data_bytes > isize::MAX as usize - 8 {
+            return Err(overflow());
+        }
+        Ok(ColumnPlan {
+            data_words: data_bytes.div_ceil(8),
+            offsets,
+            bitmap: rows.div_ceil(8),
+        })
+    }
+}
+
+/// One column: `len` rows of a [`FieldType`], with a null bitmap (bit set =
+/// not null), `len + 1` offsets for variable-width data, and the data bytes.
+///
+/// Columns come inside a [`Chunk`](crate::Chunk); reach them with
+/// [`Chunk::column`](crate::Chunk::column) and
+/// [`Chunk::column_mut`](crate::Chunk::column_mut).
+///
+/// ```
+/// use chunkpool::{Column, FieldType};
+///
+/// let mut c = Column::new(FieldType::I64, 4);
+/// c.append_i64(7);
+/// c.append_null();
+/// c.append_i64(-1);
+/// assert_eq!(c.len(), 3);
+/// assert_eq!(c.get_i64(0), 7);
+/// assert!(c.is_null(1));
+/// assert_eq!(c.as_slice::<i64>(), &[7, 0, -1]);
+///
+/// let mut s = Column::new(FieldType::VAR, 4);
+/// s.append_bytes(b"tidb");
+/// s.append_null();
+/// assert_eq!(s.get_bytes(0), b"tidb");
+/// assert_eq!(s.offsets(), &[0, 4, 4]);
+/// ```
+///
+/// Misuse (a typed access of the wrong width, a row past the length) panics
+/// with a message naming the problem; every such method has a `try_` twin
+/// returning [`Error`] instead.
+#[derive(Clone)]
+pub struct Column {
+    field: FieldType,
+    len: usize,
+    /// Bit `i` set: row `i` is not null.
+    bitmap: Vec<u8>,
+    /// Variable width: `len + 1` entries, the first 0. Fixed width: empty.
+    offsets: Vec<i64>,
+    /// Data bytes, kept in 8-byte words so typed views are always aligned.
+    data: Vec<u64>,
+    /// Bytes of `data` in use; every byte past it is zero or unreachable.
+    data_len: usize,
+    avoid_reusing: bool,
+}
+
+macro_rules! typed_access {
+    ($($t:ty: $append:ident, $try_append:ident, $get:ident, $try_get:ident;)*) => {$(
+        #[doc = concat!("Appends one `", stringify!($t), "`. Panics if the column's elements are not ",
+                        "`size_of::<", stringify!($t), ">()` bytes wide.")]
+        #[track_caller]
+        pub fn $append(&mut self, value: $t) {
+            unwrap_or_panic(self.$try_append(value))
+        }
+        #[doc = concat!("Appends one `", stringify!($t), "`, or fails with [`Error::TypeMismatch`].")]
+        pub fn $try_append(&mut self, value: $t) -> Result<(), Error> {
+            self.try_append_value(value)
+        }
+        #[doc = concat!("Reads row `row` as `", stringify!($t), "`. Panics on a width mismatch or a row ",
+                        "past the length. A NULL row reads as whatever its element holds (zero unless written).")]
+        #[track_caller]
+        pub fn $get(&self, row: usize) -> $t {
+            unwrap_or_panic(self.$try_get(row))
+        }
+        #[doc = concat!("Reads row `row` as `", stringify!($t), "`, or fails with ",
+                        "[`Error::TypeMismatch`] or [`Error::RowOutOfRange`].")]
+        pub fn $try_get(&self, row: usize) -> Result<$t, Error> {
+            self.try_get_value(row)
+        }
+    )*};
+}
+
+#[track_caller]
+fn unwrap_or_panic<T>(r: Result<T, Error>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("chunkpool: {e}"),
+    }
+}
+
+impl Column {
+    /// A column with no buffers, used as a placeholder while moving slots.
+    pub(crate) const EMPTY: Column = Column {
+        field: FieldType::VAR,
+        len: 0,
+        bitmap: Vec::new(),
+        offsets: Vec::new(),
+        data: Vec::new(),
+        data_len: 0,
+        avoid_reusing: true,
+    };
+
+    /// A new empty column with room for `capacity` rows: `capacity * size`
+    /// data bytes for fixed width; `8 * capacity` data bytes and
+    /// `capacity + 1` offsets for variable width; `(capacity + 7) / 8` bitmap
+    /// bytes.
+    ///
+    /// # Panics
+    /// If the byte size of `capacity` rows overflows (see [`Column::try_new`]).
+    #[track_caller]
+    pub fn new(field: FieldType, capacity: usize) -> Column {
+        unwrap_or_panic(Column::try_new(field, capacity))
+    }
+
+    /// Like [`Column::new`], failing with [`Error::CapacityOverflow`] when the
+    /// byte size of `capacity` rows does not fit in memory's address range.
+    pub fn try_new(field: FieldType, capacity: usize) -> Result<Column, Error> {
+        Ok(Column::from_plan(field, ColumnPlan::new(field, capacity)?))
+    }
+
+    pub(crate) fn from_plan(field: FieldType, plan: ColumnPlan) -> Column {
+        let mut offsets = Vec::with_capacity(plan.offsets);
+        if field.is_var() {
+            offsets.push(0);
+        }
+        Column {
+            field,
+            len: 0,
+            bitmap: Vec::with_capacity(plan.bitmap),
+            offsets,
+            data: Vec::with_capacity(plan.data_words),
+            data_len: 0,
+            avoid_reusing: false,
+        }
+    }
+
+    /// The column's current shape.
+    #[inline]
+    pub fn field_type(&self) -> FieldType {
+        self.field
+    }
+
+    /// Number of rows.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when the column has no rows.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// True when row `row` is NULL. Panics if `row >= len()`.
+    #[track_caller]
+    pub fn is_null(&self, row: usize) -> bool {
+        unwrap_or_panic(self.try_is_null(row))
+    }
+
+    /// True when row `row` is NULL, or [`Error::RowOutOfRange`].
+    pub fn try_is_null(&self, row: usize) -> Result<bool, Error> {
+        self.check_row(row)?;
+        Ok(self.bitmap[row / 8] & (1 << (row % 8)) == 0)
+    }
+
+    /// Number of NULL rows.
+    pub fn null_count(&self) -> usize {
+        let set: usize = self.bitmap.iter().map(|b| b.count_ones() as usize).sum();
+        self.len - set
+    }
+
+    /// The null bitmap: `(len + 7) / 8` bytes, bit `i` set when row `i` is not
+    /// null; bits past `len` are zero.
+    pub fn null_bitmap(&self) -> &[u8] {
+        &self.bitmap
+    }
+
+    /// The offsets of a variable-width column (`len + 1` entries, the first
+    /// 0); empty for a fixed-width column.
+    pub fn offsets(&self) -> &[i64] {
+        &self.offsets
+    }
+
+    /// The data bytes in use (`len * size` for fixed width).
+    pub fn data(&self) -> &[u8] {
+        &bytemuck::cast_slice::<u64, u8>(&self.data)[..self.data_len]
+    }
+
+    /// Whether this column's buffers must never be recycled (TiDB's
+    /// `avoidReusing`; set it when the buffer is handed to another component).
+    pub fn avoid_reusing(&self) -> bool {
+        self.avoid_reusing
+    }
+
+    /// Marks the buffers as never to be recycled: when the chunk holding this
+    /// column is dropped, the column is freed instead of cached.
+    pub fn set_avoid_reusing(&mut self, avoid: bool) {
+        self.avoid_reusing = avoid;
+    }
+
+    /// Address of the data buffer. Two live columns never share one; tests
+    /// use it to observe that a recycled column came back.
+    pub fn data_ptr(&self) -> *const u8 {
+        self.data.as_ptr().cast()
+    }
+
+    /// Bytes of heap memory this column's buffers hold (capacities, not lengths).
+    pub fn allocated_bytes(&self) -> usize {
+        self.data.capacity() * 8 + self.offsets.capacity() * 8 + self.bitmap.capacity()
+    }
+
+    /// Bytes of data capacity (what TiDB's 16 KiB variable-column rule looks at).
+    pub(crate) fn data_capacity_bytes(&self) -> usize {
+        self.data.capacity() * 8
+    }
+
+    /// Whether this column, already reset, can serve `plan` without growing.
+    pub(crate) fn fits(&self, plan: &ColumnPlan) -> bool {
+        self.data.capacity() >= plan.data_words
+            && self.offsets.capacity() >= plan.offsets
+            && self.bitmap.capacity() >= plan.bitmap
+    }
+
+    /// Clears the contents, keeping type, capacity and the `avoid_reusing` flag.
+    pub fn reset(&mut self) {
+        self.len = 0;
+        self.bitmap.clear();
+        self.offsets.clear();
+        if self.field.is_var() {
+            self.offsets.push(0);
+        }
+        self.data.clear();
+        self.data_len = 0;
+    }
+
+    /// Clears the contents and changes the column's type, keeping its buffers
+    /// (TiDB's `Column.Reset(eType)`). A recycled column goes back to the
+    /// pool of its type at that time.
+    pub fn reset_as(&mut self, field: FieldType) {
+        self.field = field;
+        self.reset();
+    }
+
+    typed_access! {
+        i32: append_i32, try_append_i32, get_i32, try_get_i32;
+        u32: append_u32, try_append_u32, get_u32, try_get_u32;
+        i64: append_i64, try_append_i64, get_i64, try_get_i64;
+        u64: append_u64, try_append_u64, get_u64, try_get_u64;
+        f32: append_f32, try_append_f32, get_f32, try_get_f32;
+        f64: append_f64, try_append_f64, get_f64, try_get_f64;
+    }
+
+    /// Appends one element of a fixed-width column given as its raw bytes
+    /// (for example a 40-byte decimal). Panics unless `bytes.len()` equals the
+    /// element size.
+    #[track_caller]
+    pub fn append_fixed_bytes(&mut self, bytes: &[u8]) {
+        unwrap_or_panic(self.try_append_fixed_bytes(bytes))
+    }
+
+    /// Like [`Column::append_fixed_bytes`], failing with [`Error::TypeMismatch`].
+    pub fn try_append_fixed_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        if self.field.elem_size() != Some(bytes.len()) {
+            return Err(self.mismatch("fixed-width element of this length"));
+        }
+        self.push_data(bytes);
+        self.push_bit(true);
+        Ok(())
+    }
+
+    /// The raw bytes of row `row` of a fixed-width column.
+    #[track_caller]
+    pub fn get_fixed_bytes(&self, row: usize) -> &[u8] {
+        unwrap_or_panic(self.try_get_fixed_bytes(row))
+    }
+
+    /// Like [`Column::get_fixed_bytes`], or an error on a variable-width column
+    /// or a row past the length.
+    pub fn try_get_fixed_bytes(&self, row: usize) -> Result<&[u8], Error> {
+        let size = self
+            .field
+            .elem_size()
+            .ok_or_else(|| self.mismatch("fixed-width element"))?;
+        self.check_row(row)?;
+        Ok(&self.data()[row * size..(row + 1) * size])
+    }
+
+    /// Appends one byte string to a variable-width column.
+    #[track_caller]
+    pub fn append_bytes(&mut self, bytes: &[u8]) {
+        unwrap_or_panic(self.try_append_bytes(bytes))
+    }
+
+    /// Like [`Column::append_bytes`], failing with [`Error::TypeMismatch`] on a
+    /// fixed-width column.
+    pub fn try_append_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        if !self.field.is_var() {
+            return Err(self.mismatch("variable-width byte string"));
+        }
+        let end = self
+            .data_len
+            .checked_add(bytes.len())
+            .filter(|&e| i64::try_from(e).is_ok())
+            .ok_or(Error::OffsetOverflow)?;
+        self.push_data(bytes);
+        self.offsets.push(end as i64);
+        self.push_bit(true);
+        Ok(())
+    }
+
+    /// Appends a string to a variable-width column.
+    #[track_caller]
+    pub fn append_str(&mut self, s: &str) {
+        self.append_bytes(s.as_bytes())
+    }
+
+    /// Row `row` of a variable-width column (empty for a NULL).
+    #[track_caller]
+    pub fn get_bytes(&self, row: usize) -> &[u8] {
+        unwrap_or_panic(self.try_get_bytes(row))
+    }
+
+    /// Like [`Column::get_bytes`], or an error on a fixed-width column or a row
+    /// past the length.
+    pub fn try_get_bytes(&self, row: usize) -> Result<&[u8], Error> {
+        if !self.field.is_var() {
+            return Err(self.mismatch("variable-width byte string"));
+        }
+        self.check_row(row)?;
+        let (a, b) = (self.offsets[row] as usize, self.offsets[row + 1] as usize);
+        Ok(&self.data()[a..b])
+    }
+
+    /// Appends a NULL. A fixed-width NULL occupies one zeroed element; a
+    /// variable-width NULL repeats the last offset.
+    pub fn append_null(&mut self) {
+        match self.field.elem_size() {
+            Some(size) => self.push_zeroes(size),
+            None => self.offsets.push(self.data_len as i64),
+        }
+        self.push_bit(false);
+    }
+
+    /// Sets a fixed-width column's length to `rows`, every element zeroed and
+    /// every row NULL (`null == true`) or not (TiDB's `ResizeInt64` and
+    /// friends). Write the values through [`Column::as_mut_slice`].
+    ///
+    /// # Panics
+    /// On a variable-width column or a byte size that overflows.
+    #[track_caller]
+    pub fn resize(&mut self, rows: usize, null: bool) {
+        unwrap_or_panic(self.try_resize(rows, null))
+    }
+
+    /// Like [`Column::resize`], returning an error instead of panicking.
+    pub fn try_resize(&mut self, rows: usize, null: bool) -> Result<(), Error> {
+        let size = self
+            .field
+            .elem_size()
+            .ok_or_else(|| self.mismatch("fixed-width resize"))?;
+        let plan = ColumnPlan::new(self.field, rows)?;
+        self.data.clear();
+        self.data.resize(plan.data_words, 0);
+        self.data_len = rows * size;
+        self.bitmap.clear();
+        self.bitmap.resize(plan.bitmap, if null { 0 } else { 0xff });
+        if !null && rows % 8 != 0 {
+            // Keep bits past the length clear.
+            if let Some(last) = self.bitmap.last_mut() {
+                *last = (1u8 << (rows % 8)) - 1;
+            }
+        }
+        self.len = rows;
+        Ok(())
+    }
+
+    /// The rows of a fixed-width column as a typed slice.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::F64, 8);
+    /// c.resize(3, false);
+    /// c.as_mut_slice::<f64>().copy_from_slice(&[1.0, 2.0, 3.0]);
+    /// assert_eq!(c.as_slice::<f64>().iter().sum::<f64>(), 6.0);
+    /// ```
+    ///
+    /// # Panics
+    /// If `size_of::<T>()` differs from the element size.
+    #[track_caller]
+    pub fn as_slice<T: FixedElem>(&self) -> &[T] {
+        unwrap_or_panic(self.try_as_slice())
+    }
+
+    /// Like [`Column::as_slice`], failing with [`Error::TypeMismatch`].
+    pub fn try_as_slice<T: FixedElem>(&self) -> Result<&[T], Error> {
+        self.check_elem::<T>()?;
+        Ok(&bytemuck::cast_slice::<u64, T>(&self.data)[..self.len])
+    }
+
+    /// The rows of a fixed-width column as a mutable typed slice. The NULL
+    /// bitmap is not touched.
+    #[track_caller]
+    pub fn as_mut_slice<T: FixedElem>(&mut self) -> &mut [T] {
+        unwrap_or_panic(self.try_as_mut_slice())
+    }
+
+    /// Like [`Column::as_mut_slice`], failing with [`Error::TypeMismatch`].
+    pub fn try_as_mut_slice<T: FixedElem>(&mut self) -> Result<&mut [T], Error> {
+        self.check_elem::<T>()?;
+        let len = self.len;
+        Ok(&mut bytemuck::cast_slice_mut::<u64, T>(&mut self.data)[..len])
+    }
+
+    fn try_append_value<T: FixedElem>(&mut self, value: T) -> Result<(), Error> {
+        self.check_elem::<T>()?;
+        self.push_data(bytemuck::bytes_of(&value));
+        self.push_bit(true);
+        Ok(())
+    }
+
+    fn try_get_value<T: FixedElem>(&self, row: usize) -> Result<T, Error> {
+        self.check_elem::<T>()?;
+        self.check_row(row)?;
+        Ok(bytemuck::cast_slice::<u64, T>(&self.data)[row])
+    }
+
+    fn check_elem<T: FixedElem>(&self) -> Result<(), Error> {
+        if self.field.elem_size() == Some(std::mem::size_of::<T>()) {
+            Ok(())
+        } else {
+            Err(self.mismatch(T::NAME))
+        }
+    }
+
+    fn check_row(&self, row: usize) -> Result<(), Error> {
+        if row < self.len {
+            Ok(())
+        } else {
+            Err(Error::RowOutOfRange { row, len: self.len })
+        }
+    }
+
+    fn mismatch(&self, expected: &'static str) -> Error {
+        Error::TypeMismatch {
+            expected,
+            actual: self.field,
+        }
+    }
+
+    /// Appends `bytes` to the data, growing by whole words.
+    fn push_data(&mut self, bytes: &[u8]) {
+        let start = self.data_len;
+        let end = start + bytes.len();
+        self.grow_words(end);
+        bytemuck::cast_slice_mut::<u64, u8>(&mut self.data)[start..end].copy_from_slice(bytes);
+        self.data_len = end;
+    }
+
+    fn push_zeroes(&mut self, n: usize) {
+        let start = self.data_len;
+        let end = start + n;
+        self.grow_words(end);
+        bytemuck::cast_slice_mut::<u64, u8>(&mut self.data)[start..end].fill(0);
+        self.data_len = end;
+    }
+
+    fn grow_words(&mut self, end_bytes: usize) {
+        let words = end_bytes.div_ceil(8);
+        if words > self.data.len() {
+            self.data.resize(words, 0);
+        }
+    }
+
+    fn push_bit(&mut self, not_null: bool) {
+        let i = self.len;
+        if i % 8 == 0 {
+            self.bitmap.push(0);
+        }
+        if not_null {
+            self.bitmap[i / 8] |= 1 << (i % 8);
+        }
+        self.len = i + 1;
+    }
+}
+
+impl fmt::Debug for Column {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Column")
+            .field("field", &self.field)
+            .field("len", &self.len)
+            .field("nulls", &self.null_count())
+            .field("data_bytes", &self.data_len)
+            .field("allocated_bytes", &self.allocated_bytes())
+            .field("avoid_reusing", &self.avoid_reusing)
+            .finish()
+    }
+}

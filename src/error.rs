@@ -1,0 +1,108 @@
+//! The crate's one error type.
+
+use crate::field::FieldType;
+use std::fmt;
+
+/// Everything that can go wrong when building a configuration, allocating a
+/// chunk, or reading and writing a column through a `try_` method.
+///
+/// The panicking counterparts (`alloc`, `append_i64`, `get_i64`, ...) panic
+/// with this error's `Display` text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// A fixed element size of 0 or above [`MAX_ELEM_SIZE`](crate::MAX_ELEM_SIZE).
+    InvalidElemSize {
+        /// The size that was asked for.
+        size: usize,
+    },
+    /// `alloc` was asked for a chunk of capacity 0.
+    ZeroCapacity,
+    /// `alloc` was asked for a chunk with a `max_chunk_size` of 0.
+    ZeroMaxChunkSize,
+    /// The bytes needed for `rows` rows of `field` do not fit in `isize`.
+    CapacityOverflow {
+        /// The column type.
+        field: FieldType,
+        /// The requested number of rows.
+        rows: usize,
+    },
+    /// A pool limit above what the crate accepts.
+    LimitTooLarge {
+        /// Which limit.
+        limit: &'static str,
+        /// The value given.
+        value: usize,
+        /// The largest accepted value.
+        max: usize,
+    },
+    /// A typed access whose element width does not match the column.
+    TypeMismatch {
+        /// What the access needs.
+        expected: &'static str,
+        /// What the column is.
+        actual: FieldType,
+    },
+    /// A row index at or past the column's length.
+    RowOutOfRange {
+        /// The index asked for.
+        row: usize,
+        /// The column's length.
+        len: usize,
+    },
+    /// A column index at or past the chunk's column count.
+    ColumnOutOfRange {
+        /// The index asked for.
+        column: usize,
+        /// The chunk's column count.
+        columns: usize,
+    },
+    /// A mutable access to a column that another slot still shares
+    /// (see [`Chunk::make_ref`](crate::Chunk::make_ref)).
+    SharedColumn {
+        /// The column index.
+        column: usize,
+    },
+    /// Variable-width data grew past `i64::MAX` bytes (offsets are `i64`).
+    OffsetOverflow,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidElemSize { size } => write!(
+                f,
+                "invalid element size {size}: a fixed-width column needs 1..={} bytes per row",
+                crate::field::MAX_ELEM_SIZE
+            ),
+            Error::ZeroCapacity => f.write_str("chunk capacity must be at least 1"),
+            Error::ZeroMaxChunkSize => f.write_str("max_chunk_size must be at least 1"),
+            Error::CapacityOverflow { field, rows } => write!(
+                f,
+                "capacity overflow: {rows} rows of a {field} column do not fit in memory"
+            ),
+            Error::LimitTooLarge { limit, value, max } => {
+                write!(f, "limit `{limit}` = {value} is above the maximum {max}")
+            }
+            Error::TypeMismatch { expected, actual } => {
+                write!(f, "type mismatch: {expected} access on a {actual} column")
+            }
+            Error::RowOutOfRange { row, len } => {
+                write!(f, "row {row} out of range for a column of length {len}")
+            }
+            Error::ColumnOutOfRange { column, columns } => {
+                write!(
+                    f,
+                    "column {column} out of range for a chunk of {columns} columns"
+                )
+            }
+            Error::SharedColumn { column } => write!(
+                f,
+                "column {column} is shared with another slot (make_ref); it cannot be mutated"
+            ),
+            Error::OffsetOverflow => f.write_str("variable-width data exceeds i64::MAX bytes"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,124 @@
+//! Lock-free recycling of columnar chunks for vectorized query executors.
+//!
+//! An executor processes rows in batches ("chunks") of typed column buffers.
+//! Allocating those buffers per batch costs allocator calls and page faults;
+//! `chunkpool` hands the same buffers out again once a batch is dropped.
+//! It restates TiDB's per-session chunk allocator (`util/chunk/alloc.go`) in
+//! Rust, keeping its semantics, without the race TiDB had on the session's
+//! allocator pointer (issue 46282) and without the mutex TiDB added to fix it.
+//!
+//! # When to use it
+//! * Many threads allocate chunks of recurring layouts, batch after batch.
+//! * You want a bound on what is kept cached (counts and bytes), per session.
+//!
+//! When not: single-threaded code with a modern allocator (mimalloc,
+//! jemalloc) and small chunks gains little; one-off batches gain nothing.
+//!
+//! # The executor lifecycle
+//! ```
+//! use chunkpool::{FieldType, LockFreeAllocator, SessionChunkPool};
+//!
+//! let session = SessionChunkPool::new();
+//! let mut alloc = LockFreeAllocator::new();
+//! let fields = [FieldType::I64, FieldType::VAR];
+//!
+//! for statement in 0..3 {
+//!     session.begin_statement();
+//!     session.set_alloc(Some(&alloc));
+//!     // Parallel workers allocate through the session.
+//!     let failed = std::thread::scope(|s| {
+//!         let workers: Vec<_> = (0..4)
+//!             .map(|w| {
+//!                 let session = &session;
+//!                 s.spawn(move || {
+//!                     let mut rows = 0;
+//!                     for batch in 0..10 {
+//!                         let mut chk = session.chunk_allocator().alloc(&fields, 32, 1024);
+//!                         for r in 0..32 {
+//!                             chk.column_mut(0).append_i64(w * 1000 + batch * 32 + r);
+//!                             chk.column_mut(1).append_str("row");
+//!                         }
+//!                         rows += chk.num_rows();
+//!                         // `chk` drops here and its buffers go back to `alloc`.
+//!                     }
+//!                     rows
+//!                 })
+//!             })
+//!             .collect();
+//!         workers.into_iter().map(|w| w.join().unwrap()).sum::<usize>() != 4 * 10 * 32
+//!     });
+//!     // An error abandons the allocator; otherwise it is kept for the next statement.
+//!     session.clear_alloc(&mut alloc, failed);
+//!     chunkpool::ChunkAllocator::reset(&alloc);
+//! }
+//! assert!(session.last_sql_use_alloc() || session.used_chunk_alloc());
+//! assert!(alloc.stats().chunks_from_cache > 0);
+//! ```
+//!
+//! # Invariants
+//! 1. A buffer belongs to at most one live chunk: a chunk is owned, and its
+//!    buffers return to the pool only when it is dropped.
+//! 2. A handed-out chunk has 0 rows, a clean bitmap,
+//!    `capacity = min(capacity, max_chunk_size)` and
+//!    `required_rows = max_chunk_size`; nothing an earlier user wrote is
+//!    readable through it.
+//! 3. What is cached never exceeds the configured limits ([`PoolConfig`]):
+//!    whole chunks, loose columns per size class, and the byte budget.
+//! 4. Nothing leaks: every buffer is in a live chunk, cached in one place, or
+//!    freed; when every handle and chunk is gone, so is the cache.
+//! 5. A column shared by [`Chunk::make_ref`] is recycled once, after its last
+//!    user; `avoid_reusing` and oversized columns are never cached.
+//! 6. A session's reuse hook fires at most once per `set_alloc`.
+//! 7. `set_alloc`, `clear_alloc`, `alloc`, `reset` and drops may run on any
+//!    threads in any order; an `alloc` sees the old allocator, the new one,
+//!    or none.
+//! 8. A panic in user code (a hook callback, a worker unwinding with chunks)
+//!    leaves every pool consistent; chunks dropped while unwinding return
+//!    normally.
+//!
+//! # Design
+//! * **arc-swap** holds the session slot ([`SessionChunkPool`]): setting and
+//!   clearing are atomic swaps, and a read is a guard that does not touch a
+//!   shared reference count.
+//! * **crossbeam-queue's `SegQueue`** is the cache of [`LockFreeAllocator`]:
+//!   one queue of whole chunks per layout (up to 8 layouts) and one of loose
+//!   columns per element-size class. Bounds are enforced by reserving a slot
+//!   in an atomic counter before a push, so concurrent returns can never
+//!   together exceed them.
+//! * **crossbeam-epoch** reclaims that cache when
+//!   [`LockFreeAllocator::trim`] swaps it for an empty one: threads may still
+//!   be pushing to or popping from the old one, so it is freed only after
+//!   all of them have left. Epoch guards are held for the queue operations
+//!   only, never across user code.
+//! * **loom** model-checks these protocols (`loom-tests/`); every
+//!   synchronisation primitive goes through one internal shim that loom can
+//!   replace.
+//!
+//! [`MutexAllocator`] is TiDB's design (one mutex over per-column free
+//! lists), kept as the baseline and as a reference model for tests.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(missing_docs)]
+#![deny(missing_debug_implementations)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+mod alloc;
+mod chunk;
+mod column;
+mod config;
+mod error;
+mod field;
+mod session;
+mod stats;
+mod sync;
+
+pub use alloc::{
+    ChunkAllocator, EmptyAllocator, LockFreeAllocator, MutexAllocator, Renew, ReuseHook,
+};
+pub use chunk::Chunk;
+pub use column::{Column, FixedElem};
+pub use config::{PoolConfig, PoolConfigBuilder, MAX_COUNT_LIMIT};
+pub use error::Error;
+pub use field::{FieldType, MAX_ELEM_SIZE};
+pub use session::{CurrentAllocator, SessionChunkPool};
+pub use stats::Stats;

@@ -1,0 +1,235 @@
+//! The session's slot for the current statement's allocator (TiDB's
+//! `SessionVars` chunk fields), safe to set, clear and read from any thread.
+
+use crate::alloc::{ChunkAllocator, EmptyAllocator, Renew, ReuseHook};
+use crate::chunk::Chunk;
+use crate::error::Error;
+use crate::field::FieldType;
+use crate::sync::{Arc, AtomicBool, AtomicOptionArc, OptionArcGuard, Ordering};
+use std::fmt;
+
+/// The callback type of the hook a session wraps around its allocator.
+type FlagCallback = Box<dyn Fn() + Send + Sync>;
+
+/// What the session slot holds: the caller's allocator behind a reuse hook
+/// that records, once per `set_alloc`, that the statement used reused buffers.
+type SlotAlloc<A> = ReuseHook<A, FlagCallback>;
+
+#[derive(Debug, Default)]
+struct StmtFlags {
+    /// The current statement handed out chunks from a reusing allocator.
+    used_chunk_alloc: AtomicBool,
+    /// The previous statement's `used_chunk_alloc`.
+    last_sql_use_alloc: AtomicBool,
+}
+
+/// A session's chunk-allocator slot (TiDB's `SetAlloc` / `ClearAlloc` /
+/// `GetChunkAllocator` / `IsAllocValid`), race-free where TiDB's plain field
+/// raced (TiDB issue 46282).
+///
+/// The slot is an atomically swappable `Option<Arc<_>>` (arc-swap):
+/// [`set_alloc`](Self::set_alloc) and [`clear_alloc`](Self::clear_alloc) are
+/// single swaps, and [`chunk_allocator`](Self::chunk_allocator) reads it
+/// without a lock and without touching a shared reference count. An
+/// allocation racing with a set or clear sees the old allocator, the new
+/// one, or none (then it gets a plain, unpooled chunk).
+///
+/// All methods take `&self`; share the session across threads by reference
+/// or `Arc`.
+///
+/// ```
+/// use chunkpool::{FieldType, LockFreeAllocator, SessionChunkPool};
+///
+/// let session = SessionChunkPool::new();
+/// let mut alloc = LockFreeAllocator::new();
+///
+/// session.begin_statement();
+/// session.set_alloc(Some(&alloc));
+/// assert!(session.is_alloc_valid());
+/// let chk = session.chunk_allocator().alloc(&[FieldType::I64], 32, 1024);
+/// assert!(chk.is_pooled());
+/// assert!(session.used_chunk_alloc());
+/// drop(chk);
+/// let failed = false;
+/// session.clear_alloc(&mut alloc, failed);
+/// assert!(!session.is_alloc_valid());
+/// ```
+pub struct SessionChunkPool<A = crate::LockFreeAllocator> {
+    slot: AtomicOptionArc<SlotAlloc<A>>,
+    reuse_enabled: AtomicBool,
+    flags: Arc<StmtFlags>,
+}
+
+impl<A> Default for SessionChunkPool<A>
+where
+    A: ChunkAllocator + Clone + 'static,
+{
+    fn default() -> Self {
+        SessionChunkPool::new()
+    }
+}
+
+impl<A> SessionChunkPool<A>
+where
+    A: ChunkAllocator + Clone + 'static,
+{
+    /// An empty slot with reuse enabled (TiDB's `tidb_enable_reuse_chunk`
+    /// defaults to on).
+    pub fn new() -> Self {
+        SessionChunkPool {
+            slot: AtomicOptionArc::empty(),
+            reuse_enabled: AtomicBool::new(true),
+            flags: Arc::new(StmtFlags::default()),
+        }
+    }
+
+    /// Turns chunk reuse for this session on or off (`tidb_enable_reuse_chunk`).
+    /// Takes effect at the next [`set_alloc`](Self::set_alloc).
+    pub fn set_reuse_enabled(&self, enabled: bool) {
+        self.reuse_enabled.store(enabled, Ordering::Release);
+    }
+
+    /// Whether chunk reuse is enabled for this session.
+    pub fn reuse_enabled(&self) -> bool {
+        self.reuse_enabled.load(Ordering::Acquire)
+    }
+
+    /// Installs `alloc` for the coming statement, wrapped in a reuse hook
+    /// that sets [`used_chunk_alloc`](Self::used_chunk_alloc) on the first
+    /// reusing allocation. With reuse disabled or `alloc` of `None`, the slot
+    /// becomes empty. One atomic swap; the handle is cloned (cheap).
+    pub fn set_alloc(&self, alloc: Option<&A>) {
+        let new = match alloc {
+            Some(a) if self.reuse_enabled() => {
+                let flags = Arc::clone(&self.flags);
+                let callback: FlagCallback = Box::new(move || {
+                    flags.used_chunk_alloc.store(true, Ordering::Release);
+                });
+                Some(Arc::new(ReuseHook::new(a.clone(), callback)))
+            }
+            _ => None,
+        };
+        drop(self.slot.swap(new));
+    }
+
+    /// Empties the slot. With `has_err`, also replaces the caller's
+    /// allocator with a new one of the same kind and limits: the old one is
+    /// abandoned, not reset, so chunks a leftover worker still holds keep it
+    /// alive and return to it, never to the new one.
+    pub fn clear_alloc(&self, alloc: &mut A, has_err: bool)
+    where
+        A: Renew,
+    {
+        drop(self.slot.swap(None));
+        if has_err {
+            *alloc = alloc.renew();
+        }
+    }
+
+    /// True when reuse is enabled and an allocator is installed.
+    pub fn is_alloc_valid(&self) -> bool {
+        self.reuse_enabled() && self.slot.load().is_some()
+    }
+
+    /// The installed allocator (hook-wrapped), or the empty allocator when
+    /// the slot is empty. A cheap read meant for one batch: load it, allocate,
+    /// let it go.
+    pub fn chunk_allocator(&self) -> CurrentAllocator<A> {
+        CurrentAllocator {
+            guard: self.slot.load(),
+        }
+    }
+
+    /// Starts a statement: the previous statement's
+    /// [`used_chunk_alloc`](Self::used_chunk_alloc) becomes
+    /// [`last_sql_use_alloc`](Self::last_sql_use_alloc) and the flag clears.
+    pub fn begin_statement(&self) {
+        let used = self.flags.used_chunk_alloc.swap(false, Ordering::AcqRel);
+        self.flags.last_sql_use_alloc.store(used, Ordering::Release);
+    }
+
+    /// Whether the current statement has allocated from a reusing allocator.
+    /// A caller keeping row data past the statement must copy it when true.
+    pub fn used_chunk_alloc(&self) -> bool {
+        self.flags.used_chunk_alloc.load(Ordering::Acquire)
+    }
+
+    /// Whether the previous statement allocated from a reusing allocator.
+    pub fn last_sql_use_alloc(&self) -> bool {
+        self.flags.last_sql_use_alloc.load(Ordering::Acquire)
+    }
+}
+
+impl<A: fmt::Debug> fmt::Debug for SessionChunkPool<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionChunkPool")
+            .field("slot", &self.slot)
+            .field("reuse_enabled", &self.reuse_enabled.load(Ordering::Relaxed))
+            .field("flags", &self.flags)
+            .finish()
+    }
+}
+
+/// A short-lived read of a session's slot, from
+/// [`SessionChunkPool::chunk_allocator`]: the installed allocator, or the
+/// empty one.
+///
+/// Holding it keeps that allocator alive; it is meant to live for one batch
+/// on one thread, not to be stored.
+pub struct CurrentAllocator<A> {
+    guard: OptionArcGuard<SlotAlloc<A>>,
+}
+
+impl<A: ChunkAllocator> CurrentAllocator<A> {
+    /// See [`ChunkAllocator::try_alloc`]; from the empty allocator when the
+    /// slot was empty.
+    pub fn try_alloc(
+        &self,
+        fields: &[FieldType],
+        capacity: usize,
+        max_chunk_size: usize,
+    ) -> Result<Chunk, Error> {
+        match &*self.guard {
+            Some(a) => a.try_alloc(fields, capacity, max_chunk_size),
+            None => EmptyAllocator.try_alloc(fields, capacity, max_chunk_size),
+        }
+    }
+
+    /// See [`ChunkAllocator::alloc`].
+    ///
+    /// # Panics
+    /// On the inputs `try_alloc` rejects.
+    #[track_caller]
+    pub fn alloc(&self, fields: &[FieldType], capacity: usize, max_chunk_size: usize) -> Chunk {
+        match self.try_alloc(fields, capacity, max_chunk_size) {
+            Ok(c) => c,
+            Err(e) => panic!("chunkpool: {e}"),
+        }
+    }
+
+    /// See [`ChunkAllocator::check_reuse_alloc_size`]; false for the empty allocator.
+    pub fn check_reuse_alloc_size(&self) -> bool {
+        self.guard
+            .as_ref()
+            .is_some_and(|a| a.check_reuse_alloc_size())
+    }
+
+    /// True when the slot was empty and this is the empty allocator.
+    pub fn is_empty(&self) -> bool {
+        self.guard.is_none()
+    }
+
+    /// The installed allocator itself (without the hook), if any.
+    pub fn inner(&self) -> Option<&A> {
+        self.guard.as_ref().map(|a| a.inner())
+    }
+}
+
+impl<A: fmt::Debug> fmt::Debug for CurrentAllocator<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &*self.guard {
+            Some(a) => f.debug_tuple("CurrentAllocator").field(a).finish(),
+            None => f.write_str("CurrentAllocator(EmptyAllocator)"),
+        }
+    }
+}
