@@ -122,3 +122,8 @@ pub use error::Error;
 pub use field::{FieldType, MAX_ELEM_SIZE};
 pub use session::{CurrentAllocator, SessionChunkPool};
 pub use stats::Stats;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
