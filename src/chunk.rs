@@ -57,21 +57,38 @@ impl Slot {
 /// ```
 pub struct Chunk {
     pub(crate) columns: Vec<Slot>,
+    /// Some slot may be (or have been) shared; the pool then checks each.
+    shared: bool,
     capacity: usize,
     required_rows: usize,
     home: Option<Home>,
 }
 
+/// Row counts up to which no column of any field type can overflow its
+/// byte size, so `check_alloc` need not look at the fields.
+const SAFE_ROWS: usize = (isize::MAX as usize / crate::field::MAX_ELEM_SIZE) / 2;
+
 /// Checks `alloc`'s arguments and returns the chunk capacity
-/// `min(capacity, max_chunk_size)`.
-pub(crate) fn check_alloc_args(capacity: usize, max_chunk_size: usize) -> Result<usize, Error> {
+/// `min(capacity, max_chunk_size)`. Every allocator calls it before touching
+/// its cache, so a bad request never takes anything out.
+pub(crate) fn check_alloc(
+    fields: &[FieldType],
+    capacity: usize,
+    max_chunk_size: usize,
+) -> Result<usize, Error> {
     if capacity == 0 {
         return Err(Error::ZeroCapacity);
     }
     if max_chunk_size == 0 {
         return Err(Error::ZeroMaxChunkSize);
     }
-    Ok(capacity.min(max_chunk_size))
+    let cap = capacity.min(max_chunk_size);
+    if cap > SAFE_ROWS {
+        for &f in fields {
+            ColumnPlan::new(f, cap)?;
+        }
+    }
+    Ok(cap)
 }
 
 impl Chunk {
@@ -98,11 +115,11 @@ impl Chunk {
         capacity: usize,
         max_chunk_size: usize,
     ) -> Result<Chunk, Error> {
-        let cap = check_alloc_args(capacity, max_chunk_size)?;
-        let mut columns = Vec::with_capacity(fields.len());
-        for &f in fields {
-            columns.push(Slot::Own(Column::from_plan(f, ColumnPlan::new(f, cap)?)));
-        }
+        let cap = check_alloc(fields, capacity, max_chunk_size)?;
+        let columns = fields
+            .iter()
+            .map(|&f| Slot::Own(Column::fresh(f, cap)))
+            .collect();
         Ok(Chunk::from_parts(columns, cap, max_chunk_size, None))
     }
 
@@ -114,6 +131,7 @@ impl Chunk {
     ) -> Chunk {
         Chunk {
             columns,
+            shared: false,
             capacity,
             required_rows,
             home,
@@ -195,7 +213,16 @@ impl Chunk {
     /// Column `i`, mutably, or [`Error::ColumnOutOfRange`] /
     /// [`Error::SharedColumn`]. A shared column whose other users have all
     /// let go becomes owned again.
+    #[inline]
     pub fn try_column_mut(&mut self, i: usize) -> Result<&mut Column, Error> {
+        // Two lookups instead of one keeps the borrow checker happy without
+        // slowing the common, owned case.
+        if let Some(Slot::Own(_)) = self.columns.get(i) {
+            let Some(Slot::Own(c)) = self.columns.get_mut(i) else {
+                unreachable!("checked above")
+            };
+            return Ok(c);
+        }
         let columns = self.columns.len();
         let slot = self
             .columns
@@ -274,6 +301,7 @@ impl Chunk {
         }
         let shared = self.share(src);
         let old = std::mem::replace(&mut self.columns[dst], Slot::Shared(shared));
+        self.shared = true;
         self.give_back(old);
     }
 
@@ -297,7 +325,9 @@ impl Chunk {
             src.columns.len()
         );
         let shared = src.share(src_col);
+        src.shared = true;
         let old = std::mem::replace(&mut self.columns[dst], Slot::Shared(shared));
+        self.shared = true;
         self.give_back(old);
     }
 
@@ -327,7 +357,7 @@ impl Chunk {
 impl Drop for Chunk {
     fn drop(&mut self) {
         if let Some(home) = self.home.take() {
-            home.recycle(std::mem::take(&mut self.columns));
+            home.recycle(std::mem::take(&mut self.columns), self.shared);
         }
     }
 }

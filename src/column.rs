@@ -29,9 +29,20 @@ macro_rules! fixed_elem {
 }
 fixed_elem!(i32, u32, i64, u64, f32, f64);
 
+/// Why a column must not be cached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// Marked `avoid_reusing`.
+    AvoidReuse,
+    /// Variable-width data capacity above the allocator's limit.
+    Oversize,
+}
+
 /// Buffer sizes a column of `rows` rows of `field` starts with.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ColumnPlan {
+    /// Rows the buffers are sized for.
+    rows: usize,
     /// 8-byte words of data.
     data_words: usize,
     /// Offset entries (variable width only).
@@ -60,6 +71,7 @@ impl ColumnPlan {
             return Err(overflow());
         }
         Ok(ColumnPlan {
+            rows,
             data_words: data_bytes.div_ceil(8),
             offsets,
             bitmap: rows.div_ceil(8),
@@ -108,6 +120,8 @@ pub struct Column {
     data: Vec<u64>,
     /// Bytes of `data` in use; every byte past it is zero or unreachable.
     data_len: usize,
+    /// Rows the buffers hold without growing (a lower bound: buffers only grow).
+    rows_capacity: usize,
     avoid_reusing: bool,
 }
 
@@ -154,6 +168,7 @@ impl Column {
         offsets: Vec::new(),
         data: Vec::new(),
         data_len: 0,
+        rows_capacity: 0,
         avoid_reusing: true,
     };
 
@@ -175,7 +190,15 @@ impl Column {
         Ok(Column::from_plan(field, ColumnPlan::new(field, capacity)?))
     }
 
-    pub(crate) fn from_plan(field: FieldType, plan: ColumnPlan) -> Column {
+    /// A new column for `rows` rows, whose sizes `check_alloc` validated.
+    pub(crate) fn fresh(field: FieldType, rows: usize) -> Column {
+        match ColumnPlan::new(field, rows) {
+            Ok(plan) => Column::from_plan(field, plan),
+            Err(e) => unreachable!("sizes validated by check_alloc: {e}"),
+        }
+    }
+
+    fn from_plan(field: FieldType, plan: ColumnPlan) -> Column {
         let mut offsets = Vec::with_capacity(plan.offsets);
         if field.is_var() {
             offsets.push(0);
@@ -187,6 +210,7 @@ impl Column {
             offsets,
             data: Vec::with_capacity(plan.data_words),
             data_len: 0,
+            rows_capacity: plan.rows,
             avoid_reusing: false,
         }
     }
@@ -272,11 +296,36 @@ impl Column {
         self.data.capacity() * 8
     }
 
-    /// Whether this column, already reset, can serve `plan` without growing.
-    pub(crate) fn fits(&self, plan: &ColumnPlan) -> bool {
-        self.data.capacity() >= plan.data_words
-            && self.offsets.capacity() >= plan.offsets
-            && self.bitmap.capacity() >= plan.bitmap
+    /// Why this column must not be cached, if it must not.
+    #[inline]
+    pub(crate) fn refusal(&self, max_var_bytes: usize) -> Option<Refusal> {
+        if self.avoid_reusing {
+            Some(Refusal::AvoidReuse)
+        } else if self.field.is_var() && self.data_capacity_bytes() > max_var_bytes {
+            Some(Refusal::Oversize)
+        } else {
+            None
+        }
+    }
+
+    /// Resets this column for a cache and returns its bytes and the rows it
+    /// holds without growing, or why it must not be cached (then untouched).
+    #[inline]
+    pub(crate) fn prepare_for_cache(
+        &mut self,
+        max_var_bytes: usize,
+    ) -> Result<(usize, usize), Refusal> {
+        if let Some(r) = self.refusal(max_var_bytes) {
+            return Err(r);
+        }
+        self.reset();
+        Ok((self.allocated_bytes(), self.rows_capacity))
+    }
+
+    /// Whether this column can hold `rows` rows without growing.
+    #[inline]
+    pub(crate) fn fits(&self, rows: usize) -> bool {
+        self.rows_capacity >= rows
     }
 
     /// Clears the contents, keeping type, capacity and the `avoid_reusing` flag.
@@ -295,7 +344,15 @@ impl Column {
     /// (TiDB's `Column.Reset(eType)`). A recycled column goes back to the
     /// pool of its type at that time.
     pub fn reset_as(&mut self, field: FieldType) {
-        self.field = field;
+        if field != self.field {
+            self.field = field;
+            let data_bytes = self.data.capacity() * 8;
+            let data_rows = match field.elem_size() {
+                Some(size) => data_bytes / size,
+                None => (data_bytes / 8).min(self.offsets.capacity().saturating_sub(1)),
+            };
+            self.rows_capacity = data_rows.min(self.bitmap.capacity().saturating_mul(8));
+        }
         self.reset();
     }
 

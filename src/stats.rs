@@ -1,14 +1,14 @@
-//! Allocation statistics: sharded counters and their snapshot.
+//! Allocation statistics: per-thread counter blocks and their snapshot.
 
-use crate::sync::{thread_index, CachePadded, Ordering, StatCounter};
+use crate::sync::{CachePadded, Ordering, StatCounter, StatFlag};
 use std::fmt;
 
 /// A snapshot of one allocator's counters.
 ///
 /// Counts are cumulative since the allocator was made; `retained_*` are the
-/// current cache contents. Counters are kept per thread shard and summed
-/// here, so a snapshot taken while other threads work is a consistent-enough
-/// estimate, not an atomic cut.
+/// current cache contents. Each thread counts in a block of its own and a
+/// snapshot sums the blocks, so a snapshot taken while other threads work is
+/// an estimate, not an atomic cut; once those threads are joined it is exact.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {
@@ -30,7 +30,7 @@ pub struct Stats {
     pub discarded_avoid_reuse: u64,
     /// Cached columns freed because they were too small for a request.
     pub discarded_too_small: u64,
-    /// Whole chunks cached now.
+    /// Whole chunks cached now (shared cache and per-thread caches).
     pub retained_chunks: usize,
     /// Loose columns cached now (all classes).
     pub retained_columns: usize,
@@ -51,7 +51,7 @@ impl Stats {
     }
 }
 
-/// What the sharded counters count; indexes into a shard.
+/// What the counters count; indexes into a block.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Counter {
     ChunksAllocated,
@@ -63,54 +63,160 @@ pub(crate) enum Counter {
     DiscardedOversize,
     DiscardedAvoidReuse,
     DiscardedTooSmall,
+    /// Gauge: whole chunks in this block's thread cache.
+    HeldChunks,
+    /// Gauge: bytes of those chunks.
+    HeldBytes,
 }
 
-const N_COUNTERS: usize = 9;
-const SHARDS: usize = 8;
+const N_COUNTERS: usize = 11;
 
-/// Cumulative counters spread over cache-padded shards, one chosen per
-/// thread, so threads counting at once rarely share a cache line.
+impl From<crate::column::Refusal> for Counter {
+    fn from(r: crate::column::Refusal) -> Counter {
+        match r {
+            crate::column::Refusal::AvoidReuse => Counter::DiscardedAvoidReuse,
+            crate::column::Refusal::Oversize => Counter::DiscardedOversize,
+        }
+    }
+}
+
+/// Blocks a single allocator hands out to threads; threads beyond that
+/// count in the shared block.
+pub(crate) const THREAD_BLOCKS: usize = 32;
+
+/// One block of counters.
+pub(crate) struct Block {
+    claimed: StatFlag,
+    /// The shared block: updated with atomic adds.
+    shared: bool,
+    values: [StatCounter; N_COUNTERS],
+}
+
+impl Block {
+    fn new(shared: bool) -> Block {
+        Block {
+            claimed: StatFlag::new(false),
+            shared,
+            values: std::array::from_fn(|_| StatCounter::new(0)),
+        }
+    }
+
+    /// Adds `n` to `counter`; the caller owns this block or it is the shared one.
+    #[inline]
+    pub(crate) fn add(&self, counter: Counter, n: u64) {
+        let c = &self.values[counter as usize];
+        if self.shared {
+            c.fetch_add(n, Ordering::Relaxed);
+        } else {
+            // Only the owning thread writes this block: a load and a store
+            // cannot lose an update.
+            c.store(c.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed);
+        }
+    }
+
+    /// Subtracts `n` from a gauge.
+    #[inline]
+    pub(crate) fn sub(&self, counter: Counter, n: u64) {
+        self.add(counter, n.wrapping_neg());
+    }
+}
+
+/// Counters of one allocator: block 0 is shared (atomic adds), blocks
+/// `1..=THREAD_BLOCKS` each belong to at most one thread at a time, which
+/// updates them with plain loads and stores: counting on the hot path costs
+/// no atomic read-modify-write and no shared cache line.
 pub(crate) struct Counters {
-    shards: Box<[CachePadded<[StatCounter; N_COUNTERS]>]>,
+    blocks: Box<[CachePadded<Block>]>,
+}
+
+/// Index of a block in [`Counters`]; [`BlockId::SHARED`] for the shared one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BlockId(usize);
+
+impl BlockId {
+    pub(crate) const SHARED: BlockId = BlockId(0);
 }
 
 impl Counters {
     pub(crate) fn new() -> Counters {
         Counters {
-            shards: (0..SHARDS)
-                .map(|_| CachePadded::new(std::array::from_fn(|_| StatCounter::new(0))))
+            blocks: (0..=THREAD_BLOCKS)
+                .map(|i| CachePadded::new(Block::new(i == 0)))
                 .collect(),
         }
     }
 
-    /// Adds `n` to `counter` in the calling thread's shard.
-    #[inline]
-    pub(crate) fn add(&self, counter: Counter, n: u64) {
-        if n != 0 {
-            self.shards[thread_index() % SHARDS][counter as usize].fetch_add(n, Ordering::Relaxed);
+    /// Claims a block for the calling thread's exclusive use, or the shared
+    /// block when all are taken.
+    pub(crate) fn claim(&self) -> BlockId {
+        for (i, b) in self.blocks.iter().enumerate().skip(1) {
+            if !b.claimed.load(Ordering::Relaxed)
+                && b.claimed
+                    .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+            {
+                return BlockId(i);
+            }
+        }
+        BlockId::SHARED
+    }
+
+    /// Gives a claimed block back; its counts stay and keep being summed.
+    pub(crate) fn release(&self, id: BlockId) {
+        if id != BlockId::SHARED {
+            self.blocks[id.0].claimed.store(false, Ordering::Release);
         }
     }
 
-    /// Sums every shard into a [`Stats`] (retained fields left at zero).
+    /// Block `id`, which the caller owns (or the shared one).
+    #[inline]
+    pub(crate) fn block(&self, id: BlockId) -> &Block {
+        &self.blocks[id.0]
+    }
+
+    fn sum(&self, c: Counter) -> u64 {
+        self.blocks
+            .iter()
+            .map(|b| b.values[c as usize].load(Ordering::Relaxed))
+            .fold(0u64, u64::wrapping_add)
+    }
+
+    /// Sums every block into a [`Stats`]; `retained_chunks` and
+    /// `retained_bytes` hold only what thread caches hold.
     pub(crate) fn snapshot(&self) -> Stats {
-        let sum = |c: Counter| -> u64 {
-            self.shards
-                .iter()
-                .map(|s| s[c as usize].load(Ordering::Relaxed))
-                .sum()
-        };
-        Stats {
-            chunks_allocated: sum(Counter::ChunksAllocated),
-            chunks_from_cache: sum(Counter::ChunksFromCache),
-            columns_reused: sum(Counter::ColumnsReused),
-            columns_fresh: sum(Counter::ColumnsFresh),
-            chunks_returned: sum(Counter::ChunksReturned),
-            discarded_over_limit: sum(Counter::DiscardedOverLimit),
-            discarded_oversize: sum(Counter::DiscardedOversize),
-            discarded_avoid_reuse: sum(Counter::DiscardedAvoidReuse),
-            discarded_too_small: sum(Counter::DiscardedTooSmall),
-            ..Stats::default()
-        }
+        stats_from(|c| self.sum(c))
+    }
+}
+
+/// Builds a [`Stats`] from one value per counter (`retained_columns` left 0).
+fn stats_from(get: impl Fn(Counter) -> u64) -> Stats {
+    Stats {
+        chunks_allocated: get(Counter::ChunksAllocated),
+        chunks_from_cache: get(Counter::ChunksFromCache),
+        columns_reused: get(Counter::ColumnsReused),
+        columns_fresh: get(Counter::ColumnsFresh),
+        chunks_returned: get(Counter::ChunksReturned),
+        discarded_over_limit: get(Counter::DiscardedOverLimit),
+        discarded_oversize: get(Counter::DiscardedOversize),
+        discarded_avoid_reuse: get(Counter::DiscardedAvoidReuse),
+        discarded_too_small: get(Counter::DiscardedTooSmall),
+        retained_chunks: get(Counter::HeldChunks) as usize,
+        retained_columns: 0,
+        retained_bytes: get(Counter::HeldBytes) as usize,
+    }
+}
+
+/// Plain counters for code that counts while holding a lock anyway.
+#[derive(Debug, Default)]
+pub(crate) struct Tally([u64; N_COUNTERS]);
+
+impl Tally {
+    pub(crate) fn add(&mut self, counter: Counter, n: u64) {
+        self.0[counter as usize] += n;
+    }
+
+    pub(crate) fn snapshot(&self) -> Stats {
+        stats_from(|c| self.0[c as usize])
     }
 }
 

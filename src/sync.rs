@@ -97,21 +97,48 @@ mod imp {
     use std::fmt;
 
     /// Loom stand-in for crossbeam's `SegQueue`: same FIFO semantics.
-    pub(crate) struct SegQueue<T>(Mutex<VecDeque<T>>);
+    ///
+    /// It also carries a use-after-free detector for the epoch-reclaimed
+    /// depot that owns it: every `push` / `pop` reads `canary` after its
+    /// operation, and `Drop` writes it. Loom reports any read that is not
+    /// ordered before that write by a happens-before edge ("Causality
+    /// violation"), i.e. a thread still inside a queue that another thread
+    /// is freeing, which loom cannot see through plain memory.
+    pub(crate) struct SegQueue<T> {
+        items: Mutex<VecDeque<T>>,
+        canary: loom::cell::UnsafeCell<()>,
+    }
 
     impl<T> SegQueue<T> {
         pub(crate) fn new() -> Self {
-            Self(Mutex::new(VecDeque::new()))
+            Self {
+                items: Mutex::new(VecDeque::new()),
+                canary: loom::cell::UnsafeCell::new(()),
+            }
         }
         pub(crate) fn push(&self, value: T) {
-            lock(&self.0).push_back(value);
+            lock(&self.items).push_back(value);
+            self.canary.with(|_| ());
         }
         pub(crate) fn pop(&self) -> Option<T> {
-            lock(&self.0).pop_front()
+            let value = lock(&self.items).pop_front();
+            self.canary.with(|_| ());
+            value
         }
         #[cfg(test)]
         pub(crate) fn len(&self) -> usize {
-            lock(&self.0).len()
+            lock(&self.items).len()
+        }
+    }
+
+    // SAFETY: the canary holds `()` and is only ever touched through loom's
+    // access tracking, never dereferenced; the items sit behind a `Mutex`.
+    // So, like crossbeam's `SegQueue`, this is `Sync` for `T: Send`.
+    unsafe impl<T: Send> Sync for SegQueue<T> {}
+
+    impl<T> Drop for SegQueue<T> {
+        fn drop(&mut self) {
+            self.canary.with_mut(|_| ());
         }
     }
 
@@ -156,22 +183,22 @@ mod imp {
 
 pub(crate) use imp::{AtomicOptionArc, OptionArcGuard, SegQueue};
 
-/// The atomic behind statistics counters: std's in both modes.
+/// The atomics behind statistics counters and gauges: std's in both modes.
 ///
-/// Counters are relaxed tallies that no protocol depends on; under loom they
+/// They are relaxed tallies that no protocol depends on; under loom they
 /// would only multiply the interleavings to explore.
-pub(crate) use std::sync::atomic::AtomicU64 as StatCounter;
+pub(crate) use std::sync::atomic::{
+    AtomicBool as StatFlag, AtomicU64 as StatCounter, AtomicUsize as StatGauge,
+};
 
-/// A small per-thread number, handed out round-robin on a thread's first
-/// call; used to spread statistics counters over shards.
-///
-/// Always std's thread-local and atomic: the number only decides which shard
-/// a relaxed counter lands in, which no model needs to explore.
-pub(crate) fn thread_index() -> usize {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    std::thread_local! {
-        static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed);
-    }
-    INDEX.try_with(|i| *i).unwrap_or(0)
+/// `thread_local!` from std, or from loom under the loom cfg, so that loom
+/// runs per-thread cache destructors when a modelled thread ends.
+#[cfg(not(chunkpool_loom))]
+macro_rules! shim_thread_local {
+    ($($tt:tt)*) => { std::thread_local!($($tt)*); };
 }
+#[cfg(chunkpool_loom)]
+macro_rules! shim_thread_local {
+    ($($tt:tt)*) => { loom::thread_local!($($tt)*); };
+}
+pub(crate) use shim_thread_local as thread_local;

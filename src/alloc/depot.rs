@@ -6,11 +6,12 @@
 //! outlives every depot, so bounds hold across a swap: buffers in a depot
 //! waiting for reclamation still count until they are freed.
 
+use super::layout::LayoutKey;
 use crate::chunk::Slot;
 use crate::column::Column;
 use crate::config::PoolConfig;
 use crate::field::FieldType;
-use crate::sync::{Arc, AtomicPtr, AtomicUsize, CachePadded, Ordering, SegQueue};
+use crate::sync::{Arc, AtomicPtr, AtomicUsize, CachePadded, Ordering, SegQueue, StatGauge};
 use std::fmt;
 
 /// Distinct whole-chunk layouts one depot caches; further layouts fall back
@@ -23,35 +24,56 @@ pub(crate) const CLASSES: usize = 16;
 
 /// Retention counters and the class table, shared by every depot of one
 /// allocator.
+///
+/// Whole chunks are bounded through *credits*: `chunk_credits` counts every
+/// whole chunk cached anywhere (depot or a thread cache) plus credits a
+/// thread cache holds unused. A chunk is cached only with a credit in hand,
+/// and credits are taken from the counter with a bounded atomic reservation,
+/// so no interleaving can exceed `max_free_chunks`. Thread caches take and
+/// give credits in batches, keeping the counter off the hot path. The byte
+/// budget works the same way in bytes. Loose columns reserve one at a time.
 pub(crate) struct Accounting {
     config: PoolConfig,
     /// Element size code of each class (0 = unclaimed; class 0 is variable width).
     class_codes: [AtomicUsize; CLASSES],
-    chunks: CachePadded<AtomicUsize>,
+    chunk_credits: CachePadded<AtomicUsize>,
     columns: CachePadded<[AtomicUsize; CLASSES]>,
-    bytes: CachePadded<AtomicUsize>,
+    /// Bytes reserved against the budget; untouched when there is none.
+    budget_used: CachePadded<AtomicUsize>,
+    /// Exact contents of depots, for statistics.
+    depot_chunks: StatGauge,
+    depot_bytes: StatGauge,
+    loose_bytes: StatGauge,
 }
 
-/// Adds `n` to `counter` unless that would pass `limit`: the reservation a
-/// cache push must win before it pushes, so concurrent pushers can never
-/// together exceed a bound.
+/// Takes between `min` and `max` from what `counter` has left under
+/// `limit`: 0 when even `min` does not fit. The reservation a cache push
+/// must win before it pushes, so concurrent pushers can never together
+/// exceed a bound.
 #[cfg(not(chunkpool_loom_mutant))]
-fn try_reserve(counter: &AtomicUsize, n: usize, limit: usize) -> bool {
-    counter
-        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |cur| {
-            cur.checked_add(n).filter(|&next| next <= limit)
-        })
-        .is_ok()
+fn reserve_range(counter: &AtomicUsize, min: usize, max: usize, limit: usize) -> usize {
+    let mut got = 0;
+    let _ = counter.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |cur| {
+        let room = limit.saturating_sub(cur);
+        if room < min {
+            return None;
+        }
+        got = max.min(room);
+        Some(cur + got)
+    });
+    got
 }
 
 /// Planted bug for the loom mutant check: check, then add, not atomically.
 #[cfg(chunkpool_loom_mutant)]
-fn try_reserve(counter: &AtomicUsize, n: usize, limit: usize) -> bool {
-    if counter.load(Ordering::Relaxed) + n > limit {
-        return false;
+fn reserve_range(counter: &AtomicUsize, min: usize, max: usize, limit: usize) -> usize {
+    let room = limit.saturating_sub(counter.load(Ordering::Relaxed));
+    if room < min {
+        return 0;
     }
-    counter.fetch_add(n, Ordering::Relaxed);
-    true
+    let got = max.min(room);
+    counter.fetch_add(got, Ordering::Relaxed);
+    got
 }
 
 impl Accounting {
@@ -59,9 +81,12 @@ impl Accounting {
         Accounting {
             config,
             class_codes: std::array::from_fn(|_| AtomicUsize::new(0)),
-            chunks: CachePadded::new(AtomicUsize::new(0)),
+            chunk_credits: CachePadded::new(AtomicUsize::new(0)),
             columns: CachePadded::new(std::array::from_fn(|_| AtomicUsize::new(0))),
-            bytes: CachePadded::new(AtomicUsize::new(0)),
+            budget_used: CachePadded::new(AtomicUsize::new(0)),
+            depot_chunks: StatGauge::new(0),
+            depot_bytes: StatGauge::new(0),
+            loose_bytes: StatGauge::new(0),
         }
     }
 
@@ -100,59 +125,80 @@ impl Accounting {
         None
     }
 
-    fn reserve_bytes(&self, bytes: usize) -> bool {
-        match self.config.byte_budget() {
-            Some(budget) => try_reserve(&self.bytes, bytes, budget),
-            None => {
-                self.bytes.fetch_add(bytes, Ordering::Relaxed);
-                true
-            }
+    /// How many whole-chunk credits a thread cache takes at once: an eighth
+    /// of the limit, between 1 and 8, so idle credits held by threads never
+    /// keep much of the limit from others.
+    pub(crate) fn credit_batch(&self) -> usize {
+        (self.config.max_free_chunks() / 8).clamp(1, 8)
+    }
+
+    /// Bytes of budget a thread cache takes at once: an eighth of the
+    /// budget, at most 64 KiB.
+    pub(crate) fn byte_batch(&self) -> usize {
+        self.config
+            .byte_budget()
+            .map_or(0, |b| (b / 8).min(64 * 1024))
+    }
+
+    /// Takes up to `want` whole-chunk credits; how many it got.
+    pub(crate) fn reserve_chunks(&self, want: usize) -> usize {
+        reserve_range(&self.chunk_credits, 1, want, self.config.max_free_chunks())
+    }
+
+    pub(crate) fn release_chunks(&self, n: usize) {
+        if n > 0 {
+            self.chunk_credits.fetch_sub(n, Ordering::Relaxed);
         }
     }
 
-    /// Reserves room for one whole chunk of `bytes` bytes.
-    pub(crate) fn try_reserve_chunk(&self, bytes: usize) -> bool {
-        if !self.reserve_bytes(bytes) {
-            return false;
+    /// With a byte budget: takes at least `need` and up to `want` bytes of it,
+    /// or nothing (returns 0) when `need` does not fit. Without a budget
+    /// there is nothing to count: returns `want` untouched.
+    pub(crate) fn reserve_bytes(&self, need: usize, want: usize) -> usize {
+        match self.config.byte_budget() {
+            Some(budget) => reserve_range(&self.budget_used, need, want.max(need), budget),
+            None => want.max(need),
         }
-        if try_reserve(&self.chunks, 1, self.config.max_free_chunks()) {
-            true
-        } else {
-            self.bytes.fetch_sub(bytes, Ordering::Relaxed);
-            false
+    }
+
+    pub(crate) fn release_bytes(&self, n: usize) {
+        if self.config.byte_budget().is_some() && n > 0 {
+            self.budget_used.fetch_sub(n, Ordering::Relaxed);
         }
+    }
+
+    /// Whether a byte budget is set (thread caches then hold byte credits).
+    pub(crate) fn has_budget(&self) -> bool {
+        self.config.byte_budget().is_some()
     }
 
     /// Reserves room for one loose column of class `class`.
-    pub(crate) fn try_reserve_column(&self, class: usize, bytes: usize) -> bool {
-        if !self.reserve_bytes(bytes) {
+    fn try_reserve_column(&self, class: usize, bytes: usize) -> bool {
+        if self.reserve_bytes(bytes, bytes) < bytes {
             return false;
         }
-        if try_reserve(&self.columns[class], 1, self.config.max_free_columns()) {
+        if reserve_range(&self.columns[class], 1, 1, self.config.max_free_columns()) == 1 {
+            self.loose_bytes.fetch_add(bytes, Ordering::Relaxed);
             true
         } else {
-            self.bytes.fetch_sub(bytes, Ordering::Relaxed);
+            self.release_bytes(bytes);
             false
         }
     }
 
-    pub(crate) fn release_chunk(&self, bytes: usize) {
-        self.chunks.fetch_sub(1, Ordering::Relaxed);
-        self.bytes.fetch_sub(bytes, Ordering::Relaxed);
-    }
-
-    pub(crate) fn release_column(&self, class: usize, bytes: usize) {
+    fn release_column(&self, class: usize, bytes: usize) {
         self.columns[class].fetch_sub(1, Ordering::Relaxed);
-        self.bytes.fetch_sub(bytes, Ordering::Relaxed);
+        self.loose_bytes.fetch_sub(bytes, Ordering::Relaxed);
+        self.release_bytes(bytes);
     }
 
-    /// (whole chunks, loose columns, bytes) cached now.
+    /// (whole chunks, loose columns, bytes) in depots now.
     pub(crate) fn retained(&self) -> (usize, usize, usize) {
         let cols = self.columns.iter().map(|c| c.load(Ordering::Relaxed)).sum();
         (
-            self.chunks.load(Ordering::Relaxed),
+            self.depot_chunks.load(Ordering::Relaxed),
             cols,
-            self.bytes.load(Ordering::Relaxed),
+            self.depot_bytes.load(Ordering::Relaxed) + self.loose_bytes.load(Ordering::Relaxed),
         )
     }
 
@@ -165,42 +211,47 @@ impl fmt::Debug for Accounting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (chunks, columns, bytes) = self.retained();
         f.debug_struct("Accounting")
-            .field("retained_chunks", &chunks)
-            .field("retained_columns", &columns)
-            .field("retained_bytes", &bytes)
+            .field("depot_chunks", &chunks)
+            .field("loose_columns", &columns)
+            .field("depot_bytes", &bytes)
             .finish()
     }
 }
 
 /// A cached whole chunk: its column list (every slot owned, every column
-/// reset) and the bytes it was accounted with.
+/// reset), its layout key, the rows every column holds without growing, and
+/// its bytes. Whoever holds a `Body` outside a chunk holds one whole-chunk
+/// credit for it (and, under a byte budget, `bytes` of budget).
 pub(crate) struct Body {
     pub(crate) columns: Vec<Slot>,
+    pub(crate) key: LayoutKey,
+    pub(crate) rows: usize,
     pub(crate) bytes: usize,
 }
 
+impl Body {
+    /// Whether this is a chunk of exactly `fields` (whose key is `key`).
+    #[inline]
+    pub(crate) fn is(&self, key: LayoutKey, fields: &[FieldType]) -> bool {
+        self.key.matches(
+            key,
+            self.columns.iter().map(|s| s.get().field_type()),
+            fields,
+        )
+    }
+}
+
 /// The layout a [`LayoutSlot`] caches.
-struct LayoutKey {
-    hash: u64,
+struct SlotLayout {
+    key: LayoutKey,
     fields: Box<[FieldType]>,
 }
 
-/// One layout's queue of whole chunks. The key is published once and never
-/// changes for the depot's lifetime.
+/// One layout's queue of whole chunks. The layout is published once and
+/// never changes for the depot's lifetime.
 struct LayoutSlot {
-    key: AtomicPtr<LayoutKey>,
+    layout: AtomicPtr<SlotLayout>,
     bodies: SegQueue<Body>,
-}
-
-/// Hash of a layout, computed the same way from requested field types and
-/// from a returned chunk's columns.
-pub(crate) fn layout_hash(fields: impl Iterator<Item = FieldType>) -> u64 {
-    // FNV-1a over the size codes; layouts are short and hashed once per call.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for f in fields {
-        h = (h ^ f.code() as u64).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
 }
 
 /// The shared cache one allocator pushes to and pops from.
@@ -214,7 +265,7 @@ impl Depot {
     pub(crate) fn new(acct: Arc<Accounting>) -> Depot {
         Depot {
             layouts: std::array::from_fn(|_| LayoutSlot {
-                key: AtomicPtr::new(std::ptr::null_mut()),
+                layout: AtomicPtr::new(std::ptr::null_mut()),
                 bodies: SegQueue::new(),
             }),
             loose: std::array::from_fn(|_| SegQueue::new()),
@@ -222,38 +273,38 @@ impl Depot {
         }
     }
 
-    /// The key of slot `i`, if published.
-    fn key(&self, i: usize) -> Option<&LayoutKey> {
-        let p = self.layouts[i].key.load(Ordering::Acquire);
-        // SAFETY: a non-null key was made by `Box::into_raw` in `claim` and
-        // published with a release CAS (paired with the acquire load above);
-        // it is never replaced, and freed only in `Drop`, which needs
+    /// The layout of slot `i`, if published.
+    fn layout(&self, i: usize) -> Option<&SlotLayout> {
+        let p = self.layouts[i].layout.load(Ordering::Acquire);
+        // SAFETY: a non-null layout was made by `Box::into_raw` in `claim`
+        // and published with a release CAS (paired with the acquire load
+        // above); it is never replaced, and freed only in `Drop`, which needs
         // `&mut self` and so cannot overlap this borrow of `self`.
         unsafe { p.as_ref() }
     }
 
-    /// Whether the key of slot `i` is this layout.
-    fn key_matches<F>(&self, i: usize, hash: u64, fields: F) -> Option<bool>
-    where
-        F: ExactSizeIterator<Item = FieldType>,
-    {
-        let key = self.key(i)?;
-        Some(
-            key.hash == hash
-                && key.fields.len() == fields.len()
-                && key.fields.iter().copied().eq(fields),
-        )
+    /// Whether slot `i` holds the layout `fields`; `None` if it is free.
+    fn slot_is(
+        &self,
+        i: usize,
+        key: LayoutKey,
+        fields: impl Iterator<Item = FieldType>,
+    ) -> Option<bool> {
+        let l = self.layout(i)?;
+        Some(l.key.matches(key, fields, &l.fields))
     }
 
-    /// Pops a cached whole chunk of exactly `fields`, releasing its reservation.
-    pub(crate) fn pop_body(&self, hash: u64, fields: &[FieldType]) -> Option<Body> {
+    /// Pops a cached whole chunk of exactly `fields`; its credit passes to the caller.
+    pub(crate) fn pop_body(&self, key: LayoutKey, fields: &[FieldType]) -> Option<Body> {
         for i in 0..LAYOUTS {
-            match self.key_matches(i, hash, fields.iter().copied()) {
-                None => return None,
-                Some(false) => {}
-                Some(true) => {
+            match self.slot_is(i, key, fields.iter().copied())? {
+                false => {}
+                true => {
                     let body = self.layouts[i].bodies.pop()?;
-                    self.acct.release_chunk(body.bytes);
+                    self.acct.depot_chunks.fetch_sub(1, Ordering::Relaxed);
+                    self.acct
+                        .depot_bytes
+                        .fetch_sub(body.bytes, Ordering::Relaxed);
                     return Some(body);
                 }
             }
@@ -261,36 +312,35 @@ impl Depot {
         None
     }
 
-    /// Pushes a whole chunk whose columns are all owned, if its layout has
-    /// (or can claim) a slot and the bounds allow. Gives the body back when
-    /// not cached.
+    /// Pushes a whole chunk whose credit the caller holds (the credit moves
+    /// with it), if its layout has or can claim a slot. Gives the body back
+    /// when not cached.
     pub(crate) fn push_body(&self, body: Body) -> Result<(), Body> {
-        let fields = || body.columns.iter().map(|s| s.get().field_type());
-        let hash = layout_hash(fields());
-        let Some(i) = self.find_or_claim(hash, fields()) else {
+        let fields = body.columns.iter().map(|s| s.get().field_type());
+        let Some(i) = self.find_or_claim(body.key, fields) else {
             return Err(body);
         };
-        if !self.acct.try_reserve_chunk(body.bytes) {
-            return Err(body);
-        }
+        self.acct.depot_chunks.fetch_add(1, Ordering::Relaxed);
+        self.acct
+            .depot_bytes
+            .fetch_add(body.bytes, Ordering::Relaxed);
         self.layouts[i].bodies.push(body);
         Ok(())
     }
 
-    fn find_or_claim<F>(&self, hash: u64, fields: F) -> Option<usize>
+    fn find_or_claim<F>(&self, key: LayoutKey, fields: F) -> Option<usize>
     where
-        F: ExactSizeIterator<Item = FieldType> + Clone,
+        F: Iterator<Item = FieldType> + Clone,
     {
         for i in 0..LAYOUTS {
-            match self.key_matches(i, hash, fields.clone()) {
+            match self.slot_is(i, key, fields.clone()) {
                 Some(true) => return Some(i),
                 Some(false) => continue,
                 None => {
-                    if self.claim(i, hash, fields.clone()) {
-                        return Some(i);
-                    }
-                    // Lost the race for slot i: it now holds some layout.
-                    if self.key_matches(i, hash, fields.clone()) == Some(true) {
+                    // Claim the free slot, or see who won it.
+                    if self.claim(i, key, fields.clone())
+                        || self.slot_is(i, key, fields.clone()) == Some(true)
+                    {
                         return Some(i);
                     }
                 }
@@ -299,24 +349,24 @@ impl Depot {
         None
     }
 
-    /// Publishes a key for the empty slot `i`; false if another thread won it.
-    fn claim(&self, i: usize, hash: u64, fields: impl Iterator<Item = FieldType>) -> bool {
-        let key = Box::into_raw(Box::new(LayoutKey {
-            hash,
+    /// Publishes a layout for the free slot `i`; false if another thread won it.
+    fn claim(&self, i: usize, key: LayoutKey, fields: impl Iterator<Item = FieldType>) -> bool {
+        let layout = Box::into_raw(Box::new(SlotLayout {
+            key,
             fields: fields.collect(),
         }));
-        let slot = &self.layouts[i].key;
+        let slot = &self.layouts[i].layout;
         match slot.compare_exchange(
             std::ptr::null_mut(),
-            key,
+            layout,
             Ordering::AcqRel,
             Ordering::Acquire,
         ) {
             Ok(_) => true,
             Err(_) => {
-                // SAFETY: `key` came from `Box::into_raw` above and, since the
-                // CAS failed, was never published; this is its only owner.
-                drop(unsafe { Box::from_raw(key) });
+                // SAFETY: `layout` came from `Box::into_raw` above and, since
+                // the CAS failed, was never published; this is its only owner.
+                drop(unsafe { Box::from_raw(layout) });
                 false
             }
         }
@@ -352,14 +402,19 @@ impl Drop for Depot {
     fn drop(&mut self) {
         for slot in &mut self.layouts {
             while let Some(body) = slot.bodies.pop() {
-                self.acct.release_chunk(body.bytes);
+                self.acct.depot_chunks.fetch_sub(1, Ordering::Relaxed);
+                self.acct
+                    .depot_bytes
+                    .fetch_sub(body.bytes, Ordering::Relaxed);
+                self.acct.release_chunks(1);
+                self.acct.release_bytes(body.bytes);
             }
-            let key = slot.key.swap(std::ptr::null_mut(), Ordering::Acquire);
-            if !key.is_null() {
-                // SAFETY: a non-null key came from `Box::into_raw` in `claim`;
-                // `&mut self` means no reader holds it, and the swap above
-                // took it out of the slot, so it is freed exactly once.
-                drop(unsafe { Box::from_raw(key) });
+            let layout = slot.layout.swap(std::ptr::null_mut(), Ordering::Acquire);
+            if !layout.is_null() {
+                // SAFETY: a non-null layout came from `Box::into_raw` in
+                // `claim`; `&mut self` means no reader holds it, and the swap
+                // above took it out of the slot, so it is freed exactly once.
+                drop(unsafe { Box::from_raw(layout) });
             }
         }
         for (class, queue) in self.loose.iter().enumerate() {
@@ -372,7 +427,7 @@ impl Drop for Depot {
 
 impl fmt::Debug for Depot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let layouts = (0..LAYOUTS).filter(|&i| self.key(i).is_some()).count();
+        let layouts = (0..LAYOUTS).filter(|&i| self.layout(i).is_some()).count();
         f.debug_struct("Depot")
             .field("layouts", &layouts)
             .field("accounting", &self.acct)

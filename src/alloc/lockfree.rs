@@ -1,29 +1,34 @@
 //! The product: an allocator with no lock on the alloc or return path.
 
-use super::depot::{layout_hash, Accounting, Body, Depot};
+use super::depot::{Accounting, Body, Depot};
+use super::layout::LayoutKey;
+use super::local::{self, Entry};
 use super::{ChunkAllocator, Home, Renew};
-use crate::chunk::{check_alloc_args, Chunk, Slot};
-use crate::column::{Column, ColumnPlan};
+use crate::chunk::{check_alloc, Chunk, Slot};
+use crate::column::Column;
 use crate::config::PoolConfig;
 use crate::error::Error;
 use crate::field::FieldType;
-use crate::stats::{Counter, Counters, Stats};
-use crate::sync::{epoch, Arc, Ordering};
+use crate::stats::{BlockId, Counter, Counters, Stats};
+use crate::sync::{epoch, Arc, AtomicUsize, CachePadded, Ordering};
 use std::fmt;
 
 /// A chunk allocator with no lock on its alloc or return path.
 ///
 /// Chunks return to it when dropped, from any thread. A returned chunk is
-/// cached whole, queued under its layout, so the next request for the same
-/// field types gets every column back in one pop; a chunk that cannot be
-/// cached whole (limit reached, a column marked `avoid_reusing` or oversized,
-/// a column still shared) is split into loose columns queued per element
-/// size. Requests for a layout with no whole chunk cached are served column
-/// by column. A cached column too small for a request is freed and a new one
-/// made.
+/// cached whole: first in a small per-thread cache of the dropping thread,
+/// then, in batches, in a shared depot queued under its layout; the next
+/// request for the same field types gets every column back at once. A
+/// chunk that cannot be cached whole (limit reached, a column marked
+/// `avoid_reusing` or oversized, a column still shared) is split into loose
+/// columns queued per element size; requests for a layout with no whole
+/// chunk cached are served column by column. A cached column too small for
+/// a request is freed and a new one made.
 ///
 /// The handle is cheap to clone; clones share one cache. The cache lives
-/// until the last handle and the last chunk from it are dropped.
+/// until the last handle and the last chunk from it are dropped; dropping
+/// the last handle frees the shared depot at once, and per-thread caches let
+/// go of their chunks when their thread next uses an allocator or exits.
 ///
 /// ```
 /// use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator};
@@ -40,23 +45,55 @@ use std::fmt;
 /// assert_eq!(again.num_rows(), 0);
 /// assert_eq!(pool.stats().chunks_from_cache, 1);
 /// ```
-#[derive(Clone)]
 pub struct LockFreeAllocator {
     shared: Arc<Shared>,
 }
 
 /// What every handle and every chunk out of one allocator share.
 pub(crate) struct Shared {
-    acct: Arc<Accounting>,
-    /// The current cache; replaced whole by `trim`, the old one reclaimed
+    pub(super) acct: Arc<Accounting>,
+    /// The current depot; replaced whole by `trim`, the old one reclaimed
     /// through the epoch.
     depot: epoch::Atomic<Depot>,
-    stats: Counters,
+    pub(super) stats: Counters,
+    control: CachePadded<Control>,
+}
+
+/// Read-mostly state every operation glances at.
+struct Control {
+    /// Live `LockFreeAllocator` handles; 0 means the allocator is abandoned.
+    handles: AtomicUsize,
+    /// Bumped by `trim`; a per-thread cache that sees it change drops its chunks.
+    generation: AtomicUsize,
 }
 
 impl Default for LockFreeAllocator {
     fn default() -> Self {
         LockFreeAllocator::new()
+    }
+}
+
+impl Clone for LockFreeAllocator {
+    fn clone(&self) -> Self {
+        self.shared.control.handles.fetch_add(1, Ordering::Relaxed);
+        LockFreeAllocator {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl Drop for LockFreeAllocator {
+    fn drop(&mut self) {
+        if self.shared.control.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // Abandoned: nobody can allocate from it again, so free the
+            // cache now rather than when the last chunk comes back.
+            self.trim();
+            local::with_cache(|cache| {
+                if let Some(cache) = cache {
+                    cache.forget(&self.shared);
+                }
+            });
+        }
     }
 }
 
@@ -75,6 +112,10 @@ impl LockFreeAllocator {
                 acct,
                 depot,
                 stats: Counters::new(),
+                control: CachePadded::new(Control {
+                    handles: AtomicUsize::new(1),
+                    generation: AtomicUsize::new(0),
+                }),
             }),
         }
     }
@@ -84,18 +125,26 @@ impl LockFreeAllocator {
         *self.shared.acct.config()
     }
 
-    /// A snapshot of the counters and the current cache contents.
+    /// A snapshot of the counters and the current cache contents (shared
+    /// depot and per-thread caches).
     pub fn stats(&self) -> Stats {
         self.shared.stats()
     }
 
-    /// Drops everything cached: the cache is swapped for an empty one in one
-    /// atomic step, and the old one is freed once no thread can still be
-    /// inside it (crossbeam-epoch). Until then its buffers still count
-    /// against the limits. Chunks in use are untouched and return to the new
-    /// cache when dropped.
+    /// Drops everything cached. The shared depot is swapped for an empty one
+    /// in one atomic step and freed once no thread can still be inside it
+    /// (crossbeam-epoch); until then its buffers still count against the
+    /// limits. The calling thread's cache is emptied at once; other threads'
+    /// caches empty themselves the next time they touch this allocator.
+    /// Chunks in use are untouched and return to the new cache when dropped.
     pub fn trim(&self) {
         let s = &*self.shared;
+        s.control.generation.fetch_add(1, Ordering::Release);
+        local::with_cache(|cache| {
+            if let Some(cache) = cache {
+                cache.refresh(&self.shared);
+            }
+        });
         let fresh = epoch::Owned::new(Depot::new(Arc::clone(&s.acct)));
         let guard = epoch::pin();
         let old = s.depot.swap(fresh, Ordering::AcqRel, &guard);
@@ -113,14 +162,23 @@ impl LockFreeAllocator {
     }
 }
 
+/// Where a step counts: the calling thread's cache entry, or the shared
+/// path when the thread has none.
+type Sink<'a> = Option<&'a mut Entry>;
+
+fn block_of(sink: &Sink<'_>) -> BlockId {
+    sink.as_ref().map_or(BlockId::SHARED, |e| e.block())
+}
+
 impl Shared {
     fn stats(&self) -> Stats {
         let (chunks, columns, bytes) = self.acct.retained();
+        let held = self.stats.snapshot();
         Stats {
-            retained_chunks: chunks,
+            retained_chunks: held.retained_chunks + chunks,
             retained_columns: columns,
-            retained_bytes: bytes,
-            ..self.stats.snapshot()
+            retained_bytes: held.retained_bytes + bytes,
+            ..held
         }
     }
 
@@ -128,21 +186,26 @@ impl Shared {
         self.acct.config()
     }
 
-    /// A column for `plan`: a cached one of its class if one fits, else new.
-    fn column_for(&self, depot: &Depot, field: FieldType, plan: ColumnPlan) -> Column {
-        if self.config().max_free_columns() > 0 {
-            if let Some(class) = self.acct.class_of(field) {
-                if let Some(col) = depot.pop_column(class) {
-                    if col.fits(&plan) {
-                        self.stats.add(Counter::ColumnsReused, 1);
-                        return col;
-                    }
-                    self.stats.add(Counter::DiscardedTooSmall, 1);
-                }
-            }
-        }
-        self.stats.add(Counter::ColumnsFresh, 1);
-        Column::from_plan(field, plan)
+    /// The current depot, kept alive by `guard`.
+    pub(super) fn depot<'g>(&self, guard: &'g epoch::Guard) -> &'g Depot {
+        // SAFETY: the depot pointer is never null (set at construction,
+        // replaced only by a swap with a new one, nulled only in `drop`,
+        // which no guard-holding caller can overlap) and `guard` keeps the
+        // pointee alive for 'g.
+        unsafe { self.depot.load(Ordering::Acquire, guard).deref() }
+    }
+
+    pub(super) fn generation(&self) -> usize {
+        self.control.generation.load(Ordering::Acquire)
+    }
+
+    /// True once every handle is gone: nobody can allocate from it again.
+    pub(super) fn abandoned(&self) -> bool {
+        self.control.handles.load(Ordering::Acquire) == 0
+    }
+
+    fn count(&self, sink: &Sink<'_>, counter: Counter, n: u64) {
+        self.stats.block(block_of(sink)).add(counter, n);
     }
 
     fn alloc(
@@ -151,117 +214,203 @@ impl Shared {
         capacity: usize,
         max: usize,
     ) -> Result<Chunk, Error> {
-        let cap = check_alloc_args(capacity, max)?;
-        // Validate every size before touching the cache, so a bad request
-        // never takes anything out of it.
-        for &f in fields {
-            ColumnPlan::new(f, cap)?;
-        }
-        let s = &**this;
-        s.stats.add(Counter::ChunksAllocated, 1);
-        let home = || Some(Home::LockFree(Arc::clone(this)));
-        let guard = epoch::pin();
-        // SAFETY: the depot pointer is never null (set at construction,
-        // replaced only by swap with a new one) and the guard keeps the
-        // pointee alive for this borrow.
-        let depot = unsafe { s.depot.load(Ordering::Acquire, &guard).deref() };
+        let cap = check_alloc(fields, capacity, max)?;
+        Ok(local::with_cache(|cache| {
+            let mut sink = cache.map(|c| c.entry(this));
+            Shared::alloc_with(this, &mut sink, fields, cap, max)
+        }))
+    }
 
-        if s.config().max_free_chunks() > 0 {
-            let hash = layout_hash(fields.iter().copied());
-            if let Some(Body { mut columns, .. }) = depot.pop_body(hash, fields) {
-                drop(guard);
+    fn alloc_with(
+        this: &Arc<Shared>,
+        sink: &mut Sink<'_>,
+        fields: &[FieldType],
+        cap: usize,
+        max: usize,
+    ) -> Chunk {
+        let block = this.stats.block(block_of(sink));
+        block.add(Counter::ChunksAllocated, 1);
+        if this.config().max_free_chunks() > 0 {
+            let key = LayoutKey::of(fields.iter().copied());
+            if let Some((body, home)) = Shared::take_body(this, sink, key, fields) {
+                let mut columns = body.columns;
                 let mut fresh = 0;
-                for (slot, &f) in columns.iter_mut().zip(fields) {
-                    let plan = ColumnPlan::new(f, cap)?;
-                    if !slot.get().fits(&plan) {
-                        *slot = Slot::Own(Column::from_plan(f, plan));
-                        fresh += 1;
+                if body.rows < cap {
+                    for (slot, &f) in columns.iter_mut().zip(fields) {
+                        if !slot.get().fits(cap) {
+                            *slot = Slot::Own(Column::fresh(f, cap));
+                            fresh += 1;
+                        }
                     }
                 }
-                s.stats.add(Counter::ChunksFromCache, 1);
-                s.stats.add(Counter::DiscardedTooSmall, fresh);
-                s.stats.add(Counter::ColumnsFresh, fresh);
-                s.stats
-                    .add(Counter::ColumnsReused, fields.len() as u64 - fresh);
-                return Ok(Chunk::from_parts(columns, cap, max, home()));
+                block.add(Counter::ChunksFromCache, 1);
+                block.add(Counter::ColumnsReused, fields.len() as u64 - fresh);
+                if fresh > 0 {
+                    block.add(Counter::DiscardedTooSmall, fresh);
+                    block.add(Counter::ColumnsFresh, fresh);
+                }
+                return Chunk::from_parts(columns, cap, max, Some(Home::LockFree(home)));
             }
         }
-        let mut columns = Vec::with_capacity(fields.len());
-        for &f in fields {
-            let plan = ColumnPlan::new(f, cap)?;
-            columns.push(Slot::Own(s.column_for(depot, f, plan)));
-        }
+        let guard = epoch::pin();
+        let depot = this.depot(&guard);
+        let columns = fields
+            .iter()
+            .map(|&f| Slot::Own(this.column_for(sink, depot, f, cap)))
+            .collect();
         drop(guard);
-        Ok(Chunk::from_parts(columns, cap, max, home()))
+        Chunk::from_parts(columns, cap, max, Some(Home::LockFree(Arc::clone(this))))
     }
 
-    /// Why a column cannot be cached, if it cannot.
-    fn refuse(&self, col: &Column) -> Option<Counter> {
-        if col.avoid_reusing() {
-            Some(Counter::DiscardedAvoidReuse)
-        } else if col.field_type().is_var()
-            && col.data_capacity_bytes() > self.config().max_cached_var_bytes()
-        {
-            Some(Counter::DiscardedOversize)
-        } else {
-            None
+    /// A cached whole chunk of `fields` and the reference to `self` it
+    /// carries: from the thread's cache, or straight from the depot.
+    fn take_body(
+        this: &Arc<Shared>,
+        sink: &mut Sink<'_>,
+        key: LayoutKey,
+        fields: &[FieldType],
+    ) -> Option<(Body, Arc<Shared>)> {
+        match sink {
+            Some(entry) => entry.take(key, fields),
+            None => {
+                let guard = epoch::pin();
+                let body = this.depot(&guard).pop_body(key, fields)?;
+                drop(guard);
+                this.acct.release_chunks(1);
+                this.acct.release_bytes(body.bytes);
+                Some((body, Arc::clone(this)))
+            }
         }
     }
 
-    /// Takes back the columns of a dropped chunk.
-    pub(crate) fn recycle(&self, mut columns: Vec<Slot>) {
-        self.stats.add(Counter::ChunksReturned, 1);
+    /// A column for `plan`: a cached one of its class if one fits, else new.
+    fn column_for(&self, sink: &Sink<'_>, depot: &Depot, field: FieldType, rows: usize) -> Column {
+        if self.config().max_free_columns() > 0 {
+            if let Some(class) = self.acct.class_of(field) {
+                if let Some(col) = depot.pop_column(class) {
+                    if col.fits(rows) {
+                        self.count(sink, Counter::ColumnsReused, 1);
+                        return col;
+                    }
+                    self.count(sink, Counter::DiscardedTooSmall, 1);
+                }
+            }
+        }
+        self.count(sink, Counter::ColumnsFresh, 1);
+        Column::fresh(field, rows)
+    }
+
+    /// Takes back the columns of a dropped chunk, and the chunk's reference
+    /// to `self` (which stays with the chunk if it is cached whole).
+    pub(crate) fn recycle(this: Arc<Shared>, columns: Vec<Slot>, shared: bool) {
+        if this.abandoned() {
+            // Nobody can allocate from it again: just free the buffers.
+            return;
+        }
+        local::with_cache(|cache| {
+            let mut sink = cache.map(|c| c.entry(&this));
+            Shared::recycle_with(this, &mut sink, columns, shared)
+        })
+    }
+
+    fn recycle_with(
+        mut this: Arc<Shared>,
+        sink: &mut Sink<'_>,
+        mut columns: Vec<Slot>,
+        shared: bool,
+    ) {
+        this.count(sink, Counter::ChunksReturned, 1);
         let layout_len = columns.len();
-        // Keep only the columns this chunk was the last user of; a column
-        // still shared elsewhere is recycled by its last user.
-        columns.retain_mut(|slot| {
-            if let Slot::Shared(_) = slot {
+        if shared {
+            // Keep only the columns this chunk was the last user of; a column
+            // still shared elsewhere is recycled by its last user.
+            columns.retain_mut(|slot| {
                 let taken = std::mem::replace(slot, Slot::Own(Column::EMPTY));
                 match taken.into_column() {
                     Some(col) => *slot = Slot::Own(col),
                     None => return false,
                 }
-            }
-            true
-        });
-        let whole = self.config().max_free_chunks() > 0
-            && columns.len() == layout_len
-            && columns.iter().all(|s| self.refuse(s.get()).is_none());
-
-        let guard = epoch::pin();
-        // SAFETY: as in `alloc`: never null, kept alive by `guard`.
-        let depot = unsafe { self.depot.load(Ordering::Acquire, &guard).deref() };
+                true
+            });
+        }
+        let mut whole = this.config().max_free_chunks() > 0 && columns.len() == layout_len;
+        let (mut bytes, mut rows) = (0, usize::MAX);
         if whole {
-            let mut bytes = 0;
+            let max_var = this.config().max_cached_var_bytes();
             for slot in &mut columns {
-                if let Slot::Own(c) = slot {
-                    c.reset();
-                    bytes += c.allocated_bytes();
+                let Slot::Own(c) = slot else {
+                    unreachable!("made owned above")
+                };
+                match c.prepare_for_cache(max_var) {
+                    Ok((b, r)) => {
+                        bytes += b;
+                        rows = rows.min(r);
+                    }
+                    Err(_) => {
+                        whole = false;
+                        break;
+                    }
                 }
             }
-            match depot.push_body(Body { columns, bytes }) {
-                Ok(()) => return,
-                Err(body) => columns = body.columns,
-            }
         }
+        if whole {
+            let key = LayoutKey::of(columns.iter().map(|s| s.get().field_type()));
+            let body = Body {
+                columns,
+                key,
+                rows,
+                bytes,
+            };
+            // The chunk's reference to `this` moves into the cache with it.
+            let (body, home) = match sink {
+                Some(entry) => match entry.put(body, this) {
+                    Ok(()) => return,
+                    Err(rejected) => rejected,
+                },
+                None => match this.push_shared(body) {
+                    None => return,
+                    Some(body) => (body, this),
+                },
+            };
+            this = home;
+            columns = body.columns;
+        }
+        let guard = epoch::pin();
+        let depot = this.depot(&guard);
         for slot in columns {
             if let Some(col) = slot.into_column() {
-                self.recycle_loose(depot, col);
+                this.recycle_loose(sink, depot, col);
             }
         }
+    }
+
+    /// Caches a whole chunk in the depot directly, reserving its credit.
+    fn push_shared(&self, body: Body) -> Option<Body> {
+        if self.acct.reserve_chunks(1) == 0 {
+            return Some(body);
+        }
+        if self.acct.reserve_bytes(body.bytes, body.bytes) < body.bytes {
+            self.acct.release_chunks(1);
+            return Some(body);
+        }
+        let guard = epoch::pin();
+        let rejected = self.depot(&guard).push_body(body).err();
+        if let Some(body) = &rejected {
+            self.acct.release_chunks(1);
+            self.acct.release_bytes(body.bytes);
+        }
+        rejected
     }
 
     /// Takes back one column that left a chunk.
     pub(crate) fn recycle_column(&self, col: Column) {
         let guard = epoch::pin();
-        // SAFETY: as in `alloc`: never null, kept alive by `guard`.
-        let depot = unsafe { self.depot.load(Ordering::Acquire, &guard).deref() };
-        self.recycle_loose(depot, col);
+        self.recycle_loose(&None, self.depot(&guard), col);
     }
 
-    fn recycle_loose(&self, depot: &Depot, mut col: Column) {
-        if let Some(why) = self.refuse(&col) {
-            self.stats.add(why, 1);
+    fn recycle_loose(&self, sink: &Sink<'_>, depot: &Depot, mut col: Column) {
+        if let Some(why) = col.refusal(self.config().max_cached_var_bytes()) {
+            self.count(sink, why.into(), 1);
             return;
         }
         let class = if self.config().max_free_columns() > 0 {
@@ -270,12 +419,12 @@ impl Shared {
             None
         };
         let Some(class) = class else {
-            self.stats.add(Counter::DiscardedOverLimit, 1);
+            self.count(sink, Counter::DiscardedOverLimit, 1);
             return;
         };
         col.reset();
         if depot.push_column(class, col).is_err() {
-            self.stats.add(Counter::DiscardedOverLimit, 1);
+            self.count(sink, Counter::DiscardedOverLimit, 1);
         }
     }
 }
@@ -355,8 +504,6 @@ mod tests {
         assert_eq!(pool.stats().retained_chunks, 0);
         assert_eq!(pool.stats().retained_bytes, 0);
         let guard = epoch::pin();
-        // SAFETY: never null; guarded.
-        let depot = unsafe { pool.shared.depot.load(Ordering::Acquire, &guard).deref() };
-        assert_eq!(depot.len(), (0, 0));
+        assert_eq!(pool.shared.depot(&guard).len(), (0, 0));
     }
 }

@@ -8,6 +8,8 @@
 mod depot;
 mod empty;
 mod hook;
+mod layout;
+mod local;
 mod lockfree;
 mod mutex;
 
@@ -115,10 +117,11 @@ pub(crate) enum Home {
 }
 
 impl Home {
-    /// Takes back the column list of a dropped chunk.
-    pub(crate) fn recycle(self, columns: Vec<Slot>) {
+    /// Takes back the column list of a dropped chunk; `shared` when some
+    /// slot may be shared with another chunk.
+    pub(crate) fn recycle(self, columns: Vec<Slot>, shared: bool) {
         match self {
-            Home::LockFree(s) => s.recycle(columns),
+            Home::LockFree(s) => lockfree::Shared::recycle(s, columns, shared),
             Home::Mutex(s) => s.recycle(columns),
         }
     }

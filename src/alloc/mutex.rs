@@ -1,12 +1,12 @@
 //! TiDB's design, for comparison: one mutex over per-column free lists.
 
 use super::{ChunkAllocator, Home, Renew};
-use crate::chunk::{check_alloc_args, Chunk, Slot};
-use crate::column::{Column, ColumnPlan};
+use crate::chunk::{check_alloc, Chunk, Slot};
+use crate::column::Column;
 use crate::config::PoolConfig;
 use crate::error::Error;
 use crate::field::FieldType;
-use crate::stats::{Counter, Counters, Stats};
+use crate::stats::{Counter, Stats, Tally};
 use crate::sync::{lock, Arc, Mutex};
 use std::collections::HashMap;
 use std::fmt;
@@ -38,7 +38,6 @@ pub struct MutexAllocator {
 pub(crate) struct MutexShared {
     config: PoolConfig,
     state: Mutex<State>,
-    stats: Counters,
 }
 
 #[derive(Default)]
@@ -49,6 +48,9 @@ struct State {
     free_columns: HashMap<usize, Vec<Column>>,
     retained_columns: usize,
     retained_bytes: usize,
+    /// Counted under the lock already held, so the baseline pays no extra
+    /// atomics for statistics.
+    tally: Tally,
 }
 
 impl Default for MutexAllocator {
@@ -69,7 +71,6 @@ impl MutexAllocator {
             shared: Arc::new(MutexShared {
                 config,
                 state: Mutex::new(State::default()),
-                stats: Counters::new(),
             }),
         }
     }
@@ -88,14 +89,17 @@ impl MutexAllocator {
             retained_chunks: st.free_chunks.len(),
             retained_columns: st.retained_columns,
             retained_bytes: st.retained_bytes,
-            ..self.shared.stats.snapshot()
+            ..st.tally.snapshot()
         }
     }
 
     /// Drops everything cached.
     pub fn trim(&self) {
         let mut st = lock(&self.shared.state);
-        *st = State::default();
+        st.free_chunks.clear();
+        st.free_columns.clear();
+        st.retained_columns = 0;
+        st.retained_bytes = 0;
     }
 }
 
@@ -106,10 +110,7 @@ impl MutexShared {
         capacity: usize,
         max: usize,
     ) -> Result<Chunk, Error> {
-        let cap = check_alloc_args(capacity, max)?;
-        for &f in fields {
-            ColumnPlan::new(f, cap)?;
-        }
+        let cap = check_alloc(fields, capacity, max)?;
         let s = &**this;
         let (mut reused, mut too_small) = (0, 0);
         let mut st = lock(&s.state);
@@ -118,30 +119,29 @@ impl MutexShared {
             .pop()
             .unwrap_or_else(|| Vec::with_capacity(fields.len()));
         for &f in fields {
-            let plan = ColumnPlan::new(f, cap)?;
             let cached = st.free_columns.get_mut(&f.code()).and_then(Vec::pop);
             let col = match cached {
                 Some(col) => {
                     st.retained_columns -= 1;
                     st.retained_bytes -= col.allocated_bytes();
-                    if col.fits(&plan) {
+                    if col.fits(cap) {
                         reused += 1;
                         col
                     } else {
                         too_small += 1;
-                        Column::from_plan(f, plan)
+                        Column::fresh(f, cap)
                     }
                 }
-                None => Column::from_plan(f, plan),
+                None => Column::fresh(f, cap),
             };
             columns.push(Slot::Own(col));
         }
-        drop(st);
-        s.stats.add(Counter::ChunksAllocated, 1);
-        s.stats.add(Counter::ColumnsReused, reused);
-        s.stats.add(Counter::DiscardedTooSmall, too_small);
-        s.stats
+        st.tally.add(Counter::ChunksAllocated, 1);
+        st.tally.add(Counter::ColumnsReused, reused);
+        st.tally.add(Counter::DiscardedTooSmall, too_small);
+        st.tally
             .add(Counter::ColumnsFresh, fields.len() as u64 - reused);
+        drop(st);
         Ok(Chunk::from_parts(
             columns,
             cap,
@@ -152,12 +152,8 @@ impl MutexShared {
 
     /// Whether `col` may be cached now; pushes it if so.
     fn put_column(&self, st: &mut State, mut col: Column) {
-        let why = if col.avoid_reusing() {
-            Some(Counter::DiscardedAvoidReuse)
-        } else if col.field_type().is_var()
-            && col.data_capacity_bytes() > self.config.max_cached_var_bytes()
-        {
-            Some(Counter::DiscardedOversize)
+        let why = if let Some(r) = col.refusal(self.config.max_cached_var_bytes()) {
+            Some(Counter::from(r))
         } else {
             let bytes = col.allocated_bytes();
             let list = st.free_columns.entry(col.field_type().code()).or_default();
@@ -176,13 +172,13 @@ impl MutexShared {
             }
         };
         if let Some(why) = why {
-            self.stats.add(why, 1);
+            st.tally.add(why, 1);
         }
     }
 
     pub(crate) fn recycle(&self, mut columns: Vec<Slot>) {
-        self.stats.add(Counter::ChunksReturned, 1);
         let mut st = lock(&self.state);
+        st.tally.add(Counter::ChunksReturned, 1);
         for slot in columns.drain(..) {
             if let Some(col) = slot.into_column() {
                 self.put_column(&mut st, col);

@@ -1,0 +1,85 @@
+//! A chunk layout's identity: the sequence of its columns' field types,
+//! reduced to one comparable key.
+
+use crate::field::FieldType;
+
+/// Fields an exact key can hold: 11 bits a field (sizes up to 1024, 0 for
+/// variable width) and 4 bits of length fit in 114 bits.
+const EXACT_FIELDS: usize = 10;
+/// Set in keys that are hashes, so a hash never equals an exact key.
+const HASHED: u128 = 1 << 127;
+
+/// The identity of a layout. For up to ten fields it is exact (the field
+/// sizes packed side by side), so equal keys mean equal layouts; wider
+/// layouts get a hash, and [`LayoutKey::matches`] compares the fields too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct LayoutKey(u128);
+
+impl LayoutKey {
+    /// The key of `fields`.
+    #[inline]
+    pub(crate) fn of(fields: impl ExactSizeIterator<Item = FieldType>) -> LayoutKey {
+        let n = fields.len();
+        if n <= EXACT_FIELDS {
+            // Two 64-bit halves of five fields each; constant shifts keep
+            // this a few instructions a field.
+            let (mut lo, mut hi) = (0u64, 0u64);
+            for (i, f) in fields.enumerate() {
+                if i < EXACT_FIELDS / 2 {
+                    lo = lo << 11 | f.code() as u64;
+                } else {
+                    hi = hi << 11 | f.code() as u64;
+                }
+            }
+            LayoutKey(((hi as u128) << 59) | ((lo as u128) << 4) | n as u128)
+        } else {
+            // FNV-1a over the size codes.
+            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+            for f in fields {
+                h = (h ^ f.code() as u64).wrapping_mul(0x0000_0100_0000_01b3);
+            }
+            LayoutKey(HASHED | ((n as u128) << 64) | h as u128)
+        }
+    }
+
+    /// Whether a layout with this key, whose fields are `have`, is `want`
+    /// (whose key is `self` too): free for exact keys.
+    #[inline]
+    pub(crate) fn matches(
+        self,
+        other: LayoutKey,
+        have: impl Iterator<Item = FieldType>,
+        want: &[FieldType],
+    ) -> bool {
+        self == other && (self.0 & HASHED == 0 || have.eq(want.iter().copied()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_keys_tell_layouts_apart() {
+        let k = |f: &[FieldType]| LayoutKey::of(f.iter().copied());
+        let (a, b) = (FieldType::I64, FieldType::VAR);
+        assert_ne!(k(&[a, b]), k(&[b, a]));
+        assert_ne!(k(&[a]), k(&[a, FieldType::VAR]));
+        assert_ne!(k(&[]), k(&[FieldType::VAR]));
+        let big = FieldType::fixed(crate::MAX_ELEM_SIZE).unwrap();
+        assert_ne!(k(&[big; 10]), k(&[big; 9]));
+        assert_eq!(
+            k(&[a, b]),
+            k(&[FieldType::F64, FieldType::VAR]),
+            "same physical shape"
+        );
+        // Wide layouts hash; `matches` compares the fields.
+        let wide = [a; 11];
+        let mut other = wide;
+        other[10] = FieldType::F32;
+        let key = k(&wide);
+        assert!(key.matches(key, wide.iter().copied(), &wide));
+        assert!(!key.matches(key, other.iter().copied(), &wide));
+        assert_ne!(key, k(&[a; 10]));
+    }
+}

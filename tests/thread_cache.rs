@@ -1,0 +1,163 @@
+//! The lock-free allocator's per-thread caches: what a thread caches is
+//! handed back when it exits, flows between threads through the depot,
+//! counts against the limits, and goes away on `trim`.
+//!
+//! Threads are joined explicitly: a thread's cache is flushed by its
+//! thread-local destructor, which `JoinHandle::join` waits for (the implicit
+//! join at the end of `std::thread::scope` does not).
+
+use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator, PoolConfig};
+use std::collections::HashSet;
+use std::sync::mpsc;
+use std::sync::Barrier;
+
+const F: [FieldType; 3] = [FieldType::I64, FieldType::VAR, FieldType::DECIMAL];
+
+#[test]
+fn a_thread_that_exits_hands_back_its_cache() {
+    let pool = LockFreeAllocator::new();
+    let made: HashSet<usize> = std::thread::scope(|s| {
+        s.spawn(|| {
+            let chunks: Vec<_> = (0..10).map(|_| pool.alloc(&F, 64, 64)).collect();
+            let ptrs = chunks
+                .iter()
+                .map(|c| c.column(0).data_ptr() as usize)
+                .collect();
+            drop(chunks); // into this thread's cache
+            assert_eq!(pool.stats().retained_chunks, 10);
+            ptrs
+        })
+        .join()
+        .unwrap()
+    });
+    let st = pool.stats();
+    assert_eq!(
+        st.retained_chunks, 10,
+        "nothing lost at thread exit: {st:?}"
+    );
+    let again: Vec<_> = (0..10).map(|_| pool.alloc(&F, 64, 64)).collect();
+    let got: HashSet<usize> = again
+        .iter()
+        .map(|c| c.column(0).data_ptr() as usize)
+        .collect();
+    assert_eq!(got, made, "the exited thread's chunks serve another thread");
+    assert_eq!(pool.stats().chunks_from_cache, 10);
+}
+
+#[test]
+fn chunks_dropped_on_another_thread_come_back_through_the_depot() {
+    let pool = LockFreeAllocator::new();
+    // A short queue keeps the producer from running far ahead of the consumer.
+    let (tx, rx) = mpsc::sync_channel(4);
+    let rounds = 200;
+    std::thread::scope(|s| {
+        let producer = s.spawn(|| {
+            for i in 0..rounds {
+                let mut chk = pool.alloc(&F, 32, 32);
+                chk.column_mut(0).append_i64(i);
+                tx.send(chk).unwrap();
+            }
+            drop(tx);
+        });
+        let consumer = s.spawn(|| {
+            let mut n = 0;
+            for chk in rx {
+                assert_eq!(chk.column(0).get_i64(0), n);
+                n += 1;
+            } // each chunk is dropped here, on the consumer thread
+            n
+        });
+        producer.join().unwrap();
+        assert_eq!(consumer.join().unwrap(), rounds);
+    });
+    let st = pool.stats();
+    assert_eq!(st.chunks_returned, rounds as u64);
+    assert!(
+        st.chunks_from_cache > rounds as u64 / 2,
+        "the producer reuses what the consumer dropped: {st:?}"
+    );
+    assert!(st.retained_chunks <= 64);
+}
+
+#[test]
+fn thread_caches_count_against_the_limit() {
+    let limit = 5;
+    let pool = LockFreeAllocator::with_config(PoolConfig::with_limits(limit, 0).unwrap());
+    let barrier = Barrier::new(3);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..3)
+            .map(|_| {
+                s.spawn(|| {
+                    let chunks: Vec<_> = (0..4).map(|_| pool.alloc(&F, 8, 8)).collect();
+                    barrier.wait();
+                    drop(chunks);
+                    barrier.wait(); // every thread's cache is filled as far as allowed
+                    let st = pool.stats();
+                    assert!(st.retained_chunks <= limit, "{st:?}");
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+    });
+    let st = pool.stats();
+    assert_eq!(st.retained_chunks, limit, "{st:?}");
+    assert_eq!(st.chunks_returned, 12);
+}
+
+#[test]
+fn trim_empties_other_threads_caches_when_they_next_look() {
+    let pool = LockFreeAllocator::new();
+    let (to_worker, worker_rx) = mpsc::channel::<()>();
+    let (to_main, main_rx) = mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        let pool = &pool;
+        let worker = s.spawn(move || {
+            let chunks: Vec<_> = (0..6).map(|_| pool.alloc(&F, 8, 8)).collect();
+            drop(chunks);
+            to_main.send(()).unwrap();
+            worker_rx.recv().unwrap(); // main trims meanwhile
+            let fresh_before = pool.stats().columns_fresh;
+            let chk = pool.alloc(&F, 8, 8);
+            assert_eq!(chk.num_rows(), 0);
+            assert_eq!(
+                pool.stats().columns_fresh,
+                fresh_before + 3,
+                "the trimmed cache served nothing"
+            );
+        });
+        main_rx.recv().unwrap();
+        assert_eq!(pool.stats().retained_chunks, 6);
+        pool.trim();
+        to_worker.send(()).unwrap();
+        worker.join().unwrap();
+    });
+    // The worker's cache let go of its 6 chunks; only the one it allocated
+    // and dropped since may be cached.
+    assert!(pool.stats().retained_chunks <= 1, "{:?}", pool.stats());
+}
+
+#[test]
+fn many_allocators_on_one_thread_stay_correct() {
+    // More allocators than a thread keeps caches for: the least recently
+    // used cache is flushed to its depot; nothing is lost or mixed up.
+    let pools: Vec<_> = (0..7).map(|_| LockFreeAllocator::new()).collect();
+    let ptrs: Vec<_> = pools
+        .iter()
+        .map(|p| {
+            let chk = p.alloc(&F, 16, 16);
+            chk.column(0).data_ptr() // dropped here, into a cache
+        })
+        .collect();
+    for (p, &ptr) in pools.iter().zip(&ptrs) {
+        assert_eq!(p.stats().retained_chunks, 1, "{:?}", p.stats());
+        let chk = p.alloc(&F, 16, 16);
+        assert_eq!(
+            chk.column(0).data_ptr(),
+            ptr,
+            "each pool gets its own chunk back"
+        );
+        assert_eq!(p.stats().chunks_from_cache, 1);
+    }
+}
