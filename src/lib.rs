@@ -74,17 +74,31 @@
 //!    or none.
 //! 8. A panic in user code (a hook callback, a worker unwinding with chunks)
 //!    leaves every pool consistent; chunks dropped while unwinding return
-//!    normally.
+//!    normally; a thread that exits hands its magazines back to the depot.
+//!
+//! One consequence of per-thread caches: a thread's magazine is flushed by
+//! its thread-local destructor, and `std::thread::scope` returns before
+//! those run, while `JoinHandle::join` waits for them. Join explicitly when
+//! the next step must see what the threads cached.
 //!
 //! # Design
 //! * **arc-swap** holds the session slot ([`SessionChunkPool`]): setting and
 //!   clearing are atomic swaps, and a read is a guard that does not touch a
 //!   shared reference count.
-//! * **crossbeam-queue's `SegQueue`** is the cache of [`LockFreeAllocator`]:
-//!   one queue of whole chunks per layout (up to 8 layouts) and one of loose
-//!   columns per element-size class. Bounds are enforced by reserving a slot
-//!   in an atomic counter before a push, so concurrent returns can never
-//!   together exceed them.
+//! * **Per-thread magazines** sit in front of everything shared: a chunk
+//!   dropped on a thread is cached in that thread's magazine (up to 16 per
+//!   allocator) together with the `Arc` of its allocator, so the common
+//!   alloc-and-drop cycle touches no shared reference count, no shared
+//!   counter and no queue. Statistics are counted in per-thread blocks with
+//!   plain stores.
+//! * **crossbeam-queue's `SegQueue`** is the shared depot behind the
+//!   magazines: one queue of whole chunks per layout (up to 8 layouts) and
+//!   one of loose columns per element-size class. Magazines exchange chunks
+//!   with it in batches of 8. The whole-chunk bound is enforced with
+//!   *credits*: a chunk is cached (in a magazine or the depot) only with a
+//!   credit reserved from an atomic counter that can never pass
+//!   `max_free_chunks`; magazines reserve and return credits in batches.
+//!   Loose columns and the byte budget reserve the same way.
 //! * **crossbeam-epoch** reclaims that cache when
 //!   [`LockFreeAllocator::trim`] swaps it for an empty one: threads may still
 //!   be pushing to or popping from the old one, so it is freed only after
