@@ -137,6 +137,11 @@ pub use field::{FieldType, MAX_ELEM_SIZE};
 pub use session::{CurrentAllocator, SessionChunkPool};
 pub use stats::Stats;
 
+/// loom models only: see `ThreadExit` in `src/sync.rs`.
+#[cfg(chunkpool_loom)]
+#[doc(hidden)]
+pub use sync::tls::{thread_exit as __loom_thread_exit, ThreadExit as __LoomThreadExit};
+
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

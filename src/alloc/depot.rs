@@ -52,16 +52,21 @@ pub(crate) struct Accounting {
 /// exceed a bound.
 #[cfg(not(chunkpool_loom_mutant))]
 fn reserve_range(counter: &AtomicUsize, min: usize, max: usize, limit: usize) -> usize {
-    let mut got = 0;
-    let _ = counter.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |cur| {
+    // What was taken is computed from the value the successful update saw:
+    // the closure may run several times, and a value it computed on an
+    // attempt whose CAS then failed must not count (found by loom: a retry
+    // that returned `None` used to leave the earlier attempt's amount in a
+    // captured variable, handing out a credit the counter never recorded).
+    let take = |cur: usize| {
         let room = limit.saturating_sub(cur);
-        if room < min {
-            return None;
-        }
-        got = max.min(room);
-        Some(cur + got)
-    });
-    got
+        (room >= min).then(|| max.min(room))
+    };
+    match counter.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |cur| {
+        take(cur).map(|got| cur + got)
+    }) {
+        Ok(prev) => take(prev).unwrap_or(0),
+        Err(_) => 0,
+    }
 }
 
 /// Planted bug for the loom mutant check: check, then add, not atomically.
