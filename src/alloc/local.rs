@@ -153,6 +153,7 @@ impl Entry {
     }
 
     /// Drops the magazine if `trim` ran since this entry last looked.
+    #[inline]
     fn sync_generation(&mut self) {
         let now = self.pool.generation();
         if now != self.generation {
@@ -163,6 +164,7 @@ impl Entry {
 
     /// Takes a cached chunk of exactly `fields`: from the magazine, else a
     /// batch from the depot. The credit of the chunk handed out stays here.
+    #[inline]
     pub(crate) fn take(
         &mut self,
         key: LayoutKey,
@@ -206,6 +208,7 @@ impl Entry {
 
     /// Caches a returned chunk in the magazine, taking a credit for it.
     /// Gives it back when the bounds leave no room.
+    #[inline]
     pub(crate) fn put(&mut self, body: Body, home: Arc<Shared>) -> Result<(), (Body, Arc<Shared>)> {
         if !self.take_credit(body.bytes) {
             return Err((body, home));
@@ -217,6 +220,7 @@ impl Entry {
         Ok(())
     }
 
+    #[inline]
     fn hold(&mut self, held: Held) {
         let block = self.pool.stats.block(self.block);
         block.add(Counter::HeldChunks, 1);
@@ -224,6 +228,7 @@ impl Entry {
         self.mag.push(held);
     }
 
+    #[inline]
     fn unheld(&self, body: &Body) {
         let block = self.pool.stats.block(self.block);
         block.sub(Counter::HeldChunks, 1);
@@ -232,6 +237,7 @@ impl Entry {
 
     /// Takes one whole-chunk credit (and `bytes` of budget) for a chunk
     /// about to be cached, from those held or from the shared counters.
+    #[inline]
     fn take_credit(&mut self, bytes: usize) -> bool {
         let acct = &self.pool.acct;
         if self.credits == 0 {
@@ -255,6 +261,7 @@ impl Entry {
     }
 
     /// Keeps the credit of a chunk leaving the cache, giving back the excess.
+    #[inline]
     fn keep_credit(&mut self, bytes: usize) {
         let acct = &self.pool.acct;
         let batch = acct.credit_batch();
