@@ -285,14 +285,19 @@ fn avoid_reusing_column_is_never_cached<P: Pool>() {
     let pool = P::make(PoolConfig::default());
     let mut chk = pool.alloc(&[FieldType::I64, FieldType::F64], 8, 8);
     chk.column_mut(0).set_avoid_reusing(true);
-    let avoided = chk.column(0).data_ptr();
     let kept = chk.column(1).data_ptr();
     drop(chk);
     assert_eq!(pool.stats().discarded_avoid_reuse, 1);
     let outs: Vec<_> = (0..4)
         .map(|_| pool.alloc(&[FieldType::I64, FieldType::F64], 8, 8))
         .collect();
-    assert!(outs.iter().all(|c| c.column(0).data_ptr() != avoided));
+    // The avoided buffer was freed, so the system allocator may hand its
+    // address out again: count reuses instead of comparing that address.
+    let st = pool.stats();
+    assert_eq!(
+        st.columns_reused, 1,
+        "only the kept column came back: {st:?}"
+    );
     assert!(outs.iter().all(|c| !c.column(0).avoid_reusing()));
     // I64 and F64 share the 8-byte class: `kept` may serve either column.
     let kept_seen = outs

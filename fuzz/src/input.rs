@@ -1,0 +1,452 @@
+//! The fuzz inputs: operation sequences derived with `arbitrary`.
+//!
+//! Every type prints (`{:#?}`) as a readable reproduction: `cargo fuzz fmt
+//! TARGET FILE` shows what a crashing input does, step by step. Indices
+//! (`chunk`, `col`, ...) are taken modulo the number of live chunks or
+//! columns at that step, so every input is meaningful.
+
+use arbitrary::Arbitrary;
+use chunkpool::{FieldType, PoolConfig};
+use std::fmt;
+
+/// Longest operation list one input runs (keeps each execution short).
+pub const MAX_OPS: usize = 256;
+/// Most columns per allocated chunk.
+pub const MAX_FIELDS: usize = 6;
+/// Most chunks alive at once in one world (the oldest is dropped first).
+pub const MAX_LIVE: usize = 8;
+
+/// A column type. `Size(n)` is a fixed width of `1 + n % 48` bytes, except
+/// `Size(255)`, which is the largest width the crate accepts (1024).
+#[derive(Arbitrary, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Var,
+    I64,
+    F32,
+    Decimal,
+    Size(u8),
+}
+
+impl Field {
+    pub fn ty(self) -> FieldType {
+        match self {
+            Field::Var => FieldType::VAR,
+            Field::I64 => FieldType::I64,
+            Field::F32 => FieldType::F32,
+            Field::Decimal => FieldType::DECIMAL,
+            Field::Size(n) => {
+                let size = if n == 255 {
+                    chunkpool::MAX_ELEM_SIZE
+                } else {
+                    1 + usize::from(n) % 48
+                };
+                FieldType::fixed(size).expect("1..=1024 is a valid element size")
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.ty().elem_size() {
+            None => f.write_str("Var"),
+            Some(n) => write!(f, "Fixed({n})"),
+        }
+    }
+}
+
+/// Field lists are capped at [`MAX_FIELDS`].
+pub fn field_types(fields: &[Field]) -> Vec<FieldType> {
+    fields.iter().take(MAX_FIELDS).map(|f| f.ty()).collect()
+}
+
+/// A capacity or max-chunk-size argument.
+#[derive(Arbitrary, Clone, Copy, PartialEq, Eq)]
+pub enum Cap {
+    /// 0..=255 rows; 0 must be rejected.
+    Rows(u8),
+    /// A row count whose byte size overflows for every column type (or, with
+    /// no columns, a valid huge chunk).
+    Huge(HugeCap),
+}
+
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HugeCap {
+    UsizeMax,
+    IsizeMax,
+    IsizeMaxMinus7,
+}
+
+impl Cap {
+    pub fn get(self) -> usize {
+        match self {
+            Cap::Rows(n) => usize::from(n),
+            Cap::Huge(HugeCap::UsizeMax) => usize::MAX,
+            Cap::Huge(HugeCap::IsizeMax) => isize::MAX as usize,
+            Cap::Huge(HugeCap::IsizeMaxMinus7) => isize::MAX as usize - 7,
+        }
+    }
+}
+
+impl fmt::Debug for Cap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cap::Rows(n) => write!(f, "{n}"),
+            Cap::Huge(h) => write!(f, "{h:?}"),
+        }
+    }
+}
+
+/// A small count limit: one of 0, 1, 2, 3, 8, 64.
+#[derive(Arbitrary, Clone, Copy, PartialEq, Eq)]
+pub struct Limit(u8);
+
+impl Limit {
+    const VALUES: [usize; 6] = [0, 1, 2, 3, 8, 64];
+
+    pub fn get(self) -> usize {
+        Self::VALUES[usize::from(self.0) % Self::VALUES.len()]
+    }
+
+    /// The limit of that value (one of 0, 1, 2, 3, 8, 64).
+    pub fn new(value: usize) -> Limit {
+        let i = Self::VALUES.iter().position(|&v| v == value);
+        Limit(i.expect("one of 0, 1, 2, 3, 8, 64") as u8)
+    }
+}
+
+impl fmt::Debug for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.get())
+    }
+}
+
+/// The allocator's limits.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cfg {
+    /// TiDB's defaults: 64 chunks, 256 columns per class, 16 KiB var columns.
+    Default,
+    /// Both count limits 0: nothing is ever cached.
+    NoReuse,
+    /// `with_limits(chunks, columns)`.
+    Limits { chunks: Limit, columns: Limit },
+    /// Small limits, a small oversize threshold, maybe a tiny byte budget.
+    Tiny {
+        chunks: Limit,
+        columns: Limit,
+        max_var_bytes: u8,
+        budget: Option<u16>,
+    },
+}
+
+impl Cfg {
+    pub fn build(self) -> PoolConfig {
+        match self {
+            Cfg::Default => PoolConfig::default(),
+            Cfg::NoReuse => PoolConfig::no_reuse(),
+            Cfg::Limits { chunks, columns } => {
+                PoolConfig::with_limits(chunks.get(), columns.get()).expect("small limits")
+            }
+            Cfg::Tiny {
+                chunks,
+                columns,
+                max_var_bytes,
+                budget,
+            } => {
+                let mut b = PoolConfig::builder()
+                    .max_free_chunks(chunks.get())
+                    .max_free_columns(columns.get())
+                    .max_cached_var_bytes(usize::from(max_var_bytes) * 8);
+                if let Some(bytes) = budget {
+                    b = b.byte_budget(usize::from(bytes));
+                }
+                b.build().expect("small limits")
+            }
+        }
+    }
+}
+
+/// A value to append to a column.
+#[derive(Arbitrary, Clone, Debug, PartialEq)]
+pub enum Val {
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    I32(i32),
+    U32(u32),
+    F32(f32),
+    /// Var: a byte string. Fixed: raw element bytes (a mismatch unless the
+    /// length is the element size).
+    Bytes(Vec<u8>),
+    /// `append_str` on a var column; `try_append_bytes` (a mismatch) on a
+    /// fixed one.
+    Str(String),
+    /// An element of the right shape generated from the seed.
+    Elem(u8),
+    Null,
+}
+
+/// An operation on one column, through `try_column_mut` (fails while the
+/// column is shared).
+#[derive(Arbitrary, Clone, Debug, PartialEq)]
+pub enum ColOp {
+    Append(Val),
+    /// Appends `n % 65` generated values (every third one NULL when
+    /// `seed % 5 == 0`).
+    AppendMany {
+        n: u8,
+        seed: u8,
+    },
+    /// `resize(rows, null)`; a mismatch on a var column.
+    Resize {
+        rows: u8,
+        null: bool,
+    },
+    /// Overwrites every element through `as_mut_slice` (u64 or u32 views);
+    /// a mismatch on other widths.
+    WriteSlice {
+        seed: u8,
+    },
+    SetAvoidReusing(bool),
+    Reset,
+    ResetAs(Field),
+}
+
+/// One step of `allocator_ops` and `differential`.
+#[derive(Arbitrary, Clone, Debug, PartialEq)]
+pub enum Op {
+    Alloc {
+        fields: Vec<Field>,
+        cap: Cap,
+        max: Cap,
+    },
+    /// Allocates the layout, capacity and max size of live chunk `chunk`.
+    AllocLike {
+        chunk: u8,
+    },
+    /// Drops live chunk `chunk` and at once allocates its layout again.
+    DropRealloc {
+        chunk: u8,
+    },
+    /// `Chunk::try_new`: a chunk that belongs to no pool.
+    Unpooled {
+        fields: Vec<Field>,
+        cap: Cap,
+        max: Cap,
+    },
+    Col {
+        chunk: u8,
+        col: u8,
+        op: ColOp,
+    },
+    MakeRef {
+        chunk: u8,
+        src: u8,
+        dst: u8,
+    },
+    MakeRefTo {
+        dst_chunk: u8,
+        dst: u8,
+        src_chunk: u8,
+        src: u8,
+    },
+    ResetChunk {
+        chunk: u8,
+    },
+    SetRequiredRows {
+        chunk: u8,
+        rows: u8,
+        max: u8,
+    },
+    Drop {
+        chunk: u8,
+    },
+    /// Out-of-range column and row accesses must fail cleanly.
+    BadIndex {
+        chunk: u8,
+        col: u8,
+        row: u8,
+    },
+    /// `ChunkAllocator::reset` (a statement boundary).
+    AllocatorReset,
+    /// `trim()`: swap the cache out (freed through the epoch).
+    Trim,
+    /// Pin and flush the epoch a few times so deferred frees can run.
+    Collect,
+    /// `Renew::renew`: a new allocator becomes current; chunks still out
+    /// keep the old one alive and return to it.
+    Renew,
+}
+
+/// Input of `allocator_ops` and `differential`.
+#[derive(Arbitrary, Clone, Debug, PartialEq)]
+pub struct AllocInput {
+    pub config: Cfg,
+    pub ops: Vec<Op>,
+}
+
+/// Which allocator a session holds.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    LockFree,
+    Mutex,
+}
+
+/// One step of a standalone reuse hook.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HookStep {
+    Alloc,
+    Reset,
+}
+
+/// One step of `session_ops`.
+#[derive(Arbitrary, Clone, Debug, PartialEq)]
+pub enum SessOp {
+    BeginStatement,
+    /// `set_alloc(Some(&caller))`.
+    SetAlloc,
+    /// `set_alloc(None)`.
+    SetAllocNone,
+    /// `clear_alloc(&mut caller, has_err)`.
+    ClearAlloc {
+        has_err: bool,
+    },
+    SetReuseEnabled(bool),
+    /// `chunk_allocator().try_alloc(..)`; kept alive or dropped at once.
+    Alloc {
+        fields: Vec<Field>,
+        cap: Cap,
+        max: Cap,
+        keep: bool,
+    },
+    /// Appends to a kept chunk's first column (if it has one).
+    Append {
+        chunk: u8,
+        val: Val,
+    },
+    Drop {
+        chunk: u8,
+    },
+    /// `reset()` on the caller's allocator (not the session's hook).
+    ResetCaller,
+    /// The caller switches to a new allocator with other limits.
+    ReplaceCaller(Cfg),
+    /// TiDB's lifecycle in one step: begin, set_alloc, `allocs % 8` allocs,
+    /// clear_alloc(err), reset.
+    Statement {
+        allocs: u8,
+        err: bool,
+    },
+    /// A standalone `ReuseHook` over the caller's allocator whose callback
+    /// counts calls and maybe panics.
+    Hook {
+        panics: bool,
+        steps: Vec<HookStep>,
+    },
+}
+
+/// Input of `session_ops`.
+#[derive(Arbitrary, Clone, Debug, PartialEq)]
+pub struct SessionInput {
+    pub kind: Kind,
+    pub config: Cfg,
+    pub ops: Vec<SessOp>,
+}
+
+/// What the main thread does at a barrier, with every worker parked.
+#[derive(Arbitrary, Clone, Debug, PartialEq)]
+pub enum MainOp {
+    BeginStatement,
+    SetAlloc,
+    SetAllocNone,
+    ClearAlloc { has_err: bool },
+    SetReuseEnabled(bool),
+    Trim,
+    Collect,
+}
+
+/// One step of a worker thread in `threaded_ops`.
+#[derive(Arbitrary, Clone, Debug, PartialEq)]
+pub enum ThreadOp {
+    /// From the caller's current allocator.
+    Alloc {
+        fields: Vec<Field>,
+        cap: u8,
+        max: u8,
+    },
+    /// Through the session slot (pooled or not, depending on the slot).
+    SessionAlloc {
+        fields: Vec<Field>,
+        cap: u8,
+        max: u8,
+    },
+    Col {
+        chunk: u8,
+        col: u8,
+        op: ColOp,
+    },
+    MakeRef {
+        chunk: u8,
+        src: u8,
+        dst: u8,
+    },
+    MakeRefTo {
+        dst_chunk: u8,
+        dst: u8,
+        src_chunk: u8,
+        src: u8,
+    },
+    ResetChunk {
+        chunk: u8,
+    },
+    Drop {
+        chunk: u8,
+    },
+    /// Hands a chunk to another worker (it gets it at the next phase).
+    Give {
+        chunk: u8,
+        to: u8,
+    },
+    Trim,
+    /// Racing `set_alloc` / `clear_alloc` from a worker.
+    SetAlloc,
+    ClearAlloc {
+        has_err: bool,
+    },
+    /// Allocates `n % 4` chunks and panics while holding them.
+    PanicHolding {
+        n: u8,
+    },
+    Yield(u8),
+}
+
+/// One phase: the main thread's steps, then every worker's steps at once.
+#[derive(Arbitrary, Clone, Debug, PartialEq)]
+pub struct Phase {
+    pub main: Vec<MainOp>,
+    pub workers: [Vec<ThreadOp>; 3],
+}
+
+/// Input of `threaded_ops`.
+#[derive(Arbitrary, Clone, Debug, PartialEq)]
+pub struct ThreadedInput {
+    pub config: Cfg,
+    pub three_workers: bool,
+    pub phases: Vec<Phase>,
+}
+
+/// Bytes generated from a seed: deterministic, varied.
+pub fn pattern(seed: u64, i: u64, len: usize) -> Vec<u8> {
+    let mut x = seed
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .wrapping_add(i.wrapping_mul(0xbf58_476d_1ce4_e5b9))
+        | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
