@@ -161,3 +161,32 @@ fn many_allocators_on_one_thread_stay_correct() {
         assert_eq!(p.stats().chunks_from_cache, 1);
     }
 }
+
+#[test]
+fn sixteen_threads_all_get_credits_under_the_default_limit() {
+    // Thread caches take credits in batches; a batch is never more than a
+    // quarter of what is left, so 16 threads cycling one chunk each under
+    // the default 64-chunk limit all keep caching whole chunks.
+    let pool = LockFreeAllocator::new();
+    let barrier = Barrier::new(16);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16)
+            .map(|_| {
+                s.spawn(|| {
+                    drop(pool.alloc(&F, 64, 64));
+                    barrier.wait(); // every thread now holds credits at once
+                    for _ in 0..199 {
+                        drop(pool.alloc(&F, 64, 64));
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+    });
+    let st = pool.stats();
+    assert_eq!(st.discarded_over_limit, 0, "{st:?}");
+    assert_eq!(st.retained_columns, 0, "no chunk had to be split: {st:?}");
+    assert!(st.chunks_from_cache >= 16 * 199, "{st:?}");
+}

@@ -47,9 +47,11 @@ pub(crate) struct Accounting {
 }
 
 /// Takes between `min` and `max` from what `counter` has left under
-/// `limit`: 0 when even `min` does not fit. The reservation a cache push
-/// must win before it pushes, so concurrent pushers can never together
-/// exceed a bound.
+/// `limit`, but no more than a quarter of what is left (unless `min` needs
+/// more): 0 when even `min` does not fit. The reservation a cache push must
+/// win before it pushes, so concurrent pushers can never together exceed a
+/// bound; the quarter keeps a few threads taking batches from starving the
+/// rest (with 16 threads and 64 credits, every thread still gets some).
 #[cfg(not(chunkpool_loom_mutant))]
 fn reserve_range(counter: &AtomicUsize, min: usize, max: usize, limit: usize) -> usize {
     // What was taken is computed from the value the successful update saw:
@@ -59,7 +61,7 @@ fn reserve_range(counter: &AtomicUsize, min: usize, max: usize, limit: usize) ->
     // captured variable, handing out a credit the counter never recorded).
     let take = |cur: usize| {
         let room = limit.saturating_sub(cur);
-        (room >= min).then(|| max.min(room))
+        (room >= min).then(|| (room / 4).clamp(min, max.max(min)))
     };
     match counter.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |cur| {
         take(cur).map(|got| cur + got)
@@ -76,7 +78,7 @@ fn reserve_range(counter: &AtomicUsize, min: usize, max: usize, limit: usize) ->
     if room < min {
         return 0;
     }
-    let got = max.min(room);
+    let got = (room / 4).clamp(min, max.max(min));
     counter.fetch_add(got, Ordering::Relaxed);
     got
 }
