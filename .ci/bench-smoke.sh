@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Smoke test of the performance tooling (issue 5): every bench compiles, and
+# the side-by-side comparison runs end to end in its quick mode and writes its
+# report. No assertion on speed: CI machines are shared and noisy, and the
+# comparison prints its own validity check (floor scaling) with the numbers.
+#
+#   bash .ci/bench-smoke.sh
+#
+# Uses the default target directory unless CARGO_TARGET_DIR is set; the
+# report always lands in target/chunkpool-report/ under the repository root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+start=$SECONDS
+
+step "cargo bench --no-run (criterion benches, incl. the mimalloc binary)"
+cargo bench --no-run
+
+step "build the examples (compare, compare_mimalloc, executor)"
+cargo build --release --examples
+
+step "cargo run --release --example compare -- --quick"
+t0=$SECONDS
+cargo run --release --example compare -- --quick
+echo "compare --quick took $((SECONDS - t0))s"
+
+report=target/chunkpool-report
+for f in report.md report.json throughput.svg; do
+    if [ ! -s "$report/$f" ]; then
+        echo "missing or empty: $report/$f" >&2
+        exit 1
+    fi
+done
+echo "report written: $report/{report.md,report.json,throughput.svg}"
+
+step "executor example (S5 pipeline, small)"
+cargo run --release --example executor -- --rows 8192 --statements 4
+
+printf '\nbench smoke finished in %ss\n' "$((SECONDS - start))"

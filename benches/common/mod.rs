@@ -1,0 +1,16 @@
+//! Code shared by every benchmark target: the chunk shapes and the "touch"
+//! of a cycle, the contenders of `PERF.md`, the multi-thread harness, the S5
+//! executor pipeline, and small `/proc` readers.
+//!
+//! Included by `benches/cycle.rs` and `benches/cycle_mimalloc.rs` as
+//! `mod common;`, and by `examples/compare.rs`, `examples/compare_mimalloc.rs`
+//! and `examples/executor.rs` with `#[path = "../benches/common/mod.rs"]`, so
+//! a number in the criterion report and one in the comparison table come from
+//! the same code. Each includer uses a different subset.
+#![allow(dead_code)]
+
+pub mod contenders;
+pub mod harness;
+pub mod pipeline;
+pub mod shapes;
+pub mod sys;
