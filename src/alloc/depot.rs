@@ -283,9 +283,9 @@ impl Depot {
     /// The layout of slot `i`, if published.
     fn layout(&self, i: usize) -> Option<&SlotLayout> {
         let p = self.layouts[i].layout.load(Ordering::Acquire);
-        // SAFETY: a non-null layout was made by `Box::into_raw` in `claim`
-        // and published with a release CAS (paired with the acquire load
-        // above); it is never replaced, and freed only in `Drop`, which needs
+        // A non-null layout came from `Box::into_raw` in `claim`, published
+        // by a release CAS that the acquire load above pairs with.
+        // SAFETY: it is never replaced, and freed only by `Drop`, which needs
         // `&mut self` and so cannot overlap this borrow of `self`.
         unsafe { p.as_ref() }
     }

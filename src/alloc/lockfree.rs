@@ -148,10 +148,10 @@ impl LockFreeAllocator {
         let fresh = epoch::Owned::new(Depot::new(Arc::clone(&s.acct)));
         let guard = epoch::pin();
         let old = s.depot.swap(fresh, Ordering::AcqRel, &guard);
-        // SAFETY: the swap unlinked `old`, so no thread can load it any more;
-        // threads that loaded it earlier are pinned, and the epoch runs the
-        // destructor only after all of them have unpinned. It is destroyed
-        // once: only this swap unlinked it.
+        // The swap unlinked `old` (only this swap did, so it is destroyed
+        // once), and no thread can load it any more.
+        // SAFETY: threads that loaded it earlier are pinned, and the epoch
+        // runs the destructor only after all of them have unpinned.
         unsafe { guard.defer_destroy(old) };
         guard.flush();
     }
@@ -188,10 +188,9 @@ impl Shared {
 
     /// The current depot, kept alive by `guard`.
     pub(super) fn depot<'g>(&self, guard: &'g epoch::Guard) -> &'g Depot {
-        // SAFETY: the depot pointer is never null (set at construction,
-        // replaced only by a swap with a new one, nulled only in `drop`,
-        // which no guard-holding caller can overlap) and `guard` keeps the
-        // pointee alive for 'g.
+        // The pointer is set at construction, replaced only by a swap with a
+        // new depot, and nulled only in `drop`, which no caller can overlap.
+        // SAFETY: so it is never null here, and `guard` keeps it alive for 'g.
         unsafe { self.depot.load(Ordering::Acquire, guard).deref() }
     }
 
@@ -432,10 +431,9 @@ impl Shared {
 impl Drop for Shared {
     fn drop(&mut self) {
         let depot = std::mem::replace(&mut self.depot, epoch::Atomic::null());
-        // SAFETY: `&mut self` means no handle, chunk or pinned thread can
-        // reach this depot any more; the pointer came from `Owned` and only
-        // this drop takes it back (a depot swapped out by `trim` belongs to
-        // the epoch instead).
+        // A depot swapped out by `trim` belongs to the epoch; this one came
+        // from `Owned` and only this drop takes it back.
+        // SAFETY: `&mut self`: no handle, chunk or pinned thread can reach it.
         drop(unsafe { depot.into_owned() });
     }
 }
