@@ -39,21 +39,29 @@ fn workload() {
         session.begin_statement();
         session.set_alloc(Some(&alloc));
         std::thread::scope(|s| {
-            for w in 0..2 {
-                let (session, alloc) = (&session, &alloc);
-                s.spawn(move || {
-                    for i in 0..200 {
-                        let mut a = session.chunk_allocator().alloc(&FIELDS, 1024, 1024);
-                        let mut b = session.chunk_allocator().alloc(&FIELDS, 1024, 1024);
-                        a.column_mut(1).append_bytes(&[w as u8; 100]);
-                        if i % 3 == 0 {
-                            b.make_ref_to(0, &mut a, 0);
+            let workers: Vec<_> = (0..2)
+                .map(|w| {
+                    let (session, alloc) = (&session, &alloc);
+                    s.spawn(move || {
+                        for i in 0..200 {
+                            let mut a = session.chunk_allocator().alloc(&FIELDS, 1024, 1024);
+                            let mut b = session.chunk_allocator().alloc(&FIELDS, 1024, 1024);
+                            a.column_mut(1).append_bytes(&[w as u8; 100]);
+                            if i % 3 == 0 {
+                                b.make_ref_to(0, &mut a, 0);
+                            }
+                            if i % 50 == 0 {
+                                alloc.trim();
+                            }
                         }
-                        if i % 50 == 0 {
-                            alloc.trim();
-                        }
-                    }
-                });
+                    })
+                })
+                .collect();
+            // Join explicitly: `join` waits for the workers' thread-local
+            // destructors, which hand their per-thread caches back; the
+            // scope's implicit join does not.
+            for w in workers {
+                w.join().unwrap();
             }
         });
         session.clear_alloc(&mut alloc, stmt % 5 == 4);
