@@ -100,13 +100,8 @@ where
         for (slot, layout) in held.iter_mut().zip(self.layouts) {
             *slot = Some(self.alloc.alloc(layout, ROWS, ROWS));
         }
-        let mut acc = 0u64;
-        for chk in held.iter_mut().flatten() {
-            acc = acc.wrapping_add(touch(chk));
-        }
-        for slot in held.iter_mut().rev() {
-            drop(slot.take());
-        }
+        let acc = touch_all(&mut held, |c| c);
+        drop_in_reverse(&mut held);
         acc
     }
     fn stats(&self) -> Option<Stats> {
@@ -134,6 +129,23 @@ impl StatsOf for Alloc<EmptyAllocator> {
     }
 }
 
+/// Touches every held chunk (`chunk` reaches the chunk inside a contender's
+/// handle); the sum keeps the work observable.
+#[inline]
+fn touch_all<T>(held: &mut [Option<T>], chunk: impl Fn(&mut T) -> &mut Chunk) -> u64 {
+    held.iter_mut()
+        .flatten()
+        .fold(0u64, |acc, c| acc.wrapping_add(touch(chunk(c))))
+}
+
+/// Gives the held handles back, last taken first.
+#[inline]
+fn drop_in_reverse<T>(held: &mut [Option<T>]) {
+    for slot in held.iter_mut().rev() {
+        drop(slot.take());
+    }
+}
+
 fn fresh(layout: &[FieldType]) -> Chunk {
     Chunk::new(layout, ROWS, ROWS)
 }
@@ -153,10 +165,7 @@ impl Contender for MutexWhole {
             let popped = pool.lock().unwrap().pop();
             *slot = Some(popped.unwrap_or_else(|| fresh(layout)));
         }
-        let mut acc = 0u64;
-        for chk in held.iter_mut().flatten() {
-            acc = acc.wrapping_add(touch(chk));
-        }
+        let acc = touch_all(&mut held, |c| c);
         for (slot, (_, pool)) in held.iter_mut().zip(&self.pools).rev() {
             let mut chk = slot.take().unwrap();
             chk.reset();
@@ -180,10 +189,7 @@ impl Contender for SegqueueWhole {
         for (slot, (layout, pool)) in held.iter_mut().zip(&self.pools) {
             *slot = Some(pool.pop().unwrap_or_else(|| fresh(layout)));
         }
-        let mut acc = 0u64;
-        for chk in held.iter_mut().flatten() {
-            acc = acc.wrapping_add(touch(chk));
-        }
+        let acc = touch_all(&mut held, |c| c);
         for (slot, (_, pool)) in held.iter_mut().zip(&self.pools).rev() {
             let mut chk = slot.take().unwrap();
             chk.reset();
@@ -208,13 +214,8 @@ impl Contender for LockfreeObjectPool {
         for (slot, pool) in held.iter_mut().zip(&self.pools) {
             *slot = Some(pool.pull());
         }
-        let mut acc = 0u64;
-        for chk in held.iter_mut().flatten() {
-            acc = acc.wrapping_add(touch(chk));
-        }
-        for slot in held.iter_mut().rev() {
-            drop(slot.take());
-        }
+        let acc = touch_all(&mut held, |c| &mut **c);
+        drop_in_reverse(&mut held);
         acc
     }
 }
@@ -236,13 +237,8 @@ impl Contender for ObjectPool {
             chk.reset();
             *slot = Some(chk);
         }
-        let mut acc = 0u64;
-        for chk in held.iter_mut().flatten() {
-            acc = acc.wrapping_add(touch(chk));
-        }
-        for slot in held.iter_mut().rev() {
-            drop(slot.take());
-        }
+        let acc = touch_all(&mut held, |c| &mut **c);
+        drop_in_reverse(&mut held);
         acc
     }
 }
