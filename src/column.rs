@@ -4,6 +4,7 @@
 use crate::error::Error;
 use crate::field::FieldType;
 use std::fmt;
+use std::mem::MaybeUninit;
 
 mod sealed {
     pub trait Sealed {}
@@ -123,6 +124,20 @@ pub struct Column {
     /// Rows the buffers hold without growing (a lower bound: buffers only grow).
     rows_capacity: usize,
     avoid_reusing: bool,
+}
+
+/// The unused capacity of a column's buffers; see
+/// [`Column::spare_capacity_mut`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct SpareCapacity<'a> {
+    /// Data words past the ones in use.
+    pub data: &'a mut [MaybeUninit<u64>],
+    /// Offset entries past the `len + 1` in use (variable width; empty
+    /// capacity for fixed width).
+    pub offsets: &'a mut [MaybeUninit<i64>],
+    /// Null bitmap bytes past the `(len + 7) / 8` in use.
+    pub null_bitmap: &'a mut [MaybeUninit<u8>],
 }
 
 macro_rules! typed_access {
@@ -286,6 +301,35 @@ impl Column {
         self.data.as_ptr().cast()
     }
 
+    /// The unused capacity of each buffer, past what the rows use, as
+    /// possibly uninitialised memory: like [`Vec::spare_capacity_mut`] for
+    /// the three buffers at once. Data is kept in 8-byte words.
+    ///
+    /// Writing here does not change the column: its rows, bitmap and
+    /// offsets stay as they are, and a later append overwrites what it
+    /// reaches. Use it to touch or prefault the buffers of a recycled
+    /// column, or as scratch space that lives as long as the column.
+    ///
+    /// ```
+    /// use chunkpool::{Column, FieldType};
+    ///
+    /// let mut c = Column::new(FieldType::I64, 1024);
+    /// let spare = c.spare_capacity_mut();
+    /// assert_eq!(spare.data.len(), 1024);
+    /// assert_eq!(spare.null_bitmap.len(), 128);
+    /// // Touch the last word of the data buffer and read it back.
+    /// let last = spare.data.last_mut().unwrap().write(7);
+    /// assert_eq!(*last, 7);
+    /// assert_eq!(c.len(), 0);
+    /// ```
+    pub fn spare_capacity_mut(&mut self) -> SpareCapacity<'_> {
+        SpareCapacity {
+            data: self.data.spare_capacity_mut(),
+            offsets: self.offsets.spare_capacity_mut(),
+            null_bitmap: self.bitmap.spare_capacity_mut(),
+        }
+    }
+
     /// Bytes of heap memory this column's buffers hold (capacities, not lengths).
     pub fn allocated_bytes(&self) -> usize {
         self.data.capacity() * 8 + self.offsets.capacity() * 8 + self.bitmap.capacity()
@@ -329,12 +373,18 @@ impl Column {
     }
 
     /// Clears the contents, keeping type, capacity and the `avoid_reusing` flag.
+    #[inline]
     pub fn reset(&mut self) {
         self.len = 0;
         self.bitmap.clear();
-        self.offsets.clear();
-        if self.field.is_var() {
+        if !self.field.is_var() {
+            self.offsets.clear();
+        } else if self.offsets.is_empty() {
+            // Just retyped from fixed width (`reset_as`).
             self.offsets.push(0);
+        } else {
+            // The first offset is always 0: keep it.
+            self.offsets.truncate(1);
         }
         self.data.clear();
         self.data_len = 0;

@@ -130,7 +130,7 @@ pub use alloc::{
     ChunkAllocator, EmptyAllocator, LockFreeAllocator, MutexAllocator, Renew, ReuseHook,
 };
 pub use chunk::Chunk;
-pub use column::{Column, FixedElem};
+pub use column::{Column, FixedElem, SpareCapacity};
 pub use config::{PoolConfig, PoolConfigBuilder, MAX_COUNT_LIMIT};
 pub use error::Error;
 pub use field::{FieldType, MAX_ELEM_SIZE};

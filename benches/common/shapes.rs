@@ -1,6 +1,8 @@
 //! Chunk layouts of the scenarios and the contender-independent "touch".
 
 use chunkpool::{Chunk, FieldType};
+use std::hint::black_box;
+use std::mem::MaybeUninit;
 
 /// Rows per chunk (TiDB's default `max_chunk_size`); also the capacity asked for.
 pub const ROWS: usize = 1024;
@@ -52,49 +54,44 @@ pub static MIXED: &[&[FieldType]] = &[&F8, &MIX_B, &MIX_C];
 /// The most chunks one cycle holds at once.
 pub const MAX_HELD: usize = 4;
 
-/// Bytes written as a fixed-size element wider than 8 (the 40-byte decimal).
-static WIDE: [u8; 64] = [0x5a; 64];
-
-/// The touch of a cycle, identical for every contender: through the public
-/// safe API, append one element to every column, which writes the first
-/// element of each of its buffers (data, null bitmap, and the second offset of
-/// a variable-width column; the first offset is written by `reset`), read
-/// them back (first and last byte of the element, the bitmap byte, the
-/// offset), and count the rows. Fixed-width columns of every size take the
-/// same path (`append_fixed_bytes`), so no contender gets a cheaper one.
+/// The touch of a cycle, identical for every contender (PERF.md): write the
+/// first and the last element of every buffer of every column (data words,
+/// offsets, null bitmap) and read them back, through the public safe API
+/// ([`chunkpool::Column::spare_capacity_mut`]), so a pool that hands out
+/// buffers whose memory is not really there (lazy allocation) pays for it
+/// here. The reads go through `black_box` so they are real loads.
 ///
-/// Returns a checksum that depends only on the layout, so a contender that
-/// hands out a chunk that was not reset (rows left over) or of the wrong
-/// layout is caught by [`expected_touch`].
-///
-/// What it does not do: write the *last* element of each buffer. The public
-/// API has no cheap way to reach row `capacity - 1` without writing every row
-/// before it (`Column::resize` zeroes the whole buffer; appends fill it row
-/// by row), which would turn the cycle into a 90 KiB memset and hide the
-/// allocator. Lazy allocation is checked instead by counting minor page
-/// faults per cycle in the harness.
+/// Returns a checksum of what it read, the spare lengths and the row count:
+/// it depends only on the layout, so a contender that hands out a chunk
+/// that was not reset (rows or offsets left over) or of the wrong layout is
+/// caught by [`expected_touch`].
 #[inline]
 pub fn touch(chk: &mut Chunk) -> u64 {
     let mut acc = 0u64;
     for i in 0..chk.num_cols() {
-        let col = chk.column_mut(i);
-        let v = match col.field_type().elem_size() {
-            None => {
-                col.append_bytes(b"chunkpool");
-                let d = col.data();
-                u64::from(d[0]) + u64::from(d[d.len() - 1]) + col.offsets()[1] as u64
-            }
-            Some(n) => {
-                col.append_fixed_bytes(&WIDE[..n]);
-                let d = col.data();
-                u64::from(d[0]) + u64::from(d[n - 1]) + n as u64
-            }
-        };
-        acc = acc
-            .wrapping_mul(31)
-            .wrapping_add(v + u64::from(col.null_bitmap()[0]));
+        let spare = chk.column_mut(i).spare_capacity_mut();
+        let v = ends(spare.data, 0x5a5a_5a5a_5a5a_5a5a, |x| x)
+            .wrapping_add(ends(spare.offsets, 9, |x| x as u64))
+            .wrapping_add(ends(spare.null_bitmap, 0xa5, u64::from));
+        acc = acc.wrapping_mul(31).wrapping_add(v);
     }
     acc.wrapping_add(chk.num_rows() as u64 * 1_000_003)
+}
+
+/// Writes `v` to the first and the last element of `buf`, reads both back,
+/// and sums what it read and the length.
+#[inline(always)]
+fn ends<T: Copy>(buf: &mut [MaybeUninit<T>], v: T, to_u64: impl Fn(T) -> u64) -> u64 {
+    let n = buf.len() as u64;
+    match buf {
+        [] => 0,
+        [only] => to_u64(*black_box(only.write(v))) + n,
+        [first, .., last] => {
+            let a = to_u64(*black_box(first.write(v)));
+            let b = to_u64(*black_box(last.write(v)));
+            a.wrapping_add(b).wrapping_add(n)
+        }
+    }
 }
 
 /// What [`touch`] returns for a fresh chunk of `layout`.

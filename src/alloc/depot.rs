@@ -6,7 +6,7 @@
 //! outlives every depot, so bounds hold across a swap: buffers in a depot
 //! waiting for reclamation still count until they are freed.
 
-use super::layout::LayoutKey;
+use super::layout::{KeyAcc, LayoutKey};
 use crate::chunk::Slot;
 use crate::column::Column;
 use crate::config::PoolConfig;
@@ -237,6 +237,38 @@ pub(crate) struct Body {
 }
 
 impl Body {
+    /// Resets every column of a dropped chunk for the cache and wraps them
+    /// up, or gives the list back (some columns possibly reset) when one
+    /// must not be cached whole: still shared, marked `avoid_reusing`, or
+    /// variable width with more than `max_var_bytes` of data. One pass over
+    /// the columns computes the key, the bytes and the rows too.
+    #[inline]
+    pub(crate) fn prepare(mut columns: Vec<Slot>, max_var_bytes: usize) -> Result<Body, Vec<Slot>> {
+        let (mut bytes, mut rows, mut acc) = (0, usize::MAX, KeyAcc::new());
+        for slot in &mut columns {
+            let Slot::Own(c) = slot else {
+                return Err(columns);
+            };
+            match c.prepare_for_cache(max_var_bytes) {
+                Ok((b, r)) => {
+                    bytes += b;
+                    rows = rows.min(r);
+                    acc.push(c.field_type());
+                }
+                Err(_) => return Err(columns),
+            }
+        }
+        let key = acc
+            .finish(columns.len())
+            .unwrap_or_else(|| LayoutKey::of(columns.iter().map(|s| s.get().field_type())));
+        Ok(Body {
+            columns,
+            key,
+            rows,
+            bytes,
+        })
+    }
+
     /// Whether this is a chunk of exactly `fields` (whose key is `key`).
     #[inline]
     pub(crate) fn is(&self, key: LayoutKey, fields: &[FieldType]) -> bool {

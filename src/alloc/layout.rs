@@ -4,7 +4,7 @@
 use crate::field::FieldType;
 
 /// Fields an exact key can hold: 11 bits a field (sizes up to 1024, 0 for
-/// variable width) and 4 bits of length fit in 114 bits.
+/// variable width) and 4 bits of length fit in 114 bits, below [`HASHED`].
 const EXACT_FIELDS: usize = 10;
 /// Set in keys that are hashes, so a hash never equals an exact key.
 const HASHED: u128 = 1 << 127;
@@ -21,17 +21,11 @@ impl LayoutKey {
     pub(crate) fn of(fields: impl ExactSizeIterator<Item = FieldType>) -> LayoutKey {
         let n = fields.len();
         if n <= EXACT_FIELDS {
-            // Two 64-bit halves of five fields each; constant shifts keep
-            // this a few instructions a field.
-            let (mut lo, mut hi) = (0u64, 0u64);
-            for (i, f) in fields.enumerate() {
-                if i < EXACT_FIELDS / 2 {
-                    lo = lo << 11 | f.code() as u64;
-                } else {
-                    hi = hi << 11 | f.code() as u64;
-                }
+            let mut acc = KeyAcc::new();
+            for f in fields {
+                acc.push(f);
             }
-            LayoutKey(((hi as u128) << 59) | ((lo as u128) << 4) | n as u128)
+            acc.key(n)
         } else {
             // FNV-1a over the size codes.
             let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -52,6 +46,35 @@ impl LayoutKey {
         want: &[FieldType],
     ) -> bool {
         self == other && (self.0 & HASHED == 0 || have.eq(want.iter().copied()))
+    }
+}
+
+/// Builds an exact key one field at a time, so a loop that visits the
+/// columns anyway computes the key in passing (11 bits a field, shifted in).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct KeyAcc(u128);
+
+impl KeyAcc {
+    pub(crate) fn new() -> KeyAcc {
+        KeyAcc(0)
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, f: FieldType) {
+        self.0 = (self.0 << 11) | f.code() as u128;
+    }
+
+    /// The key of the `n` fields pushed, or `None` when there are too many
+    /// for an exact key (then use [`LayoutKey::of`]).
+    #[inline]
+    pub(crate) fn finish(self, n: usize) -> Option<LayoutKey> {
+        (n <= EXACT_FIELDS).then(|| self.key(n))
+    }
+
+    /// The key, for `n <= EXACT_FIELDS` (checked by the callers).
+    #[inline]
+    fn key(self, n: usize) -> LayoutKey {
+        LayoutKey((self.0 << 4) | n as u128)
     }
 }
 

@@ -37,7 +37,7 @@ const BATCH: usize = MAGAZINE / 2;
 const ENTRIES: usize = 4;
 
 thread_local! {
-    static LOCAL: RefCell<LocalCache> = RefCell::new(LocalCache { entries: Vec::new() });
+    static LOCAL: RefCell<LocalCache> = const { RefCell::new(LocalCache { entries: Vec::new() }) };
 }
 
 /// Runs `f` with this thread's cache, or with `None` where there is none
@@ -60,6 +60,71 @@ pub(crate) fn with_cache<R>(f: impl FnOnce(Option<&mut LocalCache>) -> R) -> R {
     }
 }
 
+/// The steady-state alloc: takes this thread's newest cached chunk of
+/// `pool` if it is a `key` chunk whose columns hold `rows` rows, counting
+/// it as handed out. `None` sends the caller to the general path (another
+/// allocator used last, `trim` ran, an empty magazine, another layout, no
+/// thread-local).
+#[inline]
+pub(crate) fn take_newest(
+    pool: &Arc<Shared>,
+    key: LayoutKey,
+    fields: &[FieldType],
+    rows: usize,
+) -> Option<Held> {
+    LOCAL
+        .try_with(|cell| {
+            let mut cache = cell.try_borrow_mut().ok()?;
+            let e = cache.entries.first_mut()?;
+            let top = e.mag.last()?;
+            if !Arc::ptr_eq(&e.pool, pool)
+                || e.generation != pool.generation()
+                || top.body.rows < rows
+                || !top.body.is(key, fields)
+            {
+                return None;
+            }
+            let held = e.mag.pop()?;
+            e.handed_out(&held.body);
+            Some(held)
+        })
+        .ok()
+        .flatten()
+}
+
+/// The steady-state return: caches a prepared chunk in this thread's
+/// magazine for its pool when that is the most recently used one, the
+/// magazine has room and a whole-chunk credit is in hand (and no byte
+/// budget is set). Gives the chunk back otherwise, for the general path.
+#[inline]
+pub(crate) fn put_newest(held: Held) -> Result<(), Held> {
+    let mut held = Some(held);
+    let _ = LOCAL.try_with(|cell| {
+        let Ok(mut cache) = cell.try_borrow_mut() else {
+            return;
+        };
+        let Some(e) = cache.entries.first_mut() else {
+            return;
+        };
+        let fits = held.as_ref().is_some_and(|h| {
+            Arc::ptr_eq(&e.pool, &h.home)
+                && e.credits > 0
+                && e.mag.len() < MAGAZINE
+                && e.generation == e.pool.generation()
+                && !e.pool.acct.has_budget()
+        });
+        if !fits {
+            return;
+        }
+        if let Some(h) = held.take() {
+            e.credits -= 1;
+            e.taken_back(&h.body);
+            e.mag.push(h);
+        }
+    });
+    held.map_or(Ok(()), Err)
+}
+
 /// One thread's magazines, one entry per allocator, most recently used first.
 pub(crate) struct LocalCache {
     entries: Vec<Entry>,
@@ -69,15 +134,19 @@ impl LocalCache {
     /// This thread's entry for `pool`, made (and an old one evicted) if needed.
     #[inline]
     pub(crate) fn entry(&mut self, pool: &Arc<Shared>) -> &mut Entry {
-        if self
-            .entries
-            .first()
-            .is_some_and(|e| Arc::ptr_eq(&e.pool, pool))
-        {
-            let e = &mut self.entries[0];
-            e.sync_generation();
-            return e;
+        match self.entries.first_mut() {
+            Some(e) if Arc::ptr_eq(&e.pool, pool) => {
+                e.sync_generation();
+                // Reborrow: the guard above ended.
+                &mut self.entries[0]
+            }
+            _ => self.entry_slow(pool),
         }
+    }
+
+    /// [`LocalCache::entry`] when `pool` is not the most recently used.
+    #[cold]
+    fn entry_slow(&mut self, pool: &Arc<Shared>) -> &mut Entry {
         if let Some(i) = self.entries.iter().position(|e| Arc::ptr_eq(&e.pool, pool)) {
             if i != 0 {
                 self.entries.swap(0, i);
@@ -117,9 +186,9 @@ impl fmt::Debug for LocalCache {
 }
 
 /// A cached chunk with its own reference to the pool.
-struct Held {
-    body: Body,
-    home: Arc<Shared>,
+pub(crate) struct Held {
+    pub(crate) body: Body,
+    pub(crate) home: Arc<Shared>,
 }
 
 /// One thread's cache for one allocator.
@@ -162,18 +231,25 @@ impl Entry {
         }
     }
 
-    /// Takes a cached chunk of exactly `fields`: from the magazine, else a
-    /// batch from the depot. The credit of the chunk handed out stays here.
+    /// Takes a cached chunk of exactly `fields`: from the magazine (newest
+    /// first), else a batch from the depot. The credit of the chunk handed
+    /// out stays here.
     #[inline]
     pub(crate) fn take(
         &mut self,
         key: LayoutKey,
         fields: &[FieldType],
     ) -> Option<(Body, Arc<Shared>)> {
-        let i = self.mag.iter().rposition(|h| h.body.is(key, fields));
-        let held = match i {
-            Some(i) => {
-                let held = self.mag.swap_remove(i);
+        let held = match self.mag.last() {
+            // The common case: the chunk this thread returned last.
+            Some(h) if h.body.is(key, fields) => self.mag.pop(),
+            _ => match self.mag.iter().rposition(|h| h.body.is(key, fields)) {
+                Some(i) => Some(self.mag.swap_remove(i)),
+                None => None,
+            },
+        };
+        let held = match held {
+            Some(held) => {
                 self.unheld(&held.body);
                 held
             }
@@ -226,6 +302,27 @@ impl Entry {
         block.add(Counter::HeldChunks, 1);
         block.add(Counter::HeldBytes, held.body.bytes as u64);
         self.mag.push(held);
+    }
+
+    /// Counts a cached chunk handed out whole (it left the magazine).
+    #[inline]
+    fn handed_out(&mut self, body: &Body) {
+        let block = self.pool.stats.block(self.block);
+        block.add(Counter::ChunksAllocated, 1);
+        block.add(Counter::ChunksFromCache, 1);
+        block.add(Counter::ColumnsReused, body.columns.len() as u64);
+        block.sub(Counter::HeldChunks, 1);
+        block.sub(Counter::HeldBytes, body.bytes as u64);
+        self.keep_credit(body.bytes);
+    }
+
+    /// Counts a returned chunk going into the magazine.
+    #[inline]
+    fn taken_back(&self, body: &Body) {
+        let block = self.pool.stats.block(self.block);
+        block.add(Counter::ChunksReturned, 1);
+        block.add(Counter::HeldChunks, 1);
+        block.add(Counter::HeldBytes, body.bytes as u64);
     }
 
     #[inline]

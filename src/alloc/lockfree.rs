@@ -2,7 +2,7 @@
 
 use super::depot::{Accounting, Body, Depot};
 use super::layout::LayoutKey;
-use super::local::{self, Entry};
+use super::local::{self, Entry, Held};
 use super::{ChunkAllocator, Home, Renew};
 use crate::chunk::{check_alloc, Chunk, Slot};
 use crate::column::Column;
@@ -214,6 +214,13 @@ impl Shared {
         max: usize,
     ) -> Result<Chunk, Error> {
         let cap = check_alloc(fields, capacity, max)?;
+        if this.config().max_free_chunks() > 0 {
+            let key = LayoutKey::of(fields.iter().copied());
+            if let Some(held) = local::take_newest(this, key, fields, cap) {
+                let home = Some(Home::LockFree(held.home));
+                return Ok(Chunk::from_parts(held.body.columns, cap, max, home));
+            }
+        }
         Ok(local::with_cache(|cache| {
             let mut sink = cache.map(|c| c.entry(this));
             Shared::alloc_with(this, &mut sink, fields, cap, max)
@@ -306,6 +313,18 @@ impl Shared {
             // Nobody can allocate from it again: just free the buffers.
             return;
         }
+        let (mut this, mut columns) = (this, columns);
+        if !shared && this.config().max_free_chunks() > 0 {
+            match Body::prepare(columns, this.config().max_cached_var_bytes()) {
+                Ok(body) => match local::put_newest(Held { body, home: this }) {
+                    Ok(()) => return,
+                    // The general path below prepares the columns again:
+                    // resetting twice is harmless and this path is rare.
+                    Err(held) => (this, columns) = (held.home, held.body.columns),
+                },
+                Err(refused) => columns = refused,
+            }
+        }
         local::with_cache(|cache| {
             let mut sink = cache.map(|c| c.entry(&this));
             Shared::recycle_with(this, &mut sink, columns, shared)
@@ -332,47 +351,25 @@ impl Shared {
                 true
             });
         }
-        let mut whole = this.config().max_free_chunks() > 0 && columns.len() == layout_len;
-        let (mut bytes, mut rows) = (0, usize::MAX);
-        if whole {
-            let max_var = this.config().max_cached_var_bytes();
-            for slot in &mut columns {
-                let Slot::Own(c) = slot else {
-                    unreachable!("made owned above")
-                };
-                match c.prepare_for_cache(max_var) {
-                    Ok((b, r)) => {
-                        bytes += b;
-                        rows = rows.min(r);
-                    }
-                    Err(_) => {
-                        whole = false;
-                        break;
-                    }
+        if this.config().max_free_chunks() > 0 && columns.len() == layout_len {
+            match Body::prepare(columns, this.config().max_cached_var_bytes()) {
+                Ok(body) => {
+                    // The chunk's reference to `this` moves into the cache with it.
+                    let (body, home) = match sink {
+                        Some(entry) => match entry.put(body, this) {
+                            Ok(()) => return,
+                            Err(rejected) => rejected,
+                        },
+                        None => match this.push_shared(body) {
+                            None => return,
+                            Some(body) => (body, this),
+                        },
+                    };
+                    this = home;
+                    columns = body.columns;
                 }
+                Err(refused) => columns = refused,
             }
-        }
-        if whole {
-            let key = LayoutKey::of(columns.iter().map(|s| s.get().field_type()));
-            let body = Body {
-                columns,
-                key,
-                rows,
-                bytes,
-            };
-            // The chunk's reference to `this` moves into the cache with it.
-            let (body, home) = match sink {
-                Some(entry) => match entry.put(body, this) {
-                    Ok(()) => return,
-                    Err(rejected) => rejected,
-                },
-                None => match this.push_shared(body) {
-                    None => return,
-                    Some(body) => (body, this),
-                },
-            };
-            this = home;
-            columns = body.columns;
         }
         let guard = epoch::pin();
         let depot = this.depot(&guard);
