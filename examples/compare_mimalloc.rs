@@ -1,4 +1,4 @@
-//! Contender `mimalloc` for `examples/compare.rs`: no pool, mimalloc as the
+//! Contender `mimalloc` for `examples/compare/`: no pool, mimalloc as the
 //! global allocator, which needs a process of its own. `compare` runs this
 //! binary and reads one JSON line per scenario from its stdout; run it by
 //! hand to see the same numbers:

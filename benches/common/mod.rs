@@ -3,8 +3,9 @@
 //! executor pipeline, and small `/proc` readers.
 //!
 //! Included by `benches/cycle.rs` and `benches/cycle_mimalloc.rs` as
-//! `mod common;`, and by `examples/compare.rs`, `examples/compare_mimalloc.rs`
-//! and `examples/executor.rs` with `#[path = "../benches/common/mod.rs"]`, so
+//! `mod common;`, by `examples/compare_mimalloc.rs` and `examples/executor.rs`
+//! with `#[path = "../benches/common/mod.rs"]`, and by
+//! `examples/compare/main.rs` with `#[path = "../../benches/common/mod.rs"]`, so
 //! a number in the criterion report and one in the comparison table come from
 //! the same code. Each includer uses a different subset.
 #![allow(dead_code)]

@@ -1,0 +1,242 @@
+//! The side-by-side comparison of PERF.md: scenarios S1–S6, every contender,
+//! one run.
+//!
+//! ```text
+//! cargo run --release --example compare            # about 1–2 minutes
+//! cargo run --release --example compare -- --quick # under 30 s, for CI
+//! ```
+//!
+//! S1–S4 run in this process, contenders interleaved and their order rotated
+//! between repetitions, so every contender sees the same machine. `mimalloc`
+//! needs its own global allocator and runs in the `compare_mimalloc` example
+//! (built on demand). S5 (the executor pipeline) and S6 (churn under a byte
+//! budget) run each contender in a child process of this binary so peak and
+//! resident memory are that contender's own.
+//!
+//! Prints one table (median ns per cycle per thread, min–max, throughput,
+//! page faults per cycle, ratio to chunkpool, PERF.md's target and whether it
+//! holds), the floor-scaling check that decides whether multi-thread rows are
+//! valid, and writes `target/chunkpool-report/` (report.md, report.json,
+//! throughput.svg) under the package root.
+//!
+//! Other flags: `--reps N`, `--sample-ms N`, `--only S1,S2,...`,
+//! `--contenders a,b,...`, `--no-children` (skip S5, S6 and mimalloc),
+//! `--s6-cycles N`, `--out DIR`. Diagnostic mode: `--cachegrind CONTENDER CYCLES [--mixed]`
+//! runs that many single-thread cycles and nothing else (for
+//! `valgrind --tool=cachegrind`).
+//!
+//! Layout: `args` (flags), `scenarios` (S1–S4 and their samples),
+//! `children` (mimalloc, S5 and S6 in processes of their own),
+//! `cachegrind` (the diagnostic mode), `machine` (what the run was
+//! measured on), `analysis` (PERF.md's targets), `table` (text and
+//! Markdown tables) and `report` (report.json, report.md, the plot).
+
+#![allow(missing_docs)]
+
+#[path = "../../benches/common/mod.rs"]
+mod common;
+
+mod analysis;
+mod args;
+mod cachegrind;
+mod children;
+mod machine;
+mod report;
+mod scenarios;
+mod table;
+
+use analysis::analyse;
+use args::{parse_args, wants};
+use cachegrind::cachegrind_mode;
+use children::{run_mimalloc_child, run_s6_child, s5_plan, s6_child, s6_plan, S6_CHILD_FLAG};
+use common::contenders::{AnyContender, Kind};
+use common::pipeline::{self, Report as PipeReport};
+use common::sys;
+use indicatif::{ProgressBar, ProgressStyle};
+use machine::{fmt_load, load_from_json, machine_meta};
+use report::write_report;
+use scenarios::{Results, Scenario, SCENARIOS};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::time::Instant;
+use table::render_text;
+
+fn main() {
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    if raw.first().map(String::as_str) == Some(pipeline::CHILD_FLAG) {
+        if let Err(e) = pipeline::child_main(&raw[1..]) {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+        return;
+    }
+    if raw.first().map(String::as_str) == Some(S6_CHILD_FLAG) {
+        match s6_child(&raw[1..]) {
+            Ok(v) => println!("{v}"),
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(2);
+            }
+        }
+        return;
+    }
+    if raw.first().map(String::as_str) == Some("--cachegrind") {
+        cachegrind_mode(&raw[1..]);
+        return;
+    }
+    let args = match parse_args(&raw) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let wall = Instant::now();
+    let meta_before = machine_meta(&args);
+    eprintln!(
+        "chunkpool compare: {} cpus ({}), load {}, other processes busy {}",
+        sys::cpus(),
+        sys::cpu_model(),
+        fmt_load(sys::loadavg()),
+        meta_before["busy_others_before"]
+            .as_f64()
+            .map_or("?".into(), |b| format!("{:.0}%", b * 100.0)),
+    );
+
+    let scenarios: Vec<&Scenario> = SCENARIOS.iter().filter(|s| wants(&args, s.id)).collect();
+    let s5 = args.children && wants(&args, "S5");
+    let s6 = args.children && wants(&args, "S6");
+    let mimalloc = args.children && scenarios.iter().any(|s| s.id != "S4");
+    let s5_plan = s5_plan(&args);
+    let s6_plan = s6_plan(&args);
+    let total = scenarios.len() * args.contenders.len() * (args.reps + 1)
+        + usize::from(mimalloc)
+        + if s5 { s5_plan.len() } else { 0 }
+        + if s6 { s6_plan.len() } else { 0 };
+    let pb = ProgressBar::new(total as u64);
+    pb.set_style(
+        ProgressStyle::with_template("{elapsed:>4} [{bar:32.cyan/blue}] {pos:>3}/{len} {msg}")
+            .unwrap()
+            .progress_chars("=> "),
+    );
+
+    // Contenders live for the whole run, like a server's pools.
+    let mut pools: BTreeMap<(&str, Kind), (AnyContender, u64)> = BTreeMap::new();
+    for sc in &scenarios {
+        for &k in &args.contenders {
+            pb.set_message(format!("calibrate {} {}", sc.id, k.name()));
+            let c = AnyContender::new(k, sc.layouts);
+            if let Err(e) = c.verify(sc.layouts) {
+                pb.abandon();
+                eprintln!("{} in {}: {e}", k.name(), sc.id);
+                std::process::exit(1);
+            }
+            let iters = c.calibrate(sc.threads, args.sample);
+            pools.insert((sc.id, k), (c, iters));
+            pb.inc(1);
+        }
+    }
+
+    let mut results: Results = BTreeMap::new();
+    for rep in 0..args.reps {
+        for sc in &scenarios {
+            let n = args.contenders.len();
+            for i in 0..n {
+                let k = args.contenders[(i + rep) % n];
+                pb.set_message(format!(
+                    "rep {}/{} {} {}",
+                    rep + 1,
+                    args.reps,
+                    sc.id,
+                    k.name()
+                ));
+                let (c, iters) = &pools[&(sc.id, k)];
+                let s = c.run(sc.threads, *iters);
+                let per_chunk = sc.layouts.len() as f64;
+                results
+                    .entry((sc.id.to_string(), k.name().to_string()))
+                    .or_default()
+                    .push(
+                        s.ns_per_cycle() / per_chunk,
+                        s.throughput() * per_chunk,
+                        s.faults_per_cycle() / per_chunk,
+                        s.reuse_rate(),
+                    );
+                pb.inc(1);
+            }
+        }
+    }
+    drop(pools);
+
+    let mut notes: Vec<String> = Vec::new();
+    if mimalloc {
+        pb.set_message("mimalloc (child process)");
+        match run_mimalloc_child(&args, &scenarios) {
+            Ok(rows) => {
+                for (key, series) in rows {
+                    results.insert(key, series);
+                }
+            }
+            Err(e) => notes.push(format!("mimalloc not measured: {e}")),
+        }
+        pb.inc(1);
+    }
+
+    let exe = std::env::current_exe().expect("current_exe");
+    let mut s5_results: Vec<PipeReport> = Vec::new();
+    if s5 {
+        for (i, (name, opts)) in s5_plan.iter().enumerate() {
+            pb.set_message(format!(
+                "S5 pipeline {name}, {} worker(s) (child {})",
+                opts.workers,
+                i + 1
+            ));
+            match pipeline::run_in_child(&exe, name, opts) {
+                Ok(r) => s5_results.push(r),
+                Err(e) => notes.push(format!("S5 {name}: {e}")),
+            }
+            pb.inc(1);
+        }
+    }
+    let mut s6_results: Vec<Value> = Vec::new();
+    if s6 {
+        for (name, cycles, budget) in &s6_plan {
+            pb.set_message(format!("S6 churn {name}, {cycles} cycles (child)"));
+            match run_s6_child(&exe, name, *cycles, *budget) {
+                Ok(v) => s6_results.push(v),
+                Err(e) => notes.push(format!("S6 {name}: {e}")),
+            }
+            pb.inc(1);
+        }
+    }
+    pb.finish_and_clear();
+
+    let meta_after = json!({ "load_after": sys::loadavg().map(|l| vec![l.0, l.1, l.2]) });
+    let elapsed = wall.elapsed();
+    let analysis = analyse(&args, &results, &s5_results, &s6_results);
+    let text = render_text(&args, &results, &analysis, &s5_results, &s6_results, &notes);
+    println!("{text}");
+    println!(
+        "load average before {}, after {}; run took {:.1} s",
+        fmt_load(load_from_json(&meta_before["load_before"])),
+        fmt_load(load_from_json(&meta_after["load_after"])),
+        elapsed.as_secs_f64()
+    );
+    match write_report(
+        &args,
+        &meta_before,
+        &meta_after,
+        elapsed,
+        &results,
+        &analysis,
+        &s5_results,
+        &s6_results,
+        &notes,
+    ) {
+        Ok(dir) => println!("report: {}", dir.display()),
+        Err(e) => {
+            eprintln!("writing the report failed: {e}");
+            std::process::exit(1);
+        }
+    }
+}
