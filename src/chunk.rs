@@ -203,6 +203,7 @@ impl Chunk {
     /// Column `i`, mutably. Panics if `i` is out of range or the column is
     /// still shared with another slot (see [`Chunk::make_ref`]).
     #[track_caller]
+    #[inline]
     pub fn column_mut(&mut self, i: usize) -> &mut Column {
         match self.try_column_mut(i) {
             Ok(c) => c,
@@ -215,19 +216,17 @@ impl Chunk {
     /// let go becomes owned again.
     #[inline]
     pub fn try_column_mut(&mut self, i: usize) -> Result<&mut Column, Error> {
-        // Two lookups instead of one keeps the borrow checker happy without
-        // slowing the common, owned case.
-        if let Some(Slot::Own(_)) = self.columns.get(i) {
-            let Some(Slot::Own(c)) = self.columns.get_mut(i) else {
-                unreachable!("checked above")
-            };
-            return Ok(c);
-        }
         let columns = self.columns.len();
-        let slot = self
-            .columns
-            .get_mut(i)
-            .ok_or(Error::ColumnOutOfRange { column: i, columns })?;
+        match self.columns.get_mut(i) {
+            Some(Slot::Own(c)) => Ok(c),
+            Some(slot) => Chunk::unshare(slot, i),
+            None => Err(Error::ColumnOutOfRange { column: i, columns }),
+        }
+    }
+
+    /// Makes a shared slot owned again if its other users have all let go.
+    #[cold]
+    fn unshare(slot: &mut Slot, i: usize) -> Result<&mut Column, Error> {
         if let Slot::Shared(arc) = slot {
             if SharedArc::get_mut(arc).is_none() {
                 return Err(Error::SharedColumn { column: i });

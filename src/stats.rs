@@ -35,7 +35,14 @@ pub struct Stats {
     /// Loose columns cached now (all classes).
     pub retained_columns: usize,
     /// Bytes of column buffers cached now (whole chunks and loose columns).
+    /// Summed from per-thread counts, so while other threads work it can
+    /// lag or lead the truth by what they moved meanwhile.
     pub retained_bytes: usize,
+    /// Under a byte budget: bytes reserved against it right now, exactly
+    /// (one atomic counter): cached buffers plus budget that thread caches
+    /// hold for their next returns. Never above the budget, at any instant.
+    /// 0 without a budget.
+    pub budget_reserved: usize,
 }
 
 impl Stats {
@@ -203,6 +210,7 @@ fn stats_from(get: impl Fn(Counter) -> u64) -> Stats {
         retained_chunks: get(Counter::HeldChunks) as usize,
         retained_columns: 0,
         retained_bytes: get(Counter::HeldBytes) as usize,
+        budget_reserved: 0,
     }
 }
 

@@ -361,7 +361,11 @@ fn byte_budget_is_never_exceeded<P: Pool>() {
         .collect();
     for chk in chunks {
         drop(chk);
-        assert!(pool.stats().retained_bytes <= budget);
+        let st = pool.stats();
+        assert!(st.budget_reserved <= budget, "{st:?}");
+        // One thread: the snapshot is exact, and what is cached is part of
+        // what is reserved.
+        assert!(st.retained_bytes <= st.budget_reserved, "{st:?}");
     }
     let st = pool.stats();
     assert!(st.retained_bytes > 0, "something fits the budget");

@@ -163,6 +163,7 @@ fn bounds_hold_under_contention() {
                     assert!(st.retained_chunks <= 2, "{st:?}");
                     assert!(st.retained_columns <= 2 * 3, "{st:?}");
                     assert!(st.retained_bytes <= 4096, "{st:?}");
+                    assert!(st.budget_reserved <= 4096, "{st:?}");
                 }
             });
         }

@@ -174,6 +174,11 @@ impl Accounting {
         }
     }
 
+    /// Bytes reserved against the budget now (0 without one).
+    pub(crate) fn budget_reserved(&self) -> usize {
+        self.budget_used.load(Ordering::Relaxed)
+    }
+
     /// Whether a byte budget is set (thread caches then hold byte credits).
     pub(crate) fn has_budget(&self) -> bool {
         self.config.byte_budget().is_some()

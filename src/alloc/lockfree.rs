@@ -178,6 +178,7 @@ impl Shared {
             retained_chunks: held.retained_chunks + chunks,
             retained_columns: columns,
             retained_bytes: held.retained_bytes + bytes,
+            budget_reserved: self.acct.budget_reserved(),
             ..held
         }
     }

@@ -89,6 +89,11 @@ impl MutexAllocator {
             retained_chunks: st.free_chunks.len(),
             retained_columns: st.retained_columns,
             retained_bytes: st.retained_bytes,
+            budget_reserved: if self.shared.config.byte_budget().is_some() {
+                st.retained_bytes
+            } else {
+                0
+            },
             ..st.tally.snapshot()
         }
     }
