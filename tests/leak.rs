@@ -4,28 +4,10 @@
 //! threaded workload (with trims, shared columns and an abandoned allocator).
 //! This binary holds one test so nothing else allocates meanwhile.
 
+mod common;
+
 use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator, PoolConfig, SessionChunkPool};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
-
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: forwards every call to `System` unchanged; the counter is a side
-// effect that never influences the returned memory.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: same contract as ours, passed through.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: same contract as ours, passed through.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use common::counting::{live_bytes, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -82,12 +64,12 @@ fn nothing_leaks_once_everything_is_dropped() {
     // registry) exists before the baseline.
     workload();
     collect_garbage();
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = live_bytes();
     for _ in 0..3 {
         workload();
     }
     collect_garbage();
-    let after = LIVE.load(Ordering::Relaxed);
+    let after = live_bytes();
     // One leaked chunk would be well over 8 KiB; allow a little for epoch
     // bookkeeping that may grow once.
     assert!(

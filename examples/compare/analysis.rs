@@ -243,8 +243,8 @@ pub(crate) fn analyse(args: &Args, r: &Results, s5: &[PipeReport], s6: &[Value])
             scenario: "S6",
             text: "retained bytes ≤ budget at every sample".into(),
             measured: format!(
-                "{over} of {} samples of stats().retained_bytes over {budget} (max {}); at rest {at_rest} by stats, {drained} in cached whole chunks taken back out",
-                v["samples"], v["max_retained"]
+                "{over} of {} samples of stats().budget_reserved over {budget} (max {}); retained_bytes gauge max {} ({} samples above, snapshot skew); at rest {at_rest} by stats, {drained} in cached whole chunks taken back out",
+                v["samples"], v["max_reserved"], v["max_retained"], v["retained_snapshots_over_budget"]
             ),
             met: Some(over == 0 && at_rest <= budget && drained <= budget),
             valid: true,

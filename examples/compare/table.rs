@@ -218,8 +218,9 @@ pub(crate) fn s6_rows(s6: &[Value]) -> (Vec<&'static str>, Vec<Vec<String>>) {
         "contender",
         "cycles",
         "budget",
-        "max retained",
+        "max reserved",
         "samples over budget",
+        "max retained (gauge)",
         "retained at rest",
         "drained whole chunks",
         "RSS early→late MiB",
@@ -237,15 +238,20 @@ pub(crate) fn s6_rows(s6: &[Value]) -> (Vec<&'static str>, Vec<Vec<String>>) {
                 } else {
                     v["budget"].to_string()
                 },
-                if v["max_retained"].is_null() {
+                if v["max_reserved"].is_null() {
                     "-".into()
                 } else {
-                    v["max_retained"].to_string()
+                    v["max_reserved"].to_string()
                 },
                 if v["budget"].is_null() {
                     "-".into()
                 } else {
                     v["over_budget_samples"].to_string()
+                },
+                if v["max_retained"].is_null() {
+                    "-".into()
+                } else {
+                    v["max_retained"].to_string()
                 },
                 if v["final_retained"].is_null() {
                     "-".into()

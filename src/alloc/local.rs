@@ -231,23 +231,23 @@ impl Entry {
         }
     }
 
-    /// Takes a cached chunk of exactly `fields`: from the magazine (newest
-    /// first), else a batch from the depot. The credit of the chunk handed
-    /// out stays here.
+    /// Takes a cached chunk of exactly `fields`: from the magazine, newest
+    /// first and preferring one whose columns hold `rows` rows (so a small
+    /// chunk is not grown while a big one waits: less heap churn), else a
+    /// batch from the depot. The credit of the chunk handed out stays here.
     #[inline]
     pub(crate) fn take(
         &mut self,
         key: LayoutKey,
         fields: &[FieldType],
+        rows: usize,
     ) -> Option<(Body, Arc<Shared>)> {
-        let held = match self.mag.last() {
-            // The common case: the chunk this thread returned last.
-            Some(h) if h.body.is(key, fields) => self.mag.pop(),
-            _ => match self.mag.iter().rposition(|h| h.body.is(key, fields)) {
-                Some(i) => Some(self.mag.swap_remove(i)),
-                None => None,
-            },
-        };
+        let fits = self
+            .mag
+            .iter()
+            .rposition(|h| h.body.rows >= rows && h.body.is(key, fields));
+        let any = || self.mag.iter().rposition(|h| h.body.is(key, fields));
+        let held = fits.or_else(any).map(|i| self.mag.swap_remove(i));
         let held = match held {
             Some(held) => {
                 self.unheld(&held.body);

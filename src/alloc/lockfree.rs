@@ -239,7 +239,7 @@ impl Shared {
         block.add(Counter::ChunksAllocated, 1);
         if this.config().max_free_chunks() > 0 {
             let key = LayoutKey::of(fields.iter().copied());
-            if let Some((body, home)) = Shared::take_body(this, sink, key, fields) {
+            if let Some((body, home)) = Shared::take_body(this, sink, key, fields, cap) {
                 let mut columns = body.columns;
                 let mut fresh = 0;
                 if body.rows < cap {
@@ -276,9 +276,10 @@ impl Shared {
         sink: &mut Sink<'_>,
         key: LayoutKey,
         fields: &[FieldType],
+        rows: usize,
     ) -> Option<(Body, Arc<Shared>)> {
         match sink {
-            Some(entry) => entry.take(key, fields),
+            Some(entry) => entry.take(key, fields, rows),
             None => {
                 let guard = epoch::pin();
                 let body = this.depot(&guard).pop_body(key, fields)?;

@@ -1,0 +1,3 @@
+//! Support code shared by integration tests (`mod common;`).
+
+pub mod counting;
