@@ -212,6 +212,10 @@ macro_rules! shim_thread_local {
 }
 #[cfg(chunkpool_loom)]
 macro_rules! shim_thread_local {
+    // std's const-initialised form; loom keys initialise lazily either way.
+    ($(#[$attr:meta])* $vis:vis static $name:ident : $t:ty = const { $init:expr } $(;)?) => {
+        $crate::sync::thread_local!($(#[$attr])* $vis static $name: $t = $init);
+    };
     ($(#[$attr:meta])* $vis:vis static $name:ident : $t:ty = $init:expr $(;)?) => {
         $(#[$attr])*
         $vis static $name: $crate::sync::tls::Key<$t> = $crate::sync::tls::Key::new({

@@ -13,7 +13,7 @@ const HASHED: u128 = 1 << 127;
 /// sizes packed side by side), so equal keys mean equal layouts; wider
 /// layouts get a hash, and [`LayoutKey::matches`] compares the fields too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct LayoutKey(u128);
+pub(crate) struct LayoutKey([u64; 2]);
 
 impl LayoutKey {
     /// The key of `fields`.
@@ -32,8 +32,20 @@ impl LayoutKey {
             for f in fields {
                 h = (h ^ f.code() as u64).wrapping_mul(0x0000_0100_0000_01b3);
             }
-            LayoutKey(HASHED | ((n as u128) << 64) | h as u128)
+            LayoutKey::from_bits(HASHED | ((n as u128) << 64) | h as u128)
         }
+    }
+
+    /// Kept as two words, not a `u128`: 8-byte alignment keeps the cached
+    /// chunk records the hot path moves around 16 bytes smaller.
+    #[inline]
+    fn from_bits(bits: u128) -> LayoutKey {
+        LayoutKey([bits as u64, (bits >> 64) as u64])
+    }
+
+    #[inline]
+    fn bits(self) -> u128 {
+        (self.0[1] as u128) << 64 | self.0[0] as u128
     }
 
     /// Whether a layout with this key, whose fields are `have`, is `want`
@@ -45,7 +57,7 @@ impl LayoutKey {
         have: impl Iterator<Item = FieldType>,
         want: &[FieldType],
     ) -> bool {
-        self == other && (self.0 & HASHED == 0 || have.eq(want.iter().copied()))
+        self == other && (self.bits() & HASHED == 0 || have.eq(want.iter().copied()))
     }
 }
 
@@ -74,7 +86,7 @@ impl KeyAcc {
     /// The key, for `n <= EXACT_FIELDS` (checked by the callers).
     #[inline]
     fn key(self, n: usize) -> LayoutKey {
-        LayoutKey((self.0 << 4) | n as u128)
+        LayoutKey::from_bits((self.0 << 4) | n as u128)
     }
 }
 

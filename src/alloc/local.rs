@@ -305,7 +305,7 @@ impl Entry {
     }
 
     /// Counts a cached chunk handed out whole (it left the magazine).
-    #[inline]
+    #[inline(always)]
     fn handed_out(&mut self, body: &Body) {
         let block = self.pool.stats.block(self.block);
         block.add(Counter::ChunksAllocated, 1);
