@@ -12,6 +12,8 @@
 #   valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=cg.out \
 #       target/release/examples/compare --cachegrind chunkpool 40000
 #   cg_annotate --auto=yes cg.out
+# `--threads N` runs N threads of CYCLES each (valgrind serialises them: it
+# counts the instructions of the multi-thread paths, not their timing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-20000}

@@ -1,11 +1,14 @@
-//! The diagnostic mode `--cachegrind CONTENDER CYCLES [--mixed]`, run under
-//! `valgrind --tool=cachegrind` by `benches/cachegrind.sh`.
+//! The diagnostic mode `--cachegrind CONTENDER CYCLES [--mixed] [--threads N]`,
+//! run under `valgrind --tool=cachegrind` by `benches/cachegrind.sh`
+//! (valgrind runs threads one at a time: `--threads` counts the
+//! instructions of the multi-thread paths, not their timing).
 
 use crate::args::HELP;
 use crate::common::contenders::{AnyContender, Kind};
 use crate::common::shapes::{MIXED, SINGLE};
 
-/// Runs single-thread cycles of one contender and nothing else.
+/// Runs cycles of one contender (on one thread unless `--threads N`, each
+/// thread doing CYCLES) and nothing else.
 pub(crate) fn cachegrind_mode(a: &[String]) {
     let kind = a
         .first()
@@ -20,8 +23,14 @@ pub(crate) fn cachegrind_mode(a: &[String]) {
     } else {
         SINGLE
     };
+    let threads: usize = a
+        .iter()
+        .position(|x| x == "--threads")
+        .and_then(|i| a.get(i + 1))
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(1);
     let c = AnyContender::new(kind, layouts);
-    let s = c.run_with_warmup(1, 1_000, cycles);
+    let s = c.run_with_warmup(threads, 1_000, cycles);
     println!(
         "{} {} cycles {:.1} ns/cycle",
         kind.name(),

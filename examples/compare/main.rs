@@ -21,7 +21,7 @@
 //!
 //! Other flags: `--reps N`, `--sample-ms N`, `--only S1,S2,...`,
 //! `--contenders a,b,...`, `--no-children` (skip S5, S6 and mimalloc),
-//! `--s6-cycles N`, `--out DIR`. Diagnostic mode: `--cachegrind CONTENDER CYCLES [--mixed]`
+//! `--s6-cycles N`, `--out DIR`. Diagnostic mode: `--cachegrind CONTENDER CYCLES [--mixed] [--threads N]`
 //! runs that many single-thread cycles and nothing else (for
 //! `valgrind --tool=cachegrind`).
 //!

@@ -44,6 +44,9 @@ pub(crate) struct Accounting {
     depot_chunks: StatGauge,
     depot_bytes: StatGauge,
     loose_bytes: StatGauge,
+    /// Derived from the config once: the hot path reads them every time.
+    credit_batch: usize,
+    byte_batch: usize,
 }
 
 /// Takes between `min` and `max` from what `counter` has left under
@@ -94,6 +97,8 @@ impl Accounting {
             depot_chunks: StatGauge::new(0),
             depot_bytes: StatGauge::new(0),
             loose_bytes: StatGauge::new(0),
+            credit_batch: (config.max_free_chunks() / 8).clamp(1, 8),
+            byte_batch: config.byte_budget().map_or(0, |b| (b / 8).min(64 * 1024)),
         }
     }
 
@@ -135,16 +140,16 @@ impl Accounting {
     /// How many whole-chunk credits a thread cache takes at once: an eighth
     /// of the limit, between 1 and 8, so idle credits held by threads never
     /// keep much of the limit from others.
+    #[inline]
     pub(crate) fn credit_batch(&self) -> usize {
-        (self.config.max_free_chunks() / 8).clamp(1, 8)
+        self.credit_batch
     }
 
     /// Bytes of budget a thread cache takes at once: an eighth of the
     /// budget, at most 64 KiB.
+    #[inline]
     pub(crate) fn byte_batch(&self) -> usize {
-        self.config
-            .byte_budget()
-            .map_or(0, |b| (b / 8).min(64 * 1024))
+        self.byte_batch
     }
 
     /// Takes up to `want` whole-chunk credits; how many it got.
