@@ -123,8 +123,16 @@ pub struct Column {
     data_len: usize,
     /// Rows the buffers hold without growing (a lower bound: buffers only grow).
     rows_capacity: usize,
-    avoid_reusing: bool,
+    /// [`AVOID_REUSE`] and [`RETYPED`] bits: any set sends a returning
+    /// chunk to the pool's careful path.
+    flags: u8,
 }
+
+/// `set_avoid_reusing(true)`: never cache these buffers.
+const AVOID_REUSE: u8 = 1;
+/// `reset_as` changed the type since the pool last prepared this column,
+/// so a layout key remembered for its chunk may be stale.
+const RETYPED: u8 = 2;
 
 /// The unused capacity of a column's buffers; see
 /// [`Column::spare_capacity_mut`].
@@ -184,7 +192,7 @@ impl Column {
         data: Vec::new(),
         data_len: 0,
         rows_capacity: 0,
-        avoid_reusing: true,
+        flags: AVOID_REUSE,
     };
 
     /// A new empty column with room for `capacity` rows: `capacity * size`
@@ -226,7 +234,7 @@ impl Column {
             data: Vec::with_capacity(plan.data_words),
             data_len: 0,
             rows_capacity: plan.rows,
-            avoid_reusing: false,
+            flags: 0,
         }
     }
 
@@ -286,13 +294,17 @@ impl Column {
     /// Whether this column's buffers must never be recycled (TiDB's
     /// `avoidReusing`; set it when the buffer is handed to another component).
     pub fn avoid_reusing(&self) -> bool {
-        self.avoid_reusing
+        self.flags & AVOID_REUSE != 0
     }
 
     /// Marks the buffers as never to be recycled: when the chunk holding this
     /// column is dropped, the column is freed instead of cached.
     pub fn set_avoid_reusing(&mut self, avoid: bool) {
-        self.avoid_reusing = avoid;
+        if avoid {
+            self.flags |= AVOID_REUSE;
+        } else {
+            self.flags &= !AVOID_REUSE;
+        }
     }
 
     /// Address of the data buffer. Two live columns never share one; tests
@@ -343,7 +355,7 @@ impl Column {
     /// Why this column must not be cached, if it must not.
     #[inline]
     pub(crate) fn refusal(&self, max_var_bytes: usize) -> Option<Refusal> {
-        if self.avoid_reusing {
+        if self.avoid_reusing() {
             Some(Refusal::AvoidReuse)
         } else if self.field.is_var() && self.data_capacity_bytes() > max_var_bytes {
             Some(Refusal::Oversize)
@@ -362,8 +374,29 @@ impl Column {
         if let Some(r) = self.refusal(max_var_bytes) {
             return Err(r);
         }
-        self.reset();
+        self.reset_for_cache();
         Ok((self.allocated_bytes(), self.rows_capacity))
+    }
+
+    /// [`Column::prepare_for_cache`] for a column of a chunk whose layout
+    /// and rows the pool remembers: resets it and returns its bytes, or
+    /// `None` (untouched) when it must go through `prepare_for_cache`:
+    /// marked `avoid_reusing`, retyped since it was handed out, or oversized.
+    #[inline(always)]
+    pub(crate) fn prepare_unchanged(&mut self, max_var_bytes: usize) -> Option<usize> {
+        if self.flags != 0 || (self.field.is_var() && self.data_capacity_bytes() > max_var_bytes) {
+            return None;
+        }
+        self.reset();
+        Some(self.allocated_bytes())
+    }
+
+    /// Resets a column the pool takes in: it is no longer "retyped" since
+    /// whatever the pool remembers of it is computed now.
+    #[inline]
+    pub(crate) fn reset_for_cache(&mut self) {
+        self.flags &= !RETYPED;
+        self.reset();
     }
 
     /// Whether this column can hold `rows` rows without growing.
@@ -396,6 +429,7 @@ impl Column {
     pub fn reset_as(&mut self, field: FieldType) {
         if field != self.field {
             self.field = field;
+            self.flags |= RETYPED;
             let data_bytes = self.data.capacity() * 8;
             let data_rows = match field.elem_size() {
                 Some(size) => data_bytes / size,
@@ -656,7 +690,7 @@ impl fmt::Debug for Column {
             .field("nulls", &self.null_count())
             .field("data_bytes", &self.data_len)
             .field("allocated_bytes", &self.allocated_bytes())
-            .field("avoid_reusing", &self.avoid_reusing)
+            .field("avoid_reusing", &self.avoid_reusing())
             .finish()
     }
 }

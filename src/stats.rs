@@ -38,6 +38,12 @@ pub struct Stats {
     /// Summed from per-thread counts, so while other threads work it can
     /// lag or lead the truth by what they moved meanwhile.
     pub retained_bytes: usize,
+    /// Whole-chunk slots reserved against `max_free_chunks` right now,
+    /// exactly (one atomic counter): cached whole chunks plus slots that
+    /// thread caches hold for their next returns. Never above
+    /// `max_free_chunks`, at any instant; `retained_chunks` is at most this
+    /// once threads are quiet.
+    pub reserved_chunks: usize,
     /// Under a byte budget: bytes reserved against it right now, exactly
     /// (one atomic counter): cached buffers plus budget that thread caches
     /// hold for their next returns. Never above the budget, at any instant.
@@ -210,6 +216,7 @@ fn stats_from(get: impl Fn(Counter) -> u64) -> Stats {
         retained_chunks: get(Counter::HeldChunks) as usize,
         retained_columns: 0,
         retained_bytes: get(Counter::HeldBytes) as usize,
+        reserved_chunks: 0,
         budget_reserved: 0,
     }
 }

@@ -6,7 +6,7 @@
 //! outlives every depot, so bounds hold across a swap: buffers in a depot
 //! waiting for reclamation still count until they are freed.
 
-use super::layout::{KeyAcc, LayoutKey};
+use super::layout::{Fit, KeyAcc, LayoutKey};
 use crate::chunk::Slot;
 use crate::column::Column;
 use crate::config::PoolConfig;
@@ -179,6 +179,11 @@ impl Accounting {
         }
     }
 
+    /// Whole-chunk credits reserved now.
+    pub(crate) fn reserved_chunks(&self) -> usize {
+        self.chunk_credits.load(Ordering::Relaxed)
+    }
+
     /// Bytes reserved against the budget now (0 without one).
     pub(crate) fn budget_reserved(&self) -> usize {
         self.budget_used.load(Ordering::Relaxed)
@@ -252,7 +257,7 @@ impl Body {
     /// must not be cached whole: still shared, marked `avoid_reusing`, or
     /// variable width with more than `max_var_bytes` of data. One pass over
     /// the columns computes the key, the bytes and the rows too.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn prepare(mut columns: Vec<Slot>, max_var_bytes: usize) -> Result<Body, Vec<Slot>> {
         let (mut bytes, mut rows, mut acc) = (0, usize::MAX, KeyAcc::new());
         for slot in &mut columns {
@@ -275,6 +280,34 @@ impl Body {
             columns,
             key,
             rows,
+            bytes,
+        })
+    }
+
+    /// [`Body::prepare`] for a chunk that remembers its layout: one pass
+    /// that resets the columns and adds up their bytes, giving the list
+    /// back (some columns possibly reset) for `prepare` when a column is
+    /// shared, retyped, marked `avoid_reusing` or oversized.
+    #[inline(always)]
+    pub(crate) fn prepare_unchanged(
+        mut columns: Vec<Slot>,
+        fit: Fit,
+        max_var_bytes: usize,
+    ) -> Result<Body, Vec<Slot>> {
+        let mut bytes = 0;
+        for slot in &mut columns {
+            let Slot::Own(c) = slot else {
+                return Err(columns);
+            };
+            match c.prepare_unchanged(max_var_bytes) {
+                Some(b) => bytes += b,
+                None => return Err(columns),
+            }
+        }
+        Ok(Body {
+            columns,
+            key: fit.key,
+            rows: fit.rows,
             bytes,
         })
     }

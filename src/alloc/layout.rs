@@ -61,6 +61,17 @@ impl LayoutKey {
     }
 }
 
+/// What a chunk handed out by the lock-free allocator remembers of the
+/// cached record it came from: its layout key, and the rows every column
+/// held then. Both stay true until a column is retyped (columns only grow
+/// otherwise), which the column itself records; so a returning chunk with
+/// no retyped column skips recomputing them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fit {
+    pub(crate) key: LayoutKey,
+    pub(crate) rows: usize,
+}
+
 /// Builds an exact key one field at a time, so a loop that visits the
 /// columns anyway computes the key in passing (11 bits a field, shifted in).
 #[derive(Clone, Copy, Debug)]

@@ -1,7 +1,7 @@
 //! The product: an allocator with no lock on the alloc or return path.
 
 use super::depot::{Accounting, Body, Depot};
-use super::layout::LayoutKey;
+use super::layout::{Fit, LayoutKey};
 use super::local::{self, Entry, Held};
 use super::{ChunkAllocator, Home, Renew};
 use crate::chunk::{check_alloc, Chunk, Slot};
@@ -178,6 +178,7 @@ impl Shared {
             retained_chunks: held.retained_chunks + chunks,
             retained_columns: columns,
             retained_bytes: held.retained_bytes + bytes,
+            reserved_chunks: self.acct.reserved_chunks(),
             budget_reserved: self.acct.budget_reserved(),
             ..held
         }
@@ -218,7 +219,11 @@ impl Shared {
         if this.config().max_free_chunks() > 0 {
             let key = LayoutKey::of(fields.iter().copied());
             if let Some(held) = local::take_newest(this, key, fields, cap) {
-                let home = Some(Home::LockFree(held.home));
+                let fit = Fit {
+                    key,
+                    rows: held.body.rows,
+                };
+                let home = Some(Home::LockFree(held.home, Some(fit)));
                 return Ok(Chunk::from_parts(held.body.columns, cap, max, home));
             }
         }
@@ -242,6 +247,7 @@ impl Shared {
             if let Some((body, home)) = Shared::take_body(this, sink, key, fields, cap) {
                 let mut columns = body.columns;
                 let mut fresh = 0;
+                let mut rows = body.rows;
                 if body.rows < cap {
                     for (slot, &f) in columns.iter_mut().zip(fields) {
                         if !slot.get().fits(cap) {
@@ -249,6 +255,8 @@ impl Shared {
                             fresh += 1;
                         }
                     }
+                    // Every column holds `cap` rows now, some more.
+                    rows = cap;
                 }
                 block.add(Counter::ChunksFromCache, 1);
                 block.add(Counter::ColumnsReused, fields.len() as u64 - fresh);
@@ -256,7 +264,8 @@ impl Shared {
                     block.add(Counter::DiscardedTooSmall, fresh);
                     block.add(Counter::ColumnsFresh, fresh);
                 }
-                return Chunk::from_parts(columns, cap, max, Some(Home::LockFree(home)));
+                let fit = Some(Fit { key, rows });
+                return Chunk::from_parts(columns, cap, max, Some(Home::LockFree(home, fit)));
             }
         }
         let guard = epoch::pin();
@@ -266,7 +275,9 @@ impl Shared {
             .map(|&f| Slot::Own(this.column_for(sink, depot, f, cap)))
             .collect();
         drop(guard);
-        Chunk::from_parts(columns, cap, max, Some(Home::LockFree(Arc::clone(this))))
+        // Loose or new columns: the layout is worked out when it returns.
+        let home = Home::LockFree(Arc::clone(this), None);
+        Chunk::from_parts(columns, cap, max, Some(home))
     }
 
     /// A cached whole chunk of `fields` and the reference to `self` it
@@ -310,14 +321,19 @@ impl Shared {
 
     /// Takes back the columns of a dropped chunk, and the chunk's reference
     /// to `self` (which stays with the chunk if it is cached whole).
-    pub(crate) fn recycle(this: Arc<Shared>, columns: Vec<Slot>, shared: bool) {
+    pub(crate) fn recycle(this: Arc<Shared>, columns: Vec<Slot>, shared: bool, fit: Option<Fit>) {
         if this.abandoned() {
             // Nobody can allocate from it again: just free the buffers.
             return;
         }
         let (mut this, mut columns) = (this, columns);
         if !shared && this.config().max_free_chunks() > 0 {
-            match Body::prepare(columns, this.config().max_cached_var_bytes()) {
+            let max_var = this.config().max_cached_var_bytes();
+            let prepared = match fit {
+                Some(fit) => Body::prepare_unchanged(columns, fit, max_var),
+                None => Body::prepare(columns, max_var),
+            };
+            match prepared {
                 Ok(body) => match local::put_newest(Held { body, home: this }) {
                     Ok(()) => return,
                     // The general path below prepares the columns again:
@@ -420,7 +436,7 @@ impl Shared {
             self.count(sink, Counter::DiscardedOverLimit, 1);
             return;
         };
-        col.reset();
+        col.reset_for_cache();
         if depot.push_column(class, col).is_err() {
             self.count(sink, Counter::DiscardedOverLimit, 1);
         }

@@ -23,6 +23,7 @@ use crate::column::Column;
 use crate::error::Error;
 use crate::field::FieldType;
 use crate::sync::Arc;
+use layout::Fit;
 
 /// What executors allocate chunks from (TiDB's `chunk.Allocator`).
 ///
@@ -112,16 +113,18 @@ impl<A: ChunkAllocator + ?Sized> ChunkAllocator for &A {
 /// Where a pooled chunk's buffers go when it is dropped.
 #[derive(Debug)]
 pub(crate) enum Home {
-    LockFree(Arc<lockfree::Shared>),
+    /// With what the chunk remembers of its layout, when known.
+    LockFree(Arc<lockfree::Shared>, Option<Fit>),
     Mutex(Arc<mutex::MutexShared>),
 }
 
 impl Home {
     /// Takes back the column list of a dropped chunk; `shared` when some
     /// slot may be shared with another chunk.
+    #[inline]
     pub(crate) fn recycle(self, columns: Vec<Slot>, shared: bool) {
         match self {
-            Home::LockFree(s) => lockfree::Shared::recycle(s, columns, shared),
+            Home::LockFree(s, fit) => lockfree::Shared::recycle(s, columns, shared, fit),
             Home::Mutex(s) => s.recycle(columns),
         }
     }
@@ -129,7 +132,7 @@ impl Home {
     /// Takes back one column that left a live chunk.
     pub(crate) fn recycle_column(&self, col: Column) {
         match self {
-            Home::LockFree(s) => s.recycle_column(col),
+            Home::LockFree(s, _) => s.recycle_column(col),
             Home::Mutex(s) => s.recycle_column(col),
         }
     }

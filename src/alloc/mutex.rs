@@ -89,6 +89,7 @@ impl MutexAllocator {
             retained_chunks: st.free_chunks.len(),
             retained_columns: st.retained_columns,
             retained_bytes: st.retained_bytes,
+            reserved_chunks: st.free_chunks.len(),
             budget_reserved: if self.shared.config.byte_budget().is_some() {
                 st.retained_bytes
             } else {
