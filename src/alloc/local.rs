@@ -358,7 +358,7 @@ impl Entry {
     }
 
     /// Keeps the credit of a chunk leaving the cache, giving back the excess.
-    #[inline]
+    #[inline(always)]
     fn keep_credit(&mut self, bytes: usize) {
         let acct = &self.pool.acct;
         let batch = acct.credit_batch();
