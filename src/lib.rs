@@ -87,7 +87,8 @@
 //!   shared reference count.
 //! * **Per-thread magazines** sit in front of everything shared: a chunk
 //!   dropped on a thread is cached in that thread's magazine (up to 16 per
-//!   allocator) together with the `Arc` of its allocator, so the common
+//!   allocator, or the thread's fair share of `max_free_chunks` when many
+//!   threads share it) together with the `Arc` of its allocator, so the common
 //!   alloc-and-drop cycle touches no shared reference count, no shared
 //!   counter and no queue. Statistics are counted in per-thread blocks with
 //!   plain stores.

@@ -190,3 +190,60 @@ fn sixteen_threads_all_get_credits_under_the_default_limit() {
     assert_eq!(st.retained_columns, 0, "no chunk had to be split: {st:?}");
     assert!(st.chunks_from_cache >= 16 * 199, "{st:?}");
 }
+
+#[test]
+fn threads_starting_on_a_full_cache_share_it() {
+    // Fill the shared cache to the default limit of 64 whole chunks: one
+    // thread holds 64 at once, drops them and exits (handing back its own
+    // magazine too).
+    let pool = LockFreeAllocator::new();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let held: Vec<_> = (0..64).map(|_| pool.alloc(&F, 64, 64)).collect();
+            drop(held);
+        })
+        .join()
+        .unwrap();
+    });
+    assert_eq!(pool.stats().retained_chunks, 64);
+    // Sixteen live threads take turns (one runs at a time, so the outcome
+    // does not depend on scheduling). A thread takes chunks from the shared
+    // cache in batches of up to 8: if the first eight kept their batches,
+    // they would hold all 64 chunks and credits, and the other eight would
+    // cycle loose columns for good. Each keeps a fair share instead.
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let (mid, after) = std::thread::scope(|s| {
+        let mut turns = Vec::new();
+        for _ in 0..16 {
+            let (tx, rx) = mpsc::channel::<usize>();
+            let (pool, done_tx) = (&pool, done_tx.clone());
+            turns.push(tx);
+            s.spawn(move || {
+                while let Ok(n) = rx.recv() {
+                    for _ in 0..n {
+                        drop(pool.alloc(&F, 64, 64));
+                    }
+                    done_tx.send(()).unwrap();
+                }
+            });
+        }
+        let round = |n: usize| {
+            for tx in &turns {
+                tx.send(n).unwrap();
+                done_rx.recv().unwrap();
+            }
+        };
+        round(1); // every thread's first take, the first ones refilling
+        let mid = pool.stats();
+        round(50);
+        (mid, pool.stats())
+        // `turns` drops here: the threads leave their loops.
+    });
+    let allocated = after.chunks_allocated - mid.chunks_allocated;
+    let whole = after.chunks_from_cache - mid.chunks_from_cache;
+    assert_eq!(allocated, 16 * 50, "{after:?}");
+    assert!(
+        whole * 100 >= allocated * 95,
+        "{whole} of {allocated} allocations got a whole cached chunk: {after:?}"
+    );
+}

@@ -2,7 +2,7 @@
 //! depot.
 //!
 //! A thread keeps up to [`MAGAZINE`] whole chunks per allocator in a
-//! thread-local. A chunk dropped on a thread goes into that thread's
+//! thread-local (fewer when many threads share the allocator, below). A chunk dropped on a thread goes into that thread's
 //! magazine; an alloc looks there first. Each cached chunk keeps the
 //! `Arc` of its allocator with it, so handing it out or taking it back
 //! touches no shared reference count, and counting happens in a statistics
@@ -13,6 +13,13 @@
 //! moves its older half there; an empty one refills from it), and take
 //! whole-chunk credits from the allocator's counter in batches, so the bound
 //! `max_free_chunks` covers magazines too.
+//!
+//! No thread hoards: a magazine holds at most its thread's fair share of
+//! the limit (half of `max_free_chunks` split among the threads caching for
+//! the allocator, between 1 and [`MAGAZINE`]), and keeps at most that many
+//! unused credits. A thread that sees the number of threads change resizes
+//! its share and hands back the excess, so threads that start when the
+//! cache is full, or while others hold batches, still get whole chunks.
 //!
 //! A magazine gives everything back when its thread exits (the thread-local
 //! destructor), when the thread needs its slot for another allocator, when
@@ -79,6 +86,7 @@ pub(crate) fn take_newest(
             let top = e.mag.last()?;
             if !Arc::ptr_eq(&e.pool, pool)
                 || e.generation != pool.generation()
+                || e.threads_seen != pool.threads()
                 || top.body.rows < rows
                 || !top.body.is(key, fields)
             {
@@ -109,8 +117,9 @@ pub(crate) fn put_newest(held: Held) -> Result<(), Held> {
         let fits = held.as_ref().is_some_and(|h| {
             Arc::ptr_eq(&e.pool, &h.home)
                 && e.credits > 0
-                && e.mag.len() < MAGAZINE
+                && e.mag.len() < e.share
                 && e.generation == e.pool.generation()
+                && e.threads_seen == e.pool.threads()
                 && !e.pool.acct.has_budget()
         });
         if !fits {
@@ -137,6 +146,7 @@ impl LocalCache {
         match self.entries.first_mut() {
             Some(e) if Arc::ptr_eq(&e.pool, pool) => {
                 e.sync_generation();
+                e.sync_share();
                 // Reborrow: the guard above ended.
                 &mut self.entries[0]
             }
@@ -160,6 +170,7 @@ impl LocalCache {
         }
         let e = &mut self.entries[0];
         e.sync_generation();
+        e.sync_share();
         e
     }
 }
@@ -201,10 +212,25 @@ pub(crate) struct Entry {
     bytes: usize,
     generation: usize,
     block: BlockId,
+    /// The most chunks the magazine holds and the most unused credits kept:
+    /// this thread's fair share of `max_free_chunks` among the
+    /// `threads_seen` threads caching for the pool, so a few threads cannot
+    /// hoard what the others need.
+    share: usize,
+    threads_seen: usize,
+}
+
+/// A thread's fair share (see [`Entry::share`]): half the limit split
+/// evenly, so even when every thread holds its share in chunks and its
+/// share again in unused credits, together they stay within the limit;
+/// at least 1 and at most a magazine.
+fn share_of(max_free_chunks: usize, threads: usize) -> usize {
+    (max_free_chunks / (2 * threads.max(1))).clamp(1, MAGAZINE)
 }
 
 impl Entry {
     fn new(pool: &Arc<Shared>) -> Entry {
+        let threads = pool.thread_joined(true);
         Entry {
             pool: Arc::clone(pool),
             mag: Vec::with_capacity(MAGAZINE),
@@ -212,6 +238,8 @@ impl Entry {
             bytes: 0,
             generation: pool.generation(),
             block: pool.stats.claim(),
+            share: share_of(pool.acct.config().max_free_chunks(), threads),
+            threads_seen: threads,
         }
     }
 
@@ -219,6 +247,29 @@ impl Entry {
     #[inline]
     pub(crate) fn block(&self) -> BlockId {
         self.block
+    }
+
+    /// Resizes this thread's share when threads started or stopped caching
+    /// for the pool, handing back chunks and credits above the new share.
+    #[inline]
+    fn sync_share(&mut self) {
+        let now = self.pool.threads();
+        if now != self.threads_seen {
+            self.reshare(now);
+        }
+    }
+
+    #[cold]
+    fn reshare(&mut self, threads: usize) {
+        self.threads_seen = threads;
+        self.share = share_of(self.pool.acct.config().max_free_chunks(), threads);
+        if self.mag.len() > self.share {
+            self.flush(self.mag.len() - self.share);
+        }
+        if self.credits > self.share {
+            self.pool.acct.release_chunks(self.credits - self.share);
+            self.credits = self.share;
+        }
     }
 
     /// Drops the magazine if `trim` ran since this entry last looked.
@@ -265,7 +316,7 @@ impl Entry {
         let guard = epoch::pin();
         let depot = self.pool.depot(&guard);
         let first = depot.pop_body(key, fields)?;
-        let room = MAGAZINE - self.mag.len();
+        let room = self.share.saturating_sub(self.mag.len());
         for _ in 1..BATCH.min(room + 1) {
             let Some(body) = depot.pop_body(key, fields) else {
                 break;
@@ -289,8 +340,12 @@ impl Entry {
         if !self.take_credit(body.bytes) {
             return Err((body, home));
         }
-        if self.mag.len() == MAGAZINE {
-            self.flush(BATCH);
+        if self.mag.len() >= self.share {
+            self.flush(
+                (self.mag.len() + 1)
+                    .saturating_sub(self.share)
+                    .max(self.share / 2),
+            );
         }
         self.hold(Held { body, home });
         Ok(())
@@ -338,7 +393,7 @@ impl Entry {
     fn take_credit(&mut self, bytes: usize) -> bool {
         let acct = &self.pool.acct;
         if self.credits == 0 {
-            self.credits = acct.reserve_chunks(acct.credit_batch());
+            self.credits = acct.reserve_chunks(acct.credit_batch().min(self.share));
             if self.credits == 0 {
                 return false;
             }
@@ -361,9 +416,9 @@ impl Entry {
     #[inline(always)]
     fn keep_credit(&mut self, bytes: usize) {
         let acct = &self.pool.acct;
-        let batch = acct.credit_batch();
+        let batch = acct.credit_batch().min(self.share);
         self.credits += 1;
-        if self.credits > 2 * batch {
+        if self.credits > self.share {
             acct.release_chunks(self.credits - batch);
             self.credits = batch;
         }
@@ -420,6 +475,7 @@ impl Drop for Entry {
         self.pool.acct.release_chunks(self.credits);
         self.pool.acct.release_bytes(self.bytes);
         self.pool.stats.release(self.block);
+        self.pool.thread_joined(false);
     }
 }
 

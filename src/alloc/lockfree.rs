@@ -10,7 +10,7 @@ use crate::config::PoolConfig;
 use crate::error::Error;
 use crate::field::FieldType;
 use crate::stats::{BlockId, Counter, Counters, Stats};
-use crate::sync::{epoch, Arc, AtomicUsize, CachePadded, Ordering};
+use crate::sync::{epoch, Arc, AtomicUsize, CachePadded, Ordering, StatGauge};
 use std::fmt;
 
 /// A chunk allocator with no lock on its alloc or return path.
@@ -65,6 +65,10 @@ struct Control {
     handles: AtomicUsize,
     /// Bumped by `trim`; a per-thread cache that sees it change drops its chunks.
     generation: AtomicUsize,
+    /// Threads with a cache entry for this allocator. Only sizes each
+    /// thread's fair share of the cache (a heuristic: no bound depends on
+    /// it), so a plain std atomic even under loom.
+    threads: StatGauge,
 }
 
 impl Default for LockFreeAllocator {
@@ -115,6 +119,7 @@ impl LockFreeAllocator {
                 control: CachePadded::new(Control {
                     handles: AtomicUsize::new(1),
                     generation: AtomicUsize::new(0),
+                    threads: StatGauge::new(0),
                 }),
             }),
         }
@@ -198,6 +203,22 @@ impl Shared {
 
     pub(super) fn generation(&self) -> usize {
         self.control.generation.load(Ordering::Acquire)
+    }
+
+    /// Threads caching for this allocator now.
+    #[inline]
+    pub(super) fn threads(&self) -> usize {
+        self.control.threads.load(Ordering::Relaxed)
+    }
+
+    /// A thread starts (`+1`) or stops (`-1`) caching for this allocator;
+    /// returns the new count.
+    pub(super) fn thread_joined(&self, joined: bool) -> usize {
+        if joined {
+            self.control.threads.fetch_add(1, Ordering::Relaxed) + 1
+        } else {
+            self.control.threads.fetch_sub(1, Ordering::Relaxed) - 1
+        }
     }
 
     /// True once every handle is gone: nobody can allocate from it again.
