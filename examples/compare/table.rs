@@ -213,6 +213,16 @@ pub(crate) fn s5_rows(s5: &[PipeReport]) -> (Vec<&'static str>, Vec<Vec<String>>
     (head, rows)
 }
 
+/// `v[field]` as text, or "-" when `v[guard]` is null (the contender has
+/// no such figure).
+fn or_dash(v: &Value, guard: &str, field: &str) -> String {
+    if v[guard].is_null() {
+        "-".into()
+    } else {
+        v[field].to_string()
+    }
+}
+
 pub(crate) fn s6_rows(s6: &[Value]) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let head = vec![
         "contender",
@@ -233,36 +243,12 @@ pub(crate) fn s6_rows(s6: &[Value]) -> (Vec<&'static str>, Vec<Vec<String>>) {
             vec![
                 v["contender"].as_str().unwrap_or("?").to_string(),
                 v["cycles"].to_string(),
-                if v["budget"].is_null() {
-                    "-".into()
-                } else {
-                    v["budget"].to_string()
-                },
-                if v["max_reserved"].is_null() {
-                    "-".into()
-                } else {
-                    v["max_reserved"].to_string()
-                },
-                if v["budget"].is_null() {
-                    "-".into()
-                } else {
-                    v["over_budget_samples"].to_string()
-                },
-                if v["max_retained"].is_null() {
-                    "-".into()
-                } else {
-                    v["max_retained"].to_string()
-                },
-                if v["final_retained"].is_null() {
-                    "-".into()
-                } else {
-                    v["final_retained"].to_string()
-                },
-                if v["drained_bytes"].is_null() {
-                    "-".into()
-                } else {
-                    v["drained_bytes"].to_string()
-                },
+                or_dash(v, "budget", "budget"),
+                or_dash(v, "max_reserved", "max_reserved"),
+                or_dash(v, "budget", "over_budget_samples"),
+                or_dash(v, "max_retained", "max_retained"),
+                or_dash(v, "final_retained", "final_retained"),
+                or_dash(v, "drained_bytes", "drained_bytes"),
                 format!(
                     "{:.1} → {:.1}",
                     v["rss_early_kb"].as_f64().unwrap_or(0.0) / 1024.0,
