@@ -95,7 +95,7 @@ pub(crate) fn s5_plan(args: &Args) -> Vec<(&'static str, PipeOpts)> {
     let (rows, statements, reps) = if args.quick {
         (32 * 1024, 16, 1)
     } else {
-        (64 * 1024, 60, 3)
+        (64 * 1024, 60, 7)
     };
     let mut plan = Vec::new();
     for workers in [1, 2] {

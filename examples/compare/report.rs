@@ -131,7 +131,7 @@ pub(crate) fn write_report(
     let _ = writeln!(
         md,
         "## S1–S4: chunk cycles\n\nOne cycle: get an F8 chunk (8 columns × 1024 rows: 2 variable-width, one 4-byte, \
-         one 40-byte, four 8-byte), write and read back the first element of every buffer, give it back. \
+         one 40-byte, four 8-byte), write and read back the first and the last element of every buffer (data, offsets, null bitmap), give it back. \
          ns/cycle is wall time per cycle per thread (S4: per chunk, three layouts live at once). \
          × chunkpool is the contender's time over chunkpool's in the same repetition (> 1: chunkpool is faster); \
          the target column is the minimum PERF.md asks of it.\n"
