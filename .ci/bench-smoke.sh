@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+. .ci/lib.sh
 start=$SECONDS
 
 step "cargo bench --no-run (criterion benches, incl. the mimalloc binary)"

@@ -24,14 +24,11 @@ cd "$(dirname "$0")/.."
 SECS=${FUZZ_SECONDS:-60}
 case "$SECS" in '' | *[!0-9]*) echo "FUZZ_SECONDS must be a number of seconds, got '$SECS'" >&2; exit 2 ;; esac
 
-step() { printf '\n==> %s\n' "$*"; }
+. .ci/lib.sh
 start=$SECONDS
 
 step "nightly toolchain and cargo-fuzz"
-if ! rustup run nightly rustc --version >/dev/null 2>&1; then
-    rustup toolchain install nightly --profile minimal
-fi
-rustup run nightly rustc --version
+nightly
 if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi

@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+. .ci/lib.sh
 start=$SECONDS
 
 loom_cfg="--cfg chunkpool_loom --cfg crossbeam_loom"

@@ -10,14 +10,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+. .ci/lib.sh
 start=$SECONDS
 
 step "nightly toolchain with miri and rust-src"
-if ! rustup run nightly rustc --version >/dev/null 2>&1; then
-    rustup toolchain install nightly --profile minimal
-fi
-rustup component add --toolchain nightly miri rust-src
+nightly miri rust-src
 cargo +nightly miri --version
 CARGO_TARGET_DIR=target/miri cargo +nightly miri setup
 

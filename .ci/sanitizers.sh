@@ -10,15 +10,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+. .ci/lib.sh
 start=$SECONDS
 
 step "nightly toolchain with rust-src"
-if ! rustup run nightly rustc --version >/dev/null 2>&1; then
-    rustup toolchain install nightly --profile minimal
-fi
-rustup component add --toolchain nightly rust-src
-rustup run nightly rustc --version
+nightly rust-src
 host=$(rustup run nightly rustc -vV | sed -n 's/^host: //p')
 case "$host" in
     x86_64-unknown-linux-gnu | aarch64-unknown-linux-gnu) ;;

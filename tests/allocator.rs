@@ -7,40 +7,17 @@
 
 use chunkpool::{
     Chunk, ChunkAllocator, EmptyAllocator, FieldType, LockFreeAllocator, MutexAllocator,
-    PoolConfig, Renew, Stats,
+    PoolConfig, Stats,
 };
 use std::collections::HashSet;
 
 /// The two pooling allocators, seen the same way by the tests.
-trait Pool: ChunkAllocator + Renew + Sized {
-    fn make(cfg: PoolConfig) -> Self;
-    fn stats(&self) -> Stats;
-    fn trim(&self);
-}
-
-impl Pool for LockFreeAllocator {
-    fn make(cfg: PoolConfig) -> Self {
-        LockFreeAllocator::with_config(cfg)
-    }
-    fn stats(&self) -> Stats {
-        LockFreeAllocator::stats(self)
-    }
-    fn trim(&self) {
-        LockFreeAllocator::trim(self)
-    }
-}
-
-impl Pool for MutexAllocator {
-    fn make(cfg: PoolConfig) -> Self {
-        MutexAllocator::with_config(cfg)
-    }
-    fn stats(&self) -> Stats {
-        MutexAllocator::stats(self)
-    }
-    fn trim(&self) {
-        MutexAllocator::trim(self)
-    }
-}
+// The allocators under test behind one trait, shared with the fuzz harness
+// (which also uses the items these tests do not).
+#[path = "../fuzz/src/pool.rs"]
+#[allow(dead_code)]
+mod pool;
+use pool::Pool;
 
 /// TiDB's test schema: varchar, JSON, float, decimal, double, longlong, datetime.
 const TIDB_FIELDS: [FieldType; 7] = [

@@ -10,6 +10,7 @@
 pub mod input;
 pub mod model;
 pub mod panics;
+pub mod pool;
 pub mod session;
 pub mod threaded;
 pub mod world;

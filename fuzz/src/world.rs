@@ -7,65 +7,11 @@ use super::model::{
     admit, check_stats, col_op, drop_live, make_ref, make_ref_to, reset_chunk, verify,
     verify_identity, Expect, Live, Sinks,
 };
+pub use super::pool::Pool;
 use chunkpool::{
-    Chunk, ChunkAllocator, Error, FieldType, LockFreeAllocator, MutexAllocator, PoolConfig, Renew,
-    Stats,
+    Chunk, ChunkAllocator, Error, FieldType, LockFreeAllocator, MutexAllocator, PoolConfig,
 };
-use std::fmt;
 use std::sync::Arc;
-
-/// What the harness needs of an allocator besides the trait.
-pub trait Pool: ChunkAllocator + Renew + Clone + Send + Sync + fmt::Debug + 'static {
-    const NAME: &'static str;
-    /// Caches whole chunks (lock-free) rather than shells (mutex).
-    const WHOLE_CHUNKS: bool;
-    fn make(cfg: PoolConfig) -> Self;
-    fn stats(&self) -> Stats;
-    fn trim(&self);
-    fn config(&self) -> PoolConfig;
-    /// Whether two handles share one cache, where the type can tell.
-    fn same(&self, other: &Self) -> Option<bool>;
-}
-
-impl Pool for LockFreeAllocator {
-    const NAME: &'static str = "lock-free";
-    const WHOLE_CHUNKS: bool = true;
-    fn make(cfg: PoolConfig) -> Self {
-        LockFreeAllocator::with_config(cfg)
-    }
-    fn stats(&self) -> Stats {
-        LockFreeAllocator::stats(self)
-    }
-    fn trim(&self) {
-        LockFreeAllocator::trim(self)
-    }
-    fn config(&self) -> PoolConfig {
-        LockFreeAllocator::config(self)
-    }
-    fn same(&self, other: &Self) -> Option<bool> {
-        Some(self.same_pool(other))
-    }
-}
-
-impl Pool for MutexAllocator {
-    const NAME: &'static str = "mutex";
-    const WHOLE_CHUNKS: bool = false;
-    fn make(cfg: PoolConfig) -> Self {
-        MutexAllocator::with_config(cfg)
-    }
-    fn stats(&self) -> Stats {
-        MutexAllocator::stats(self)
-    }
-    fn trim(&self) {
-        MutexAllocator::trim(self)
-    }
-    fn config(&self) -> PoolConfig {
-        MutexAllocator::config(self)
-    }
-    fn same(&self, _other: &Self) -> Option<bool> {
-        None
-    }
-}
 
 /// Picks an index out of `len`, if any.
 pub fn pick(n: u8, len: usize) -> Option<usize> {

@@ -76,39 +76,28 @@ pub trait Renew {
     fn renew(&self) -> Self;
 }
 
-impl<A: ChunkAllocator + ?Sized> ChunkAllocator for std::sync::Arc<A> {
-    fn try_alloc(
-        &self,
-        fields: &[FieldType],
-        capacity: usize,
-        max_chunk_size: usize,
-    ) -> Result<Chunk, Error> {
-        (**self).try_alloc(fields, capacity, max_chunk_size)
-    }
-    fn reset(&self) {
-        (**self).reset()
-    }
-    fn check_reuse_alloc_size(&self) -> bool {
-        (**self).check_reuse_alloc_size()
-    }
+/// `ChunkAllocator` for handles that forward to the allocator they point to.
+macro_rules! forward_allocator {
+    ($($handle:ty),*) => {$(
+        impl<A: ChunkAllocator + ?Sized> ChunkAllocator for $handle {
+            fn try_alloc(
+                &self,
+                fields: &[FieldType],
+                capacity: usize,
+                max_chunk_size: usize,
+            ) -> Result<Chunk, Error> {
+                (**self).try_alloc(fields, capacity, max_chunk_size)
+            }
+            fn reset(&self) {
+                (**self).reset()
+            }
+            fn check_reuse_alloc_size(&self) -> bool {
+                (**self).check_reuse_alloc_size()
+            }
+        }
+    )*};
 }
-
-impl<A: ChunkAllocator + ?Sized> ChunkAllocator for &A {
-    fn try_alloc(
-        &self,
-        fields: &[FieldType],
-        capacity: usize,
-        max_chunk_size: usize,
-    ) -> Result<Chunk, Error> {
-        (**self).try_alloc(fields, capacity, max_chunk_size)
-    }
-    fn reset(&self) {
-        (**self).reset()
-    }
-    fn check_reuse_alloc_size(&self) -> bool {
-        (**self).check_reuse_alloc_size()
-    }
-}
+forward_allocator!(std::sync::Arc<A>, &A);
 
 /// Where a pooled chunk's buffers go when it is dropped.
 #[derive(Debug)]

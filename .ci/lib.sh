@@ -1,0 +1,17 @@
+# Shared by the .ci/ scripts (sourced after they cd to the repository root):
+# step headings, and the nightly toolchain the fuzz, sanitizer and Miri
+# steps need, installed through rustup when missing.
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# nightly [COMPONENT...]: installs the nightly toolchain (minimal profile)
+# if it is missing, adds the components, and prints its version.
+nightly() {
+    if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+        rustup toolchain install nightly --profile minimal
+    fi
+    if [ $# -gt 0 ]; then
+        rustup component add --toolchain nightly "$@"
+    fi
+    rustup run nightly rustc --version
+}

@@ -1,0 +1,60 @@
+//! The allocators under test behind one trait: what the harness (and the
+//! crate's `tests/allocator.rs`, which includes this file through
+//! `#[path]`) needs of an allocator besides `ChunkAllocator`. Names only
+//! `chunkpool` and `std`, so it compiles in either crate.
+
+use chunkpool::{ChunkAllocator, LockFreeAllocator, MutexAllocator, PoolConfig, Renew, Stats};
+use std::fmt;
+
+/// What the harness needs of an allocator besides the trait.
+pub trait Pool: ChunkAllocator + Renew + Clone + Send + Sync + fmt::Debug + 'static {
+    const NAME: &'static str;
+    /// Caches whole chunks (lock-free) rather than shells (mutex).
+    const WHOLE_CHUNKS: bool;
+    fn make(cfg: PoolConfig) -> Self;
+    fn stats(&self) -> Stats;
+    fn trim(&self);
+    fn config(&self) -> PoolConfig;
+    /// Whether two handles share one cache, where the type can tell.
+    fn same(&self, other: &Self) -> Option<bool>;
+}
+
+impl Pool for LockFreeAllocator {
+    const NAME: &'static str = "lock-free";
+    const WHOLE_CHUNKS: bool = true;
+    fn make(cfg: PoolConfig) -> Self {
+        LockFreeAllocator::with_config(cfg)
+    }
+    fn stats(&self) -> Stats {
+        LockFreeAllocator::stats(self)
+    }
+    fn trim(&self) {
+        LockFreeAllocator::trim(self)
+    }
+    fn config(&self) -> PoolConfig {
+        LockFreeAllocator::config(self)
+    }
+    fn same(&self, other: &Self) -> Option<bool> {
+        Some(self.same_pool(other))
+    }
+}
+
+impl Pool for MutexAllocator {
+    const NAME: &'static str = "mutex";
+    const WHOLE_CHUNKS: bool = false;
+    fn make(cfg: PoolConfig) -> Self {
+        MutexAllocator::with_config(cfg)
+    }
+    fn stats(&self) -> Stats {
+        MutexAllocator::stats(self)
+    }
+    fn trim(&self) {
+        MutexAllocator::trim(self)
+    }
+    fn config(&self) -> PoolConfig {
+        MutexAllocator::config(self)
+    }
+    fn same(&self, _other: &Self) -> Option<bool> {
+        None
+    }
+}
