@@ -16,47 +16,22 @@
 
 mod common;
 
-use common::contenders::{AnyContender, Kind};
+use common::contenders::Kind;
+use common::groups;
 use common::pipeline::{self, Opts, Table};
-use common::shapes::{MIXED, SINGLE};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use std::time::Duration;
+
+/// Every contender of the default binary, under its PERF.md name.
+fn all() -> Vec<(Kind, &'static str)> {
+    Kind::ALL.iter().map(|&k| (k, k.name())).collect()
+}
 
 fn cycles(c: &mut Criterion) {
-    for (group, threads) in [
-        ("cycle/1-thread", 1),
-        ("cycle/2-threads", 2),
-        ("cycle/16-threads", 16),
-    ] {
-        let mut g = c.benchmark_group(group);
-        g.throughput(Throughput::Elements(threads as u64));
-        for kind in Kind::ALL {
-            let contender = AnyContender::new(kind, SINGLE);
-            contender
-                .verify(SINGLE)
-                .expect("contender hands out wrong chunks");
-            g.bench_function(BenchmarkId::from_parameter(kind.name()), |b| {
-                b.iter_custom(|iters| contender.run(threads, iters).wall)
-            });
-        }
-        g.finish();
-    }
+    groups::cycles(c, &all());
 }
 
 fn mixed(c: &mut Criterion) {
-    let mut g = c.benchmark_group("mixed-schemas");
-    // Three chunks (one per operator layout) per iteration.
-    g.throughput(Throughput::Elements(MIXED.len() as u64));
-    for kind in Kind::ALL {
-        let contender = AnyContender::new(kind, MIXED);
-        contender
-            .verify(MIXED)
-            .expect("contender hands out wrong chunks");
-        g.bench_function(BenchmarkId::from_parameter(kind.name()), |b| {
-            b.iter_custom(|iters| contender.run(1, iters).wall)
-        });
-    }
-    g.finish();
+    groups::mixed(c, &all());
 }
 
 fn pipelines(c: &mut Criterion) {
@@ -81,16 +56,9 @@ fn pipelines(c: &mut Criterion) {
     g.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = groups::config();
     targets = cycles, mixed, pipelines
 }
 criterion_main!(benches);

@@ -1,6 +1,7 @@
 //! Code shared by every benchmark target: the chunk shapes and the "touch"
-//! of a cycle, the contenders of `PERF.md`, the multi-thread harness, the S5
-//! executor pipeline, and small `/proc` readers.
+//! of a cycle, the contenders of `PERF.md`, the multi-thread harness, the
+//! criterion groups of the bench binaries, the S5 executor pipeline, and
+//! small `/proc` readers.
 //!
 //! Included by `benches/cycle.rs` and `benches/cycle_mimalloc.rs` as
 //! `mod common;`, by `examples/compare_mimalloc.rs` and `examples/executor.rs`
@@ -11,6 +12,7 @@
 #![allow(dead_code)]
 
 pub mod contenders;
+pub mod groups;
 pub mod harness;
 pub mod pipeline;
 pub mod shapes;

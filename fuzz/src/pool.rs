@@ -17,6 +17,17 @@ pub trait Pool: ChunkAllocator + Renew + Clone + Send + Sync + fmt::Debug + 'sta
     fn config(&self) -> PoolConfig;
     /// Whether two handles share one cache, where the type can tell.
     fn same(&self, other: &Self) -> Option<bool>;
+
+    /// Asserts that every chunk handed out came back.
+    fn assert_all_returned(&self) {
+        let s = self.stats();
+        assert_eq!(
+            s.chunks_returned,
+            s.chunks_allocated,
+            "{}: chunks not returned",
+            Self::NAME
+        );
+    }
 }
 
 impl Pool for LockFreeAllocator {

@@ -324,13 +324,7 @@ impl<P: Pool> SessWorld<P> {
         self.slot = None;
         self.check();
         for pool in &self.pools {
-            let s = pool.stats();
-            assert_eq!(
-                s.chunks_returned,
-                s.chunks_allocated,
-                "{}: chunks not returned",
-                P::NAME
-            );
+            pool.assert_all_returned();
             pool.trim();
         }
         let pools = &self.pools;

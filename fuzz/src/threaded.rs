@@ -13,11 +13,11 @@
 
 use super::input::{field_types, MainOp, Phase, ThreadOp, ThreadedInput, MAX_LIVE};
 use super::model::{
-    admit, check_bounds, check_counts, col_op, drop_live, make_ref, make_ref_to, reset_chunk,
-    sum_stats, verify, verify_identity, Expect, Live, Sinks,
+    admit, check_bounds, check_counts, col_op, drop_live, make_ref, reset_chunk, sum_stats, verify,
+    verify_identity, Expect, Live, Sinks,
 };
 use super::panics::{expect_panic, install_panic_filter, message, WORKER_PANIC};
-use super::world::{collect_until, pick};
+use super::world::{collect_until, make_ref_to_picked, pick};
 use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator, PoolConfig, SessionChunkPool};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -201,22 +201,8 @@ fn worker_step(
             src_chunk,
             src,
         } => {
-            let len = mine.len();
-            if let (Some(a), Some(b)) = (pick(*dst_chunk, len), pick(*src_chunk, len)) {
-                if a != b {
-                    let (lo, hi) = mine.split_at_mut(a.max(b));
-                    let (dl, sl) = if a < b {
-                        (&mut lo[a], &mut hi[0])
-                    } else {
-                        (&mut hi[0], &mut lo[b])
-                    };
-                    if let (Some(d), Some(s)) =
-                        (pick(*dst, dl.m.slots.len()), pick(*src, sl.m.slots.len()))
-                    {
-                        make_ref_to(dl, d, sl, s, &mut Sinks { cfg, exp });
-                    }
-                }
-            }
+            let picks = [*dst_chunk, *dst, *src_chunk, *src];
+            make_ref_to_picked(mine, picks, &mut Sinks { cfg, exp });
         }
         ThreadOp::ResetChunk { chunk } => {
             if let Some(k) = pick(*chunk, mine.len()) {

@@ -5,7 +5,7 @@
 use super::input::{field_types, AllocInput, Op, MAX_LIVE};
 use super::model::{
     admit, check_stats, col_op, drop_live, make_ref, make_ref_to, reset_chunk, verify,
-    verify_identity, Expect, Live, Sinks,
+    verify_identity, Expect, Live, Sink, Sinks,
 };
 pub use super::pool::Pool;
 use chunkpool::{
@@ -16,6 +16,29 @@ use std::sync::Arc;
 /// Picks an index out of `len`, if any.
 pub fn pick(n: u8, len: usize) -> Option<usize> {
     (len > 0).then(|| usize::from(n) % len)
+}
+
+/// `make_ref_to` between two distinct live chunks and columns picked by the
+/// input bytes `[dst_chunk, dst, src_chunk, src]`; nothing when the picks
+/// name one chunk twice or a chunk without columns.
+pub fn make_ref_to_picked(live: &mut [Live], picks: [u8; 4], sink: &mut dyn Sink) {
+    let [dst_chunk, dst, src_chunk, src] = picks;
+    let len = live.len();
+    let (Some(a), Some(b)) = (pick(dst_chunk, len), pick(src_chunk, len)) else {
+        return;
+    };
+    if a == b {
+        return;
+    }
+    let (lo, hi) = live.split_at_mut(a.max(b));
+    let (dl, sl) = if a < b {
+        (&mut lo[a], &mut hi[0])
+    } else {
+        (&mut hi[0], &mut lo[b])
+    };
+    if let (Some(d), Some(s)) = (pick(dst, dl.m.slots.len()), pick(src, sl.m.slots.len())) {
+        make_ref_to(dl, d, sl, s, sink);
+    }
 }
 
 /// Pins and flushes the epoch until `done` or a bound; true if `done`.
@@ -259,26 +282,12 @@ impl<P: Pool> World<P> {
                 src_chunk,
                 src,
             } => {
-                let len = self.live.len();
-                if let (Some(a), Some(b)) = (pick(*dst_chunk, len), pick(*src_chunk, len)) {
-                    if a != b {
-                        let (lo, hi) = self.live.split_at_mut(a.max(b));
-                        let (dl, sl) = if a < b {
-                            (&mut lo[a], &mut hi[0])
-                        } else {
-                            (&mut hi[0], &mut lo[b])
-                        };
-                        if let (Some(d), Some(s)) =
-                            (pick(*dst, dl.m.slots.len()), pick(*src, sl.m.slots.len()))
-                        {
-                            let mut sink = Sinks {
-                                cfg: &self.cfg,
-                                exp: &mut self.exp,
-                            };
-                            make_ref_to(dl, d, sl, s, &mut sink);
-                        }
-                    }
-                }
+                let mut sink = Sinks {
+                    cfg: &self.cfg,
+                    exp: &mut self.exp,
+                };
+                let picks = [*dst_chunk, *dst, *src_chunk, *src];
+                make_ref_to_picked(&mut self.live, picks, &mut sink);
             }
             Op::ResetChunk { chunk } => {
                 if let Some(k) = pick(*chunk, self.live.len()) {
@@ -398,13 +407,7 @@ impl<P: Pool> World<P> {
         }
         self.check();
         for (pool, e) in self.pools.iter().zip(&self.exp) {
-            let s = pool.stats();
-            assert_eq!(
-                s.chunks_returned,
-                s.chunks_allocated,
-                "{}: chunks not returned",
-                P::NAME
-            );
+            pool.assert_all_returned();
             assert_eq!(e.returned, e.allocated);
             pool.trim();
         }
