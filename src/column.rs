@@ -109,7 +109,6 @@ impl ColumnPlan {
 /// Misuse (a typed access of the wrong width, a row past the length) panics
 /// with a message naming the problem; every such method has a `try_` twin
 /// returning [`Error`] instead.
-#[derive(Clone)]
 pub struct Column {
     field: FieldType,
     len: usize,
@@ -121,18 +120,34 @@ pub struct Column {
     data: Vec<u64>,
     /// Bytes of `data` in use; every byte past it is zero or unreachable.
     data_len: usize,
-    /// Rows the buffers hold without growing (a lower bound: buffers only grow).
+    /// Rows the buffers hold without growing, as [`Column::rows_held`]
+    /// computes it from the buffers' capacities. Kept so the pool's return
+    /// path reads one field; every constructor and every change of type
+    /// sets it, and buffers only grow otherwise, so it never overstates.
     rows_capacity: usize,
-    /// [`AVOID_REUSE`] and [`RETYPED`] bits: any set sends a returning
-    /// chunk to the pool's careful path.
-    flags: u8,
+    /// Set by `set_avoid_reusing(true)`: never cache these buffers.
+    avoid_reuse: bool,
 }
 
-/// `set_avoid_reusing(true)`: never cache these buffers.
-const AVOID_REUSE: u8 = 1;
-/// `reset_as` changed the type since the pool last prepared this column,
-/// so a layout key remembered for its chunk may be stale.
-const RETYPED: u8 = 2;
+impl Clone for Column {
+    /// A copy of the rows. The copy's buffers are as large as its rows
+    /// need, not as the original's, and its capacity says so: a clone put
+    /// into a pooled chunk is cached for the rows it can really hold.
+    fn clone(&self) -> Column {
+        let mut c = Column {
+            field: self.field,
+            len: self.len,
+            bitmap: self.bitmap.clone(),
+            offsets: self.offsets.clone(),
+            data: self.data.clone(),
+            data_len: self.data_len,
+            rows_capacity: 0,
+            avoid_reuse: self.avoid_reuse,
+        };
+        c.rows_capacity = c.rows_held();
+        c
+    }
+}
 
 /// The unused capacity of a column's buffers; see
 /// [`Column::spare_capacity_mut`].
@@ -192,7 +207,7 @@ impl Column {
         data: Vec::new(),
         data_len: 0,
         rows_capacity: 0,
-        flags: AVOID_REUSE,
+        avoid_reuse: true,
     };
 
     /// A new empty column with room for `capacity` rows: `capacity * size`
@@ -234,7 +249,7 @@ impl Column {
             data: Vec::with_capacity(plan.data_words),
             data_len: 0,
             rows_capacity: plan.rows,
-            flags: 0,
+            avoid_reuse: false,
         }
     }
 
@@ -294,17 +309,13 @@ impl Column {
     /// Whether this column's buffers must never be recycled (TiDB's
     /// `avoidReusing`; set it when the buffer is handed to another component).
     pub fn avoid_reusing(&self) -> bool {
-        self.flags & AVOID_REUSE != 0
+        self.avoid_reuse
     }
 
     /// Marks the buffers as never to be recycled: when the chunk holding this
     /// column is dropped, the column is freed instead of cached.
     pub fn set_avoid_reusing(&mut self, avoid: bool) {
-        if avoid {
-            self.flags |= AVOID_REUSE;
-        } else {
-            self.flags &= !AVOID_REUSE;
-        }
+        self.avoid_reuse = avoid;
     }
 
     /// Address of the data buffer. Two live columns never share one; tests
@@ -355,7 +366,7 @@ impl Column {
     /// Why this column must not be cached, if it must not.
     #[inline]
     pub(crate) fn refusal(&self, max_var_bytes: usize) -> Option<Refusal> {
-        if self.avoid_reusing() {
+        if self.avoid_reuse {
             Some(Refusal::AvoidReuse)
         } else if self.field.is_var() && self.data_capacity_bytes() > max_var_bytes {
             Some(Refusal::Oversize)
@@ -364,39 +375,24 @@ impl Column {
         }
     }
 
-    /// Resets this column for a cache and returns its bytes and the rows it
-    /// holds without growing, or why it must not be cached (then untouched).
+    /// The rows this column can hold without growing, read off its buffers
+    /// as they are now (not as they were when it was handed out).
     #[inline]
-    pub(crate) fn prepare_for_cache(
-        &mut self,
-        max_var_bytes: usize,
-    ) -> Result<(usize, usize), Refusal> {
-        if let Some(r) = self.refusal(max_var_bytes) {
-            return Err(r);
-        }
-        self.reset_for_cache();
-        Ok((self.allocated_bytes(), self.rows_capacity))
+    pub(crate) fn rows_capacity(&self) -> usize {
+        debug_assert_eq!(self.rows_capacity, self.rows_held().min(self.rows_capacity));
+        self.rows_capacity
     }
 
-    /// [`Column::prepare_for_cache`] for a column of a chunk whose layout
-    /// and rows the pool remembers: resets it and returns its bytes, or
-    /// `None` (untouched) when it must go through `prepare_for_cache`:
-    /// marked `avoid_reusing`, retyped since it was handed out, or oversized.
-    #[inline(always)]
-    pub(crate) fn prepare_unchanged(&mut self, max_var_bytes: usize) -> Option<usize> {
-        if self.flags != 0 || (self.field.is_var() && self.data_capacity_bytes() > max_var_bytes) {
-            return None;
-        }
-        self.reset();
-        Some(self.allocated_bytes())
-    }
-
-    /// Resets a column the pool takes in: it is no longer "retyped" since
-    /// whatever the pool remembers of it is computed now.
-    #[inline]
-    pub(crate) fn reset_for_cache(&mut self) {
-        self.flags &= !RETYPED;
-        self.reset();
+    /// The rows the buffers hold, computed from their capacities: data
+    /// elements (8 bytes a row for variable width), offsets past the
+    /// leading 0, and bitmap bits, whichever runs out first.
+    fn rows_held(&self) -> usize {
+        let data_bytes = self.data.capacity() * 8;
+        let data_rows = match self.field.elem_size() {
+            Some(size) => data_bytes / size,
+            None => (data_bytes / 8).min(self.offsets.capacity().saturating_sub(1)),
+        };
+        data_rows.min(self.bitmap.capacity().saturating_mul(8))
     }
 
     /// Whether this column can hold `rows` rows without growing.
@@ -429,13 +425,7 @@ impl Column {
     pub fn reset_as(&mut self, field: FieldType) {
         if field != self.field {
             self.field = field;
-            self.flags |= RETYPED;
-            let data_bytes = self.data.capacity() * 8;
-            let data_rows = match field.elem_size() {
-                Some(size) => data_bytes / size,
-                None => (data_bytes / 8).min(self.offsets.capacity().saturating_sub(1)),
-            };
-            self.rows_capacity = data_rows.min(self.bitmap.capacity().saturating_mul(8));
+            self.rows_capacity = self.rows_held();
         }
         self.reset();
     }

@@ -141,7 +141,9 @@ pub use stats::Stats;
 /// loom models only: see `ThreadExit` in `src/sync.rs`.
 #[cfg(chunkpool_loom)]
 #[doc(hidden)]
-pub use sync::tls::{thread_exit as __loom_thread_exit, ThreadExit as __LoomThreadExit};
+pub use {
+    alloc::lockfree::thread_exit as __loom_thread_exit, sync::ThreadExit as __LoomThreadExit,
+};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -65,24 +65,42 @@ impl Stats {
 }
 
 /// What the counters count; indexes into a block.
+///
+/// The thread caches count flows in and out of their magazines rather than
+/// the [`Stats`] fields themselves, so the steady-state cycle updates five
+/// counters (three out, two in) instead of eight; [`stats_from`] turns
+/// flows into fields.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Counter {
+    /// Chunks handed out other than from a magazine.
     ChunksAllocated,
+    /// Of those, whole cached chunks.
     ChunksFromCache,
+    /// Columns handed out from the cache other than inside a magazine's chunk.
     ColumnsReused,
     ColumnsFresh,
+    /// Chunks returned other than into a magazine.
     ChunksReturned,
     DiscardedOverLimit,
     DiscardedOversize,
     DiscardedAvoidReuse,
     DiscardedTooSmall,
-    /// Gauge: whole chunks in this block's thread cache.
-    HeldChunks,
-    /// Gauge: bytes of those chunks.
-    HeldBytes,
+    /// Returned chunks put into a magazine, and their bytes.
+    MagazineIn,
+    MagazineInBytes,
+    /// Chunks moved from the depot into a magazine, and their bytes.
+    MagazineRefill,
+    MagazineRefillBytes,
+    /// Chunks handed out of a magazine, their columns and their bytes.
+    MagazineOut,
+    MagazineOutColumns,
+    MagazineOutBytes,
+    /// Chunks moved out of a magazine to the depot or freed, and their bytes.
+    MagazineFlush,
+    MagazineFlushBytes,
 }
 
-const N_COUNTERS: usize = 11;
+const N_COUNTERS: usize = 18;
 
 impl From<crate::column::Refusal> for Counter {
     fn from(r: crate::column::Refusal) -> Counter {
@@ -201,21 +219,32 @@ impl Counters {
     }
 }
 
-/// Builds a [`Stats`] from one value per counter (`retained_columns` left 0).
+/// Builds a [`Stats`] from one value per counter (`retained_columns` and
+/// the reservations left 0; `retained_*` hold what magazines hold).
 fn stats_from(get: impl Fn(Counter) -> u64) -> Stats {
+    use Counter::*;
+    let out = get(MagazineOut);
+    let held = (get(MagazineIn) + get(MagazineRefill))
+        .wrapping_sub(out)
+        .wrapping_sub(get(MagazineFlush));
+    let held_bytes = (get(MagazineInBytes) + get(MagazineRefillBytes))
+        .wrapping_sub(get(MagazineOutBytes))
+        .wrapping_sub(get(MagazineFlushBytes));
     Stats {
-        chunks_allocated: get(Counter::ChunksAllocated),
-        chunks_from_cache: get(Counter::ChunksFromCache),
-        columns_reused: get(Counter::ColumnsReused),
-        columns_fresh: get(Counter::ColumnsFresh),
-        chunks_returned: get(Counter::ChunksReturned),
-        discarded_over_limit: get(Counter::DiscardedOverLimit),
-        discarded_oversize: get(Counter::DiscardedOversize),
-        discarded_avoid_reuse: get(Counter::DiscardedAvoidReuse),
-        discarded_too_small: get(Counter::DiscardedTooSmall),
-        retained_chunks: get(Counter::HeldChunks) as usize,
+        chunks_allocated: get(ChunksAllocated) + out,
+        chunks_from_cache: get(ChunksFromCache) + out,
+        columns_reused: get(ColumnsReused).wrapping_add(get(MagazineOutColumns)),
+        columns_fresh: get(ColumnsFresh),
+        chunks_returned: get(ChunksReturned) + get(MagazineIn),
+        discarded_over_limit: get(DiscardedOverLimit),
+        discarded_oversize: get(DiscardedOversize),
+        discarded_avoid_reuse: get(DiscardedAvoidReuse),
+        discarded_too_small: get(DiscardedTooSmall),
+        // A snapshot taken while threads work reads the flows at slightly
+        // different instants, so the difference can dip below zero.
+        retained_chunks: (held as i64).max(0) as usize,
         retained_columns: 0,
-        retained_bytes: get(Counter::HeldBytes) as usize,
+        retained_bytes: (held_bytes as i64).max(0) as usize,
         reserved_chunks: 0,
         budget_reserved: 0,
     }

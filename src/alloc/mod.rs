@@ -5,12 +5,9 @@
 //! * [`EmptyAllocator`]: never caches.
 //! * [`ReuseHook`]: runs a callback on the first reusing allocation.
 
-mod depot;
 mod empty;
 mod hook;
-mod layout;
-mod local;
-mod lockfree;
+pub(crate) mod lockfree;
 mod mutex;
 
 pub use empty::EmptyAllocator;
@@ -23,7 +20,6 @@ use crate::column::Column;
 use crate::error::Error;
 use crate::field::FieldType;
 use crate::sync::Arc;
-use layout::Fit;
 
 /// What executors allocate chunks from (TiDB's `chunk.Allocator`).
 ///
@@ -102,8 +98,7 @@ forward_allocator!(std::sync::Arc<A>, &A);
 /// Where a pooled chunk's buffers go when it is dropped.
 #[derive(Debug)]
 pub(crate) enum Home {
-    /// With what the chunk remembers of its layout, when known.
-    LockFree(Arc<lockfree::Shared>, Option<Fit>),
+    LockFree(Arc<lockfree::Pool>),
     Mutex(Arc<mutex::MutexShared>),
 }
 
@@ -113,7 +108,7 @@ impl Home {
     #[inline]
     pub(crate) fn recycle(self, columns: Vec<Slot>, shared: bool) {
         match self {
-            Home::LockFree(s, fit) => lockfree::Shared::recycle(s, columns, shared, fit),
+            Home::LockFree(p) => lockfree::recycle(p, columns, shared),
             Home::Mutex(s) => s.recycle(columns),
         }
     }
@@ -121,7 +116,7 @@ impl Home {
     /// Takes back one column that left a live chunk.
     pub(crate) fn recycle_column(&self, col: Column) {
         match self {
-            Home::LockFree(s, _) => s.recycle_column(col),
+            Home::LockFree(p) => lockfree::recycle_column(p, col),
             Home::Mutex(s) => s.recycle_column(col),
         }
     }

@@ -13,12 +13,12 @@ const HASHED: u128 = 1 << 127;
 /// sizes packed side by side), so equal keys mean equal layouts; wider
 /// layouts get a hash, and [`LayoutKey::matches`] compares the fields too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct LayoutKey([u64; 2]);
+pub(super) struct LayoutKey([u64; 2]);
 
 impl LayoutKey {
     /// The key of `fields`.
     #[inline]
-    pub(crate) fn of(fields: impl ExactSizeIterator<Item = FieldType>) -> LayoutKey {
+    pub(super) fn of(fields: impl ExactSizeIterator<Item = FieldType>) -> LayoutKey {
         let n = fields.len();
         if n <= EXACT_FIELDS {
             let mut acc = KeyAcc::new();
@@ -51,7 +51,7 @@ impl LayoutKey {
     /// Whether a layout with this key, whose fields are `have`, is `want`
     /// (whose key is `self` too): free for exact keys.
     #[inline]
-    pub(crate) fn matches(
+    pub(super) fn matches(
         self,
         other: LayoutKey,
         have: impl Iterator<Item = FieldType>,
@@ -61,37 +61,30 @@ impl LayoutKey {
     }
 }
 
-/// What a chunk handed out by the lock-free allocator remembers of the
-/// cached record it came from: its layout key, and the rows every column
-/// held then. Both stay true until a column is retyped (columns only grow
-/// otherwise), which the column itself records; so a returning chunk with
-/// no retyped column skips recomputing them.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Fit {
-    pub(crate) key: LayoutKey,
-    pub(crate) rows: usize,
-}
-
 /// Builds an exact key one field at a time, so a loop that visits the
 /// columns anyway computes the key in passing (11 bits a field, shifted in).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct KeyAcc(u128);
+pub(super) struct KeyAcc(u128);
 
 impl KeyAcc {
-    pub(crate) fn new() -> KeyAcc {
+    pub(super) fn new() -> KeyAcc {
         KeyAcc(0)
     }
 
     #[inline]
-    pub(crate) fn push(&mut self, f: FieldType) {
+    pub(super) fn push(&mut self, f: FieldType) {
         self.0 = (self.0 << 11) | f.code() as u128;
     }
 
     /// The key of the `n` fields pushed, or `None` when there are too many
     /// for an exact key (then use [`LayoutKey::of`]).
     #[inline]
-    pub(crate) fn finish(self, n: usize) -> Option<LayoutKey> {
-        (n <= EXACT_FIELDS).then(|| self.key(n))
+    pub(super) fn finish(self, n: usize) -> Option<LayoutKey> {
+        if n <= EXACT_FIELDS {
+            Some(self.key(n))
+        } else {
+            None
+        }
     }
 
     /// The key, for `n <= EXACT_FIELDS` (checked by the callers).

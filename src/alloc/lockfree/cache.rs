@@ -1,0 +1,563 @@
+//! Per-thread caches ("magazines", after Bonwick and Adams, USENIX 2001)
+//! in front of the depot.
+//!
+//! A thread keeps a few whole chunks per allocator. A chunk returned on a
+//! thread goes into that thread's magazine ([`put`]); an alloc looks there
+//! first ([`take`]). Each cached chunk keeps the `Arc` of its pool with it,
+//! so handing it out or taking it back touches no shared reference count,
+//! and counting happens in a statistics block the thread owns: the
+//! steady-state cycle performs no atomic read-modify-write at all. The fast
+//! case is the first branch of `take` and of `put`; everything else
+//! (another allocator, an empty or full magazine, a changed pool) is the
+//! cold rest of the same function.
+//!
+//! Magazines exchange chunks with the depot in batches and reserve
+//! whole-chunk credits in batches (see `credits.rs`), so `max_free_chunks`
+//! covers them too. No thread hoards: a magazine holds at most its
+//! thread's fair share (half of `max_free_chunks` split among the threads
+//! caching for the pool, between 1 and [`MAGAZINE`]) and keeps at most that
+//! many spare credits; a thread that sees the number of threads change
+//! resizes its share.
+//!
+//! When a magazine lets go:
+//! * at its thread's exit (the thread-local destructor);
+//! * when its thread needs the slot for another allocator (least recently
+//!   used of [`ENTRIES`]);
+//! * at its thread's next call into any lock-free allocator after `trim`
+//!   of its pool, or after its pool's last handle is gone (a process-wide
+//!   counter of dead pools tells every thread to look).
+//!
+//! So an idle thread holds at most `ENTRIES` pools' magazines, each at
+//! most `MAGAZINE` chunks (and its fair share), until it calls again or
+//! exits.
+
+use super::credits::{Credit, Spare};
+use super::depot::{CachedChunk, CheckedChunk, Depot};
+use super::layout::LayoutKey;
+use super::pool::Pool;
+use crate::field::FieldType;
+use crate::stats::{BlockId, Counter};
+use crate::sync::{epoch, retired_pools, thread_local, Arc, Ordering};
+use std::cell::RefCell;
+use std::fmt;
+
+/// Whole chunks one thread keeps per allocator, at most.
+pub(crate) const MAGAZINE: usize = 16;
+/// Chunks moved between a magazine and the depot at once.
+const BATCH: usize = MAGAZINE / 2;
+/// Allocators one thread caches for at once; the least recently used is
+/// flushed to make room.
+pub(crate) const ENTRIES: usize = 4;
+
+thread_local! {
+    static LOCAL: RefCell<ThreadCache> = const { RefCell::new(ThreadCache::new()) };
+}
+
+/// A whole chunk handed out of the cache, with the pool reference its
+/// chunk carries.
+pub(super) struct Taken {
+    pub(super) chunk: CheckedChunk,
+    pub(super) home: Arc<Pool>,
+}
+
+/// Takes a cached whole chunk of exactly `fields` whose columns hold
+/// `rows` rows if one is cached (else one that holds fewer, for the caller
+/// to grow), counting the hand-out. The thread's magazine first, then a
+/// batch from the depot.
+#[inline]
+pub(super) fn take(
+    pool: &Arc<Pool>,
+    key: LayoutKey,
+    fields: &[FieldType],
+    rows: usize,
+) -> Option<Taken> {
+    let taken = LOCAL.try_with(|cell| {
+        let mut cache = cell.try_borrow_mut().ok()?;
+        Some(cache.entry(pool).take(key, fields, rows))
+    });
+    match taken {
+        Ok(Some(taken)) => taken,
+        _ => take_uncached(pool, key, fields),
+    }
+}
+
+/// [`take`] for a thread without its cache (thread-locals torn down).
+#[cold]
+fn take_uncached(pool: &Arc<Pool>, key: LayoutKey, fields: &[FieldType]) -> Option<Taken> {
+    let guard = pool.pin_unregistered();
+    let cached = pool.depot(&guard).pop_chunk(key, fields)?;
+    drop(guard);
+    let block = pool.stats.block(BlockId::SHARED);
+    count_from_depot(block, &cached);
+    pool.credits.release_bytes(cached.chunk.bytes);
+    pool.credits.release(cached.credit);
+    Some(Taken {
+        chunk: cached.chunk,
+        home: Arc::clone(pool),
+    })
+}
+
+/// Caches a checked chunk: in the thread's magazine for `home` if its
+/// bounds allow, else in the depot. Gives it back when neither has room.
+#[inline]
+pub(super) fn put(home: Arc<Pool>, chunk: CheckedChunk) -> Result<(), (CheckedChunk, Arc<Pool>)> {
+    let mut item = Some((chunk, home));
+    let _ = LOCAL.try_with(|cell| {
+        if let Ok(mut cache) = cell.try_borrow_mut() {
+            if let Some((chunk, home)) = item.take() {
+                let entry = cache.entry(&home);
+                item = entry.put(chunk, home).err();
+            }
+        }
+    });
+    match item {
+        None => Ok(()),
+        Some((chunk, home)) => put_uncached(home, chunk),
+    }
+}
+
+/// [`put`] without a magazine: straight into the depot, with a credit
+/// reserved from the counter.
+#[cold]
+fn put_uncached(home: Arc<Pool>, chunk: CheckedChunk) -> Result<(), (CheckedChunk, Arc<Pool>)> {
+    let credits = &home.credits;
+    let Some(credit) = credits.reserve_one() else {
+        return Err((chunk, home));
+    };
+    if credits.reserve_bytes(chunk.bytes, chunk.bytes) < chunk.bytes {
+        credits.release(credit);
+        return Err((chunk, home));
+    }
+    let guard = home.pin_unregistered();
+    let pushed = home.depot(&guard).push_chunk(CachedChunk { chunk, credit });
+    drop(guard);
+    match pushed {
+        Ok(()) => {
+            home.stats
+                .block(BlockId::SHARED)
+                .add(Counter::ChunksReturned, 1);
+            Ok(())
+        }
+        Err(cached) => {
+            credits.release_bytes(cached.chunk.bytes);
+            credits.release(cached.credit);
+            Err((cached.chunk, home))
+        }
+    }
+}
+
+/// An epoch guard of `pool`'s collector: the thread cache's own
+/// participant when there is one, else a temporary one.
+pub(super) fn pin(pool: &Arc<Pool>) -> epoch::Guard {
+    let guard = LOCAL.try_with(|cell| {
+        let mut cache = cell.try_borrow_mut().ok()?;
+        Some(cache.entry(pool).handle.pin())
+    });
+    match guard {
+        Ok(Some(g)) => g,
+        _ => pool.pin_unregistered(),
+    }
+}
+
+/// Drops this thread's chunks of `pool` if `trim` ran, without making an
+/// entry where there is none.
+pub(super) fn refresh(pool: &Arc<Pool>) {
+    let _ = LOCAL.try_with(|cell| {
+        if let Ok(mut cache) = cell.try_borrow_mut() {
+            if let Some(e) = cache
+                .entries
+                .iter_mut()
+                .find(|e| Arc::ptr_eq(&e.pool, pool))
+            {
+                e.sync();
+            }
+        }
+    });
+}
+
+/// Frees this thread's chunks of every allocator whose last handle is gone.
+pub(super) fn forget_dead() {
+    let _ = LOCAL.try_with(|cell| {
+        if let Ok(mut cache) = cell.try_borrow_mut() {
+            cache.retired_seen = retired_pools().load(Ordering::Acquire);
+            cache.entries.retain(|e| !e.pool.abandoned());
+        }
+    });
+}
+
+/// Loom only: a handle that a model waits on after joining this thread.
+#[cfg(chunkpool_loom)]
+pub fn thread_exit() -> crate::sync::ThreadExit {
+    LOCAL.with(|cell| cell.borrow().exit.waiter())
+}
+
+/// One thread's magazines, one entry per allocator, most recently used first.
+pub(super) struct ThreadCache {
+    entries: Vec<Entry>,
+    /// `retired_pools()` when this thread last looked for dead pools.
+    retired_seen: usize,
+    /// Fires after the entries are dropped (fields drop in order).
+    #[cfg(chunkpool_loom)]
+    exit: crate::sync::ExitSignal,
+}
+
+impl ThreadCache {
+    #[cfg(not(chunkpool_loom))]
+    const fn new() -> ThreadCache {
+        ThreadCache {
+            entries: Vec::new(),
+            retired_seen: 0,
+        }
+    }
+
+    #[cfg(chunkpool_loom)]
+    fn new() -> ThreadCache {
+        ThreadCache {
+            entries: Vec::new(),
+            retired_seen: 0,
+            exit: crate::sync::ExitSignal::new(),
+        }
+    }
+
+    /// This thread's entry for `pool`, up to date with the pool. The fast
+    /// case: `pool` was used last, nothing changed since, and no pool died.
+    #[inline(always)]
+    fn entry(&mut self, pool: &Arc<Pool>) -> &mut Entry {
+        let retired = retired_pools().load(Ordering::Acquire);
+        let fresh = match self.entries.first() {
+            Some(e) => Arc::ptr_eq(&e.pool, pool) && e.version == pool.version(),
+            None => false,
+        };
+        if fresh && retired == self.retired_seen {
+            return &mut self.entries[0];
+        }
+        self.entry_slow(pool, retired)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn entry_slow(&mut self, pool: &Arc<Pool>, retired: usize) -> &mut Entry {
+        if retired != self.retired_seen {
+            // Some pool died: free what this thread holds of any dead one.
+            self.retired_seen = retired;
+            self.entries.retain(|e| !e.pool.abandoned());
+        }
+        match self.entries.iter().position(|e| Arc::ptr_eq(&e.pool, pool)) {
+            Some(i) => self.entries[..=i].rotate_right(1),
+            None => {
+                if self.entries.len() == ENTRIES {
+                    self.entries.pop();
+                }
+                self.entries.insert(0, Entry::new(pool));
+            }
+        }
+        let e = &mut self.entries[0];
+        e.sync();
+        e
+    }
+}
+
+impl fmt::Debug for ThreadCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(&self.entries).finish()
+    }
+}
+
+/// A cached chunk in a magazine, with the pool reference its chunk will
+/// carry when handed out.
+struct Loaded {
+    cached: CachedChunk,
+    home: Arc<Pool>,
+}
+
+/// One thread's cache for one allocator.
+struct Entry {
+    pool: Arc<Pool>,
+    /// This thread's participant in the pool's epoch.
+    handle: epoch::LocalHandle,
+    magazine: Vec<Loaded>,
+    /// Whole-chunk credits held for the next returns.
+    spare: Spare,
+    /// Bytes of budget held for the next returns (only under a byte budget).
+    spare_bytes: usize,
+    budget: bool,
+    /// The pool's `version` and `generation` when this entry last synced.
+    version: usize,
+    generation: usize,
+    block: BlockId,
+    /// The most chunks the magazine holds and the most spare credits kept:
+    /// this thread's fair share (see the module docs).
+    share: usize,
+}
+
+/// A thread's fair share: half the limit split evenly, so even when every
+/// thread holds its share in chunks and its share again in spare credits,
+/// together they stay within the limit; at least 1 and at most a magazine.
+fn share_of(max_free_chunks: usize, threads: usize) -> usize {
+    (max_free_chunks / (2 * threads.max(1))).clamp(1, MAGAZINE)
+}
+
+impl Entry {
+    fn new(pool: &Arc<Pool>) -> Entry {
+        let threads = pool.thread_joined(true);
+        Entry {
+            pool: Arc::clone(pool),
+            handle: pool.register(),
+            magazine: Vec::with_capacity(MAGAZINE),
+            spare: Spare::new(),
+            spare_bytes: 0,
+            budget: pool.credits.has_budget(),
+            version: pool.version(),
+            generation: pool.generation(),
+            block: pool.stats.claim(),
+            share: share_of(pool.config().max_free_chunks(), threads),
+        }
+    }
+
+    /// Catches up with the pool: drops the magazine if `trim` ran, and
+    /// resizes the share to the number of threads caching for it now.
+    #[cold]
+    fn sync(&mut self) {
+        self.version = self.pool.version();
+        let generation = self.pool.generation();
+        if generation != self.generation {
+            self.generation = generation;
+            self.drop_all();
+        }
+        self.share = share_of(self.pool.config().max_free_chunks(), self.pool.threads());
+        if self.magazine.len() > self.share {
+            self.flush(self.magazine.len() - self.share);
+        }
+        self.pool.credits.release_spare(&mut self.spare, self.share);
+    }
+
+    /// See [`take`]. The credit of the chunk handed out stays here, spare.
+    #[inline(always)]
+    fn take(&mut self, key: LayoutKey, fields: &[FieldType], rows: usize) -> Option<Taken> {
+        if let Some(top) = self.magazine.last() {
+            if top.cached.chunk.rows >= rows && top.cached.chunk.is(key, fields) {
+                let i = self.magazine.len() - 1;
+                return Some(self.hand_out(i));
+            }
+        }
+        self.take_slow(key, fields, rows)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn take_slow(&mut self, key: LayoutKey, fields: &[FieldType], rows: usize) -> Option<Taken> {
+        // Newest first, preferring one that holds `rows` (so a small chunk
+        // is not grown while a big one waits).
+        let fits = |l: &Loaded| l.cached.chunk.rows >= rows && l.cached.chunk.is(key, fields);
+        let found = self.magazine.iter().rposition(fits).or_else(|| {
+            self.magazine
+                .iter()
+                .rposition(|l| l.cached.chunk.is(key, fields))
+        });
+        match found {
+            Some(i) => Some(self.hand_out(i)),
+            None => self.refill(key, fields),
+        }
+    }
+
+    /// Hands out the magazine's chunk `i`, counting it.
+    #[inline(always)]
+    fn hand_out(&mut self, i: usize) -> Taken {
+        let Loaded { cached, home } = if i + 1 == self.magazine.len() {
+            self.magazine.pop().expect("index checked")
+        } else {
+            self.magazine.remove(i)
+        };
+        let block = self.pool.stats.block(self.block);
+        block.add(Counter::MagazineOut, 1);
+        block.add(
+            Counter::MagazineOutColumns,
+            cached.chunk.columns.len() as u64,
+        );
+        block.add(Counter::MagazineOutBytes, cached.chunk.bytes as u64);
+        self.keep_credit(cached.credit, cached.chunk.bytes);
+        Taken {
+            chunk: cached.chunk,
+            home,
+        }
+    }
+
+    /// Pops up to a batch of `fields` chunks from the depot: one to hand
+    /// out, the rest into the magazine (their credits travel with them).
+    fn refill(&mut self, key: LayoutKey, fields: &[FieldType]) -> Option<Taken> {
+        let guard = self.handle.pin();
+        let depot = self.pool.depot(&guard);
+        let first = depot.pop_chunk(key, fields)?;
+        let room = self.share.saturating_sub(self.magazine.len());
+        let block = self.pool.stats.block(self.block);
+        for _ in 1..BATCH.min(room + 1) {
+            let Some(cached) = depot.pop_chunk(key, fields) else {
+                break;
+            };
+            block.add(Counter::MagazineRefill, 1);
+            block.add(Counter::MagazineRefillBytes, cached.chunk.bytes as u64);
+            self.magazine.push(Loaded {
+                cached,
+                home: Arc::clone(&self.pool),
+            });
+        }
+        drop(guard);
+        count_from_depot(block, &first);
+        self.keep_credit(first.credit, first.chunk.bytes);
+        Some(Taken {
+            chunk: first.chunk,
+            home: Arc::clone(&self.pool),
+        })
+    }
+
+    /// See [`put`]: the fast case is a spare credit in hand and room in the
+    /// magazine.
+    #[inline(always)]
+    fn put(
+        &mut self,
+        chunk: CheckedChunk,
+        home: Arc<Pool>,
+    ) -> Result<(), (CheckedChunk, Arc<Pool>)> {
+        if self.magazine.len() < self.share && !self.budget {
+            if let Some(credit) = self.spare.take() {
+                self.load(CachedChunk { chunk, credit }, home);
+                return Ok(());
+            }
+        }
+        self.put_slow(chunk, home)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn put_slow(
+        &mut self,
+        chunk: CheckedChunk,
+        home: Arc<Pool>,
+    ) -> Result<(), (CheckedChunk, Arc<Pool>)> {
+        let credits = Arc::clone(&self.pool.credits);
+        if self.spare.len() == 0 && credits.reserve_into(&mut self.spare, self.share) == 0 {
+            return Err((chunk, home));
+        }
+        if self.budget && self.spare_bytes < chunk.bytes {
+            let got = credits.reserve_bytes(chunk.bytes - self.spare_bytes, credits.byte_batch());
+            if got == 0 {
+                return Err((chunk, home));
+            }
+            self.spare_bytes += got;
+        }
+        let Some(credit) = self.spare.take() else {
+            unreachable!("a spare credit was reserved above")
+        };
+        if self.budget {
+            self.spare_bytes -= chunk.bytes;
+        }
+        if self.magazine.len() >= self.share {
+            let over = self.magazine.len() + 1 - self.share;
+            self.flush(over.max(self.share / 2));
+        }
+        self.load(CachedChunk { chunk, credit }, home);
+        Ok(())
+    }
+
+    /// Puts a cached chunk into the magazine, counting it.
+    #[inline(always)]
+    fn load(&mut self, cached: CachedChunk, home: Arc<Pool>) {
+        let block = self.pool.stats.block(self.block);
+        block.add(Counter::MagazineIn, 1);
+        block.add(Counter::MagazineInBytes, cached.chunk.bytes as u64);
+        self.magazine.push(Loaded { cached, home });
+    }
+
+    /// Keeps the credit (and budget) of a chunk leaving the cache for the
+    /// next return, giving back what exceeds the share.
+    #[inline(always)]
+    fn keep_credit(&mut self, credit: Credit, bytes: usize) {
+        self.spare.keep(credit);
+        if self.spare.len() > self.share {
+            self.give_back_spare();
+        }
+        if self.budget {
+            self.spare_bytes += bytes;
+            let batch = self.pool.credits.byte_batch();
+            if self.spare_bytes > 2 * batch {
+                self.pool.credits.release_bytes(self.spare_bytes - batch);
+                self.spare_bytes = batch;
+            }
+        }
+    }
+
+    #[cold]
+    fn give_back_spare(&mut self) {
+        let keep = self.pool.credits.credit_batch().min(self.share);
+        self.pool.credits.release_spare(&mut self.spare, keep);
+    }
+
+    /// Moves the `n` oldest cached chunks to the depot (or frees them when
+    /// the depot has no slot for their layout).
+    fn flush(&mut self, n: usize) {
+        let n = n.min(self.magazine.len());
+        if n == 0 {
+            return;
+        }
+        let guard = self.handle.pin();
+        let depot: &Depot = self.pool.depot(&guard);
+        let block = self.pool.stats.block(self.block);
+        let credits = &self.pool.credits;
+        for Loaded { cached, .. } in self.magazine.drain(..n) {
+            block.add(Counter::MagazineFlush, 1);
+            block.add(Counter::MagazineFlushBytes, cached.chunk.bytes as u64);
+            if let Err(cached) = depot.push_chunk(cached) {
+                block.add(
+                    Counter::DiscardedOverLimit,
+                    cached.chunk.columns.len() as u64,
+                );
+                credits.release_bytes(cached.chunk.bytes);
+                credits.release(cached.credit);
+            }
+        }
+    }
+
+    /// Frees everything cached here and gives back its credits.
+    fn drop_all(&mut self) {
+        let block = self.pool.stats.block(self.block);
+        let credits = &self.pool.credits;
+        for Loaded { cached, .. } in self.magazine.drain(..) {
+            block.add(Counter::MagazineFlush, 1);
+            block.add(Counter::MagazineFlushBytes, cached.chunk.bytes as u64);
+            credits.release_bytes(cached.chunk.bytes);
+            credits.release(cached.credit);
+        }
+    }
+}
+
+/// Counts a whole chunk handed out straight from the depot.
+fn count_from_depot(block: &crate::stats::Block, cached: &CachedChunk) {
+    block.add(Counter::ChunksAllocated, 1);
+    block.add(Counter::ChunksFromCache, 1);
+    block.add(Counter::ColumnsReused, cached.chunk.columns.len() as u64);
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        if self.pool.abandoned() {
+            self.drop_all();
+        } else {
+            self.flush(self.magazine.len());
+        }
+        let credits = &self.pool.credits;
+        credits.release_spare(&mut self.spare, 0);
+        credits.release_bytes(std::mem::take(&mut self.spare_bytes));
+        self.pool.stats.release(self.block);
+        self.pool.thread_joined(false);
+    }
+}
+
+impl fmt::Debug for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entry")
+            .field("cached", &self.magazine.len())
+            .field("spare_credits", &self.spare.len())
+            .field("share", &self.share)
+            .finish_non_exhaustive()
+    }
+}

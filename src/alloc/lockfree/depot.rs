@@ -1,0 +1,285 @@
+//! The shared cache behind the thread caches (the depot of Bonwick and
+//! Adams' magazines, USENIX 2001): whole chunks queued per layout, loose
+//! columns queued per size class, and the record a cached chunk is kept as.
+//!
+//! A [`Depot`] is replaced as a unit by `trim`; the old one is emptied at
+//! once and its shell reclaimed with crossbeam-epoch once no thread can
+//! still be inside it. The [`Credits`] outlive every depot, so bounds hold
+//! across a swap: anything a late push leaves in an old depot still counts
+//! until the shell is freed.
+
+use super::credits::{Credit, Credits, CLASSES};
+use super::layout::{KeyAcc, LayoutKey};
+use crate::chunk::Slot;
+use crate::column::{Column, Refusal};
+use crate::field::FieldType;
+use crate::sync::{Arc, AtomicPtr, Ordering, SegQueue};
+use std::fmt;
+
+/// Distinct whole-chunk layouts one depot caches; further layouts fall back
+/// to loose columns until the next `trim`.
+pub(super) const LAYOUTS: usize = 8;
+
+/// A returned chunk whose columns were checked and reset: every slot owned,
+/// and the layout key, row capacity and bytes computed from the columns as
+/// they are now, never from what the chunk was when it was handed out.
+#[derive(Debug)]
+pub(super) struct CheckedChunk {
+    pub(super) columns: Vec<Slot>,
+    pub(super) key: LayoutKey,
+    /// Rows every column holds without growing.
+    pub(super) rows: usize,
+    /// Heap bytes of the columns' buffers.
+    pub(super) bytes: usize,
+}
+
+impl CheckedChunk {
+    /// Checks and resets the columns of a returned chunk, or gives the list
+    /// back (some columns possibly reset) with the reason one must not be
+    /// cached whole: still shared (`None`), marked `avoid_reusing`, or
+    /// variable width with more than `max_var_bytes` of data. One pass
+    /// computes the key, the rows and the bytes.
+    #[inline(always)]
+    pub(super) fn check(
+        mut columns: Vec<Slot>,
+        max_var_bytes: usize,
+    ) -> Result<CheckedChunk, (Vec<Slot>, Option<Refusal>)> {
+        let (mut bytes, mut rows, mut acc) = (0, usize::MAX, KeyAcc::new());
+        for slot in &mut columns {
+            let Slot::Own(c) = slot else {
+                return Err((columns, None));
+            };
+            if let Some(why) = c.refusal(max_var_bytes) {
+                return Err((columns, Some(why)));
+            }
+            c.reset();
+            bytes += c.allocated_bytes();
+            rows = rows.min(c.rows_capacity());
+            acc.push(c.field_type());
+        }
+        let key = acc
+            .finish(columns.len())
+            .unwrap_or_else(|| LayoutKey::of(columns.iter().map(|s| s.get().field_type())));
+        Ok(CheckedChunk {
+            columns,
+            key,
+            rows,
+            bytes,
+        })
+    }
+
+    /// Whether this is a chunk of exactly `fields` (whose key is `key`).
+    #[inline(always)]
+    pub(super) fn is(&self, key: LayoutKey, fields: &[FieldType]) -> bool {
+        self.key.matches(
+            key,
+            self.columns.iter().map(|s| s.get().field_type()),
+            fields,
+        )
+    }
+}
+
+/// A chunk in the cache, with the credit that lets it be there.
+#[derive(Debug)]
+pub(super) struct CachedChunk {
+    pub(super) chunk: CheckedChunk,
+    pub(super) credit: Credit,
+}
+
+/// The layout a [`LayoutSlot`] caches.
+struct SlotLayout {
+    key: LayoutKey,
+    fields: Box<[FieldType]>,
+}
+
+/// One layout's queue of whole chunks. The layout is published once and
+/// never changes for the depot's lifetime.
+struct LayoutSlot {
+    layout: AtomicPtr<SlotLayout>,
+    chunks: SegQueue<CachedChunk>,
+}
+
+/// The shared cache one allocator pushes to and pops from.
+pub(super) struct Depot {
+    layouts: [LayoutSlot; LAYOUTS],
+    loose: [SegQueue<Column>; CLASSES],
+    credits: Arc<Credits>,
+}
+
+impl Depot {
+    pub(super) fn new(credits: Arc<Credits>) -> Depot {
+        Depot {
+            layouts: std::array::from_fn(|_| LayoutSlot {
+                layout: AtomicPtr::new(std::ptr::null_mut()),
+                chunks: SegQueue::new(),
+            }),
+            loose: std::array::from_fn(|_| SegQueue::new()),
+            credits,
+        }
+    }
+
+    /// The layout of slot `i`, if published.
+    fn layout(&self, i: usize) -> Option<&SlotLayout> {
+        let p = self.layouts[i].layout.load(Ordering::Acquire);
+        // A non-null layout came from `Box::into_raw` in `claim`, published
+        // by a release CAS that the acquire load above pairs with.
+        // SAFETY: it is never replaced, and freed only by `Drop`, which needs
+        // `&mut self` and so cannot overlap this borrow of `self`.
+        unsafe { p.as_ref() }
+    }
+
+    /// Whether slot `i` holds the layout `fields`; `None` if it is free.
+    fn slot_is(
+        &self,
+        i: usize,
+        key: LayoutKey,
+        fields: impl Iterator<Item = FieldType>,
+    ) -> Option<bool> {
+        let l = self.layout(i)?;
+        Some(l.key.matches(key, fields, &l.fields))
+    }
+
+    /// Pops a cached whole chunk of exactly `fields`, with its credit.
+    pub(super) fn pop_chunk(&self, key: LayoutKey, fields: &[FieldType]) -> Option<CachedChunk> {
+        for i in 0..LAYOUTS {
+            if self.slot_is(i, key, fields.iter().copied())? {
+                let cached = self.layouts[i].chunks.pop()?;
+                self.credits.depot_chunks.fetch_sub(1, Ordering::Relaxed);
+                self.credits
+                    .depot_bytes
+                    .fetch_sub(cached.chunk.bytes, Ordering::Relaxed);
+                return Some(cached);
+            }
+        }
+        None
+    }
+
+    /// Queues a cached chunk under its layout, if the layout has or can
+    /// claim a slot; gives it back otherwise.
+    pub(super) fn push_chunk(&self, cached: CachedChunk) -> Result<(), CachedChunk> {
+        let fields = cached.chunk.columns.iter().map(|s| s.get().field_type());
+        let Some(i) = self.find_or_claim(cached.chunk.key, fields) else {
+            return Err(cached);
+        };
+        self.credits.depot_chunks.fetch_add(1, Ordering::Relaxed);
+        self.credits
+            .depot_bytes
+            .fetch_add(cached.chunk.bytes, Ordering::Relaxed);
+        self.layouts[i].chunks.push(cached);
+        Ok(())
+    }
+
+    fn find_or_claim<F>(&self, key: LayoutKey, fields: F) -> Option<usize>
+    where
+        F: Iterator<Item = FieldType> + Clone,
+    {
+        for i in 0..LAYOUTS {
+            match self.slot_is(i, key, fields.clone()) {
+                Some(true) => return Some(i),
+                Some(false) => continue,
+                None => {
+                    // Claim the free slot, or see who won it.
+                    if self.claim(i, key, fields.clone())
+                        || self.slot_is(i, key, fields.clone()) == Some(true)
+                    {
+                        return Some(i);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Publishes a layout for the free slot `i`; false if another thread won it.
+    fn claim(&self, i: usize, key: LayoutKey, fields: impl Iterator<Item = FieldType>) -> bool {
+        let layout = Box::into_raw(Box::new(SlotLayout {
+            key,
+            fields: fields.collect(),
+        }));
+        let slot = &self.layouts[i].layout;
+        match slot.compare_exchange(
+            std::ptr::null_mut(),
+            layout,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => true,
+            Err(_) => {
+                // SAFETY: `layout` came from `Box::into_raw` above and, since
+                // the CAS failed, was never published; this is its only owner.
+                drop(unsafe { Box::from_raw(layout) });
+                false
+            }
+        }
+    }
+
+    /// Pops a loose column of `class`, releasing its reservation.
+    pub(super) fn pop_column(&self, class: usize) -> Option<Column> {
+        let col = self.loose[class].pop()?;
+        self.credits.release_column(class, col.allocated_bytes());
+        Some(col)
+    }
+
+    /// Queues a reset loose column of `class` if the bounds allow.
+    pub(super) fn push_column(&self, class: usize, col: Column) -> Result<(), Column> {
+        if self.credits.reserve_column(class, col.allocated_bytes()) {
+            self.loose[class].push(col);
+            Ok(())
+        } else {
+            Err(col)
+        }
+    }
+
+    /// Frees everything queued here and gives back its credits. Safe to run
+    /// while other threads push and pop: it frees what it pops.
+    pub(super) fn drain(&self) {
+        for slot in &self.layouts {
+            while let Some(cached) = slot.chunks.pop() {
+                self.credits.depot_chunks.fetch_sub(1, Ordering::Relaxed);
+                self.credits
+                    .depot_bytes
+                    .fetch_sub(cached.chunk.bytes, Ordering::Relaxed);
+                self.credits.release_bytes(cached.chunk.bytes);
+                self.credits.release(cached.credit);
+            }
+        }
+        for (class, queue) in self.loose.iter().enumerate() {
+            while let Some(col) = queue.pop() {
+                self.credits.release_column(class, col.allocated_bytes());
+            }
+        }
+    }
+
+    /// Whole chunks and loose columns queued in this depot (for tests).
+    #[cfg(test)]
+    pub(super) fn len(&self) -> (usize, usize) {
+        let chunks = self.layouts.iter().map(|l| l.chunks.len()).sum();
+        let cols = self.loose.iter().map(|q| q.len()).sum();
+        (chunks, cols)
+    }
+}
+
+impl Drop for Depot {
+    fn drop(&mut self) {
+        self.drain();
+        for slot in &mut self.layouts {
+            let layout = slot.layout.swap(std::ptr::null_mut(), Ordering::Acquire);
+            if !layout.is_null() {
+                // SAFETY: a non-null layout came from `Box::into_raw` in
+                // `claim`; `&mut self` means no reader holds it, and the swap
+                // above took it out of the slot, so it is freed exactly once.
+                drop(unsafe { Box::from_raw(layout) });
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Depot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let layouts = (0..LAYOUTS).filter(|&i| self.layout(i).is_some()).count();
+        f.debug_struct("Depot")
+            .field("layouts", &layouts)
+            .field("credits", &self.credits)
+            .finish()
+    }
+}

@@ -1,0 +1,388 @@
+//! The product: an allocator with no lock on its alloc or return path.
+//!
+//! How the files stack (each uses only the ones below it):
+//!
+//! | file | what it is |
+//! |---|---|
+//! | `mod.rs` | [`LockFreeAllocator`]: the alloc path and the return path |
+//! | `cache.rs` | per-thread magazines: one `take`, one `put` |
+//! | `pool.rs` | what handles, chunks and thread caches share |
+//! | `depot.rs` | the shared queues, and the checked record a cached chunk is kept as |
+//! | `credits.rs` | the bounds: credits, column counts, the byte budget |
+//! | `layout.rs` | a layout's identity as one comparable key |
+//!
+//! **Alloc**: check the arguments, then take a cached whole chunk of the
+//! layout ([`cache::take`]: the thread's magazine, else a batch from the
+//! depot); failing that, build the chunk column by column from loose
+//! cached columns or new ones.
+//!
+//! **Return** (a chunk dropped): if the allocator is abandoned, free.
+//! Otherwise check every column as it is now ([`CheckedChunk::check`]:
+//! owned, cacheable, its type and the rows it holds) and cache the chunk
+//! whole under the layout and rows found ([`cache::put`]); whatever cannot
+//! be cached whole goes back as loose columns, each to the class of its
+//! current type, or is freed.
+
+mod cache;
+mod credits;
+mod depot;
+mod layout;
+mod pool;
+
+#[cfg(chunkpool_loom)]
+pub use cache::thread_exit;
+pub(crate) use pool::Pool;
+
+use super::{ChunkAllocator, Home, Renew};
+use crate::chunk::{check_alloc, Chunk, Slot};
+use crate::column::Column;
+use crate::config::PoolConfig;
+use crate::error::Error;
+use crate::field::FieldType;
+use crate::stats::{Block, BlockId, Counter, Stats};
+use crate::sync::Arc;
+use depot::{CheckedChunk, Depot};
+use layout::LayoutKey;
+use std::fmt;
+
+/// A chunk allocator with no lock on its alloc or return path.
+///
+/// Chunks return to it when dropped, from any thread. A returned chunk is
+/// checked (every column's type and the rows it can hold, as they are now)
+/// and cached whole: first in a small per-thread cache of the dropping
+/// thread, then, in batches, in a shared depot queued under its layout; the
+/// next request for the same field types gets every column back at once. A
+/// chunk that cannot be cached whole (limit reached, a column marked
+/// `avoid_reusing` or oversized, a column still shared) is split into loose
+/// columns queued per element size; requests for a layout with no whole
+/// chunk cached are served column by column. A cached column too small for
+/// a request is freed and a new one made.
+///
+/// The handle is cheap to clone; clones share one cache.
+///
+/// # When memory comes back
+/// * [`trim`](Self::trim) frees what the shared depot and the calling
+///   thread's cache hold before it returns; other threads' caches free
+///   their chunks of this allocator at their next call into any lock-free
+///   allocator (an alloc, or a chunk returning), or when they exit.
+/// * Dropping the last handle does the same; chunks still out are freed
+///   when they are dropped, and the allocator's remaining shared state goes
+///   with the last chunk and the last thread cache that refer to it.
+/// * A chunk returned by another thread at the very moment of a `trim`
+///   may land in the depot being replaced; it is freed with that depot's
+///   shell, once no thread can still be inside it (at the latest when the
+///   allocator itself is freed), and counts against the limits until then.
+/// * An idle thread (one that makes no further calls) holds at most 4
+///   allocators' thread caches, each at most 16 whole chunks and never
+///   more than its fair share of `max_free_chunks`.
+///
+/// ```
+/// use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator};
+///
+/// let pool = LockFreeAllocator::new();
+/// let fields = [FieldType::I64, FieldType::VAR];
+/// let mut chk = pool.alloc(&fields, 32, 1024);
+/// chk.column_mut(0).append_i64(1);
+/// let buffer = chk.column(0).data_ptr();
+/// drop(chk); // back to the pool
+///
+/// let again = pool.alloc(&fields, 32, 1024);
+/// assert_eq!(again.column(0).data_ptr(), buffer); // same buffer, reset
+/// assert_eq!(again.num_rows(), 0);
+/// assert_eq!(pool.stats().chunks_from_cache, 1);
+/// ```
+pub struct LockFreeAllocator {
+    pool: Arc<Pool>,
+}
+
+impl Default for LockFreeAllocator {
+    fn default() -> Self {
+        LockFreeAllocator::new()
+    }
+}
+
+impl Clone for LockFreeAllocator {
+    fn clone(&self) -> Self {
+        self.pool.handle_cloned();
+        LockFreeAllocator {
+            pool: Arc::clone(&self.pool),
+        }
+    }
+}
+
+impl Drop for LockFreeAllocator {
+    fn drop(&mut self) {
+        if self.pool.handle_dropped() {
+            // Abandoned: nobody can allocate from it again, so free the
+            // cache now rather than when the last chunk comes back.
+            cache::forget_dead();
+            let guard = self.pool.pin_unregistered();
+            self.pool.drain_depot(&guard);
+        }
+    }
+}
+
+impl LockFreeAllocator {
+    /// An allocator with TiDB's default limits.
+    pub fn new() -> LockFreeAllocator {
+        LockFreeAllocator::with_config(PoolConfig::default())
+    }
+
+    /// An allocator with the given limits.
+    pub fn with_config(config: PoolConfig) -> LockFreeAllocator {
+        LockFreeAllocator {
+            pool: Arc::new(Pool::new(config)),
+        }
+    }
+
+    /// The limits this allocator was made with.
+    pub fn config(&self) -> PoolConfig {
+        *self.pool.config()
+    }
+
+    /// A snapshot of the counters and the current cache contents (shared
+    /// depot and per-thread caches).
+    pub fn stats(&self) -> Stats {
+        self.pool.stats()
+    }
+
+    /// Drops everything cached, and lets the depot's layout table start
+    /// afresh. What the shared depot and the calling thread's cache hold is
+    /// freed before `trim` returns; other threads' caches free their chunks
+    /// of this allocator at their next call into any lock-free allocator,
+    /// or when they exit. Chunks in use are untouched and return to the
+    /// cache when dropped.
+    ///
+    /// The depot is replaced by an empty one in one atomic step; its shell
+    /// is reclaimed with crossbeam-epoch once no thread can still be inside
+    /// it (a chunk returned at that very moment may land there and is freed
+    /// with it; see [`LockFreeAllocator`]'s "When memory comes back").
+    pub fn trim(&self) {
+        let pool = &self.pool;
+        pool.bump_generation();
+        cache::refresh(pool);
+        let guard = cache::pin(pool);
+        pool.replace_depot(&guard);
+    }
+
+    /// True when both handles share one cache.
+    pub fn same_pool(&self, other: &LockFreeAllocator) -> bool {
+        Arc::ptr_eq(&self.pool, &other.pool)
+    }
+}
+
+impl ChunkAllocator for LockFreeAllocator {
+    #[inline]
+    fn try_alloc(
+        &self,
+        fields: &[FieldType],
+        capacity: usize,
+        max_chunk_size: usize,
+    ) -> Result<Chunk, Error> {
+        let cap = check_alloc(fields, capacity, max_chunk_size)?;
+        let pool = &self.pool;
+        if pool.config().max_free_chunks() > 0 {
+            let key = LayoutKey::of(fields.iter().copied());
+            if let Some(taken) = cache::take(pool, key, fields, cap) {
+                let mut columns = taken.chunk.columns;
+                if taken.chunk.rows < cap {
+                    grow(pool, &mut columns, fields, cap);
+                }
+                let home = Some(Home::LockFree(taken.home));
+                return Ok(Chunk::from_parts(columns, cap, max_chunk_size, home));
+            }
+        }
+        Ok(alloc_loose(pool, fields, cap, max_chunk_size))
+    }
+
+    /// Nothing to do: chunks came back when they were dropped. Kept for
+    /// TiDB's statement lifecycle (`clear_alloc` then `reset`).
+    fn reset(&self) {}
+
+    fn check_reuse_alloc_size(&self) -> bool {
+        self.pool.config().reuse_enabled()
+    }
+}
+
+/// Replaces the columns of a cached chunk too small for `cap` rows.
+#[cold]
+fn grow(pool: &Pool, columns: &mut [Slot], fields: &[FieldType], cap: usize) {
+    let mut fresh = 0;
+    for (slot, &f) in columns.iter_mut().zip(fields) {
+        if !slot.get().fits(cap) {
+            *slot = Slot::Own(Column::fresh(f, cap));
+            fresh += 1;
+        }
+    }
+    let block = pool.stats.block(BlockId::SHARED);
+    block.sub(Counter::ColumnsReused, fresh);
+    block.add(Counter::DiscardedTooSmall, fresh);
+    block.add(Counter::ColumnsFresh, fresh);
+}
+
+/// A chunk built column by column: loose cached columns where one of the
+/// class fits, new ones otherwise.
+fn alloc_loose(pool: &Arc<Pool>, fields: &[FieldType], cap: usize, max: usize) -> Chunk {
+    let block = pool.stats.block(BlockId::SHARED);
+    block.add(Counter::ChunksAllocated, 1);
+    let guard = cache::pin(pool);
+    let depot = pool.depot(&guard);
+    let columns = fields
+        .iter()
+        .map(|&f| Slot::Own(loose_column(pool, block, depot, f, cap)))
+        .collect();
+    drop(guard);
+    Chunk::from_parts(columns, cap, max, Some(Home::LockFree(Arc::clone(pool))))
+}
+
+/// A column of `field` for `rows` rows: a cached one of its class if one
+/// fits, else a new one.
+fn loose_column(
+    pool: &Pool,
+    block: &Block,
+    depot: &Depot,
+    field: FieldType,
+    rows: usize,
+) -> Column {
+    if pool.config().max_free_columns() > 0 {
+        if let Some(class) = pool.credits.class_of(field) {
+            if let Some(mut col) = depot.pop_column(class) {
+                if col.fits(rows) {
+                    block.add(Counter::ColumnsReused, 1);
+                    // Queued under its size class; the logical field may differ.
+                    col.reset_as(field);
+                    return col;
+                }
+                block.add(Counter::DiscardedTooSmall, 1);
+            }
+        }
+    }
+    block.add(Counter::ColumnsFresh, 1);
+    Column::fresh(field, rows)
+}
+
+/// Takes back the columns of a dropped chunk of `home`; `shared` when some
+/// slot may be shared with another chunk.
+#[inline]
+pub(crate) fn recycle(home: Arc<Pool>, mut columns: Vec<Slot>, shared: bool) {
+    if home.abandoned() {
+        // Nobody can allocate from it again: free the buffers, and let go
+        // of this thread's cache of it.
+        cache::forget_dead();
+        return;
+    }
+    let whole = !shared || keep_last_users(&mut columns);
+    if whole && home.config().max_free_chunks() > 0 {
+        let max_var = home.config().max_cached_var_bytes();
+        match CheckedChunk::check(columns, max_var) {
+            Ok(chunk) => match cache::put(home, chunk) {
+                Ok(()) => return,
+                Err((chunk, h)) => return recycle_loose(&h, chunk.columns),
+            },
+            Err((cols, _)) => columns = cols,
+        }
+    }
+    recycle_loose(&home, columns);
+}
+
+/// Keeps the columns this chunk was the last user of (a column still
+/// shared elsewhere is recycled by its last user); true when that is all
+/// of them, so the chunk can be cached whole.
+#[cold]
+fn keep_last_users(columns: &mut Vec<Slot>) -> bool {
+    let n = columns.len();
+    columns.retain_mut(|slot| {
+        let taken = std::mem::replace(slot, Slot::Own(Column::EMPTY));
+        match taken.into_column() {
+            Some(col) => {
+                *slot = Slot::Own(col);
+                true
+            }
+            None => false,
+        }
+    });
+    columns.len() == n
+}
+
+/// Returns a chunk's columns one by one.
+#[cold]
+fn recycle_loose(home: &Arc<Pool>, columns: Vec<Slot>) {
+    let block = home.stats.block(BlockId::SHARED);
+    block.add(Counter::ChunksReturned, 1);
+    let guard = cache::pin(home);
+    let depot = home.depot(&guard);
+    for slot in columns {
+        if let Some(col) = slot.into_column() {
+            recycle_column_into(home, block, depot, col);
+        }
+    }
+}
+
+/// Takes back one column that left a live chunk of `home`.
+pub(crate) fn recycle_column(home: &Arc<Pool>, col: Column) {
+    if home.abandoned() {
+        return;
+    }
+    let guard = cache::pin(home);
+    let block = home.stats.block(BlockId::SHARED);
+    recycle_column_into(home, block, home.depot(&guard), col);
+}
+
+/// Queues `col` under the class of its current type, or frees it.
+fn recycle_column_into(pool: &Pool, block: &Block, depot: &Depot, mut col: Column) {
+    if let Some(why) = col.refusal(pool.config().max_cached_var_bytes()) {
+        block.add(why.into(), 1);
+        return;
+    }
+    let class = if pool.config().max_free_columns() > 0 {
+        pool.credits.class_or_claim(col.field_type())
+    } else {
+        None
+    };
+    let Some(class) = class else {
+        block.add(Counter::DiscardedOverLimit, 1);
+        return;
+    };
+    col.reset();
+    if depot.push_column(class, col).is_err() {
+        block.add(Counter::DiscardedOverLimit, 1);
+    }
+}
+
+impl Renew for LockFreeAllocator {
+    fn renew(&self) -> Self {
+        LockFreeAllocator::with_config(self.config())
+    }
+}
+
+impl fmt::Debug for LockFreeAllocator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LockFreeAllocator")
+            .field("config", self.pool.config())
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trim_frees_the_depot_at_once_and_keeps_accounting_exact() {
+        let pool = LockFreeAllocator::new();
+        let f = [FieldType::I64];
+        let held: Vec<_> = (0..40).map(|_| pool.alloc(&f, 8, 8)).collect();
+        drop(held);
+        let s = pool.stats();
+        assert!(
+            s.retained_chunks > 16,
+            "depot and magazine both hold: {s:?}"
+        );
+        pool.trim();
+        let s = pool.stats();
+        assert_eq!((s.retained_chunks, s.retained_bytes), (0, 0), "{s:?}");
+        let guard = cache::pin(&pool.pool);
+        assert_eq!(pool.pool.depot(&guard).len(), (0, 0));
+    }
+}
