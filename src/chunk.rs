@@ -71,6 +71,7 @@ const SAFE_ROWS: usize = (isize::MAX as usize / crate::field::MAX_ELEM_SIZE) / 2
 /// Checks `alloc`'s arguments and returns the chunk capacity
 /// `min(capacity, max_chunk_size)`. Every allocator calls it before touching
 /// its cache, so a bad request never takes anything out.
+#[inline]
 pub(crate) fn check_alloc(
     fields: &[FieldType],
     capacity: usize,

@@ -50,7 +50,7 @@ pub trait ChunkAllocator: Send + Sync {
     fn alloc(&self, fields: &[FieldType], capacity: usize, max_chunk_size: usize) -> Chunk {
         match self.try_alloc(fields, capacity, max_chunk_size) {
             Ok(c) => c,
-            Err(e) => panic!("chunkpool: {e}"),
+            Err(e) => alloc_failed(e),
         }
     }
 
@@ -72,6 +72,13 @@ pub trait Renew {
     fn renew(&self) -> Self;
 }
 
+/// The panic of [`ChunkAllocator::alloc`] on the inputs `try_alloc` rejects.
+#[cold]
+#[track_caller]
+pub(crate) fn alloc_failed(e: Error) -> ! {
+    panic!("chunkpool: {e}")
+}
+
 /// `ChunkAllocator` for handles that forward to the allocator they point to.
 macro_rules! forward_allocator {
     ($($handle:ty),*) => {$(
@@ -83,6 +90,10 @@ macro_rules! forward_allocator {
                 max_chunk_size: usize,
             ) -> Result<Chunk, Error> {
                 (**self).try_alloc(fields, capacity, max_chunk_size)
+            }
+            #[track_caller]
+            fn alloc(&self, fields: &[FieldType], capacity: usize, max_chunk_size: usize) -> Chunk {
+                (**self).alloc(fields, capacity, max_chunk_size)
             }
             fn reset(&self) {
                 (**self).reset()

@@ -33,7 +33,6 @@
 
 use super::credits::{Credit, Spare};
 use super::depot::{CachedChunk, CheckedChunk, Depot};
-use super::layout::LayoutKey;
 use super::pool::Pool;
 use crate::field::FieldType;
 use crate::stats::{BlockId, Counter};
@@ -65,27 +64,22 @@ pub(super) struct Taken {
 /// to grow), counting the hand-out. The thread's magazine first, then a
 /// batch from the depot.
 #[inline]
-pub(super) fn take(
-    pool: &Arc<Pool>,
-    key: LayoutKey,
-    fields: &[FieldType],
-    rows: usize,
-) -> Option<Taken> {
+pub(super) fn take(pool: &Arc<Pool>, fields: &[FieldType], rows: usize) -> Option<Taken> {
     let taken = LOCAL.try_with(|cell| {
         let mut cache = cell.try_borrow_mut().ok()?;
-        Some(cache.entry(pool).take(key, fields, rows))
+        Some(cache.entry(pool).take(fields, rows))
     });
     match taken {
         Ok(Some(taken)) => taken,
-        _ => take_uncached(pool, key, fields),
+        _ => take_uncached(pool, fields),
     }
 }
 
 /// [`take`] for a thread without its cache (thread-locals torn down).
 #[cold]
-fn take_uncached(pool: &Arc<Pool>, key: LayoutKey, fields: &[FieldType]) -> Option<Taken> {
+fn take_uncached(pool: &Arc<Pool>, fields: &[FieldType]) -> Option<Taken> {
     let guard = pool.pin_unregistered();
-    let cached = pool.depot(&guard).pop_chunk(key, fields)?;
+    let cached = pool.depot(&guard).pop_chunk(fields)?;
     drop(guard);
     let block = pool.stats.block(BlockId::SHARED);
     count_from_depot(block, &cached);
@@ -333,30 +327,30 @@ impl Entry {
 
     /// See [`take`]. The credit of the chunk handed out stays here, spare.
     #[inline(always)]
-    fn take(&mut self, key: LayoutKey, fields: &[FieldType], rows: usize) -> Option<Taken> {
+    fn take(&mut self, fields: &[FieldType], rows: usize) -> Option<Taken> {
         if let Some(top) = self.magazine.last() {
-            if top.cached.chunk.rows >= rows && top.cached.chunk.is(key, fields) {
+            if top.cached.chunk.rows >= rows && top.cached.chunk.is(fields) {
                 let i = self.magazine.len() - 1;
                 return Some(self.hand_out(i));
             }
         }
-        self.take_slow(key, fields, rows)
+        self.take_slow(fields, rows)
     }
 
     #[cold]
     #[inline(never)]
-    fn take_slow(&mut self, key: LayoutKey, fields: &[FieldType], rows: usize) -> Option<Taken> {
+    fn take_slow(&mut self, fields: &[FieldType], rows: usize) -> Option<Taken> {
         // Newest first, preferring one that holds `rows` (so a small chunk
         // is not grown while a big one waits).
-        let fits = |l: &Loaded| l.cached.chunk.rows >= rows && l.cached.chunk.is(key, fields);
+        let fits = |l: &Loaded| l.cached.chunk.rows >= rows && l.cached.chunk.is(fields);
         let found = self.magazine.iter().rposition(fits).or_else(|| {
             self.magazine
                 .iter()
-                .rposition(|l| l.cached.chunk.is(key, fields))
+                .rposition(|l| l.cached.chunk.is(fields))
         });
         match found {
             Some(i) => Some(self.hand_out(i)),
-            None => self.refill(key, fields),
+            None => self.refill(fields),
         }
     }
 
@@ -384,14 +378,14 @@ impl Entry {
 
     /// Pops up to a batch of `fields` chunks from the depot: one to hand
     /// out, the rest into the magazine (their credits travel with them).
-    fn refill(&mut self, key: LayoutKey, fields: &[FieldType]) -> Option<Taken> {
+    fn refill(&mut self, fields: &[FieldType]) -> Option<Taken> {
         let guard = self.handle.pin();
         let depot = self.pool.depot(&guard);
-        let first = depot.pop_chunk(key, fields)?;
+        let first = depot.pop_chunk(fields)?;
         let room = self.share.saturating_sub(self.magazine.len());
         let block = self.pool.stats.block(self.block);
         for _ in 1..BATCH.min(room + 1) {
-            let Some(cached) = depot.pop_chunk(key, fields) else {
+            let Some(cached) = depot.pop_chunk(fields) else {
                 break;
             };
             block.add(Counter::MagazineRefill, 1);

@@ -9,7 +9,7 @@
 //! until the shell is freed.
 
 use super::credits::{Credit, Credits, CLASSES};
-use super::layout::{KeyAcc, LayoutKey};
+use super::layout::LayoutKey;
 use crate::chunk::Slot;
 use crate::column::{Column, Refusal};
 use crate::field::FieldType;
@@ -21,12 +21,12 @@ use std::fmt;
 pub(super) const LAYOUTS: usize = 8;
 
 /// A returned chunk whose columns were checked and reset: every slot owned,
-/// and the layout key, row capacity and bytes computed from the columns as
-/// they are now, never from what the chunk was when it was handed out.
+/// and the row capacity and bytes computed from the columns as they are
+/// now, never from what the chunk was when it was handed out. Its layout is
+/// its columns' types, compared with a request when one comes.
 #[derive(Debug)]
 pub(super) struct CheckedChunk {
     pub(super) columns: Vec<Slot>,
-    pub(super) key: LayoutKey,
     /// Rows every column holds without growing.
     pub(super) rows: usize,
     /// Heap bytes of the columns' buffers.
@@ -38,13 +38,13 @@ impl CheckedChunk {
     /// back (some columns possibly reset) with the reason one must not be
     /// cached whole: still shared (`None`), marked `avoid_reusing`, or
     /// variable width with more than `max_var_bytes` of data. One pass
-    /// computes the key, the rows and the bytes.
+    /// computes the rows and the bytes.
     #[inline(always)]
     pub(super) fn check(
         mut columns: Vec<Slot>,
         max_var_bytes: usize,
     ) -> Result<CheckedChunk, (Vec<Slot>, Option<Refusal>)> {
-        let (mut bytes, mut rows, mut acc) = (0, usize::MAX, KeyAcc::new());
+        let (mut bytes, mut rows) = (0, usize::MAX);
         for slot in &mut columns {
             let Slot::Own(c) = slot else {
                 return Err((columns, None));
@@ -55,27 +55,32 @@ impl CheckedChunk {
             c.reset();
             bytes += c.allocated_bytes();
             rows = rows.min(c.rows_capacity());
-            acc.push(c.field_type());
         }
-        let key = acc
-            .finish(columns.len())
-            .unwrap_or_else(|| LayoutKey::of(columns.iter().map(|s| s.get().field_type())));
         Ok(CheckedChunk {
             columns,
-            key,
             rows,
             bytes,
         })
     }
 
-    /// Whether this is a chunk of exactly `fields` (whose key is `key`).
+    /// Whether this is a chunk of exactly `fields`.
     #[inline(always)]
-    pub(super) fn is(&self, key: LayoutKey, fields: &[FieldType]) -> bool {
-        self.key.matches(
-            key,
-            self.columns.iter().map(|s| s.get().field_type()),
-            fields,
-        )
+    pub(super) fn is(&self, fields: &[FieldType]) -> bool {
+        let columns = &self.columns[..];
+        if columns.len() != fields.len() {
+            return false;
+        }
+        for i in 0..fields.len() {
+            if columns[i].get().field_type() != fields[i] {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The key of this chunk's layout.
+    fn key(&self) -> LayoutKey {
+        LayoutKey::of(self.columns.iter().map(|s| s.get().field_type()))
     }
 }
 
@@ -140,7 +145,8 @@ impl Depot {
     }
 
     /// Pops a cached whole chunk of exactly `fields`, with its credit.
-    pub(super) fn pop_chunk(&self, key: LayoutKey, fields: &[FieldType]) -> Option<CachedChunk> {
+    pub(super) fn pop_chunk(&self, fields: &[FieldType]) -> Option<CachedChunk> {
+        let key = LayoutKey::of(fields.iter().copied());
         for i in 0..LAYOUTS {
             if self.slot_is(i, key, fields.iter().copied())? {
                 let cached = self.layouts[i].chunks.pop()?;
@@ -158,7 +164,7 @@ impl Depot {
     /// claim a slot; gives it back otherwise.
     pub(super) fn push_chunk(&self, cached: CachedChunk) -> Result<(), CachedChunk> {
         let fields = cached.chunk.columns.iter().map(|s| s.get().field_type());
-        let Some(i) = self.find_or_claim(cached.chunk.key, fields) else {
+        let Some(i) = self.find_or_claim(cached.chunk.key(), fields) else {
             return Err(cached);
         };
         self.credits.depot_chunks.fetch_add(1, Ordering::Relaxed);

@@ -21,11 +21,9 @@ impl LayoutKey {
     pub(super) fn of(fields: impl ExactSizeIterator<Item = FieldType>) -> LayoutKey {
         let n = fields.len();
         if n <= EXACT_FIELDS {
-            let mut acc = KeyAcc::new();
-            for f in fields {
-                acc.push(f);
-            }
-            acc.key(n)
+            // 11 bits a field, shifted in, then 4 bits of length.
+            let packed = fields.fold(0u128, |acc, f| (acc << 11) | f.code() as u128);
+            LayoutKey::from_bits((packed << 4) | n as u128)
         } else {
             // FNV-1a over the size codes.
             let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -58,39 +56,6 @@ impl LayoutKey {
         want: &[FieldType],
     ) -> bool {
         self == other && (self.bits() & HASHED == 0 || have.eq(want.iter().copied()))
-    }
-}
-
-/// Builds an exact key one field at a time, so a loop that visits the
-/// columns anyway computes the key in passing (11 bits a field, shifted in).
-#[derive(Clone, Copy, Debug)]
-pub(super) struct KeyAcc(u128);
-
-impl KeyAcc {
-    pub(super) fn new() -> KeyAcc {
-        KeyAcc(0)
-    }
-
-    #[inline]
-    pub(super) fn push(&mut self, f: FieldType) {
-        self.0 = (self.0 << 11) | f.code() as u128;
-    }
-
-    /// The key of the `n` fields pushed, or `None` when there are too many
-    /// for an exact key (then use [`LayoutKey::of`]).
-    #[inline]
-    pub(super) fn finish(self, n: usize) -> Option<LayoutKey> {
-        if n <= EXACT_FIELDS {
-            Some(self.key(n))
-        } else {
-            None
-        }
-    }
-
-    /// The key, for `n <= EXACT_FIELDS` (checked by the callers).
-    #[inline]
-    fn key(self, n: usize) -> LayoutKey {
-        LayoutKey::from_bits((self.0 << 4) | n as u128)
     }
 }
 

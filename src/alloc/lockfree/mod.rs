@@ -33,7 +33,7 @@ mod pool;
 pub use cache::thread_exit;
 pub(crate) use pool::Pool;
 
-use super::{ChunkAllocator, Home, Renew};
+use super::{alloc_failed, ChunkAllocator, Home, Renew};
 use crate::chunk::{check_alloc, Chunk, Slot};
 use crate::column::Column;
 use crate::config::PoolConfig;
@@ -42,7 +42,6 @@ use crate::field::FieldType;
 use crate::stats::{Block, BlockId, Counter, Stats};
 use crate::sync::Arc;
 use depot::{CheckedChunk, Depot};
-use layout::LayoutKey;
 use std::fmt;
 
 /// A chunk allocator with no lock on its alloc or return path.
@@ -165,6 +164,23 @@ impl LockFreeAllocator {
         pool.replace_depot(&guard);
     }
 
+    /// The alloc path, after `check_alloc` gave the chunk capacity `cap`.
+    #[inline]
+    fn alloc_checked(&self, fields: &[FieldType], cap: usize, max: usize) -> Chunk {
+        let pool = &self.pool;
+        if pool.config().max_free_chunks() > 0 {
+            if let Some(taken) = cache::take(pool, fields, cap) {
+                let mut columns = taken.chunk.columns;
+                if taken.chunk.rows < cap {
+                    grow(pool, &mut columns, fields, cap);
+                }
+                let home = Some(Home::LockFree(taken.home));
+                return Chunk::from_parts(columns, cap, max, home);
+            }
+        }
+        alloc_loose(pool, fields, cap, max)
+    }
+
     /// True when both handles share one cache.
     pub fn same_pool(&self, other: &LockFreeAllocator) -> bool {
         Arc::ptr_eq(&self.pool, &other.pool)
@@ -172,7 +188,6 @@ impl LockFreeAllocator {
 }
 
 impl ChunkAllocator for LockFreeAllocator {
-    #[inline]
     fn try_alloc(
         &self,
         fields: &[FieldType],
@@ -180,19 +195,16 @@ impl ChunkAllocator for LockFreeAllocator {
         max_chunk_size: usize,
     ) -> Result<Chunk, Error> {
         let cap = check_alloc(fields, capacity, max_chunk_size)?;
-        let pool = &self.pool;
-        if pool.config().max_free_chunks() > 0 {
-            let key = LayoutKey::of(fields.iter().copied());
-            if let Some(taken) = cache::take(pool, key, fields, cap) {
-                let mut columns = taken.chunk.columns;
-                if taken.chunk.rows < cap {
-                    grow(pool, &mut columns, fields, cap);
-                }
-                let home = Some(Home::LockFree(taken.home));
-                return Ok(Chunk::from_parts(columns, cap, max_chunk_size, home));
-            }
+        Ok(self.alloc_checked(fields, cap, max_chunk_size))
+    }
+
+    #[inline]
+    #[track_caller]
+    fn alloc(&self, fields: &[FieldType], capacity: usize, max_chunk_size: usize) -> Chunk {
+        match check_alloc(fields, capacity, max_chunk_size) {
+            Ok(cap) => self.alloc_checked(fields, cap, max_chunk_size),
+            Err(e) => alloc_failed(e),
         }
-        Ok(alloc_loose(pool, fields, cap, max_chunk_size))
     }
 
     /// Nothing to do: chunks came back when they were dropped. Kept for
