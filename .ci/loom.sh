@@ -19,6 +19,9 @@ cd "$(dirname "$0")/.."
 start=$SECONDS
 
 loom_cfg="--cfg chunkpool_loom --cfg crossbeam_loom"
+# Debug assertions on: the credit types and the hot path's debug_assert!s
+# check the invariants in every interleaving loom explores.
+export CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true
 target=${LOOM_TARGET_DIR:-target/loom}
 mutant_target=${LOOM_MUTANT_TARGET_DIR:-target/loom-mutant}
 logs=${LOOM_LOG_DIR:-target/loom-logs}

@@ -26,13 +26,13 @@ pub(crate) use crossbeam_utils::CachePadded;
 
 #[cfg(not(chunkpool_loom))]
 pub(crate) use std::sync::{
-    atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering},
+    atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering},
     Arc, Mutex, MutexGuard,
 };
 
 #[cfg(chunkpool_loom)]
 pub(crate) use loom::sync::{
-    atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering},
+    atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering},
     Arc, Mutex, MutexGuard,
 };
 
@@ -205,6 +205,10 @@ macro_rules! shim_thread_local {
 }
 #[cfg(chunkpool_loom)]
 macro_rules! shim_thread_local {
+    // std's const-initialised form: loom's initialises lazily either way.
+    ($(#[$attr:meta])* $vis:vis static $name:ident : $t:ty = const { $init:expr } $(;)?) => {
+        loom::thread_local!($(#[$attr])* $vis static $name: $t = $init);
+    };
     ($(#[$attr:meta])* $vis:vis static $name:ident : $t:ty = $init:expr $(;)?) => {
         loom::thread_local!($(#[$attr])* $vis static $name: $t = $init);
     };

@@ -123,7 +123,9 @@ fn put_uncached(home: Arc<Pool>, chunk: CheckedChunk) -> Result<(), (CheckedChun
         return Err((chunk, home));
     }
     let guard = home.pin_unregistered();
-    let pushed = home.depot(&guard).push_chunk(CachedChunk { chunk, credit });
+    let depot = home.depot(&guard);
+    let pushed = depot.push_chunk(CachedChunk { chunk, credit });
+    home.after_push(depot, &guard);
     drop(guard);
     match pushed {
         Ok(()) => {

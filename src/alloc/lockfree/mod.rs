@@ -60,17 +60,17 @@ use std::fmt;
 /// The handle is cheap to clone; clones share one cache.
 ///
 /// # When memory comes back
-/// * [`trim`](Self::trim) frees what the shared depot and the calling
-///   thread's cache hold before it returns; other threads' caches free
-///   their chunks of this allocator at their next call into any lock-free
-///   allocator (an alloc, or a chunk returning), or when they exit.
-/// * Dropping the last handle does the same; chunks still out are freed
-///   when they are dropped, and the allocator's remaining shared state goes
-///   with the last chunk and the last thread cache that refer to it.
-/// * A chunk returned by another thread at the very moment of a `trim`
-///   may land in the depot being replaced; it is freed with that depot's
-///   shell, once no thread can still be inside it (at the latest when the
-///   allocator itself is freed), and counts against the limits until then.
+/// * [`trim`](Self::trim) frees every chunk and column the shared depot
+///   and the calling thread's cache hold before it returns (a chunk that
+///   another thread returns to the depot at that very moment is freed by
+///   that thread). Other threads' caches free their chunks of this
+///   allocator at their next call into any lock-free allocator (an alloc,
+///   or a chunk returning), or when they exit. The emptied depot's shell (a
+///   few KiB of queue blocks at most) is freed through crossbeam-epoch once
+///   no thread can still be inside it, at the latest with the allocator.
+/// * Dropping the last handle does the same as `trim`; chunks still out
+///   are freed when they are dropped, and the allocator's remaining state
+///   goes with the last chunk and the last thread cache that refer to it.
 /// * An idle thread (one that makes no further calls) holds at most 4
 ///   allocators' thread caches, each at most 16 whole chunks and never
 ///   more than its fair share of `max_free_chunks`.
@@ -152,10 +152,10 @@ impl LockFreeAllocator {
     /// or when they exit. Chunks in use are untouched and return to the
     /// cache when dropped.
     ///
-    /// The depot is replaced by an empty one in one atomic step; its shell
-    /// is reclaimed with crossbeam-epoch once no thread can still be inside
-    /// it (a chunk returned at that very moment may land there and is freed
-    /// with it; see [`LockFreeAllocator`]'s "When memory comes back").
+    /// The depot is replaced by an empty one in one atomic step and emptied
+    /// at once; its shell is reclaimed with crossbeam-epoch once no thread
+    /// can still be inside it (see "When memory comes back" on
+    /// [`LockFreeAllocator`]).
     pub fn trim(&self) {
         let pool = &self.pool;
         pool.bump_generation();
@@ -328,6 +328,7 @@ fn recycle_loose(home: &Arc<Pool>, columns: Vec<Slot>) {
             recycle_column_into(home, block, depot, col);
         }
     }
+    home.after_push(depot, &guard);
 }
 
 /// Takes back one column that left a live chunk of `home`.
@@ -337,7 +338,9 @@ pub(crate) fn recycle_column(home: &Arc<Pool>, col: Column) {
     }
     let guard = cache::pin(home);
     let block = home.stats.block(BlockId::SHARED);
-    recycle_column_into(home, block, home.depot(&guard), col);
+    let depot = home.depot(&guard);
+    recycle_column_into(home, block, depot, col);
+    home.after_push(depot, &guard);
 }
 
 /// Queues `col` under the class of its current type, or frees it.

@@ -11,12 +11,26 @@
 //! | `version` | `Release` bump, `Acquire` load | bumped after `generation`, `threads` or `handles` change, so a thread cache that sees a new version re-reads them |
 //! | `generation` | `Release` / `Acquire` | bumped by `trim`: thread caches drop what they hold |
 //! | `threads` | `Relaxed` | sizes fair shares only; no bound depends on it |
+//!
+//! # Nothing is left behind in a depot being emptied
+//! `trim` and the last handle empty a depot while other threads may still
+//! push to it. Both sides put a `SeqCst` fence between their write and
+//! their read: the emptier swaps the depot pointer (or takes `handles` to
+//! 0), fences, then pops everything; a pusher pushes, fences
+//! ([`Pool::after_push`]), then reads the pointer and `handles`. In the
+//! single total order of the two fences, if the pusher's comes first the
+//! emptier's pops see its push; otherwise the pusher's reads see the swap
+//! (or the 0) and it empties the depot itself. Either way nothing pushed
+//! stays in an old or abandoned depot, so its memory comes back at once,
+//! not when the epoch frees the shell.
 
 use super::credits::Credits;
 use super::depot::Depot;
 use crate::config::PoolConfig;
 use crate::stats::{Counters, Stats};
-use crate::sync::{epoch, retired_pools, Arc, AtomicUsize, CachePadded, Ordering, StatGauge};
+use crate::sync::{
+    epoch, fence, retired_pools, Arc, AtomicUsize, CachePadded, Ordering, StatGauge,
+};
 use std::fmt;
 
 /// The shared state of one lock-free allocator.
@@ -94,6 +108,7 @@ impl Pool {
     pub(super) fn replace_depot(&self, guard: &epoch::Guard) {
         let fresh = epoch::Owned::new(Depot::new(Arc::clone(&self.credits)));
         let old = self.depot.swap(fresh, Ordering::AcqRel, guard);
+        fence(Ordering::SeqCst);
         // SAFETY: `old` was the current depot, non-null (see `depot`), and
         // `guard` was pinned before the swap, so it is not freed before
         // `guard` is dropped.
@@ -106,9 +121,22 @@ impl Pool {
         guard.flush();
     }
 
-    /// Empties the current depot (the allocator was abandoned).
+    /// Empties the current depot; called once `handle_dropped` said the
+    /// allocator is abandoned.
     pub(super) fn drain_depot(&self, guard: &epoch::Guard) {
+        fence(Ordering::SeqCst);
         self.depot(guard).drain();
+    }
+
+    /// Called after pushing to `depot` (loaded under `guard`): empties it
+    /// if `trim` replaced it or the allocator was abandoned meanwhile (see
+    /// the module docs).
+    pub(super) fn after_push(&self, depot: &Depot, guard: &epoch::Guard) {
+        fence(Ordering::SeqCst);
+        let current = self.depot.load(Ordering::Acquire, guard);
+        if !std::ptr::eq(current.as_raw(), depot) || self.abandoned() {
+            depot.drain();
+        }
     }
 
     #[inline]
