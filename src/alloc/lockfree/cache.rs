@@ -171,6 +171,20 @@ pub(super) fn refresh(pool: &Arc<Pool>) {
     });
 }
 
+/// [`Pool::empty_depot`] with this thread's participant in the pool's
+/// epoch, or a temporary one if the thread has no entry for it.
+pub(super) fn empty_depot(pool: &Arc<Pool>) {
+    let done = LOCAL.try_with(|cell| {
+        let cache = cell.try_borrow().ok()?;
+        let entry = cache.entries.iter().find(|e| Arc::ptr_eq(&e.pool, pool))?;
+        pool.empty_depot(&entry.handle);
+        Some(())
+    });
+    if !matches!(done, Ok(Some(()))) {
+        pool.empty_depot(&pool.register());
+    }
+}
+
 /// Frees this thread's chunks of every allocator whose last handle is gone.
 pub(super) fn forget_dead() {
     let _ = LOCAL.try_with(|cell| {

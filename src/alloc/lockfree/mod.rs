@@ -114,9 +114,8 @@ impl Drop for LockFreeAllocator {
         if self.pool.handle_dropped() {
             // Abandoned: nobody can allocate from it again, so free the
             // cache now rather than when the last chunk comes back.
+            cache::empty_depot(&self.pool);
             cache::forget_dead();
-            let guard = self.pool.pin_unregistered();
-            self.pool.drain_depot(&guard);
         }
     }
 }
@@ -160,8 +159,7 @@ impl LockFreeAllocator {
         let pool = &self.pool;
         pool.bump_generation();
         cache::refresh(pool);
-        let guard = cache::pin(pool);
-        pool.replace_depot(&guard);
+        cache::empty_depot(pool);
     }
 
     /// The alloc path, after `check_alloc` gave the chunk capacity `cap`.

@@ -103,9 +103,22 @@ impl Pool {
         unsafe { self.depot.load(Ordering::Acquire, guard).deref() }
     }
 
+    /// Replaces the depot with an empty one and empties the old one now
+    /// (`trim`, or the last handle gone). The old shell goes to the epoch;
+    /// three pin-and-flush rounds on `handle` let the epoch advance twice
+    /// and free it before this returns, unless another thread of this
+    /// allocator is pinned right now (then it is freed later, at the latest
+    /// with the allocator).
+    pub(super) fn empty_depot(&self, handle: &epoch::LocalHandle) {
+        self.replace_depot(&handle.pin());
+        for _ in 0..3 {
+            handle.pin().flush();
+        }
+    }
+
     /// Replaces the depot with an empty one and empties the old one now;
     /// its shell is freed once no thread can still be inside it.
-    pub(super) fn replace_depot(&self, guard: &epoch::Guard) {
+    fn replace_depot(&self, guard: &epoch::Guard) {
         let fresh = epoch::Owned::new(Depot::new(Arc::clone(&self.credits)));
         let old = self.depot.swap(fresh, Ordering::AcqRel, guard);
         fence(Ordering::SeqCst);
@@ -119,13 +132,6 @@ impl Pool {
         // pinned, and the epoch frees it only after all of them unpin.
         unsafe { guard.defer_destroy(old) };
         guard.flush();
-    }
-
-    /// Empties the current depot; called once `handle_dropped` said the
-    /// allocator is abandoned.
-    pub(super) fn drain_depot(&self, guard: &epoch::Guard) {
-        fence(Ordering::SeqCst);
-        self.depot(guard).drain();
     }
 
     /// Called after pushing to `depot` (loaded under `guard`): empties it
