@@ -65,12 +65,16 @@ pub(super) struct Taken {
 /// batch from the depot.
 #[inline]
 pub(super) fn take(pool: &Arc<Pool>, fields: &[FieldType], rows: usize) -> Option<Taken> {
-    let taken = LOCAL.try_with(|cell| {
-        let mut cache = cell.try_borrow_mut().ok()?;
-        Some(cache.entry(pool).take(fields, rows))
+    let mut cached = false;
+    let taken = LOCAL.try_with(|cell| match cell.try_borrow_mut() {
+        Ok(mut cache) => {
+            cached = true;
+            cache.entry(pool).take(fields, rows)
+        }
+        Err(_) => None,
     });
     match taken {
-        Ok(Some(taken)) => taken,
+        Ok(taken) if cached => taken,
         _ => take_uncached(pool, fields),
     }
 }
