@@ -5,30 +5,48 @@
 # the same warm-up; the difference divided by N is the cost of one cycle,
 # free of start-up and warm-up.
 #
-#   bash benches/cachegrind.sh [N] [--mixed]      # default N = 20000, S1 shape
+#   bash benches/cachegrind.sh [N] [--mixed] [--threads T] [CONTENDER...]
+#
+# N defaults to 20000 cycles (per thread), the shape to S1's; the default
+# contenders are all of them. With `--threads T`, T threads run N cycles
+# each (valgrind serialises them: it counts the instructions of the
+# multi-thread paths, not their timing) and the figure is per cycle of one
+# thread.
 #
 # Builds examples/compare with the bench profile (optimised, with debug info)
 # into ${CARGO_TARGET_DIR:-target}. Per-line attribution for one contender:
 #   valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=cg.out \
 #       target/release/examples/compare --cachegrind chunkpool 40000
 #   cg_annotate --auto=yes cg.out
-# `--threads N` runs N threads of CYCLES each (valgrind serialises them: it
-# counts the instructions of the multi-thread paths, not their timing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n=${1:-20000}
-mixed=${2:-}
+n=20000
+flags=()
+threads=1
+contenders=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --mixed) flags+=(--mixed) ;;
+        --threads) threads=$2; flags+=(--threads "$2"); shift ;;
+        [0-9]*) n=$1 ;;
+        *) contenders+=("$1") ;;
+    esac
+    shift
+done
+[ ${#contenders[@]} -gt 0 ] || contenders=(chunkpool tidb-mutex mutex-whole segqueue-whole \
+    lockfree-object-pool object-pool malloc floor)
 command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
 cargo build --quiet --profile bench --example compare
 bin="${CARGO_TARGET_DIR:-target}/release/examples/compare"
 refs() {
     valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
-        "$bin" --cachegrind "$1" "$2" $mixed 2>&1 |
+        "$bin" --cachegrind "$1" "$2" "${flags[@]}" 2>&1 |
         awk '/I *refs:/ { gsub(",", "", $NF); print $NF }'
 }
-printf '%-22s %12s\n' contender "instr/cycle"
-for c in chunkpool tidb-mutex mutex-whole segqueue-whole lockfree-object-pool object-pool malloc floor; do
+printf '%-22s %12s   (N=%s, threads=%s %s)\n' contender "instr/cycle" "$n" "$threads" "${flags[*]}"
+for c in "${contenders[@]}"; do
     a=$(refs "$c" "$n")
     b=$(refs "$c" $((2 * n)))
-    awk -v c="$c" -v a="$a" -v b="$b" -v n="$n" 'BEGIN { printf "%-22s %12.0f\n", c, (b - a) / n }'
+    awk -v c="$c" -v a="$a" -v b="$b" -v n="$n" -v t="$threads" \
+        'BEGIN { printf "%-22s %12.0f\n", c, (b - a) / n / t }'
 done

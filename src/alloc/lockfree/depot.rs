@@ -11,7 +11,7 @@
 use super::credits::{Credit, Credits, CLASSES};
 use super::layout::LayoutKey;
 use crate::chunk::Slot;
-use crate::column::{Column, Refusal};
+use crate::column::Column;
 use crate::field::FieldType;
 use crate::sync::{Arc, AtomicPtr, Ordering, SegQueue};
 use std::fmt;
@@ -35,22 +35,22 @@ pub(super) struct CheckedChunk {
 
 impl CheckedChunk {
     /// Checks and resets the columns of a returned chunk, or gives the list
-    /// back (some columns possibly reset) with the reason one must not be
-    /// cached whole: still shared (`None`), marked `avoid_reusing`, or
-    /// variable width with more than `max_var_bytes` of data. One pass
+    /// back (some columns possibly reset) when one must not be cached whole:
+    /// still shared, marked `avoid_reusing`, or variable width with more
+    /// than `max_var_bytes` of data (the loose path counts why). One pass
     /// computes the rows and the bytes.
     #[inline(always)]
     pub(super) fn check(
         mut columns: Vec<Slot>,
         max_var_bytes: usize,
-    ) -> Result<CheckedChunk, (Vec<Slot>, Option<Refusal>)> {
+    ) -> Result<CheckedChunk, Vec<Slot>> {
         let (mut bytes, mut rows) = (0, usize::MAX);
         for slot in &mut columns {
             let Slot::Own(c) = slot else {
-                return Err((columns, None));
+                return Err(columns);
             };
-            if let Some(why) = c.refusal(max_var_bytes) {
-                return Err((columns, Some(why)));
+            if c.refusal(max_var_bytes).is_some() {
+                return Err(columns);
             }
             c.reset();
             bytes += c.allocated_bytes();

@@ -289,7 +289,7 @@ pub(crate) fn recycle(home: Arc<Pool>, mut columns: Vec<Slot>, shared: bool) {
                 Ok(()) => return,
                 Err((chunk, h)) => return recycle_loose(&h, chunk.columns),
             },
-            Err((cols, _)) => columns = cols,
+            Err(cols) => columns = cols,
         }
     }
     recycle_loose(&home, columns);
