@@ -4,7 +4,7 @@
 #  1. every model in loom-tests/tests/models.rs at LOOM_MAX_PREEMPTIONS=2;
 #  2. the central model (TiDB issue 46282, session slot) at LOOM_MAX_PREEMPTIONS=3;
 #  3. the mutant check: rebuilt with `--cfg chunkpool_loom_mutant` (a
-#     check-then-add bound reservation planted in src/alloc/depot.rs), the
+#     check-then-add bound reservation planted in src/alloc/lockfree/credits.rs), the
 #     bound model MUST fail with "BOUND VIOLATED"; this script fails if it
 #     passes, so a model that silently checks nothing is caught.
 #

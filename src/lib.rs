@@ -59,13 +59,21 @@
 //! 1. A buffer belongs to at most one live chunk: a chunk is owned, and its
 //!    buffers return to the pool only when it is dropped.
 //! 2. A handed-out chunk has 0 rows, a clean bitmap,
-//!    `capacity = min(capacity, max_chunk_size)` and
-//!    `required_rows = max_chunk_size`; nothing an earlier user wrote is
-//!    readable through it.
+//!    `capacity = min(capacity, max_chunk_size)`,
+//!    `required_rows = max_chunk_size`, exactly the requested field types
+//!    and room in every column for `capacity` rows, whatever safe code did
+//!    to the chunk it was made from (columns replaced, swapped between
+//!    chunks, cloned, retyped): a pool checks what comes back, it never
+//!    trusts what it handed out. Nothing an earlier user wrote is readable
+//!    through it.
 //! 3. What is cached never exceeds the configured limits ([`PoolConfig`]):
 //!    whole chunks, loose columns per size class, and the byte budget.
 //! 4. Nothing leaks: every buffer is in a live chunk, cached in one place, or
-//!    freed; when every handle and chunk is gone, so is the cache.
+//!    freed. When the last handle of a [`LockFreeAllocator`] is dropped, its
+//!    shared cache is freed then, not at a later epoch collection; chunks
+//!    still out are freed as they come back; another thread's cached chunks
+//!    of it go at that thread's next call into any lock-free allocator, or
+//!    at its exit (see "When memory comes back" on [`LockFreeAllocator`]).
 //! 5. A column shared by [`Chunk::make_ref`] is recycled once, after its last
 //!    user; `avoid_reusing` and oversized columns are never cached.
 //! 6. A session's reuse hook fires at most once per `set_alloc`.
@@ -85,10 +93,12 @@
 //! * **arc-swap** holds the session slot ([`SessionChunkPool`]): setting and
 //!   clearing are atomic swaps, and a read is a guard that does not touch a
 //!   shared reference count.
-//! * **Per-thread magazines** sit in front of everything shared: a chunk
-//!   dropped on a thread is cached in that thread's magazine (up to 16 per
-//!   allocator, or the thread's fair share of `max_free_chunks` when many
-//!   threads share it) together with the `Arc` of its allocator, so the common
+//! * **Per-thread magazines** (Bonwick and Adams' magazines and depot)
+//!   sit in front of everything shared: a chunk dropped on a thread is
+//!   checked (every column's type, the rows it can hold, whether it may be
+//!   cached) and cached in that thread's magazine (up to 16 per allocator,
+//!   or the thread's fair share of `max_free_chunks` when many threads share
+//!   it) together with the `Arc` of its allocator, so the common
 //!   alloc-and-drop cycle touches no shared reference count, no shared
 //!   counter and no queue. Statistics are counted in per-thread blocks with
 //!   plain stores.
@@ -98,12 +108,15 @@
 //!   with it in batches of 8. The whole-chunk bound is enforced with
 //!   *credits*: a chunk is cached (in a magazine or the depot) only with a
 //!   credit reserved from an atomic counter that can never pass
-//!   `max_free_chunks`; magazines reserve and return credits in batches.
-//!   Loose columns and the byte budget reserve the same way.
-//! * **crossbeam-epoch** reclaims that cache when
-//!   [`LockFreeAllocator::trim`] swaps it for an empty one: threads may still
-//!   be pushing to or popping from the old one, so it is freed only after
-//!   all of them have left. Epoch guards are held for the queue operations
+//!   `max_free_chunks`; the credit is a type that must be spent or given
+//!   back (debug builds panic otherwise). Loose columns and the byte budget
+//!   reserve the same way.
+//! * **crossbeam-epoch** reclaims a depot that [`LockFreeAllocator::trim`]
+//!   (or the last handle) swaps for an empty one: its contents are freed at
+//!   once, by the swapper or by a pusher that raced it, and the empty shell
+//!   once no thread can still be inside it. Each allocator has its own
+//!   collector, which each thread's cache entry joins, so nothing waits on
+//!   unrelated epoch activity. Epoch guards are held for depot operations
 //!   only, never across user code.
 //! * **loom** model-checks these protocols (`loom-tests/`); every
 //!   synchronisation primitive goes through one internal shim that loom can

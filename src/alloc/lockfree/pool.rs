@@ -33,6 +33,13 @@ use crate::sync::{
 };
 use std::fmt;
 
+/// Pin-and-flush rounds after a depot swap: two epoch advances and the
+/// collection. None under loom: they only make the shell's reclamation
+/// prompt, and each multiplies the interleavings of crossbeam-epoch's own
+/// protocol that the models would explore without checking anything of
+/// this crate's.
+const RECLAIM_ROUNDS: usize = if cfg!(chunkpool_loom) { 0 } else { 3 };
+
 /// The shared state of one lock-free allocator.
 pub(crate) struct Pool {
     pub(super) credits: Arc<Credits>,
@@ -105,13 +112,13 @@ impl Pool {
 
     /// Replaces the depot with an empty one and empties the old one now
     /// (`trim`, or the last handle gone). The old shell goes to the epoch;
-    /// three pin-and-flush rounds on `handle` let the epoch advance twice
-    /// and free it before this returns, unless another thread of this
+    /// [`RECLAIM_ROUNDS`] pin-and-flush rounds on `handle` let the epoch
+    /// advance twice and free it before this returns, unless another thread of this
     /// allocator is pinned right now (then it is freed later, at the latest
     /// with the allocator).
     pub(super) fn empty_depot(&self, handle: &epoch::LocalHandle) {
         self.replace_depot(&handle.pin());
-        for _ in 0..3 {
+        for _ in 0..RECLAIM_ROUNDS {
             handle.pin().flush();
         }
     }
