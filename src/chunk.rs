@@ -357,7 +357,7 @@ impl Chunk {
 impl Drop for Chunk {
     fn drop(&mut self) {
         if let Some(home) = self.home.take() {
-            home.recycle(std::mem::take(&mut self.columns), self.shared);
+            home.recycle(&mut self.columns, self.shared);
         }
     }
 }

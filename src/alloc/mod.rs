@@ -115,12 +115,13 @@ pub(crate) enum Home {
 
 impl Home {
     /// Takes back the column list of a dropped chunk; `shared` when some
-    /// slot may be shared with another chunk.
+    /// slot may be shared with another chunk. What the pool keeps it moves
+    /// out; whatever is left in the list is freed with the chunk.
     #[inline]
-    pub(crate) fn recycle(self, columns: Vec<Slot>, shared: bool) {
+    pub(crate) fn recycle(self, columns: &mut Vec<Slot>, shared: bool) {
         match self {
             Home::LockFree(p) => lockfree::recycle(p, columns, shared),
-            Home::Mutex(s) => s.recycle(columns),
+            Home::Mutex(s) => s.recycle(std::mem::take(columns)),
         }
     }
 

@@ -34,6 +34,7 @@
 use super::credits::{Credit, Spare};
 use super::depot::{CachedChunk, CheckedChunk, Depot};
 use super::pool::Pool;
+use crate::chunk::Slot;
 use crate::field::FieldType;
 use crate::stats::{BlockId, Counter};
 use crate::sync::{epoch, retired_pools, thread_local, Arc, Ordering};
@@ -52,36 +53,42 @@ thread_local! {
     static LOCAL: RefCell<ThreadCache> = const { RefCell::new(ThreadCache::new()) };
 }
 
-/// A whole chunk handed out of the cache, with the pool reference its
-/// chunk carries.
+/// A whole chunk handed out of the cache (its columns went to the
+/// caller's list): the pool reference its chunk carries, and the rows
+/// every column holds.
 pub(super) struct Taken {
-    pub(super) chunk: CheckedChunk,
     pub(super) home: Arc<Pool>,
+    pub(super) rows: usize,
 }
 
 /// Takes a cached whole chunk of exactly `fields` whose columns hold
 /// `rows` rows if one is cached (else one that holds fewer, for the caller
-/// to grow), counting the hand-out. The thread's magazine first, then a
-/// batch from the depot.
+/// to grow), moving its columns into `columns` (empty) and counting the
+/// hand-out. The thread's magazine first, then a batch from the depot.
 #[inline]
-pub(super) fn take(pool: &Arc<Pool>, fields: &[FieldType], rows: usize) -> Option<Taken> {
+pub(super) fn take(
+    pool: &Arc<Pool>,
+    fields: &[FieldType],
+    rows: usize,
+    columns: &mut Vec<Slot>,
+) -> Option<Taken> {
     let mut cached = false;
     let taken = LOCAL.try_with(|cell| match cell.try_borrow_mut() {
         Ok(mut cache) => {
             cached = true;
-            cache.entry(pool).take(fields, rows)
+            cache.entry(pool).take(fields, rows, columns)
         }
         Err(_) => None,
     });
     match taken {
         Ok(taken) if cached => taken,
-        _ => take_uncached(pool, fields),
+        _ => take_uncached(pool, fields, columns),
     }
 }
 
 /// [`take`] for a thread without its cache (thread-locals torn down).
 #[cold]
-fn take_uncached(pool: &Arc<Pool>, fields: &[FieldType]) -> Option<Taken> {
+fn take_uncached(pool: &Arc<Pool>, fields: &[FieldType], columns: &mut Vec<Slot>) -> Option<Taken> {
     let guard = pool.pin_unregistered();
     let cached = pool.depot(&guard).pop_chunk(fields)?;
     drop(guard);
@@ -89,43 +96,60 @@ fn take_uncached(pool: &Arc<Pool>, fields: &[FieldType]) -> Option<Taken> {
     count_from_depot(block, &cached);
     pool.credits.release_bytes(cached.chunk.bytes);
     pool.credits.release(cached.credit);
+    *columns = cached.chunk.columns;
     Some(Taken {
-        chunk: cached.chunk,
         home: Arc::clone(pool),
+        rows: cached.chunk.rows,
     })
 }
 
-/// Caches a checked chunk: in the thread's magazine for `home` if its
-/// bounds allow, else in the depot. Gives it back when neither has room.
+/// Caches the checked columns of a returned chunk (`rows` each, `bytes`
+/// in all): in the thread's magazine for `home` if its bounds allow, else
+/// in the depot. On success the list is moved out (left empty); when
+/// neither has room it is left as it was and `home` comes back.
 #[inline]
-pub(super) fn put(home: Arc<Pool>, chunk: CheckedChunk) -> Result<(), (CheckedChunk, Arc<Pool>)> {
-    let mut item = Some((chunk, home));
+pub(super) fn put(
+    home: Arc<Pool>,
+    columns: &mut Vec<Slot>,
+    rows: usize,
+    bytes: usize,
+) -> Result<(), Arc<Pool>> {
+    let mut home = Some(home);
     let _ = LOCAL.try_with(|cell| {
         if let Ok(mut cache) = cell.try_borrow_mut() {
-            if let Some((chunk, home)) = item.take() {
-                let entry = cache.entry(&home);
-                item = entry.put(chunk, home).err();
+            if let Some(h) = home.take() {
+                home = cache.entry(&h).put(h, columns, rows, bytes).err();
             }
         }
     });
-    match item {
+    match home {
         None => Ok(()),
-        Some((chunk, home)) => put_uncached(home, chunk),
+        Some(home) => put_uncached(home, columns, rows, bytes),
     }
 }
 
 /// [`put`] without a magazine: straight into the depot, with a credit
 /// reserved from the counter.
 #[cold]
-fn put_uncached(home: Arc<Pool>, chunk: CheckedChunk) -> Result<(), (CheckedChunk, Arc<Pool>)> {
+fn put_uncached(
+    home: Arc<Pool>,
+    columns: &mut Vec<Slot>,
+    rows: usize,
+    bytes: usize,
+) -> Result<(), Arc<Pool>> {
     let credits = &home.credits;
     let Some(credit) = credits.reserve_one() else {
-        return Err((chunk, home));
+        return Err(home);
     };
-    if credits.reserve_bytes(chunk.bytes, chunk.bytes) < chunk.bytes {
+    if credits.reserve_bytes(bytes, bytes) < bytes {
         credits.release(credit);
-        return Err((chunk, home));
+        return Err(home);
     }
+    let chunk = CheckedChunk {
+        columns: std::mem::take(columns),
+        rows,
+        bytes,
+    };
     let guard = home.pin_unregistered();
     let depot = home.depot(&guard);
     let pushed = depot.push_chunk(CachedChunk { chunk, credit });
@@ -139,9 +163,10 @@ fn put_uncached(home: Arc<Pool>, chunk: CheckedChunk) -> Result<(), (CheckedChun
             Ok(())
         }
         Err(cached) => {
-            credits.release_bytes(cached.chunk.bytes);
+            credits.release_bytes(bytes);
             credits.release(cached.credit);
-            Err((cached.chunk, home))
+            *columns = cached.chunk.columns;
+            Err(home)
         }
     }
 }
@@ -347,19 +372,24 @@ impl Entry {
 
     /// See [`take`]. The credit of the chunk handed out stays here, spare.
     #[inline(always)]
-    fn take(&mut self, fields: &[FieldType], rows: usize) -> Option<Taken> {
+    fn take(&mut self, fields: &[FieldType], rows: usize, out: &mut Vec<Slot>) -> Option<Taken> {
         if let Some(top) = self.magazine.last() {
             if top.cached.chunk.rows >= rows && top.cached.chunk.is(fields) {
                 let i = self.magazine.len() - 1;
-                return Some(self.hand_out(i));
+                return Some(self.hand_out(i, out));
             }
         }
-        self.take_slow(fields, rows)
+        self.take_slow(fields, rows, out)
     }
 
     #[cold]
     #[inline(never)]
-    fn take_slow(&mut self, fields: &[FieldType], rows: usize) -> Option<Taken> {
+    fn take_slow(
+        &mut self,
+        fields: &[FieldType],
+        rows: usize,
+        out: &mut Vec<Slot>,
+    ) -> Option<Taken> {
         // Newest first, preferring one that holds `rows` (so a small chunk
         // is not grown while a big one waits).
         let fits = |l: &Loaded| l.cached.chunk.rows >= rows && l.cached.chunk.is(fields);
@@ -369,36 +399,35 @@ impl Entry {
                 .rposition(|l| l.cached.chunk.is(fields))
         });
         match found {
-            Some(i) => Some(self.hand_out(i)),
-            None => self.refill(fields),
+            Some(i) => Some(self.hand_out(i, out)),
+            None => self.refill(fields, out),
         }
     }
 
-    /// Hands out the magazine's chunk `i`, counting it.
+    /// Hands out the magazine's chunk `i` into `out`, counting it.
     #[inline(always)]
-    fn hand_out(&mut self, i: usize) -> Taken {
+    fn hand_out(&mut self, i: usize, out: &mut Vec<Slot>) -> Taken {
         let Loaded { cached, home } = if i + 1 == self.magazine.len() {
             self.magazine.pop().expect("index checked")
         } else {
             self.magazine.remove(i)
         };
+        let CachedChunk { chunk, credit } = cached;
         let block = self.pool.stats.block(self.block);
         block.add(Counter::MagazineOut, 1);
-        block.add(
-            Counter::MagazineOutColumns,
-            cached.chunk.columns.len() as u64,
-        );
-        block.add(Counter::MagazineOutBytes, cached.chunk.bytes as u64);
-        self.keep_credit(cached.credit, cached.chunk.bytes);
+        block.add(Counter::MagazineOutColumns, chunk.columns.len() as u64);
+        block.add(Counter::MagazineOutBytes, chunk.bytes as u64);
+        self.keep_credit(credit, chunk.bytes);
+        *out = chunk.columns;
         Taken {
-            chunk: cached.chunk,
             home,
+            rows: chunk.rows,
         }
     }
 
     /// Pops up to a batch of `fields` chunks from the depot: one to hand
     /// out, the rest into the magazine (their credits travel with them).
-    fn refill(&mut self, fields: &[FieldType]) -> Option<Taken> {
+    fn refill(&mut self, fields: &[FieldType], out: &mut Vec<Slot>) -> Option<Taken> {
         let guard = self.handle.pin();
         let depot = self.pool.depot(&guard);
         let first = depot.pop_chunk(fields)?;
@@ -417,10 +446,12 @@ impl Entry {
         }
         drop(guard);
         count_from_depot(block, &first);
-        self.keep_credit(first.credit, first.chunk.bytes);
+        let CachedChunk { chunk, credit } = first;
+        self.keep_credit(credit, chunk.bytes);
+        *out = chunk.columns;
         Some(Taken {
-            chunk: first.chunk,
             home: Arc::clone(&self.pool),
+            rows: chunk.rows,
         })
     }
 
@@ -429,33 +460,37 @@ impl Entry {
     #[inline(always)]
     fn put(
         &mut self,
-        chunk: CheckedChunk,
         home: Arc<Pool>,
-    ) -> Result<(), (CheckedChunk, Arc<Pool>)> {
+        columns: &mut Vec<Slot>,
+        rows: usize,
+        bytes: usize,
+    ) -> Result<(), Arc<Pool>> {
         if self.magazine.len() < self.share && !self.budget {
             if let Some(credit) = self.spare.take() {
-                self.load(CachedChunk { chunk, credit }, home);
+                self.load(home, columns, rows, bytes, credit);
                 return Ok(());
             }
         }
-        self.put_slow(chunk, home)
+        self.put_slow(home, columns, rows, bytes)
     }
 
     #[cold]
     #[inline(never)]
     fn put_slow(
         &mut self,
-        chunk: CheckedChunk,
         home: Arc<Pool>,
-    ) -> Result<(), (CheckedChunk, Arc<Pool>)> {
+        columns: &mut Vec<Slot>,
+        rows: usize,
+        bytes: usize,
+    ) -> Result<(), Arc<Pool>> {
         let credits = Arc::clone(&self.pool.credits);
         if self.spare.len() == 0 && credits.reserve_into(&mut self.spare, self.share) == 0 {
-            return Err((chunk, home));
+            return Err(home);
         }
-        if self.budget && self.spare_bytes < chunk.bytes {
-            let got = credits.reserve_bytes(chunk.bytes - self.spare_bytes, credits.byte_batch());
+        if self.budget && self.spare_bytes < bytes {
+            let got = credits.reserve_bytes(bytes - self.spare_bytes, credits.byte_batch());
             if got == 0 {
-                return Err((chunk, home));
+                return Err(home);
             }
             self.spare_bytes += got;
         }
@@ -463,23 +498,38 @@ impl Entry {
             unreachable!("a spare credit was reserved above")
         };
         if self.budget {
-            self.spare_bytes -= chunk.bytes;
+            self.spare_bytes -= bytes;
         }
         if self.magazine.len() >= self.share {
             let over = self.magazine.len() + 1 - self.share;
             self.flush(over.max(self.share / 2));
         }
-        self.load(CachedChunk { chunk, credit }, home);
+        self.load(home, columns, rows, bytes, credit);
         Ok(())
     }
 
-    /// Puts a cached chunk into the magazine, counting it.
+    /// Moves a returned chunk's columns into the magazine, counting it.
     #[inline(always)]
-    fn load(&mut self, cached: CachedChunk, home: Arc<Pool>) {
+    fn load(
+        &mut self,
+        home: Arc<Pool>,
+        columns: &mut Vec<Slot>,
+        rows: usize,
+        bytes: usize,
+        credit: Credit,
+    ) {
         let block = self.pool.stats.block(self.block);
         block.add(Counter::MagazineIn, 1);
-        block.add(Counter::MagazineInBytes, cached.chunk.bytes as u64);
-        self.magazine.push(Loaded { cached, home });
+        block.add(Counter::MagazineInBytes, bytes as u64);
+        let chunk = CheckedChunk {
+            columns: std::mem::take(columns),
+            rows,
+            bytes,
+        };
+        self.magazine.push(Loaded {
+            cached: CachedChunk { chunk, credit },
+            home,
+        });
     }
 
     /// Keeps the credit (and budget) of a chunk leaving the cache for the

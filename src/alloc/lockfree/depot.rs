@@ -34,33 +34,26 @@ pub(super) struct CheckedChunk {
 }
 
 impl CheckedChunk {
-    /// Checks and resets the columns of a returned chunk, or gives the list
-    /// back (some columns possibly reset) when one must not be cached whole:
-    /// still shared, marked `avoid_reusing`, or variable width with more
-    /// than `max_var_bytes` of data (the loose path counts why). One pass
-    /// computes the rows and the bytes.
+    /// Checks and resets the columns of a returned chunk in place: the rows
+    /// every column holds and their bytes, or `None` (some columns possibly
+    /// reset) when one must not be cached whole: still shared, marked
+    /// `avoid_reusing`, or variable width with more than `max_var_bytes` of
+    /// data (the loose path counts why).
     #[inline(always)]
-    pub(super) fn check(
-        mut columns: Vec<Slot>,
-        max_var_bytes: usize,
-    ) -> Result<CheckedChunk, Vec<Slot>> {
+    pub(super) fn check(columns: &mut [Slot], max_var_bytes: usize) -> Option<(usize, usize)> {
         let (mut bytes, mut rows) = (0, usize::MAX);
-        for slot in &mut columns {
+        for slot in columns {
             let Slot::Own(c) = slot else {
-                return Err(columns);
+                return None;
             };
             if c.refusal(max_var_bytes).is_some() {
-                return Err(columns);
+                return None;
             }
             c.reset();
             bytes += c.allocated_bytes();
             rows = rows.min(c.rows_capacity());
         }
-        Ok(CheckedChunk {
-            columns,
-            rows,
-            bytes,
-        })
+        Some((rows, bytes))
     }
 
     /// Whether this is a chunk of exactly `fields`.

@@ -167,9 +167,9 @@ impl LockFreeAllocator {
     fn alloc_checked(&self, fields: &[FieldType], cap: usize, max: usize) -> Chunk {
         let pool = &self.pool;
         if pool.config().max_free_chunks() > 0 {
-            if let Some(taken) = cache::take(pool, fields, cap) {
-                let mut columns = taken.chunk.columns;
-                if taken.chunk.rows < cap {
+            let mut columns = Vec::new();
+            if let Some(taken) = cache::take(pool, fields, cap, &mut columns) {
+                if taken.rows < cap {
                     grow(pool, &mut columns, fields, cap);
                 }
                 let home = Some(Home::LockFree(taken.home));
@@ -274,25 +274,24 @@ fn loose_column(
 /// Takes back the columns of a dropped chunk of `home`; `shared` when some
 /// slot may be shared with another chunk.
 #[inline]
-pub(crate) fn recycle(home: Arc<Pool>, mut columns: Vec<Slot>, shared: bool) {
+pub(crate) fn recycle(home: Arc<Pool>, columns: &mut Vec<Slot>, shared: bool) {
     if home.abandoned() {
         // Nobody can allocate from it again: free the buffers, and let go
         // of this thread's cache of it.
         cache::forget_dead();
         return;
     }
-    let whole = !shared || keep_last_users(&mut columns);
+    let whole = !shared || keep_last_users(columns);
     if whole && home.config().max_free_chunks() > 0 {
         let max_var = home.config().max_cached_var_bytes();
-        match CheckedChunk::check(columns, max_var) {
-            Ok(chunk) => match cache::put(home, chunk) {
+        if let Some((rows, bytes)) = CheckedChunk::check(columns, max_var) {
+            match cache::put(home, columns, rows, bytes) {
                 Ok(()) => return,
-                Err((chunk, h)) => return recycle_loose(&h, chunk.columns),
-            },
-            Err(cols) => columns = cols,
+                Err(home) => return recycle_loose(&home, std::mem::take(columns)),
+            }
         }
     }
-    recycle_loose(&home, columns);
+    recycle_loose(&home, std::mem::take(columns));
 }
 
 /// Keeps the columns this chunk was the last user of (a column still
