@@ -111,9 +111,10 @@ impl From<crate::column::Refusal> for Counter {
     }
 }
 
-/// Blocks a single allocator hands out to threads; threads beyond that
-/// count in the shared block.
-pub(crate) const THREAD_BLOCKS: usize = 32;
+/// Blocks of one allocator, the shared one included: a power of two, so an
+/// index reduced modulo it needs no bounds check. Threads beyond
+/// `BLOCKS - 1` count in the shared block.
+const BLOCKS: usize = 64;
 
 /// One block of counters.
 pub(crate) struct Block {
@@ -152,12 +153,12 @@ impl Block {
     }
 }
 
-/// Counters of one allocator: block 0 is shared (atomic adds), blocks
-/// `1..=THREAD_BLOCKS` each belong to at most one thread at a time, which
-/// updates them with plain loads and stores: counting on the hot path costs
-/// no atomic read-modify-write and no shared cache line.
+/// Counters of one allocator: block 0 is shared (atomic adds), the others
+/// each belong to at most one thread at a time, which updates them with
+/// plain loads and stores: counting on the hot path costs no atomic
+/// read-modify-write and no shared cache line.
 pub(crate) struct Counters {
-    blocks: Box<[CachePadded<Block>]>,
+    blocks: Box<[CachePadded<Block>; BLOCKS]>,
 }
 
 /// Index of a block in [`Counters`]; [`BlockId::SHARED`] for the shared one.
@@ -171,9 +172,9 @@ impl BlockId {
 impl Counters {
     pub(crate) fn new() -> Counters {
         Counters {
-            blocks: (0..=THREAD_BLOCKS)
-                .map(|i| CachePadded::new(Block::new(i == 0)))
-                .collect(),
+            blocks: Box::new(std::array::from_fn(|i| {
+                CachePadded::new(Block::new(i == 0))
+            })),
         }
     }
 
@@ -195,14 +196,16 @@ impl Counters {
     /// Gives a claimed block back; its counts stay and keep being summed.
     pub(crate) fn release(&self, id: BlockId) {
         if id != BlockId::SHARED {
-            self.blocks[id.0].claimed.store(false, Ordering::Release);
+            self.block(id).claimed.store(false, Ordering::Release);
         }
     }
 
     /// Block `id`, which the caller owns (or the shared one).
     #[inline]
     pub(crate) fn block(&self, id: BlockId) -> &Block {
-        &self.blocks[id.0]
+        // `id` is below BLOCKS by construction; the modulo says so to the
+        // compiler.
+        &self.blocks[id.0 % BLOCKS]
     }
 
     fn sum(&self, c: Counter) -> u64 {

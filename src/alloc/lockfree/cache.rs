@@ -86,6 +86,16 @@ pub(super) fn take(
     }
 }
 
+/// Moves a cached chunk's columns into the caller's list, which [`take`]
+/// requires to be empty (no buffer): there is nothing to free, so the old
+/// list is forgotten rather than dropped.
+#[inline(always)]
+fn fill(out: &mut Vec<Slot>, columns: Vec<Slot>) {
+    let empty = std::mem::replace(out, columns);
+    debug_assert_eq!(empty.capacity(), 0, "take's list must start empty");
+    std::mem::forget(empty);
+}
+
 /// [`take`] for a thread without its cache (thread-locals torn down).
 #[cold]
 fn take_uncached(pool: &Arc<Pool>, fields: &[FieldType], columns: &mut Vec<Slot>) -> Option<Taken> {
@@ -96,7 +106,7 @@ fn take_uncached(pool: &Arc<Pool>, fields: &[FieldType], columns: &mut Vec<Slot>
     count_from_depot(block, &cached);
     pool.credits.release_bytes(cached.chunk.bytes);
     pool.credits.release(cached.credit);
-    *columns = cached.chunk.columns;
+    fill(columns, cached.chunk.columns);
     Some(Taken {
         home: Arc::clone(pool),
         rows: cached.chunk.rows,
@@ -418,7 +428,7 @@ impl Entry {
         block.add(Counter::MagazineOutColumns, chunk.columns.len() as u64);
         block.add(Counter::MagazineOutBytes, chunk.bytes as u64);
         self.keep_credit(credit, chunk.bytes);
-        *out = chunk.columns;
+        fill(out, chunk.columns);
         Taken {
             home,
             rows: chunk.rows,
@@ -448,7 +458,7 @@ impl Entry {
         count_from_depot(block, &first);
         let CachedChunk { chunk, credit } = first;
         self.keep_credit(credit, chunk.bytes);
-        *out = chunk.columns;
+        fill(out, chunk.columns);
         Some(Taken {
             home: Arc::clone(&self.pool),
             rows: chunk.rows,
