@@ -48,4 +48,15 @@ step "cargo miri test $tests (target/miri; MIRIFLAGS=$flags)"
 MIRIFLAGS="$flags ${MIRIFLAGS:-}" CARGO_TARGET_DIR=target/miri \
     cargo +nightly miri test --no-fail-fast $tests -- "${skip[@]}"
 
+# tests/returns.rs on one thread, narrow layouts: every safe way to change
+# a chunk (replace, swap, clone, retype) on both allocators, with the
+# check-and-reset return path and the hand-out that moves the checked
+# list into a new chunk. Its cross-thread and wide variants run natively
+# and under the sanitizers.
+if [ -z "${MIRI_TESTS:-}" ]; then
+    step "cargo miri test --test returns -- narrow_one_thread (target/miri)"
+    MIRIFLAGS="$flags ${MIRIFLAGS:-}" CARGO_TARGET_DIR=target/miri \
+        cargo +nightly miri test --no-fail-fast --test returns -- narrow_one_thread
+fi
+
 printf '\nmiri.sh finished in %ss\n' "$((SECONDS - start))"

@@ -314,7 +314,7 @@ impl fmt::Debug for ThreadCache {
 
 /// A cached chunk in a magazine, with the pool reference its chunk will
 /// carry when handed out.
-struct Loaded {
+struct MagazineChunk {
     cached: CachedChunk,
     home: Arc<Pool>,
 }
@@ -324,7 +324,7 @@ struct Entry {
     pool: Arc<Pool>,
     /// This thread's participant in the pool's epoch.
     handle: epoch::LocalHandle,
-    magazine: Vec<Loaded>,
+    magazine: Vec<MagazineChunk>,
     /// Whole-chunk credits held for the next returns.
     spare: Spare,
     /// Bytes of budget held for the next returns (only under a byte budget).
@@ -402,7 +402,7 @@ impl Entry {
     ) -> Option<Taken> {
         // Newest first, preferring one that holds `rows` (so a small chunk
         // is not grown while a big one waits).
-        let fits = |l: &Loaded| l.cached.chunk.rows >= rows && l.cached.chunk.is(fields);
+        let fits = |l: &MagazineChunk| l.cached.chunk.rows >= rows && l.cached.chunk.is(fields);
         let found = self.magazine.iter().rposition(fits).or_else(|| {
             self.magazine
                 .iter()
@@ -417,7 +417,7 @@ impl Entry {
     /// Hands out the magazine's chunk `i` into `out`, counting it.
     #[inline(always)]
     fn hand_out(&mut self, i: usize, out: &mut Vec<Slot>) -> Taken {
-        let Loaded { cached, home } = if i + 1 == self.magazine.len() {
+        let MagazineChunk { cached, home } = if i + 1 == self.magazine.len() {
             self.magazine.pop().expect("index checked")
         } else {
             self.magazine.remove(i)
@@ -449,7 +449,7 @@ impl Entry {
             };
             block.add(Counter::MagazineRefill, 1);
             block.add(Counter::MagazineRefillBytes, cached.chunk.bytes as u64);
-            self.magazine.push(Loaded {
+            self.magazine.push(MagazineChunk {
                 cached,
                 home: Arc::clone(&self.pool),
             });
@@ -536,7 +536,7 @@ impl Entry {
             rows,
             bytes,
         };
-        self.magazine.push(Loaded {
+        self.magazine.push(MagazineChunk {
             cached: CachedChunk { chunk, credit },
             home,
         });
@@ -577,7 +577,7 @@ impl Entry {
         let depot: &Depot = self.pool.depot(&guard);
         let block = self.pool.stats.block(self.block);
         let credits = &self.pool.credits;
-        for Loaded { cached, .. } in self.magazine.drain(..n) {
+        for MagazineChunk { cached, .. } in self.magazine.drain(..n) {
             block.add(Counter::MagazineFlush, 1);
             block.add(Counter::MagazineFlushBytes, cached.chunk.bytes as u64);
             if let Err(cached) = depot.push_chunk(cached) {
@@ -595,7 +595,7 @@ impl Entry {
     fn drop_all(&mut self) {
         let block = self.pool.stats.block(self.block);
         let credits = &self.pool.credits;
-        for Loaded { cached, .. } in self.magazine.drain(..) {
+        for MagazineChunk { cached, .. } in self.magazine.drain(..) {
             block.add(Counter::MagazineFlush, 1);
             block.add(Counter::MagazineFlushBytes, cached.chunk.bytes as u64);
             credits.release_bytes(cached.chunk.bytes);
