@@ -13,6 +13,7 @@ pub mod panics;
 pub mod pool;
 pub mod session;
 pub mod threaded;
+pub mod verify;
 pub mod world;
 
 pub use session::run_session_ops;

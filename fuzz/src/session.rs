@@ -3,10 +3,9 @@
 //! of TiDB's `SessionVars` chunk fields and its reuse hook.
 
 use super::input::{field_types, HookStep, Kind, SessOp, SessionInput, Val, MAX_LIVE, MAX_OPS};
-use super::model::{
-    admit, check_stats, col_op, drop_live, verify, verify_identity, Expect, Live, MultiSinks,
-};
+use super::model::{admit, check_stats, col_op, drop_live, Expect, Live, MultiSinks};
 use super::panics::{expect_panic, install_panic_filter, message, HOOK_PANIC};
+use super::verify::{verify, verify_identity};
 use super::world::{collect_until, pick, Pool};
 use chunkpool::{
     ChunkAllocator, FieldType, LockFreeAllocator, MutexAllocator, PoolConfig, ReuseHook,

@@ -13,10 +13,11 @@
 
 use super::input::{field_types, MainOp, Phase, ThreadOp, ThreadedInput, MAX_LIVE};
 use super::model::{
-    admit, check_bounds, check_counts, col_op, drop_live, make_ref, reset_chunk, sum_stats, verify,
-    verify_identity, Expect, Live, Sinks,
+    admit, check_bounds, check_counts, col_op, drop_live, make_ref, reset_chunk, sum_stats, Expect,
+    Live, Sinks,
 };
 use super::panics::{expect_panic, install_panic_filter, message, WORKER_PANIC};
+use super::verify::{verify, verify_identity};
 use super::world::{collect_until, make_ref_to_picked, pick};
 use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator, PoolConfig, SessionChunkPool};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};

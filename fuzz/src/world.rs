@@ -4,10 +4,11 @@
 
 use super::input::{field_types, AllocInput, Op, MAX_LIVE};
 use super::model::{
-    admit, check_stats, col_op, drop_live, make_ref, make_ref_to, reset_chunk, verify,
-    verify_identity, Expect, Live, Sink, Sinks,
+    admit, check_stats, col_op, drop_live, make_ref, make_ref_to, reset_chunk, Expect, Live, Sink,
+    Sinks,
 };
 pub use super::pool::Pool;
+use super::verify::{verify, verify_identity};
 use chunkpool::{
     Chunk, ChunkAllocator, Error, FieldType, LockFreeAllocator, MutexAllocator, PoolConfig,
 };
