@@ -19,6 +19,12 @@ use std::collections::HashSet;
 mod pool;
 use pool::Pool;
 
+// Invariant 2 on a new chunk, the same check the fuzz harness makes on
+// every allocation.
+#[path = "../fuzz/src/fresh.rs"]
+mod fresh;
+use fresh::check_new_chunk;
+
 /// TiDB's test schema: varchar, JSON, float, decimal, double, longlong, datetime.
 const TIDB_FIELDS: [FieldType; 7] = [
     FieldType::VAR,
@@ -32,30 +38,6 @@ const TIDB_FIELDS: [FieldType; 7] = [
 
 fn ptrs(chk: &Chunk) -> Vec<*const u8> {
     chk.columns().map(|c| c.data_ptr()).collect()
-}
-
-fn check_fresh_shape(chk: &Chunk, fields: &[FieldType], cap: usize, max: usize) {
-    assert_eq!(chk.num_cols(), fields.len());
-    assert_eq!(chk.num_rows(), 0);
-    assert_eq!(chk.capacity(), cap.min(max));
-    assert_eq!(chk.required_rows(), max);
-    let n = cap.min(max);
-    for (col, f) in chk.columns().zip(fields) {
-        assert_eq!(col.field_type(), *f);
-        assert_eq!(col.len(), 0);
-        assert!(col.null_bitmap().is_empty());
-        assert!(col.data().is_empty());
-        match f.elem_size() {
-            Some(size) => {
-                assert!(col.offsets().is_empty());
-                assert!(col.allocated_bytes() >= n * size + n.div_ceil(8));
-            }
-            None => {
-                assert_eq!(col.offsets(), &[0]);
-                assert!(col.allocated_bytes() >= 8 * n + 8 * (n + 1) + n.div_ceil(8));
-            }
-        }
-    }
 }
 
 macro_rules! for_both_pools {
@@ -90,18 +72,18 @@ for_both_pools!(
 fn fresh_chunk_shape_and_same_buffers_after_drop_and_reset<P: Pool>() {
     let pool = P::make(PoolConfig::default());
     let (cap, max) = (5, 100);
-    let chk = pool.alloc(&TIDB_FIELDS, cap, max);
-    check_fresh_shape(&chk, &TIDB_FIELDS, cap, max);
+    let mut chk = pool.alloc(&TIDB_FIELDS, cap, max);
+    check_new_chunk(&mut chk, &TIDB_FIELDS, cap, max);
     let before: HashSet<_> = ptrs(&chk).into_iter().collect();
     drop(chk);
     pool.reset();
-    let chk = pool.alloc(&TIDB_FIELDS, cap, max);
-    check_fresh_shape(&chk, &TIDB_FIELDS, cap, max);
+    let mut chk = pool.alloc(&TIDB_FIELDS, cap, max);
+    check_new_chunk(&mut chk, &TIDB_FIELDS, cap, max);
     let after: HashSet<_> = ptrs(&chk).into_iter().collect();
     assert_eq!(before, after, "every column buffer should come back");
     // capacity above max_chunk_size is capped
-    let big = pool.alloc(&TIDB_FIELDS, 4096, 1024);
-    check_fresh_shape(&big, &TIDB_FIELDS, 4096, 1024);
+    let mut big = pool.alloc(&TIDB_FIELDS, 4096, 1024);
+    check_new_chunk(&mut big, &TIDB_FIELDS, 4096, 1024);
 }
 
 fn free_chunk_limit_keeps_64_of_74<P: Pool>() {
@@ -157,8 +139,8 @@ fn zero_limits_cache_nothing<P: Pool>() {
         (st.retained_chunks, st.retained_columns, st.retained_bytes),
         (0, 0, 0)
     );
-    let chk = pool.alloc(&TIDB_FIELDS, 5, 100);
-    check_fresh_shape(&chk, &TIDB_FIELDS, 5, 100);
+    let mut chk = pool.alloc(&TIDB_FIELDS, 5, 100);
+    check_new_chunk(&mut chk, &TIDB_FIELDS, 5, 100);
     assert_eq!(pool.stats().columns_reused, 0);
     assert_eq!(pool.stats().columns_fresh, 14);
     assert!(!EmptyAllocator.check_reuse_alloc_size());
@@ -288,8 +270,8 @@ fn avoid_reusing_column_is_never_cached<P: Pool>() {
 fn too_small_cached_column_is_replaced<P: Pool>() {
     let pool = P::make(PoolConfig::default());
     drop(pool.alloc(&[FieldType::I64], 4, 4));
-    let chk = pool.alloc(&[FieldType::I64], 1024, 1024);
-    check_fresh_shape(&chk, &[FieldType::I64], 1024, 1024);
+    let mut chk = pool.alloc(&[FieldType::I64], 1024, 1024);
+    check_new_chunk(&mut chk, &[FieldType::I64], 1024, 1024);
     assert_eq!(pool.stats().discarded_too_small, 1);
 }
 
@@ -314,7 +296,7 @@ fn recycled_chunk_shows_nothing_of_its_previous_user<P: Pool>() {
     drop(chk);
     let mut chk = pool.alloc(&fields, 16, 16);
     assert!(pool.stats().columns_reused >= 4);
-    check_fresh_shape(&chk, &fields, 16, 16);
+    check_new_chunk(&mut chk, &fields, 16, 16);
     // Growing through the safe API only ever exposes what this user wrote.
     let c = chk.column_mut(0);
     c.append_null();
@@ -454,8 +436,8 @@ fn chunks_outlive_their_allocator_handle() {
 
 #[test]
 fn unpooled_chunk_is_not_pooled() {
-    let chk = EmptyAllocator.alloc(&TIDB_FIELDS, 5, 100);
-    check_fresh_shape(&chk, &TIDB_FIELDS, 5, 100);
+    let mut chk = EmptyAllocator.alloc(&TIDB_FIELDS, 5, 100);
+    check_new_chunk(&mut chk, &TIDB_FIELDS, 5, 100);
     assert!(!chk.is_pooled());
     assert!(LockFreeAllocator::new()
         .alloc(&TIDB_FIELDS, 5, 100)

@@ -7,6 +7,7 @@
 //! path in this module may name `crate::`: siblings are reached with
 //! `super::`.
 
+pub mod fresh;
 pub mod input;
 pub mod model;
 pub mod panics;

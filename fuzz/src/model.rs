@@ -7,6 +7,7 @@
 //! unique, and `Arc::into_inner` tells which slot is a column's last user
 //! (where it is recycled).
 
+use super::fresh::check_new_chunk;
 use super::input::{pattern, ColOp, Val};
 use super::verify::verify;
 use chunkpool::{Chunk, Error, FieldType, PoolConfig, Stats};
@@ -209,8 +210,8 @@ pub fn expected_alloc(fields: &[FieldType], capacity: usize, max: usize) -> Resu
 }
 
 /// Checks an allocation result against [`expected_alloc`] and, on success,
-/// wraps it with a fresh model (DESIGN.md invariant 2 is then checked by
-/// [`verify`]: no rows, clean bitmap, nothing of an earlier user).
+/// checks invariant 2 ([`check_new_chunk`]) and wraps the chunk with a
+/// fresh model. Every allocation the harness makes goes through here.
 pub fn admit(
     got: Result<Chunk, Error>,
     fields: &[FieldType],
@@ -220,7 +221,8 @@ pub fn admit(
 ) -> Option<Live> {
     let want = expected_alloc(fields, capacity, max);
     match (got, want) {
-        (Ok(chunk), Ok(cap)) => {
+        (Ok(mut chunk), Ok(cap)) => {
+            check_new_chunk(&mut chunk, fields, capacity, max);
             assert_eq!(
                 chunk.is_pooled(),
                 home.is_some(),

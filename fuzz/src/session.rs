@@ -2,6 +2,7 @@
 //! switch / statement flags / allocation through the slot) against a model
 //! of TiDB's `SessionVars` chunk fields and its reuse hook.
 
+use super::fresh::check_new_chunk;
 use super::input::{field_types, HookStep, Kind, SessOp, SessionInput, Val, MAX_LIVE, MAX_OPS};
 use super::model::{admit, check_stats, col_op, drop_live, Expect, Live, MultiSinks};
 use super::panics::{expect_panic, install_panic_filter, message, HOOK_PANIC};
@@ -293,7 +294,8 @@ impl<P: Pool> SessWorld<P> {
             // Which allocator the slot holds, by behaviour: a chunk from its
             // inner allocator (no hook) is counted by the model's pool.
             let before = self.pools[m.pool].stats().chunks_allocated;
-            let probe = inner.try_alloc(&[], 1, 1).expect("empty layout");
+            let mut probe = inner.try_alloc(&[], 1, 1).expect("empty layout");
+            check_new_chunk(&mut probe, &[], 1, 1);
             assert!(probe.is_pooled());
             assert_eq!(
                 self.pools[m.pool].stats().chunks_allocated,

@@ -11,6 +11,7 @@
 //! holding chunks. Under AddressSanitizer (cargo fuzz's default) memory
 //! errors on the way are caught as well.
 
+use super::fresh::check_new_chunk;
 use super::input::{field_types, MainOp, Phase, ThreadOp, ThreadedInput, MAX_LIVE};
 use super::model::{
     admit, check_bounds, check_counts, col_op, drop_live, make_ref, reset_chunk, sum_stats, Expect,
@@ -247,6 +248,7 @@ fn worker_step(
                     let mut held = Vec::new();
                     for i in 0..n {
                         let mut c = pool.alloc(&fields, 4, 8);
+                        check_new_chunk(&mut c, &fields, 4, 8);
                         c.column_mut(0).append_i64(i as i64);
                         held.push(c);
                     }
