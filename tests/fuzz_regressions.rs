@@ -563,8 +563,13 @@ fn seeds_threaded_ops() {
             budget: Some(512),
         },
     ] {
-        for three_workers in [false, true] {
+        for (kind, three_workers) in [
+            (Kind::LockFree, false),
+            (Kind::LockFree, true),
+            (Kind::Mutex, true),
+        ] {
             harness::run_threaded_ops(&ThreadedInput {
+                kind,
                 config,
                 three_workers,
                 phases: phases.clone(),

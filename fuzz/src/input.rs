@@ -430,6 +430,7 @@ pub struct Phase {
 /// Input of `threaded_ops`.
 #[derive(Arbitrary, Clone, Debug, PartialEq)]
 pub struct ThreadedInput {
+    pub kind: Kind,
     pub config: Cfg,
     pub three_workers: bool,
     pub phases: Vec<Phase>,

@@ -1,5 +1,6 @@
 //! `threaded_ops`: 2 or 3 worker threads run their own operation lists at
-//! once against one session and its allocators; between phases every
+//! once against one session and its allocators (all lock-free or all
+//! mutex, as the input's `kind` says); between phases every
 //! worker parks at a barrier and the main thread checks the invariants over
 //! everything (contents of every live chunk, buffer identity across
 //! threads, the counters summed over every allocator, the bounds of each,
@@ -12,15 +13,16 @@
 //! errors on the way are caught as well.
 
 use super::fresh::check_new_chunk;
-use super::input::{field_types, MainOp, Phase, ThreadOp, ThreadedInput, MAX_LIVE};
+use super::input::{field_types, Kind, MainOp, Phase, ThreadOp, ThreadedInput, MAX_LIVE};
 use super::model::{
     admit, check_bounds, check_counts, col_op, drop_live, make_ref, reset_chunk, sum_stats, Expect,
     Live, Sinks,
 };
 use super::panics::{expect_panic, install_panic_filter, message, WORKER_PANIC};
 use super::verify::{verify, verify_identity};
-use super::world::{collect_until, make_ref_to_picked, pick};
-use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator, PoolConfig, SessionChunkPool};
+use super::world::{collect_until, make_ref_to_picked, pick, Pool};
+use chunkpool::{FieldType, LockFreeAllocator, MutexAllocator, PoolConfig, SessionChunkPool};
+use std::any::Any;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -66,10 +68,9 @@ impl Gate {
             g = self.cv.wait(g).unwrap_or_else(|e| e.into_inner());
         }
         drop(g);
-        assert!(
-            !self.failed.load(Ordering::SeqCst),
-            "another thread of this input failed"
-        );
+        if self.failed.load(Ordering::SeqCst) {
+            std::panic::panic_any(GATE_BROKEN);
+        }
     }
 
     fn fail(&self) {
@@ -79,6 +80,19 @@ impl Gate {
     }
 }
 
+/// What a thread waiting at the gate panics with once another failed.
+const GATE_BROKEN: &str = "another thread of this input failed";
+
+/// Of the panics of one input's threads, the one that says what went
+/// wrong: the others only say that another thread failed.
+fn first_cause(mut panics: Vec<Box<dyn Any + Send>>) -> Option<Box<dyn Any + Send>> {
+    let i = panics
+        .iter()
+        .position(|p| message(&**p) != GATE_BROKEN)
+        .unwrap_or(0);
+    (!panics.is_empty()).then(|| panics.swap_remove(i))
+}
+
 /// A session fact the interleaving may leave undecided.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Known<T> {
@@ -86,15 +100,15 @@ enum Known<T> {
     Unknown,
 }
 
-struct Shared<'a> {
+struct Shared<'a, P: Pool> {
     cfg: PoolConfig,
     phases: &'a [Phase],
     nworkers: usize,
-    session: SessionChunkPool<LockFreeAllocator>,
+    session: SessionChunkPool<P>,
     /// The caller's allocator.
-    current: Mutex<LockFreeAllocator>,
+    current: Mutex<P>,
     /// Every allocator made (the first, and each one `clear_alloc(err)` made).
-    pools: Mutex<Vec<LockFreeAllocator>>,
+    pools: Mutex<Vec<P>>,
     owned: [Mutex<Vec<Live>>; 3],
     inbox: [Mutex<Vec<Live>>; 3],
     /// Expectations summed over all pools (pooled chunks have home 0).
@@ -110,7 +124,7 @@ fn is_chaos(op: &ThreadOp) -> bool {
     matches!(op, ThreadOp::SetAlloc | ThreadOp::ClearAlloc { .. })
 }
 
-fn worker(w: usize, sh: &Shared<'_>) {
+fn worker<P: Pool>(w: usize, sh: &Shared<'_, P>) {
     for phase in sh.phases {
         sh.gate.wait();
         let mut mine = std::mem::take(&mut *lock(&sh.owned[w]));
@@ -140,9 +154,9 @@ fn worker(w: usize, sh: &Shared<'_>) {
     sh.gate.wait();
 }
 
-fn worker_step(
+fn worker_step<P: Pool>(
     w: usize,
-    sh: &Shared<'_>,
+    sh: &Shared<'_, P>,
     op: &ThreadOp,
     mine: &mut Vec<Live>,
     exp: &mut Vec<Expect>,
@@ -287,7 +301,7 @@ struct SessModel {
     last: Known<bool>,
 }
 
-fn main_step(sh: &Shared<'_>, m: &mut SessModel, op: &MainOp, trimmed: &mut bool) {
+fn main_step<P: Pool>(sh: &Shared<'_, P>, m: &mut SessModel, op: &MainOp, trimmed: &mut bool) {
     match op {
         MainOp::BeginStatement => {
             sh.session.begin_statement();
@@ -327,7 +341,7 @@ fn main_step(sh: &Shared<'_>, m: &mut SessModel, op: &MainOp, trimmed: &mut bool
 }
 
 /// Everything, with every worker parked.
-fn check_all(sh: &Shared<'_>, m: &SessModel, trimmed: bool) {
+fn check_all<P: Pool>(sh: &Shared<'_, P>, m: &SessModel, trimmed: bool) {
     let s = &sh.session;
     assert_eq!(s.reuse_enabled(), m.reuse);
     if let Known::Is(slot) = m.slot {
@@ -365,13 +379,20 @@ fn check_all(sh: &Shared<'_>, m: &SessModel, trimmed: bool) {
             format!("expected {exp:#?}")
         });
     }
-    check_counts(&sum_stats(&stats), &exp, &sh.cfg, true);
+    check_counts(&sum_stats(&stats), &exp, &sh.cfg, P::WHOLE_CHUNKS);
 }
 
 /// The `threaded_ops` target.
 pub fn run_threaded_ops(input: &ThreadedInput) {
+    match input.kind {
+        Kind::LockFree => run::<LockFreeAllocator>(input),
+        Kind::Mutex => run::<MutexAllocator>(input),
+    }
+}
+
+fn run<P: Pool>(input: &ThreadedInput) {
     let cfg = input.config.build();
-    let first = LockFreeAllocator::with_config(cfg);
+    let first = P::make(cfg);
     let nphases = input.phases.len().min(MAX_PHASES);
     let nworkers = if input.three_workers { 3 } else { 2 };
     let sh = Shared {
@@ -400,11 +421,13 @@ pub fn run_threaded_ops(input: &ThreadedInput) {
                 })
             })
             .collect();
+        let mut panics = Vec::new();
         let trimmed = match catch_unwind(AssertUnwindSafe(|| main_thread(&sh))) {
             Ok(trimmed) => trimmed,
             Err(p) => {
                 sh.gate.fail();
-                resume_unwind(p);
+                panics.push(p);
+                false
             }
         };
         // Join explicitly: unlike the scope's implicit join, `join` waits for
@@ -412,8 +435,11 @@ pub fn run_threaded_ops(input: &ThreadedInput) {
         // caches back to the pools.
         for h in handles {
             if let Err(p) = h.join() {
-                resume_unwind(p);
+                panics.push(p);
             }
+        }
+        if let Some(p) = first_cause(panics) {
+            resume_unwind(p);
         }
         trimmed
     });
@@ -427,7 +453,7 @@ pub fn run_threaded_ops(input: &ThreadedInput) {
         check_bounds(st, &cfg, exp.codes.len(), &|| format!("expected {exp:#?}"));
     }
     let total = sum_stats(&stats);
-    check_counts(&total, &exp, &cfg, true);
+    check_counts(&total, &exp, &cfg, P::WHOLE_CHUNKS);
     assert_eq!(
         total.chunks_returned, total.chunks_allocated,
         "chunks not returned"
@@ -446,7 +472,7 @@ pub fn run_threaded_ops(input: &ThreadedInput) {
     );
 }
 
-fn main_thread(sh: &Shared<'_>) -> bool {
+fn main_thread<P: Pool>(sh: &Shared<'_, P>) -> bool {
     let mut m = SessModel {
         reuse: true,
         slot: Known::Is(None),
