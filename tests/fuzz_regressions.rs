@@ -9,7 +9,8 @@
 //! * hand-written seed inputs for each target (the scenarios the targets
 //!   exist for: TiDB's reuse, make_ref, avoid_reusing, oversize, limits of 0
 //!   and 1, a tiny byte budget, trim, renew, the session lifecycle, a
-//!   panicking hook, racing workers);
+//!   panicking hook, racing workers), and in `column_seeds/` the steps that
+//!   change a live chunk's columns (replace, swap, clone) before it returns;
 //! * a few hundred deterministic pseudo-random inputs per target.
 //!
 //! The harness itself is `fuzz/src/` (see its `lib.rs`).
@@ -17,6 +18,9 @@
 #[allow(dead_code)]
 #[path = "../fuzz/src/lib.rs"]
 mod harness;
+
+// Seeds for the steps that change a live chunk's columns.
+mod column_seeds;
 
 use harness::input::{
     AllocInput, Cap, Cfg, ColOp, Field, HookStep, Kind, Limit, MainOp, Op, Phase, SessOp,
@@ -110,6 +114,39 @@ fn i64s() -> Vec<Field> {
 
 fn col(chunk: u8, col: u8, op: ColOp) -> Op {
     Op::Col { chunk, col, op }
+}
+
+/// The limits every allocator seed runs under: TiDB's defaults, no reuse,
+/// limits of 0 and 1, tiny byte budgets.
+fn configs() -> [Cfg; 7] {
+    [
+        Cfg::Default,
+        Cfg::NoReuse,
+        Cfg::Limits {
+            chunks: Limit::new(1),
+            columns: Limit::new(1),
+        },
+        Cfg::Limits {
+            chunks: Limit::new(0),
+            columns: Limit::new(2),
+        },
+        Cfg::Limits {
+            chunks: Limit::new(1),
+            columns: Limit::new(0),
+        },
+        Cfg::Tiny {
+            chunks: Limit::new(2),
+            columns: Limit::new(3),
+            max_var_bytes: 4,
+            budget: Some(300),
+        },
+        Cfg::Tiny {
+            chunks: Limit::new(64),
+            columns: Limit::new(64),
+            max_var_bytes: 255,
+            budget: Some(0),
+        },
+    ]
 }
 
 /// The allocator scenarios; each runs through `allocator_ops` and
@@ -313,34 +350,6 @@ fn alloc_seeds() -> Vec<AllocInput> {
             ]
         })
         .collect();
-    let configs = [
-        Cfg::Default,
-        Cfg::NoReuse,
-        Cfg::Limits {
-            chunks: Limit::new(1),
-            columns: Limit::new(1),
-        },
-        Cfg::Limits {
-            chunks: Limit::new(0),
-            columns: Limit::new(2),
-        },
-        Cfg::Limits {
-            chunks: Limit::new(1),
-            columns: Limit::new(0),
-        },
-        Cfg::Tiny {
-            chunks: Limit::new(2),
-            columns: Limit::new(3),
-            max_var_bytes: 4,
-            budget: Some(300),
-        },
-        Cfg::Tiny {
-            chunks: Limit::new(64),
-            columns: Limit::new(64),
-            max_var_bytes: 255,
-            budget: Some(0),
-        },
-    ];
     let mut seeds = Vec::new();
     for ops in [
         tidb_reuse,
@@ -354,7 +363,7 @@ fn alloc_seeds() -> Vec<AllocInput> {
     .into_iter()
     .take(SEED_OPS)
     {
-        for config in configs.into_iter().take(SEED_CONFIGS) {
+        for config in configs().into_iter().take(SEED_CONFIGS) {
             seeds.push(AllocInput {
                 config,
                 ops: ops.clone(),

@@ -11,8 +11,9 @@ use std::fmt;
 
 /// Longest operation list one input runs (keeps each execution short).
 pub const MAX_OPS: usize = 256;
-/// Most columns per allocated chunk.
-pub const MAX_FIELDS: usize = 6;
+/// Most columns per allocated chunk: past the ten fields an exact layout
+/// key holds, so wide layouts (hashed keys) are reached too.
+pub const MAX_FIELDS: usize = 12;
 /// Most chunks alive at once in one world (the oldest is dropped first).
 pub const MAX_LIVE: usize = 8;
 
@@ -212,6 +213,28 @@ pub enum ColOp {
     ResetAs(Field),
 }
 
+/// The row capacity of a column made to replace another: absolute, or
+/// relative to the capacity of the chunk it goes into, so the cases that
+/// matter (just too small, just right, larger) are one choice away.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColCap {
+    Rows(u8),
+    /// The chunk's capacity minus `n % 4` (at least 0).
+    Below(u8),
+    /// The chunk's capacity plus `n`.
+    Above(u8),
+}
+
+impl ColCap {
+    pub fn rows(self, chunk_capacity: usize) -> usize {
+        match self {
+            ColCap::Rows(n) => usize::from(n),
+            ColCap::Below(n) => chunk_capacity.saturating_sub(usize::from(n % 4)),
+            ColCap::Above(n) => chunk_capacity.saturating_add(usize::from(n)),
+        }
+    }
+}
+
 /// One step of `allocator_ops` and `differential`.
 #[derive(Arbitrary, Clone, Debug, PartialEq)]
 pub enum Op {
@@ -276,6 +299,32 @@ pub enum Op {
     /// `Renew::renew`: a new allocator becomes current; chunks still out
     /// keep the old one alive and return to it.
     Renew,
+    /// `*chunk.column_mut(col) = Column::new(field, cap)`, through
+    /// `try_column_mut` (fails while the column is shared): the old column
+    /// is freed, not recycled.
+    ReplaceColumn {
+        chunk: u8,
+        col: u8,
+        field: Field,
+        cap: ColCap,
+    },
+    /// `std::mem::swap(a.column_mut(i), b.column_mut(j))` (TiDB's
+    /// `SwapColumn`); `a` may be `b` (with `i != j`), and either may be
+    /// unpooled or come from another allocator.
+    SwapColumns {
+        a: u8,
+        i: u8,
+        b: u8,
+        j: u8,
+    },
+    /// `*dst.column_mut(dst_col) = src.column(src_col).clone()`; `src` may
+    /// be `dst`, and the source may be shared.
+    CloneColumnInto {
+        src_chunk: u8,
+        src_col: u8,
+        dst_chunk: u8,
+        dst_col: u8,
+    },
 }
 
 /// Input of `allocator_ops` and `differential`.
@@ -418,6 +467,27 @@ pub enum ThreadOp {
         n: u8,
     },
     Yield(u8),
+    /// As [`Op::ReplaceColumn`], on a chunk this worker holds.
+    ReplaceColumn {
+        chunk: u8,
+        col: u8,
+        field: Field,
+        cap: ColCap,
+    },
+    /// As [`Op::SwapColumns`], between chunks this worker holds.
+    SwapColumns {
+        a: u8,
+        i: u8,
+        b: u8,
+        j: u8,
+    },
+    /// As [`Op::CloneColumnInto`], between chunks this worker holds.
+    CloneColumnInto {
+        src_chunk: u8,
+        src_col: u8,
+        dst_chunk: u8,
+        dst_col: u8,
+    },
 }
 
 /// One phase: the main thread's steps, then every worker's steps at once.

@@ -7,6 +7,7 @@
 //! path in this module may name `crate::`: siblings are reached with
 //! `super::`.
 
+pub mod columns;
 pub mod fresh;
 pub mod input;
 pub mod model;

@@ -71,8 +71,9 @@ pub struct MChunk {
     pub required: usize,
     /// Index of the pool it returns to; `None` for an unpooled chunk.
     pub home: Option<usize>,
-    /// Never retyped, never part of a `make_ref`: every column is the one
-    /// `alloc` handed out for this layout and capacity.
+    /// Never retyped, replaced, swapped or cloned into, never part of a
+    /// `make_ref`: every column is the one `alloc` handed out for this
+    /// layout and capacity.
     pub pristine: bool,
 }
 

@@ -6,12 +6,14 @@
 //! threads, the counters summed over every allocator, the bounds of each,
 //! the session flags where the interleaving does not decide them).
 //!
-//! Chunks move between workers (`Give`) and are dropped on threads other
-//! than the one that allocated them; workers race `trim` and
+//! Chunks move between workers (`Give`): one thread allocates a chunk,
+//! another changes its columns (replace, swap, clone) or drops it, a third
+//! allocates its layout again; workers race `trim` and
 //! `set_alloc` / `clear_alloc` with allocations; one may panic while
 //! holding chunks. Under AddressSanitizer (cargo fuzz's default) memory
 //! errors on the way are caught as well.
 
+use super::columns::{clone_column_into, replace_column, swap_columns};
 use super::fresh::check_new_chunk;
 use super::input::{field_types, Kind, MainOp, Phase, ThreadOp, ThreadedInput, MAX_LIVE};
 use super::model::{
@@ -287,6 +289,19 @@ fn worker_step<P: Pool>(
                 std::thread::yield_now();
             }
         }
+        ThreadOp::ReplaceColumn {
+            chunk,
+            col,
+            field,
+            cap,
+        } => replace_column(mine, *chunk, *col, *field, *cap),
+        ThreadOp::SwapColumns { a, i, b, j } => swap_columns(mine, [*a, *i, *b, *j]),
+        ThreadOp::CloneColumnInto {
+            src_chunk,
+            src_col,
+            dst_chunk,
+            dst_col,
+        } => clone_column_into(mine, [*src_chunk, *src_col, *dst_chunk, *dst_col]),
     }
 }
 

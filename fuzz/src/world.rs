@@ -2,6 +2,7 @@
 //! allocator (or two in lockstep), checked against the model after every
 //! step.
 
+use super::columns::{clone_column_into, replace_column, swap_columns};
 use super::input::{field_types, AllocInput, Op, MAX_LIVE};
 use super::model::{
     admit, check_stats, col_op, drop_live, make_ref, make_ref_to, reset_chunk, Expect, Live, Sink,
@@ -19,6 +20,17 @@ pub fn pick(n: u8, len: usize) -> Option<usize> {
     (len > 0).then(|| usize::from(n) % len)
 }
 
+/// Live chunks `a` and `b` (distinct), mutably.
+pub fn two_mut(live: &mut [Live], a: usize, b: usize) -> (&mut Live, &mut Live) {
+    assert_ne!(a, b, "two_mut of one chunk");
+    let (lo, hi) = live.split_at_mut(a.max(b));
+    if a < b {
+        (&mut lo[a], &mut hi[0])
+    } else {
+        (&mut hi[0], &mut lo[b])
+    }
+}
+
 /// `make_ref_to` between two distinct live chunks and columns picked by the
 /// input bytes `[dst_chunk, dst, src_chunk, src]`; nothing when the picks
 /// name one chunk twice or a chunk without columns.
@@ -31,12 +43,7 @@ pub fn make_ref_to_picked(live: &mut [Live], picks: [u8; 4], sink: &mut dyn Sink
     if a == b {
         return;
     }
-    let (lo, hi) = live.split_at_mut(a.max(b));
-    let (dl, sl) = if a < b {
-        (&mut lo[a], &mut hi[0])
-    } else {
-        (&mut hi[0], &mut lo[b])
-    };
+    let (dl, sl) = two_mut(live, a, b);
     if let (Some(d), Some(s)) = (pick(dst, dl.m.slots.len()), pick(src, sl.m.slots.len())) {
         make_ref_to(dl, d, sl, s, sink);
     }
@@ -344,6 +351,22 @@ impl<P: Pool> World<P> {
                     crossbeam_epoch::pin().flush();
                 }
             }
+            Op::ReplaceColumn {
+                chunk,
+                col,
+                field,
+                cap,
+            } => replace_column(&mut self.live, *chunk, *col, *field, *cap),
+            Op::SwapColumns { a, i, b, j } => swap_columns(&mut self.live, [*a, *i, *b, *j]),
+            Op::CloneColumnInto {
+                src_chunk,
+                src_col,
+                dst_chunk,
+                dst_col,
+            } => {
+                let picks = [*src_chunk, *src_col, *dst_chunk, *dst_col];
+                clone_column_into(&mut self.live, picks)
+            }
             Op::Renew => {
                 let old = &self.pools[self.cur()];
                 let new = old.renew();
@@ -430,7 +453,13 @@ impl<P: Pool> World<P> {
 
 /// The `allocator_ops` target: the lock-free allocator against the model.
 pub fn run_allocator_ops(input: &AllocInput) {
-    let mut world = World::<LockFreeAllocator>::new(input.config.build());
+    run_world::<LockFreeAllocator>(input);
+}
+
+/// `allocator_ops` on any allocator under test (the replay tests run the
+/// mutex allocator alone this way too).
+pub fn run_world<P: Pool>(input: &AllocInput) {
+    let mut world = World::<P>::new(input.config.build());
     for op in input.ops.iter().take(super::input::MAX_OPS) {
         world.step(op);
         world.check();
