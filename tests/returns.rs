@@ -263,9 +263,14 @@ fn drop_each<A: ChunkAllocator>(pools: &Pools<A>, fields: &[FieldType], altered:
     }
 }
 
-/// Allocates every layout from every pool 2 × 64 times, holding every
-/// other chunk (so the cache is dug into, not just its newest entry), and
-/// asserts each chunk fresh before writing to it.
+/// Allocations per round of [`assert_all_fresh`]: beyond a thread's
+/// magazine (16), so the depot is dug into too; fewer under Miri, which
+/// interprets every step.
+const ROUND: usize = if cfg!(miri) { 8 } else { 64 };
+
+/// Allocates every layout from every pool 2 × [`ROUND`] times, holding
+/// every other chunk (so the cache is dug into, not just its newest
+/// entry), and asserts each chunk fresh before writing to it.
 fn assert_all_fresh<A: ChunkAllocator>(pools: &Pools<A>, layouts: &[Vec<FieldType>]) {
     for (p, pool) in pools.iter().enumerate() {
         for fields in layouts {
@@ -273,7 +278,7 @@ fn assert_all_fresh<A: ChunkAllocator>(pools: &Pools<A>, layouts: &[Vec<FieldTyp
             eprintln!("checking {fields:?} from pool {p}");
             for _ in 0..2 {
                 let mut held = Vec::new();
-                for k in 0..64 {
+                for k in 0..ROUND {
                     let mut chk = pool.alloc(fields, CAP, MAX);
                     assert_fresh(&mut chk, fields, CAP, MAX);
                     stamp(&mut chk);
