@@ -30,7 +30,7 @@ common_flags="--cfg crossbeam_sanitize -Cforce-frame-pointers=yes"
 # The tests that run real threads against the allocators; every other test
 # file is single-threaded and is covered by ASan and Miri.
 tsan_tests=()
-for t in stress thread_cache session leak fuzz_regressions; do
+for t in stress thread_cache session leak fuzz_regressions returns memory_back; do
     if [ -f "tests/$t.rs" ]; then tsan_tests+=(--test "$t"); else echo "note: tests/$t.rs not found" >&2; fi
 done
 [ ${#tsan_tests[@]} -gt 0 ] || { echo "no threaded test files found" >&2; exit 1; }
