@@ -18,10 +18,10 @@ nightly miri rust-src
 cargo +nightly miri --version
 CARGO_TARGET_DIR=target/miri cargo +nightly miri setup
 
-# -Zmiri-ignore-leaks: crossbeam-epoch keeps deferred garbage in a global
-#   collector that is never torn down, and thread-local caches of threads
-#   still running at exit are not freed; LeakSanitizer (sanitizers.sh) and
-#   tests/leak.rs check leaks instead.
+# -Zmiri-ignore-leaks: the thread-local caches of threads still running
+#   when a test binary exits are never dropped, and neither is what they
+#   hold; LeakSanitizer (sanitizers.sh), tests/leak.rs and
+#   tests/memory_back.rs check leaks instead.
 # -Zmiri-address-reuse-rate=0: a freed allocation's address is never handed
 #   out again. Tests that check "this freed buffer never came back" by
 #   comparing data_ptr (tests/allocator.rs) are only meaningful then; Miri's
