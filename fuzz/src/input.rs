@@ -292,9 +292,11 @@ pub enum Op {
     },
     /// `ChunkAllocator::reset` (a statement boundary).
     AllocatorReset,
-    /// `trim()`: swap the cache out (freed through the epoch).
+    /// `trim()`: empty the cache (freed before `trim` returns).
     Trim,
-    /// Pin and flush the epoch a few times so deferred frees can run.
+    /// Pin and flush crossbeam's default collector a few times. The crate
+    /// never defers to it (each allocator reclaims through its own), so
+    /// nothing the checks see may depend on this step.
     Collect,
     /// `Renew::renew`: a new allocator becomes current; chunks still out
     /// keep the old one alive and return to it.
