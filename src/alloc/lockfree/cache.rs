@@ -114,9 +114,12 @@ fn take_uncached(pool: &Arc<Pool>, fields: &[FieldType], columns: &mut Vec<Slot>
 }
 
 /// Caches the checked columns of a returned chunk (`rows` each, `bytes`
-/// in all): in the thread's magazine for `home` if its bounds allow, else
-/// in the depot. On success the list is moved out (left empty); when
-/// neither has room it is left as it was and `home` comes back.
+/// in all): in the thread's magazine for `home` (which moves older chunks
+/// on to the depot when full), else straight into the depot. On success
+/// the list is moved out (left empty); when the bounds leave no room it is
+/// left as it was and `home` comes back. (A magazine that found no credit
+/// left sends the chunk to the depot path, which finds none either: a
+/// retry on a cold path, kept so the fast path tests one thing.)
 #[inline]
 pub(super) fn put(
     home: Arc<Pool>,
