@@ -16,7 +16,7 @@
 //!   crossbeam's default thread-local handle, so a modelled thread has one
 //!   thread-local with a destructor (the crate's thread cache) and its
 //!   teardown runs in one fixed order;
-//! * [`ThreadExit`] lets a model wait for that teardown after a join.
+//! * `ThreadExit` (loom only) lets a model wait for that teardown after a join.
 //!
 //! Nothing outside this file names `std::sync`, `loom`, `arc_swap` or
 //! `crossbeam_queue` directly.
