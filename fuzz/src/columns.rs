@@ -62,18 +62,20 @@ pub fn replace_column(live: &mut [Live], chunk: u8, col: u8, field: Field, cap: 
     }
 }
 
+/// Two (chunk, column) positions of live chunks picked by `[chunk, col,
+/// chunk, col]`, or `None` when there are no chunks or no columns.
+fn pick_two_columns(live: &[Live], picks: [u8; 4]) -> Option<[usize; 4]> {
+    let [a, i, b, j] = picks;
+    let (a, b) = (pick(a, live.len())?, pick(b, live.len())?);
+    let i = pick(i, live[a].m.slots.len())?;
+    let j = pick(j, live[b].m.slots.len())?;
+    Some([a, i, b, j])
+}
+
 /// `std::mem::swap` of two columns picked by `[a, i, b, j]` (chunk, column,
 /// chunk, column); nothing when they name one column twice.
 pub fn swap_columns(live: &mut [Live], picks: [u8; 4]) {
-    let [a, i, b, j] = picks;
-    let len = live.len();
-    let (Some(a), Some(b)) = (pick(a, len), pick(b, len)) else {
-        return;
-    };
-    let (Some(i), Some(j)) = (
-        pick(i, live[a].m.slots.len()),
-        pick(j, live[b].m.slots.len()),
-    ) else {
+    let Some([a, i, b, j]) = pick_two_columns(live, picks) else {
         return;
     };
     if a == b {
@@ -108,15 +110,7 @@ pub fn swap_columns(live: &mut [Live], picks: [u8; 4]) {
 /// `*dst.column_mut(dst_col) = src.column(src_col).clone()`, picked by
 /// `[src_chunk, src_col, dst_chunk, dst_col]`.
 pub fn clone_column_into(live: &mut [Live], picks: [u8; 4]) {
-    let [src_chunk, src_col, dst_chunk, dst_col] = picks;
-    let len = live.len();
-    let (Some(s), Some(d)) = (pick(src_chunk, len), pick(dst_chunk, len)) else {
-        return;
-    };
-    let (Some(sc), Some(dc)) = (
-        pick(src_col, live[s].m.slots.len()),
-        pick(dst_col, live[d].m.slots.len()),
-    ) else {
+    let Some([s, sc, d, dc]) = pick_two_columns(live, picks) else {
         return;
     };
     let clone = live[s].chunk.column(sc).clone();

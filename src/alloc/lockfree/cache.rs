@@ -42,12 +42,12 @@ use std::cell::RefCell;
 use std::fmt;
 
 /// Whole chunks one thread keeps per allocator, at most.
-pub(crate) const MAGAZINE: usize = 16;
+const MAGAZINE: usize = 16;
 /// Chunks moved between a magazine and the depot at once.
 const BATCH: usize = MAGAZINE / 2;
 /// Allocators one thread caches for at once; the least recently used is
 /// flushed to make room.
-pub(crate) const ENTRIES: usize = 4;
+const ENTRIES: usize = 4;
 
 thread_local! {
     static LOCAL: RefCell<ThreadCache> = const { RefCell::new(ThreadCache::new()) };
