@@ -1,6 +1,7 @@
 //! One column of a chunk: a null bitmap, offsets for variable-width data, and
 //! the data bytes, in an Arrow-like layout.
 
+use crate::config::VarLimit;
 use crate::error::Error;
 use crate::field::FieldType;
 use std::fmt;
@@ -358,17 +359,19 @@ impl Column {
         self.data.capacity() * 8 + self.offsets.capacity() * 8 + self.bitmap.capacity()
     }
 
-    /// Bytes of data capacity (what TiDB's 16 KiB variable-column rule looks at).
+    /// Bytes of data capacity (what the variable-width limit looks at).
     pub(crate) fn data_capacity_bytes(&self) -> usize {
         self.data.capacity() * 8
     }
 
     /// Why this column must not be cached, if it must not.
     #[inline]
-    pub(crate) fn refusal(&self, max_var_bytes: usize) -> Option<Refusal> {
+    pub(crate) fn refusal(&self, var: VarLimit) -> Option<Refusal> {
         if self.avoid_reuse {
             Some(Refusal::AvoidReuse)
-        } else if self.field.is_var() && self.data_capacity_bytes() > max_var_bytes {
+        } else if self.field.is_var()
+            && var.exceeded(self.data_capacity_bytes(), self.rows_capacity)
+        {
             Some(Refusal::Oversize)
         } else {
             None

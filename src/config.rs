@@ -8,8 +8,15 @@ pub const MAX_COUNT_LIMIT: usize = 1 << 20;
 /// How much an allocator may keep cached. Each allocator has its own limits
 /// (TiDB keeps them in process globals; here two sessions can differ).
 ///
-/// Defaults are TiDB's: 64 free chunks, 256 free columns per size class, and
-/// a variable-width column whose data capacity exceeds 16 KiB is not kept.
+/// Count limits default to TiDB's: 64 free chunks and 256 free columns per
+/// size class. Variable-width columns are kept while their data capacity is
+/// at most [`max_cached_var_bytes`](Self::max_cached_var_bytes) (16 KiB) or
+/// [`max_cached_var_bytes_per_row`](Self::max_cached_var_bytes_per_row)
+/// (128 bytes) times the rows the column holds, whichever is larger: a
+/// 1024-row chunk keeps string columns of up to 128 KiB, so text averaging
+/// up to 64 bytes a row stays pooled (a buffer grown by doubling ends below
+/// twice the bytes in use). TiDB keeps no variable-width column above 16
+/// KiB whatever its rows; [`PoolConfig::tidb`] restores that rule.
 ///
 /// ```
 /// use chunkpool::PoolConfig;
@@ -29,7 +36,26 @@ pub struct PoolConfig {
     max_free_chunks: usize,
     max_free_columns: usize,
     max_cached_var_bytes: usize,
+    max_cached_var_bytes_per_row: usize,
     byte_budget: Option<usize>,
+}
+
+/// The largest data capacity of a variable-width column that may be
+/// cached, as a function of the rows the column holds; see
+/// [`PoolConfig::max_cached_var_bytes_per_row`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct VarLimit {
+    floor: usize,
+    per_row: usize,
+}
+
+impl VarLimit {
+    /// Whether `data_bytes` of data capacity is more than a variable-width
+    /// column holding `rows` rows may keep.
+    #[inline(always)]
+    pub(crate) fn exceeded(self, data_bytes: usize, rows: usize) -> bool {
+        data_bytes > self.floor && data_bytes > self.per_row.saturating_mul(rows)
+    }
 }
 
 impl Default for PoolConfig {
@@ -38,6 +64,7 @@ impl Default for PoolConfig {
             max_free_chunks: 64,
             max_free_columns: 256,
             max_cached_var_bytes: 16 * 1024,
+            max_cached_var_bytes_per_row: 128,
             byte_budget: None,
         }
     }
@@ -63,6 +90,27 @@ impl PoolConfig {
             .build()
     }
 
+    /// TiDB's limits exactly: the defaults, except that a variable-width
+    /// column whose data capacity exceeds 16 KiB is never kept, however
+    /// many rows it holds (`max_cached_var_bytes_per_row` is 0). Use it to
+    /// reproduce TiDB's behaviour; with it, a 1024-row chunk whose strings
+    /// average more than 16 bytes a row is not reused whole.
+    ///
+    /// ```
+    /// use chunkpool::PoolConfig;
+    ///
+    /// let tidb = PoolConfig::tidb();
+    /// assert_eq!(tidb.max_cached_var_bytes(), 16 * 1024);
+    /// assert_eq!(tidb.max_cached_var_bytes_per_row(), 0);
+    /// assert_eq!(tidb.max_free_chunks(), PoolConfig::default().max_free_chunks());
+    /// ```
+    pub fn tidb() -> PoolConfig {
+        PoolConfig {
+            max_cached_var_bytes_per_row: 0,
+            ..PoolConfig::default()
+        }
+    }
+
     /// Limits of zero: nothing is ever cached, and `check_reuse_alloc_size`
     /// answers false.
     pub fn no_reuse() -> PoolConfig {
@@ -85,10 +133,49 @@ impl PoolConfig {
         self.max_free_columns
     }
 
-    /// A variable-width column whose data capacity exceeds this many bytes is
-    /// freed, not cached.
+    /// Data capacity, in bytes, up to which a variable-width column is
+    /// cached whatever its rows (default and TiDB: 16 KiB). Above it, the
+    /// per-row limit decides.
     pub fn max_cached_var_bytes(&self) -> usize {
         self.max_cached_var_bytes
+    }
+
+    /// Data capacity per row the column holds up to which a variable-width
+    /// column is cached when it exceeds
+    /// [`max_cached_var_bytes`](Self::max_cached_var_bytes) (default 128;
+    /// 0 in [`PoolConfig::tidb`]). The rows a column holds are the rows its
+    /// offsets and null bitmap have room for, so a 1024-row column may keep
+    /// up to 128 KiB of string data, a 32-row one up to the 16 KiB floor.
+    /// A larger column is freed when it comes back, not cached.
+    ///
+    /// ```
+    /// use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator, PoolConfig};
+    ///
+    /// let text = [FieldType::VAR];
+    /// let fill = |pool: &LockFreeAllocator| {
+    ///     let mut chk = pool.alloc(&text, 1024, 1024);
+    ///     for _ in 0..1024 {
+    ///         chk.column_mut(0).append_bytes(&[b'x'; 24]); // 24 KiB in all
+    ///     }
+    /// };
+    /// let ours = LockFreeAllocator::new();
+    /// fill(&ours);
+    /// assert_eq!(ours.stats().discarded_oversize, 0); // kept: 32 KiB <= 128 KiB
+    /// let tidb = LockFreeAllocator::with_config(PoolConfig::tidb());
+    /// fill(&tidb);
+    /// assert_eq!(tidb.stats().discarded_oversize, 1); // freed: 32 KiB > 16 KiB
+    /// ```
+    pub fn max_cached_var_bytes_per_row(&self) -> usize {
+        self.max_cached_var_bytes_per_row
+    }
+
+    /// The variable-width limit as one value for the return paths.
+    #[inline]
+    pub(crate) fn var_limit(&self) -> VarLimit {
+        VarLimit {
+            floor: self.max_cached_var_bytes,
+            per_row: self.max_cached_var_bytes_per_row,
+        }
     }
 
     /// Upper bound on the bytes of column buffers cached at any moment, if set.
@@ -129,6 +216,13 @@ impl PoolConfigBuilder {
         self
     }
 
+    /// Data capacity per row a variable-width column may keep above
+    /// `max_cached_var_bytes` (default 128; 0 gives TiDB's flat rule).
+    pub fn max_cached_var_bytes_per_row(mut self, bytes: usize) -> Self {
+        self.cfg.max_cached_var_bytes_per_row = bytes;
+        self
+    }
+
     /// Caps the bytes of column buffers cached at any moment; a buffer that
     /// would exceed it is freed. Unset by default.
     pub fn byte_budget(mut self, bytes: usize) -> Self {
@@ -147,6 +241,11 @@ impl PoolConfigBuilder {
         check("max_free_columns", c.max_free_columns, MAX_COUNT_LIMIT)?;
         let max_bytes = isize::MAX as usize;
         check("max_cached_var_bytes", c.max_cached_var_bytes, max_bytes)?;
+        check(
+            "max_cached_var_bytes_per_row",
+            c.max_cached_var_bytes_per_row,
+            max_bytes,
+        )?;
         if let Some(b) = c.byte_budget {
             check("byte_budget", b, max_bytes)?;
         }

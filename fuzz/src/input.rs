@@ -125,13 +125,16 @@ impl fmt::Debug for Limit {
 /// The allocator's limits.
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cfg {
-    /// TiDB's defaults: 64 chunks, 256 columns per class, 16 KiB var columns.
+    /// The defaults: 64 chunks, 256 columns per class, var columns up to
+    /// 16 KiB or 128 bytes a row.
     Default,
     /// Both count limits 0: nothing is ever cached.
     NoReuse,
     /// `with_limits(chunks, columns)`.
     Limits { chunks: Limit, columns: Limit },
-    /// Small limits, a small oversize threshold, maybe a tiny byte budget.
+    /// Small limits, a small oversize threshold (TiDB's flat rule when
+    /// `max_var_bytes` is even, else a per-row limit of `max_var_bytes / 8`
+    /// bytes a row on top), maybe a tiny byte budget.
     Tiny {
         chunks: Limit,
         columns: Limit,
@@ -157,7 +160,12 @@ impl Cfg {
                 let mut b = PoolConfig::builder()
                     .max_free_chunks(chunks.get())
                     .max_free_columns(columns.get())
-                    .max_cached_var_bytes(usize::from(max_var_bytes) * 8);
+                    .max_cached_var_bytes(usize::from(max_var_bytes) * 8)
+                    .max_cached_var_bytes_per_row(if max_var_bytes % 2 == 0 {
+                        0
+                    } else {
+                        usize::from(max_var_bytes / 8)
+                    });
                 if let Some(bytes) = budget {
                     b = b.byte_budget(usize::from(bytes));
                 }

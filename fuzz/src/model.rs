@@ -101,8 +101,9 @@ pub struct Expect {
     pub avoid: u64,
     /// Other columns given back.
     pub returned_plain: u64,
-    /// Var columns given back that held more data than the oversize limit:
-    /// the pool must have counted at least these as oversize.
+    /// Var columns given back that held more data than TiDB's flat
+    /// oversize limit, when the pool has that rule: the pool must have
+    /// counted at least these as oversize.
     pub oversize_min: u64,
     /// Distinct size codes (0 = var) of the columns given back.
     pub codes: BTreeSet<usize>,
@@ -124,7 +125,10 @@ impl Expect {
         }
         self.returned_plain += 1;
         self.codes.insert(col.field.elem_size().unwrap_or(0));
-        if col.field.is_var() && col.peak_data > cfg.max_cached_var_bytes() {
+        // Under a per-row limit the rows a column holds decide, which the
+        // model does not track: only TiDB's flat rule gives a lower bound.
+        let flat = cfg.max_cached_var_bytes_per_row() == 0;
+        if flat && col.field.is_var() && col.peak_data > cfg.max_cached_var_bytes() {
             self.oversize_min += 1;
         }
     }

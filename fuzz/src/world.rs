@@ -147,7 +147,10 @@ impl<P: Pool> World<P> {
             }
             if slot.field.is_var() {
                 let initial = 8 * live.m.capacity;
-                if slot.peak_data > initial || initial > cfg.max_cached_var_bytes() {
+                let per_row = cfg.max_cached_var_bytes_per_row();
+                let refused = initial > cfg.max_cached_var_bytes()
+                    && initial > per_row.saturating_mul(live.m.capacity);
+                if slot.peak_data > initial || refused {
                     return None;
                 }
             }

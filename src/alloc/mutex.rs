@@ -158,7 +158,7 @@ impl MutexShared {
 
     /// Whether `col` may be cached now; pushes it if so.
     fn put_column(&self, st: &mut State, mut col: Column) {
-        let why = if let Some(r) = col.refusal(self.config.max_cached_var_bytes()) {
+        let why = if let Some(r) = col.refusal(self.config.var_limit()) {
             Some(Counter::from(r))
         } else {
             let bytes = col.allocated_bytes();

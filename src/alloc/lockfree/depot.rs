@@ -12,6 +12,7 @@ use super::credits::{Credit, Credits, CLASSES};
 use super::layout::LayoutKey;
 use crate::chunk::Slot;
 use crate::column::Column;
+use crate::config::VarLimit;
 use crate::field::FieldType;
 use crate::sync::{Arc, AtomicPtr, Ordering, SegQueue};
 use std::fmt;
@@ -37,16 +38,16 @@ impl CheckedChunk {
     /// Checks and resets the columns of a returned chunk in place: the rows
     /// every column holds and their bytes, or `None` (some columns possibly
     /// reset) when one must not be cached whole: still shared, marked
-    /// `avoid_reusing`, or variable width with more than `max_var_bytes` of
+    /// `avoid_reusing`, or variable width with more data than `var` allows
     /// data (the loose path counts why).
     #[inline(always)]
-    pub(super) fn check(columns: &mut [Slot], max_var_bytes: usize) -> Option<(usize, usize)> {
+    pub(super) fn check(columns: &mut [Slot], var: VarLimit) -> Option<(usize, usize)> {
         let (mut bytes, mut rows) = (0, usize::MAX);
         for slot in columns {
             let Slot::Own(c) = slot else {
                 return None;
             };
-            if c.refusal(max_var_bytes).is_some() {
+            if c.refusal(var).is_some() {
                 return None;
             }
             c.reset();

@@ -283,8 +283,8 @@ pub(crate) fn recycle(home: Arc<Pool>, columns: &mut Vec<Slot>, shared: bool) {
     }
     let whole = !shared || keep_last_users(columns);
     if whole && home.config().max_free_chunks() > 0 {
-        let max_var = home.config().max_cached_var_bytes();
-        if let Some((rows, bytes)) = CheckedChunk::check(columns, max_var) {
+        let var = home.config().var_limit();
+        if let Some((rows, bytes)) = CheckedChunk::check(columns, var) {
             match cache::put(home, columns, rows, bytes) {
                 Ok(()) => return,
                 Err(home) => return recycle_loose(&home, std::mem::take(columns)),
@@ -342,7 +342,7 @@ pub(crate) fn recycle_column(home: &Arc<Pool>, col: Column) {
 
 /// Queues `col` under the class of its current type, or frees it.
 fn recycle_column_into(pool: &Pool, block: &Block, depot: &Depot, mut col: Column) {
-    if let Some(why) = col.refusal(pool.config().max_cached_var_bytes()) {
+    if let Some(why) = col.refusal(pool.config().var_limit()) {
         block.add(why.into(), 1);
         return;
     }
