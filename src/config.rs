@@ -178,7 +178,22 @@ impl PoolConfig {
         }
     }
 
-    /// Upper bound on the bytes of column buffers cached at any moment, if set.
+    /// Upper bound on the heap bytes the cache keeps at any moment, if set:
+    /// column buffers and the records around them (column structs, column
+    /// lists, queue slots), as [`Stats::retained_bytes`](crate::Stats)
+    /// counts them. Reservations are atomic, so no interleaving of threads
+    /// passes it.
+    ///
+    /// On top of the budget, a [`LockFreeAllocator`](crate::LockFreeAllocator)
+    /// keeps a fixed overhead that does not grow with what is cached: about
+    /// 36 KiB of its own structures (statistics blocks, queue heads, the
+    /// epoch collector, one thread's cache record), plus up to two partly
+    /// filled queue blocks for each size class (about 4 KiB each) and each
+    /// whole-chunk layout (about 1.5 KiB each) in use, plus a few KiB for
+    /// each further thread caching for it (its magazine and epoch records). `tests/heap_budget.rs` measures
+    /// it with a counting global allocator for layouts of 1 to 100 columns
+    /// and 1 to 1024 rows: at most 192 KiB above a 64 KiB budget, with all
+    /// 16 size classes in use.
     pub fn byte_budget(&self) -> Option<usize> {
         self.byte_budget
     }
@@ -223,7 +238,8 @@ impl PoolConfigBuilder {
         self
     }
 
-    /// Caps the bytes of column buffers cached at any moment; a buffer that
+    /// Caps the heap bytes the cache keeps at any moment (buffers and their
+    /// records; see [`PoolConfig::byte_budget`]); a chunk or column that
     /// would exceed it is freed. Unset by default.
     pub fn byte_budget(mut self, bytes: usize) -> Self {
         self.cfg.byte_budget = Some(bytes);

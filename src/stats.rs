@@ -34,9 +34,11 @@ pub struct Stats {
     pub retained_chunks: usize,
     /// Loose columns cached now (all classes).
     pub retained_columns: usize,
-    /// Bytes of column buffers cached now (whole chunks and loose columns).
-    /// Summed from per-thread counts, so while other threads work it can
-    /// lag or lead the truth by what they moved meanwhile.
+    /// Heap bytes cached now (whole chunks and loose columns): column
+    /// buffers and their records (column structs, column lists, queue
+    /// slots), as the byte budget counts them. Summed from per-thread
+    /// counts, so while other threads work it can lag or lead the truth by
+    /// what they moved meanwhile.
     pub retained_bytes: usize,
     /// Whole-chunk slots reserved against `max_free_chunks` right now,
     /// exactly (one atomic counter): cached whole chunks plus slots that

@@ -14,7 +14,9 @@
 //! count.
 //!
 //! The byte budget works the same way in bytes (plain counts, not tokens);
-//! loose columns reserve one at a time.
+//! loose columns reserve one at a time. A chunk or column is charged what
+//! it costs on the heap while cached: its buffers, its records and its
+//! queue slot (`depot.rs` computes the charge once, when it is checked).
 //!
 //! # Synchronization
 //! | atomic | ordering | why that is enough |

@@ -21,6 +21,29 @@ use std::fmt;
 /// to loose columns until the next `trim`.
 pub(super) const LAYOUTS: usize = 8;
 
+/// Heap bytes a queued value costs beyond its own size: a depot queue
+/// (`SegQueue`) keeps each value in a slot with a state word, 31 slots to a
+/// block with one link word, so a word for the state and a word for the
+/// link's share (rounded up) cover every full block. The blocks a queue
+/// holds partly filled (at most two) are part of the fixed overhead.
+const QUEUE_SLOT_EXTRA: usize = 2 * std::mem::size_of::<usize>();
+
+/// What a cached whole chunk costs on the heap beyond its columns'
+/// buffers: its column list (the column records) and its queue slot.
+#[inline(always)]
+fn chunk_record_bytes(columns: &Vec<Slot>) -> usize {
+    columns.capacity() * std::mem::size_of::<Slot>()
+        + std::mem::size_of::<CachedChunk>()
+        + QUEUE_SLOT_EXTRA
+}
+
+/// What a loose cached column costs on the heap: its buffers, its record
+/// and its queue slot. The byte budget and `Stats` count this.
+#[inline]
+pub(super) fn loose_bytes(col: &Column) -> usize {
+    col.allocated_bytes() + std::mem::size_of::<Column>() + QUEUE_SLOT_EXTRA
+}
+
 /// A returned chunk whose columns were checked and reset: every slot owned,
 /// and the row capacity and bytes computed from the columns as they are
 /// now, never from what the chunk was when it was handed out. Its layout is
@@ -30,7 +53,8 @@ pub(super) struct CheckedChunk {
     pub(super) columns: Vec<Slot>,
     /// Rows every column holds without growing.
     pub(super) rows: usize,
-    /// Heap bytes of the columns' buffers.
+    /// Heap bytes the cached chunk costs: the columns' buffers, the column
+    /// records and a queue slot (what the byte budget and `Stats` count).
     pub(super) bytes: usize,
 }
 
@@ -41,9 +65,9 @@ impl CheckedChunk {
     /// `avoid_reusing`, or variable width with more data than `var` allows
     /// data (the loose path counts why).
     #[inline(always)]
-    pub(super) fn check(columns: &mut [Slot], var: VarLimit) -> Option<(usize, usize)> {
-        let (mut bytes, mut rows) = (0, usize::MAX);
-        for slot in columns {
+    pub(super) fn check(columns: &mut Vec<Slot>, var: VarLimit) -> Option<(usize, usize)> {
+        let (mut bytes, mut rows) = (chunk_record_bytes(columns), usize::MAX);
+        for slot in columns.iter_mut() {
             let Slot::Own(c) = slot else {
                 return None;
             };
@@ -216,13 +240,13 @@ impl Depot {
     /// Pops a loose column of `class`, releasing its reservation.
     pub(super) fn pop_column(&self, class: usize) -> Option<Column> {
         let col = self.loose[class].pop()?;
-        self.credits.release_column(class, col.allocated_bytes());
+        self.credits.release_column(class, loose_bytes(&col));
         Some(col)
     }
 
     /// Queues a reset loose column of `class` if the bounds allow.
     pub(super) fn push_column(&self, class: usize, col: Column) -> Result<(), Column> {
-        if self.credits.reserve_column(class, col.allocated_bytes()) {
+        if self.credits.reserve_column(class, loose_bytes(&col)) {
             self.loose[class].push(col);
             Ok(())
         } else {
@@ -245,7 +269,7 @@ impl Depot {
         }
         for (class, queue) in self.loose.iter().enumerate() {
             while let Some(col) = queue.pop() {
-                self.credits.release_column(class, col.allocated_bytes());
+                self.credits.release_column(class, loose_bytes(&col));
             }
         }
     }
