@@ -1,0 +1,138 @@
+//! Real text stays pooled: under the default configuration, 1024-row
+//! chunks whose string columns average 8, 24 or 64 bytes a row are reused
+//! whole; TiDB's flat 16 KiB rule (`PoolConfig::tidb`) is still there for
+//! whoever wants it, and a column past the per-row limit is still freed.
+
+use chunkpool::{Chunk, ChunkAllocator, FieldType, LockFreeAllocator, PoolConfig, Stats};
+
+const ROWS: usize = 1024;
+const FIELDS: [FieldType; 4] = [
+    FieldType::VAR,
+    FieldType::I64,
+    FieldType::VAR,
+    FieldType::DECIMAL,
+];
+const WARM_UP: usize = 8;
+const CYCLES: usize = 200;
+
+/// Fills every row: strings of pseudo-random length 0..=2*avg (mean
+/// `avg`), the same sequence for every run.
+fn fill(chk: &mut Chunk, avg: usize, seed: &mut u64) {
+    let text = vec![b'x'; 2 * avg + 1];
+    for _ in 0..ROWS {
+        for col in [0, 2] {
+            *seed ^= *seed << 13;
+            *seed ^= *seed >> 7;
+            *seed ^= *seed << 17;
+            let len = (*seed % (2 * avg as u64 + 1)) as usize;
+            chk.column_mut(col).append_bytes(&text[..len]);
+        }
+        chk.column_mut(1).append_i64(7);
+        chk.column_mut(3).append_fixed_bytes(&[0; 40]);
+    }
+}
+
+/// An executor's steady state: two chunks in flight, each filled with
+/// `ROWS` rows of `avg`-byte strings and dropped. Returns the counters
+/// after warm-up and at the end.
+fn run(pool: &LockFreeAllocator, avg: usize) -> (Stats, Stats) {
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut held: Option<Chunk> = None;
+    let mut warm = None;
+    for cycle in 0..WARM_UP + CYCLES {
+        if cycle == WARM_UP {
+            warm = Some(pool.stats());
+        }
+        let mut chk = pool.alloc(&FIELDS, ROWS, ROWS);
+        fill(&mut chk, avg, &mut seed);
+        held = Some(chk); // the previous chunk goes back here
+    }
+    drop(held);
+    (warm.expect("warm-up ran"), pool.stats())
+}
+
+/// Fraction of allocations after warm-up handed out as whole cached chunks.
+fn whole_reuse(before: &Stats, after: &Stats) -> f64 {
+    let allocs = after.chunks_allocated - before.chunks_allocated;
+    let whole = after.chunks_from_cache - before.chunks_from_cache;
+    whole as f64 / allocs as f64
+}
+
+#[test]
+fn strings_up_to_64_bytes_a_row_are_reused_whole_by_default() {
+    for avg in [8, 24, 64] {
+        let pool = LockFreeAllocator::new();
+        let (warm, end) = run(&pool, avg);
+        let rate = whole_reuse(&warm, &end);
+        assert!(
+            rate >= 0.95,
+            "{avg} B a row: {:.1}% whole-chunk reuse; {end:?}",
+            rate * 100.0
+        );
+        assert_eq!(end.discarded_oversize, 0, "{avg} B a row: {end:?}");
+    }
+}
+
+#[test]
+fn tidb_rule_frees_string_columns_past_16_kib() {
+    // 24 bytes a row is 24 KiB a column: the buffer grew to 32 KiB.
+    for avg in [24, 64] {
+        let pool = LockFreeAllocator::with_config(PoolConfig::tidb());
+        let (warm, end) = run(&pool, avg);
+        let rate = whole_reuse(&warm, &end);
+        assert!(rate < 0.05, "{avg} B a row, TiDB's rule: {rate}; {end:?}");
+        assert!(
+            end.discarded_oversize >= CYCLES as u64,
+            "{avg} B a row: {end:?}"
+        );
+    }
+    // 8 bytes a row mostly fits the first 8 KiB: TiDB keeps those too.
+    let pool = LockFreeAllocator::with_config(PoolConfig::tidb());
+    let (warm, end) = run(&pool, 8);
+    assert!(whole_reuse(&warm, &end) >= 0.5, "{end:?}");
+}
+
+#[test]
+fn a_string_column_past_the_per_row_limit_is_freed() {
+    // 200 bytes a row grows a 1024-row column to 256 KiB, past the default
+    // 128 bytes a row (128 KiB): freed, not cached.
+    let pool = LockFreeAllocator::new();
+    let (warm, end) = run(&pool, 200);
+    assert!(
+        end.discarded_oversize >= CYCLES as u64,
+        "every chunk returned a 256 KiB column: {end:?}"
+    );
+    assert!(whole_reuse(&warm, &end) < 0.05, "{end:?}");
+    // What is cached is bounded: no column above the limit.
+    assert!(
+        end.retained_bytes <= pool.config().max_free_chunks() * 2 * 128 * ROWS + (1 << 20),
+        "{end:?}"
+    );
+}
+
+#[test]
+fn the_per_row_limit_scales_with_the_rows_a_column_holds() {
+    let cfg = PoolConfig::builder()
+        .max_cached_var_bytes(1024)
+        .max_cached_var_bytes_per_row(64)
+        .build()
+        .unwrap();
+    assert_eq!(cfg.max_cached_var_bytes_per_row(), 64);
+    let pool = LockFreeAllocator::with_config(cfg);
+    let var = [FieldType::VAR];
+    // 32 rows may keep max(1024, 64 * 32) = 2048 bytes of data.
+    for (bytes, kept) in [(2048, true), (2049, false)] {
+        let before = pool.stats().discarded_oversize;
+        let mut chk = pool.alloc(&var, 32, 32);
+        chk.column_mut(0).append_bytes(&vec![1; bytes]);
+        let capacity = chk.column(0).allocated_bytes();
+        drop(chk);
+        let freed = pool.stats().discarded_oversize - before;
+        assert_eq!(
+            freed,
+            u64::from(!kept),
+            "{bytes} bytes of data ({capacity} B of buffers) in a 32-row column"
+        );
+        pool.trim();
+    }
+}
