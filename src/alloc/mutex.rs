@@ -120,16 +120,19 @@ impl MutexShared {
         let s = &**this;
         let (mut reused, mut too_small) = (0, 0);
         let mut st = lock(&s.state);
-        let mut columns = st
-            .free_chunks
-            .pop()
-            .unwrap_or_else(|| Vec::with_capacity(fields.len()));
+        let mut columns = match st.free_chunks.pop() {
+            Some(shell) => {
+                st.retained_bytes -= shell_bytes(&shell);
+                shell
+            }
+            None => Vec::with_capacity(fields.len()),
+        };
         for &f in fields {
             let cached = st.free_columns.get_mut(&f.code()).and_then(Vec::pop);
             let col = match cached {
                 Some(col) => {
                     st.retained_columns -= 1;
-                    st.retained_bytes -= col.allocated_bytes();
+                    st.retained_bytes -= column_bytes(&col);
                     if col.fits(cap) {
                         reused += 1;
                         col
@@ -161,7 +164,7 @@ impl MutexShared {
         let why = if let Some(r) = col.refusal(self.config.var_limit()) {
             Some(Counter::from(r))
         } else {
-            let bytes = col.allocated_bytes();
+            let bytes = column_bytes(&col);
             let list = st.free_columns.entry(col.field_type().code()).or_default();
             let over_budget = self
                 .config
@@ -190,8 +193,14 @@ impl MutexShared {
                 self.put_column(&mut st, col);
             }
         }
-        if st.free_chunks.len() < self.config.max_free_chunks() {
+        let bytes = shell_bytes(&columns);
+        let over_budget = self
+            .config
+            .byte_budget()
+            .is_some_and(|b| st.retained_bytes + bytes > b);
+        if st.free_chunks.len() < self.config.max_free_chunks() && !over_budget {
             st.free_chunks.push(columns);
+            st.retained_bytes += bytes;
         }
     }
 
@@ -199,6 +208,17 @@ impl MutexShared {
         let mut st = lock(&self.state);
         self.put_column(&mut st, col);
     }
+}
+
+/// What a cached column costs on the heap: its buffers and its record
+/// (the free lists' spare capacity is not counted).
+fn column_bytes(col: &Column) -> usize {
+    col.allocated_bytes() + std::mem::size_of::<Column>()
+}
+
+/// What a cached chunk shell costs on the heap: its column list.
+fn shell_bytes(shell: &Vec<Slot>) -> usize {
+    shell.capacity() * std::mem::size_of::<Slot>()
 }
 
 impl ChunkAllocator for MutexAllocator {
