@@ -117,7 +117,7 @@ fn sync_allocator_stress<A: ChunkAllocator>(pool: &A) {
 
 #[test]
 fn sync_allocator_stress_lockfree() {
-    let pool = LockFreeAllocator::new();
+    let pool = LockFreeAllocator::with_config(PoolConfig::tidb());
     sync_allocator_stress(&pool);
     let st = pool.stats();
     assert_eq!(st.chunks_allocated, st.chunks_returned);
@@ -126,7 +126,7 @@ fn sync_allocator_stress_lockfree() {
 
 #[test]
 fn sync_allocator_stress_mutex() {
-    let pool = MutexAllocator::new();
+    let pool = MutexAllocator::with_config(PoolConfig::tidb());
     sync_allocator_stress(&pool);
     let st = pool.stats();
     assert_eq!(st.chunks_allocated, st.chunks_returned);
