@@ -164,9 +164,26 @@ impl Chunk {
         self.required_rows
     }
 
-    /// Sets the rows the consumer wants, capped at `max_chunk_size`
-    /// (TiDB's `SetRequiredRows`).
+    /// Sets the rows the consumer wants, capped at `max_chunk_size`; 0
+    /// means "no particular number" and asks for `max_chunk_size` (TiDB's
+    /// `SetRequiredRows`, which maps a non-positive request to
+    /// `maxChunkSize`). With a `max_chunk_size` of 0 the chunk asks for 1
+    /// row, so that [`is_full`](Self::is_full) still needs a row.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64], 32, 1024);
+    /// chk.set_required_rows(10, 1024);
+    /// assert_eq!(chk.required_rows(), 10);
+    /// chk.set_required_rows(5000, 1024); // capped
+    /// assert_eq!(chk.required_rows(), 1024);
+    /// chk.set_required_rows(0, 1024); // no particular number: a full batch
+    /// assert_eq!(chk.required_rows(), 1024);
+    /// chk.set_required_rows(0, 0);
+    /// assert_eq!(chk.required_rows(), 1);
+    /// ```
     pub fn set_required_rows(&mut self, rows: usize, max_chunk_size: usize) {
+        let rows = if rows == 0 { max_chunk_size } else { rows };
         self.required_rows = rows.min(max_chunk_size).max(1);
     }
 

@@ -319,10 +319,25 @@ impl Column {
         self.avoid_reuse = avoid;
     }
 
-    /// Address of the data buffer. Two live columns never share one; tests
-    /// use it to observe that a recycled column came back.
+    /// Address of the data buffer, or null when the column has no data
+    /// buffer (a data capacity of 0: `Column::new(field, 0)`, or a clone of
+    /// a column with no data bytes). Two live columns never share a
+    /// non-null address; tests use it to observe that a recycled column
+    /// came back.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let (a, b) = (Column::new(FieldType::I64, 4), Column::new(FieldType::I64, 4));
+    /// assert!(!a.data_ptr().is_null());
+    /// assert_ne!(a.data_ptr(), b.data_ptr());
+    /// assert!(Column::new(FieldType::I64, 0).data_ptr().is_null());
+    /// ```
     pub fn data_ptr(&self) -> *const u8 {
-        self.data.as_ptr().cast()
+        if self.data.capacity() == 0 {
+            std::ptr::null()
+        } else {
+            self.data.as_ptr().cast()
+        }
     }
 
     /// The unused capacity of each buffer, past what the rows use, as
@@ -352,6 +367,37 @@ impl Column {
             offsets: self.offsets.spare_capacity_mut(),
             null_bitmap: self.bitmap.spare_capacity_mut(),
         }
+    }
+
+    /// Rows the column holds without growing any buffer, computed from its
+    /// buffers as they are now: after appends that grew them, after
+    /// [`reset_as`](Self::reset_as) to another element size, after a clone
+    /// (whose buffers are as large as its rows need). Until its type
+    /// changes, at least the capacity it was made with.
+    ///
+    /// A fixed-width column holds this many elements, never fewer than
+    /// [`len`](Self::len). A variable-width one holds this many offsets and
+    /// null bits and `8 * capacity()` data bytes: this many rows of 8 bytes
+    /// on average (TiDB's estimate), which can be fewer than `len()` when
+    /// its rows are shorter.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 4);
+    /// assert!(c.capacity() >= 4);
+    /// for v in 0..10 {
+    ///     c.append_i64(v); // grows past the first 4 rows
+    /// }
+    /// assert!(c.capacity() >= 10);
+    /// // Appending up to the capacity moves no buffer.
+    /// let (ptr, bytes) = (c.data_ptr(), c.allocated_bytes());
+    /// while c.len() < c.capacity() {
+    ///     c.append_i64(0);
+    /// }
+    /// assert_eq!((c.data_ptr(), c.allocated_bytes()), (ptr, bytes));
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.rows_held()
     }
 
     /// Bytes of heap memory this column's buffers hold (capacities, not lengths).

@@ -146,6 +146,122 @@ fn chunk_rows_reset_and_required_rows() {
     assert_eq!((empty.num_cols(), empty.num_rows()), (0, 0));
 }
 
+/// TiDB's `SetRequiredRows`: a non-positive request means `maxChunkSize`,
+/// a larger one is capped at it.
+#[test]
+fn set_required_rows_zero_asks_for_max_chunk_size() {
+    let mut chk = Chunk::new(&[FieldType::I64], 4, 1024);
+    chk.set_required_rows(10, 1024);
+    assert_eq!(chk.required_rows(), 10);
+    chk.set_required_rows(0, 1024);
+    assert_eq!(chk.required_rows(), 1024, "0 is no particular number");
+    chk.set_required_rows(0, 32);
+    assert_eq!(chk.required_rows(), 32);
+    chk.set_required_rows(5000, 32);
+    assert_eq!(chk.required_rows(), 32);
+    chk.set_required_rows(1, 32);
+    assert_eq!(chk.required_rows(), 1);
+    // With nothing to ask for, still one row before the chunk is full.
+    chk.set_required_rows(0, 0);
+    assert_eq!(chk.required_rows(), 1);
+    assert!(!chk.is_full());
+    chk.column_mut(0).append_i64(1);
+    assert!(chk.is_full());
+}
+
+/// Appends rows up to `rows`: 8-byte strings, or elements of ones.
+fn fill(c: &mut Column, rows: usize) {
+    while c.len() < rows {
+        match c.field_type().elem_size() {
+            Some(size) => c.append_fixed_bytes(&vec![1u8; size]),
+            None => c.append_bytes(b"8 bytes!"),
+        }
+    }
+}
+
+/// Asserts that `c` takes rows up to `capacity()` (8-byte strings for
+/// variable width) without moving or growing a buffer.
+fn holds_capacity_without_growing(mut c: Column) {
+    let (ptr, bytes, cap) = (c.data_ptr(), c.allocated_bytes(), c.capacity());
+    fill(&mut c, cap);
+    assert_eq!(
+        (c.data_ptr(), c.allocated_bytes(), c.capacity()),
+        (ptr, bytes, cap),
+        "{c:?}"
+    );
+}
+
+#[test]
+fn capacity_is_read_off_the_buffers() {
+    for field in [
+        FieldType::I64,
+        FieldType::F32,
+        FieldType::DECIMAL,
+        FieldType::VAR,
+    ] {
+        let c = Column::new(field, 100);
+        assert!(c.capacity() >= 100, "{field:?}");
+        holds_capacity_without_growing(c);
+
+        // Appends that grow the buffers raise it past what it was made with.
+        let mut c = Column::new(field, 2);
+        fill(&mut c, 50);
+        assert!(c.capacity() >= 50, "{field:?}: {}", c.capacity());
+        holds_capacity_without_growing(c.clone());
+        holds_capacity_without_growing(c);
+
+        // A clone's buffers are as large as its rows need.
+        let mut c = Column::new(field, 1000);
+        fill(&mut c, 3);
+        let copy = c.clone();
+        assert!(copy.capacity() >= 3 && copy.capacity() < 1000, "{field:?}");
+        holds_capacity_without_growing(copy);
+    }
+    // reset_as: the same buffers, rows of the new size.
+    let mut c = Column::new(FieldType::I64, 100);
+    c.reset_as(FieldType::DECIMAL);
+    let cap = c.capacity();
+    assert!(
+        (20..100).contains(&cap),
+        "800 bytes hold 20 decimals: {cap}"
+    );
+    holds_capacity_without_growing(c);
+    let mut c = Column::new(FieldType::DECIMAL, 10);
+    c.reset_as(FieldType::F32);
+    // 400 data bytes would hold 100 f32 rows; the 2-byte bitmap holds 16.
+    assert!(
+        (10..100).contains(&c.capacity()),
+        "the bitmap bounds it: {}",
+        c.capacity()
+    );
+    holds_capacity_without_growing(c);
+}
+
+/// Only a column with a data buffer has an address; two live ones never
+/// share it.
+#[test]
+fn data_ptr_is_null_without_a_buffer_and_distinct_with_one() {
+    let (a, b) = (
+        Column::new(FieldType::I64, 0),
+        Column::new(FieldType::VAR, 0),
+    );
+    assert!(a.data_ptr().is_null() && b.data_ptr().is_null());
+    // A clone of a column with no data bytes has no data buffer either.
+    let empty = Column::new(FieldType::I64, 64);
+    assert!(!empty.data_ptr().is_null());
+    let (c, d) = (empty.clone(), empty.clone());
+    assert!(c.data_ptr().is_null() && d.data_ptr().is_null());
+    // Columns with a buffer: all addresses differ.
+    let mut cols: Vec<Column> = (0..8).map(|_| Column::new(FieldType::I64, 1)).collect();
+    let mut e = empty.clone();
+    e.append_i64(1);
+    cols.push(e);
+    cols.push(empty);
+    let ptrs: std::collections::HashSet<_> = cols.iter().map(|c| c.data_ptr()).collect();
+    assert_eq!(ptrs.len(), cols.len());
+    assert!(!ptrs.contains(&std::ptr::null()));
+}
+
 #[test]
 fn make_ref_shares_and_reset_detaches() {
     let pool = LockFreeAllocator::new();

@@ -5,7 +5,6 @@
 use super::model::{Live, MCol};
 use chunkpool::Error;
 use std::collections::HashMap;
-use std::ptr::NonNull;
 use std::sync::Arc;
 
 /// Checks a live chunk against its model: shape, sharing, every value,
@@ -160,16 +159,14 @@ pub fn verify_column(col: &chunkpool::Column, m: &MCol) {
 /// DESIGN.md invariant 1: the same model column is the same buffer, and
 /// different model columns are different buffers, across every live chunk.
 /// A column with no data allocation (a replacement of capacity 0, a clone
-/// of an empty column) has no buffer to compare: all such share the
-/// dangling address of an empty `Vec<u64>`.
+/// of an empty column) has no buffer to compare: its `data_ptr` is null.
 pub fn verify_identity<'a>(lives: impl IntoIterator<Item = &'a Live>) {
-    let unallocated = NonNull::<u64>::dangling().as_ptr() as usize;
     let mut by_ptr: HashMap<usize, u64> = HashMap::new();
     let mut by_id: HashMap<u64, usize> = HashMap::new();
     for live in lives {
         for (i, slot) in live.m.slots.iter().enumerate() {
             let ptr = live.chunk.column(i).data_ptr() as usize;
-            if ptr == unallocated {
+            if ptr == 0 {
                 continue;
             }
             if let Some(&id) = by_ptr.get(&ptr) {

@@ -295,7 +295,9 @@ impl<P: Pool> World<P> {
                 if let Some(k) = pick(*chunk, self.live.len()) {
                     let (rows, max) = (usize::from(*rows), usize::from(*max));
                     self.live[k].chunk.set_required_rows(rows, max);
-                    self.live[k].m.required = rows.min(max).max(1);
+                    // TiDB's rule: 0 asks for a full batch of `max`.
+                    let asked = if rows == 0 { max } else { rows };
+                    self.live[k].m.required = asked.min(max).max(1);
                 }
             }
             Op::Drop { chunk } => {
