@@ -80,6 +80,13 @@ impl FieldType {
     pub(crate) const fn code(self) -> usize {
         self.size as usize
     }
+
+    /// The type whose [`code`](Self::code) is `code`, which came from one.
+    #[inline]
+    pub(crate) const fn from_code(code: usize) -> FieldType {
+        debug_assert!(code <= MAX_ELEM_SIZE);
+        FieldType { size: code as u16 }
+    }
 }
 
 impl fmt::Debug for FieldType {

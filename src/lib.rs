@@ -149,7 +149,7 @@ pub use config::{PoolConfig, PoolConfigBuilder, MAX_COUNT_LIMIT};
 pub use error::Error;
 pub use field::{FieldType, MAX_ELEM_SIZE};
 pub use session::{CurrentAllocator, SessionChunkPool};
-pub use stats::Stats;
+pub use stats::{CachedColumns, Stats};
 
 /// loom models only: see `ThreadExit` in `src/sync.rs`.
 #[cfg(chunkpool_loom)]

@@ -1,20 +1,50 @@
 //! Allocation statistics: per-thread counter blocks and their snapshot.
 
+use crate::field::FieldType;
 use crate::sync::{CachePadded, Ordering, StatCounter, StatFlag};
 use std::fmt;
 
 /// A snapshot of one allocator's counters.
 ///
-/// Counts are cumulative since the allocator was made; `retained_*` are the
-/// current cache contents. Each thread counts in a block of its own and a
-/// snapshot sums the blocks, so a snapshot taken while other threads work is
-/// an estimate, not an atomic cut; once those threads are joined it is exact.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Counts are cumulative since the allocator was made; `retained_*`,
+/// `cached_columns` and `reserved_chunks` are the current cache contents.
+/// Each thread counts in a block of its own and a snapshot sums the blocks,
+/// so a snapshot taken while other threads work is an estimate, not an
+/// atomic cut; once those threads are joined it is exact.
+///
+/// Every field means the same for both pooling allocators,
+/// [`LockFreeAllocator`](crate::LockFreeAllocator) and
+/// [`MutexAllocator`](crate::MutexAllocator). They keep different things:
+/// both keep loose columns per size class; only the lock-free allocator
+/// keeps whole chunks (columns inside), and only the mutex allocator keeps
+/// empty chunk shells (as TiDB does). A field about one of those is 0 for
+/// the allocator that does not keep it.
+///
+/// ```
+/// use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator, MutexAllocator};
+///
+/// let fields = [FieldType::I64, FieldType::VAR];
+/// let (lf, mx) = (LockFreeAllocator::new(), MutexAllocator::new());
+/// drop(lf.alloc(&fields, 8, 8));
+/// drop(mx.alloc(&fields, 8, 8));
+/// let (a, b) = (lf.stats(), mx.stats());
+/// // The lock-free allocator kept the chunk whole, columns inside ...
+/// assert_eq!((a.retained_chunks, a.retained_shells, a.retained_columns), (1, 0, 0));
+/// // ... the mutex allocator an empty shell and two loose columns.
+/// assert_eq!((b.retained_chunks, b.retained_shells, b.retained_columns), (0, 1, 2));
+/// assert_eq!(b.cached_columns.get(FieldType::I64), 1);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {
     /// Chunks handed out.
     pub chunks_allocated: u64,
-    /// Chunks handed out as a whole cached chunk (same layout, every column reused).
+    /// Chunks handed out with no newly made column: every column came from
+    /// the cache (a chunk of no columns counts too). The lock-free
+    /// allocator counts a whole cached chunk and a chunk built entirely
+    /// from loose cached columns; the mutex allocator a chunk for which
+    /// every field's column was reused. A cached column too small for the
+    /// request, replaced by a new one, keeps its chunk out of this count.
     pub chunks_from_cache: u64,
     /// Columns handed out from the cache (inside whole chunks or loose).
     pub columns_reused: u64,
@@ -30,27 +60,119 @@ pub struct Stats {
     pub discarded_avoid_reuse: u64,
     /// Cached columns freed because they were too small for a request.
     pub discarded_too_small: u64,
-    /// Whole chunks cached now (shared cache and per-thread caches).
+    /// Whole chunks cached now, with their columns inside (the lock-free
+    /// allocator: shared depot and per-thread caches). Their columns are
+    /// not in `retained_columns` nor in `cached_columns`. Always 0 for the
+    /// mutex allocator, which keeps no whole chunk.
     pub retained_chunks: usize,
-    /// Loose columns cached now (all classes).
+    /// Empty chunk shells cached now: column lists without columns, which
+    /// the mutex allocator keeps (as TiDB does) up to `max_free_chunks`.
+    /// Always 0 for the lock-free allocator, which keeps no shell.
+    pub retained_shells: usize,
+    /// Loose columns cached now (outside whole chunks), all size classes:
+    /// the sum of `cached_columns`.
     pub retained_columns: usize,
-    /// Heap bytes cached now (whole chunks and loose columns): column
-    /// buffers and their records (column structs, column lists, queue
-    /// slots), as the byte budget counts them. Summed from per-thread
+    /// Loose columns cached now, per size class (outside whole chunks,
+    /// like `retained_columns`).
+    pub cached_columns: CachedColumns,
+    /// Heap bytes cached now (whole chunks, shells and loose columns):
+    /// column buffers and their records (column structs, column lists,
+    /// queue slots), as the byte budget counts them. Summed from per-thread
     /// counts, so while other threads work it can lag or lead the truth by
     /// what they moved meanwhile.
     pub retained_bytes: usize,
-    /// Whole-chunk slots reserved against `max_free_chunks` right now,
-    /// exactly (one atomic counter): cached whole chunks plus slots that
-    /// thread caches hold for their next returns. Never above
-    /// `max_free_chunks`, at any instant; `retained_chunks` is at most this
-    /// once threads are quiet.
+    /// Slots reserved against `max_free_chunks` right now, exactly. For the
+    /// lock-free allocator (one atomic counter): cached whole chunks plus
+    /// slots that thread caches hold for their next returns; never above
+    /// `max_free_chunks`, at any instant, and `retained_chunks` is at most
+    /// this once threads are quiet. For the mutex allocator: the cached
+    /// shells (`retained_shells`).
     pub reserved_chunks: usize,
     /// Under a byte budget: bytes reserved against it right now, exactly
     /// (one atomic counter): cached buffers plus budget that thread caches
     /// hold for their next returns. Never above the budget, at any instant.
     /// 0 without a budget.
     pub budget_reserved: usize,
+}
+
+/// Loose columns cached now, per size class: what TiDB's tests read as
+/// `pool[size].Len()`.
+///
+/// A size class is a [`FieldType`]'s physical shape: one class for
+/// variable width, one per element size, so [`FieldType::I64`] and
+/// [`FieldType::F64`] name the same 8-byte class. Columns inside cached
+/// whole chunks (the lock-free allocator's) are not counted here.
+///
+/// ```
+/// use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator, PoolConfig};
+///
+/// // Whole-chunk caching off: a returned chunk is split into loose columns.
+/// let cfg = PoolConfig::builder().max_free_chunks(0).build()?;
+/// let pool = LockFreeAllocator::with_config(cfg);
+/// let fields = [FieldType::I64, FieldType::I64, FieldType::VAR, FieldType::DECIMAL];
+/// drop(pool.alloc(&fields, 8, 8));
+/// let cached = pool.stats().cached_columns;
+/// assert_eq!(cached.get(FieldType::I64), 2);
+/// assert_eq!(cached.get(FieldType::F64), 2); // the same 8-byte class
+/// assert_eq!(cached.get(FieldType::VAR), 1);
+/// assert_eq!(cached.get(FieldType::DECIMAL), 1);
+/// assert_eq!(cached.get(FieldType::F32), 0);
+/// let classes: Vec<_> = cached.iter().collect();
+/// assert_eq!(
+///     classes,
+///     [(FieldType::VAR, 1), (FieldType::I64, 2), (FieldType::DECIMAL, 1)]
+/// );
+/// assert_eq!(cached.total(), 4);
+/// # Ok::<(), chunkpool::Error>(())
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct CachedColumns {
+    /// `(class, count)`, counts above 0, ordered by size code (variable
+    /// width first), one entry per class.
+    classes: Vec<(FieldType, usize)>,
+}
+
+impl CachedColumns {
+    /// Built from per-class counts in any order; zero counts are left out
+    /// and repeated classes added up.
+    pub(crate) fn from_counts(counts: impl IntoIterator<Item = (FieldType, usize)>) -> Self {
+        let mut all: Vec<_> = counts.into_iter().filter(|&(_, n)| n > 0).collect();
+        all.sort_unstable_by_key(|&(f, _)| f.code());
+        let mut classes: Vec<(FieldType, usize)> = Vec::with_capacity(all.len());
+        for (f, n) in all {
+            match classes.last_mut() {
+                Some((g, m)) if *g == f => *m += n,
+                _ => classes.push((f, n)),
+            }
+        }
+        CachedColumns { classes }
+    }
+
+    /// Loose columns cached in the size class of `field`.
+    pub fn get(&self, field: FieldType) -> usize {
+        self.classes
+            .iter()
+            .find(|&&(f, _)| f == field)
+            .map_or(0, |&(_, n)| n)
+    }
+
+    /// Each size class with columns cached and how many: variable width
+    /// first, then by element size. A class is named by one [`FieldType`]
+    /// of its shape (for 8 bytes, [`FieldType::I64`]).
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (FieldType, usize)> + '_ {
+        self.classes.iter().copied()
+    }
+
+    /// Loose columns cached in all classes.
+    pub fn total(&self) -> usize {
+        self.classes.iter().map(|&(_, n)| n).sum()
+    }
+}
+
+impl fmt::Debug for CachedColumns {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.classes.iter().copied()).finish()
+    }
 }
 
 impl Stats {
@@ -76,7 +198,9 @@ impl Stats {
 pub(crate) enum Counter {
     /// Chunks handed out other than from a magazine.
     ChunksAllocated,
-    /// Of those, whole cached chunks.
+    /// Of those, chunks with no new column (a whole cached chunk, or one
+    /// built from loose cached columns only); `grow` takes one back when
+    /// it replaces a column of a whole cached chunk.
     ChunksFromCache,
     /// Columns handed out from the cache other than inside a magazine's chunk.
     ColumnsReused,
@@ -224,8 +348,9 @@ impl Counters {
     }
 }
 
-/// Builds a [`Stats`] from one value per counter (`retained_columns` and
-/// the reservations left 0; `retained_*` hold what magazines hold).
+/// Builds a [`Stats`] from one value per counter (`retained_shells`,
+/// `retained_columns`, `cached_columns` and the reservations left empty;
+/// `retained_chunks` and `retained_bytes` hold what magazines hold).
 fn stats_from(get: impl Fn(Counter) -> u64) -> Stats {
     use Counter::*;
     let out = get(MagazineOut);
@@ -237,7 +362,9 @@ fn stats_from(get: impl Fn(Counter) -> u64) -> Stats {
         .wrapping_sub(get(MagazineFlushBytes));
     Stats {
         chunks_allocated: get(ChunksAllocated) + out,
-        chunks_from_cache: get(ChunksFromCache) + out,
+        // `grow` takes back a whole chunk's count in a block other than
+        // the one that counted it: one block's total can dip below zero.
+        chunks_from_cache: get(ChunksFromCache).wrapping_add(out),
         columns_reused: get(ColumnsReused).wrapping_add(get(MagazineOutColumns)),
         columns_fresh: get(ColumnsFresh),
         chunks_returned: get(ChunksReturned) + get(MagazineIn),
@@ -248,7 +375,9 @@ fn stats_from(get: impl Fn(Counter) -> u64) -> Stats {
         // A snapshot taken while threads work reads the flows at slightly
         // different instants, so the difference can dip below zero.
         retained_chunks: (held as i64).max(0) as usize,
+        retained_shells: 0,
         retained_columns: 0,
+        cached_columns: CachedColumns::default(),
         retained_bytes: (held_bytes as i64).max(0) as usize,
         reserved_chunks: 0,
         budget_reserved: 0,

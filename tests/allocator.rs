@@ -36,6 +36,18 @@ const TIDB_FIELDS: [FieldType; 7] = [
     FieldType::I64,
 ];
 
+/// Chunks kept against `max_free_chunks`: whole chunks (lock-free) or
+/// empty shells (mutex, as TiDB keeps them); the other count is 0.
+fn kept_chunks<P: Pool>(st: &Stats) -> usize {
+    if P::WHOLE_CHUNKS {
+        assert_eq!(st.retained_shells, 0, "{st:?}");
+        st.retained_chunks
+    } else {
+        assert_eq!(st.retained_chunks, 0, "{st:?}");
+        st.retained_shells
+    }
+}
+
 fn ptrs(chk: &Chunk) -> Vec<*const u8> {
     chk.columns().map(|c| c.data_ptr()).collect()
 }
@@ -67,6 +79,8 @@ for_both_pools!(
     trim_drops_cache_but_not_live_chunks,
     renew_shares_nothing,
     stats_add_up,
+    chunks_from_cache_means_no_new_column,
+    cached_columns_per_size_class,
 );
 
 fn fresh_chunk_shape_and_same_buffers_after_drop_and_reset<P: Pool>() {
@@ -92,7 +106,7 @@ fn free_chunk_limit_keeps_64_of_74<P: Pool>() {
     drop(chunks);
     pool.reset();
     let st = pool.stats();
-    assert_eq!(st.retained_chunks, 64);
+    assert_eq!(kept_chunks::<P>(&st), 64);
     assert_eq!(st.chunks_returned, 74);
 }
 
@@ -108,7 +122,8 @@ fn configured_limits_are_respected<P: Pool>() {
         drop(chunks);
         let st = pool.stats();
         assert_eq!(
-            st.retained_chunks, free_chunks,
+            kept_chunks::<P>(&st),
+            free_chunks,
             "limits ({free_chunks},{free_cols})"
         );
         assert!(
@@ -336,7 +351,7 @@ fn trim_drops_cache_but_not_live_chunks<P: Pool>() {
     let mut live = pool.alloc(&[FieldType::I64], 8, 8);
     live.column_mut(0).append_i64(77);
     drop(pool.alloc(&[FieldType::I64], 8, 8));
-    assert_eq!(pool.stats().retained_chunks.min(1), 1);
+    assert_eq!(kept_chunks::<P>(&pool.stats()).min(1), 1);
     pool.trim();
     assert_eq!(
         live.column(0).get_i64(0),
@@ -374,6 +389,195 @@ fn stats_add_up<P: Pool>() {
     assert_eq!(st.columns_reused + st.columns_fresh, 40);
     assert_eq!(st.columns_fresh, 4, "only the first two chunks are new");
     assert!(st.reuse_rate() > 0.85);
+}
+
+/// `chunks_from_cache` counts a chunk exactly when none of its columns
+/// was newly made, for both allocators: a whole cached chunk, a chunk of
+/// reused loose columns, but not one whose cached column was too small.
+fn chunks_from_cache_means_no_new_column<P: Pool>() {
+    // Counts (from cache, fresh columns) after one alloc of `fields`.
+    fn alloc_counts<P: Pool>(pool: &P, fields: &[FieldType], cap: usize) -> (Chunk, u64, u64) {
+        let before = pool.stats();
+        let chk = pool.alloc(fields, cap, cap);
+        let after = pool.stats();
+        let from_cache = after.chunks_from_cache - before.chunks_from_cache;
+        let fresh = after.columns_fresh - before.columns_fresh;
+        assert_eq!(from_cache, u64::from(fresh == 0), "{}: {after:?}", P::NAME);
+        (chk, from_cache, fresh)
+    }
+    let fields = [FieldType::I64, FieldType::VAR];
+    let pool = P::make(PoolConfig::default());
+    let (chk, from_cache, _) = alloc_counts(&pool, &fields, 8);
+    assert_eq!(from_cache, 0, "new columns");
+    drop(chk);
+    let (chk, from_cache, _) = alloc_counts(&pool, &fields, 8);
+    assert_eq!(from_cache, 1, "{}: every column came back", P::NAME);
+    drop(chk);
+    // A field more than was cached: not every column from the cache.
+    let (chk, from_cache, _) =
+        alloc_counts(&pool, &[FieldType::I64, FieldType::VAR, FieldType::F64], 8);
+    assert_eq!(from_cache, 0);
+    drop(chk);
+
+    // A cached column too small for the request is replaced: the chunk is
+    // not from the cache (for the lock-free allocator, `grow` takes back
+    // the count of a whole cached chunk).
+    let pool = P::make(PoolConfig::default());
+    drop(pool.alloc(&[FieldType::I64], 4, 4));
+    let (_chk, from_cache, fresh) = alloc_counts(&pool, &[FieldType::I64], 1024);
+    assert_eq!((from_cache, fresh), (0, 1), "{}", P::NAME);
+    let st = pool.stats();
+    assert_eq!(
+        (st.chunks_from_cache, st.discarded_too_small),
+        (0, 1),
+        "{st:?}"
+    );
+
+    // Whole-chunk caching off: a chunk built from reused loose columns
+    // counts, whatever the logical types (I64 and F64 share a class).
+    let cfg = PoolConfig::builder().max_free_chunks(0).build().unwrap();
+    let pool = P::make(cfg);
+    drop(pool.alloc(&fields, 8, 8));
+    let (_chk, from_cache, _) = alloc_counts(&pool, &[FieldType::VAR, FieldType::F64], 8);
+    assert_eq!(from_cache, 1, "{}: loose columns all reused", P::NAME);
+    assert_eq!(pool.stats().chunks_from_cache, 1);
+}
+
+/// `cached_columns` per size class, as TiDB's tests read
+/// `pool[size].Len()`: loose columns only.
+fn cached_columns_per_size_class<P: Pool>() {
+    let fields = [
+        FieldType::I64,
+        FieldType::I64,
+        FieldType::VAR,
+        FieldType::DECIMAL,
+    ];
+    let cfg = PoolConfig::builder().max_free_chunks(0).build().unwrap();
+    let pool = P::make(cfg);
+    assert_eq!(pool.stats().cached_columns.iter().len(), 0);
+    drop(pool.alloc(&fields, 8, 8));
+    let st = pool.stats();
+    let c = &st.cached_columns;
+    assert_eq!(c.get(FieldType::I64), 2, "{st:?}");
+    assert_eq!(c.get(FieldType::U64), 2, "one 8-byte class");
+    assert_eq!(c.get(FieldType::VAR), 1);
+    assert_eq!(c.get(FieldType::DECIMAL), 1);
+    assert_eq!(c.get(FieldType::F32), 0);
+    assert_eq!(
+        c.iter().collect::<Vec<_>>(),
+        [
+            (FieldType::VAR, 1),
+            (FieldType::I64, 2),
+            (FieldType::DECIMAL, 1)
+        ]
+    );
+    assert_eq!((c.total(), st.retained_columns), (4, 4));
+    // One 8-byte column taken out, retyped to a decimal, and put back into
+    // the 40-byte class.
+    let mut chk = pool.alloc(&[FieldType::F64], 8, 8);
+    chk.column_mut(0).reset_as(FieldType::DECIMAL);
+    let c = pool.stats().cached_columns;
+    assert_eq!((c.get(FieldType::I64), c.get(FieldType::DECIMAL)), (1, 1));
+    drop(chk);
+    let c = pool.stats().cached_columns;
+    assert_eq!((c.get(FieldType::I64), c.get(FieldType::DECIMAL)), (1, 2));
+    pool.trim();
+    assert_eq!(pool.stats().cached_columns, Default::default());
+
+    // TiDB's schema with the default limits: the mutex allocator keeps
+    // every column loose; the lock-free one keeps the chunk whole, so no
+    // loose column shows.
+    let pool = P::make(PoolConfig::default());
+    drop(pool.alloc(&TIDB_FIELDS, 5, 100));
+    let st = pool.stats();
+    let classes: Vec<_> = st.cached_columns.iter().collect();
+    if P::WHOLE_CHUNKS {
+        assert_eq!(classes, [], "{st:?}");
+        assert_eq!(st.retained_chunks, 1);
+    } else {
+        assert_eq!(
+            classes,
+            [
+                (FieldType::VAR, 2),
+                (FieldType::F32, 1),
+                (FieldType::I64, 3),
+                (FieldType::DECIMAL, 1)
+            ],
+            "{st:?}"
+        );
+        assert_eq!(st.retained_shells, 1);
+    }
+}
+
+/// For one config the lock-free allocator keeps whole chunks on top of
+/// the loose columns both keep, so it can retain more columns than the
+/// mutex allocator (and TiDB); the mutex allocator keeps loose columns of
+/// more element sizes.
+#[test]
+fn retention_differs_for_one_config() {
+    let cfg = PoolConfig::with_limits(50, 100).unwrap();
+    let (lf, mx) = (
+        LockFreeAllocator::with_config(cfg),
+        MutexAllocator::with_config(cfg),
+    );
+    for pool in [&lf as &dyn ChunkAllocator, &mx] {
+        let chunks: Vec<_> = (0..120)
+            .map(|_| pool.alloc(&[FieldType::VAR], 16, 16))
+            .collect();
+        drop(chunks);
+    }
+    let (a, b) = (lf.stats(), mx.stats());
+    // Lock-free: 50 whole chunks (their columns not counted against the
+    // 100 per class) and 70 loose columns: all 120 columns kept.
+    assert_eq!(
+        (a.retained_chunks, a.retained_shells, a.retained_columns),
+        (50, 0, 70),
+        "{a:?}"
+    );
+    assert_eq!(a.cached_columns.get(FieldType::VAR), 70);
+    assert_eq!((a.reserved_chunks, a.discarded_over_limit), (50, 0));
+    // Mutex, as TiDB: 50 empty shells and 100 loose columns; 20 freed.
+    assert_eq!(
+        (b.retained_chunks, b.retained_shells, b.retained_columns),
+        (0, 50, 100),
+        "{b:?}"
+    );
+    assert_eq!(b.cached_columns.get(FieldType::VAR), 100);
+    assert_eq!((b.reserved_chunks, b.discarded_over_limit), (50, 20));
+
+    // Loose columns of 16 fixed element sizes: the lock-free allocator has
+    // classes for the first 15; the mutex allocator keeps every size.
+    let sizes: Vec<_> = (1..=16).map(|n| FieldType::fixed(n).unwrap()).collect();
+    let cfg = PoolConfig::builder().max_free_chunks(0).build().unwrap();
+    let (lf, mx) = (
+        LockFreeAllocator::with_config(cfg),
+        MutexAllocator::with_config(cfg),
+    );
+    drop(lf.alloc(&sizes, 8, 8));
+    drop(mx.alloc(&sizes, 8, 8));
+    let (a, b) = (lf.stats(), mx.stats());
+    assert_eq!(
+        (a.retained_columns, a.discarded_over_limit),
+        (15, 1),
+        "{a:?}"
+    );
+    assert_eq!(a.cached_columns.get(sizes[14]), 1);
+    assert_eq!(a.cached_columns.get(sizes[15]), 0);
+    assert_eq!(
+        (b.retained_columns, b.discarded_over_limit),
+        (16, 0),
+        "{b:?}"
+    );
+    assert_eq!(b.cached_columns.get(sizes[15]), 1);
+    // The classes stay claimed across `trim`: the 16th size is still out.
+    lf.trim();
+    drop(lf.alloc(&sizes[15..], 8, 8));
+    let a = lf.stats();
+    assert_eq!(
+        (a.retained_columns, a.discarded_over_limit),
+        (0, 2),
+        "{a:?}"
+    );
 }
 
 #[test]

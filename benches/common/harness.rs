@@ -11,7 +11,7 @@ use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 /// One timed run: `threads` threads, `iters` cycles each.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Sample {
     pub threads: usize,
     pub iters: u64,
@@ -41,7 +41,7 @@ impl Sample {
 
     /// Fraction of columns handed out from the cache during the timed part.
     pub fn reuse_rate(&self) -> Option<f64> {
-        let (a, b) = (self.stats_before?, self.stats_after?);
+        let (a, b) = (self.stats_before.as_ref()?, self.stats_after.as_ref()?);
         let reused = b.columns_reused - a.columns_reused;
         let fresh = b.columns_fresh - a.columns_fresh;
         (reused + fresh > 0).then(|| reused as f64 / (reused + fresh) as f64)

@@ -520,8 +520,8 @@ pub fn reset_chunk(live: &mut Live) {
 /// configured bounds (DESIGN.md invariants 3 and 5).
 ///
 /// `whole_chunks`: the pool caches whole chunks (the lock-free allocator),
-/// whose columns the counters do not show; otherwise `retained_chunks`
-/// counts empty shells (the mutex allocator).
+/// whose columns the counters do not show, and no shells; otherwise it
+/// caches empty shells and no whole chunk (the mutex allocator).
 pub fn check_stats(s: &Stats, e: &Expect, cfg: &PoolConfig, whole_chunks: bool) {
     check_bounds(s, cfg, e.codes.len(), &|| format!("expected {e:#?}"));
     check_counts(s, e, cfg, whole_chunks);
@@ -537,10 +537,33 @@ pub fn check_bounds(s: &Stats, cfg: &PoolConfig, ncodes: usize, more: &dyn Fn() 
         ctx()
     );
     assert!(
+        s.retained_shells <= cfg.max_free_chunks(),
+        "retained_shells over the limit; {}",
+        ctx()
+    );
+    assert!(
         s.retained_columns <= cfg.max_free_columns() * ncodes,
         "retained_columns over the per-class limit; {}",
         ctx()
     );
+    assert_eq!(
+        s.cached_columns.total(),
+        s.retained_columns,
+        "cached_columns does not add up to retained_columns; {}",
+        ctx()
+    );
+    assert!(
+        s.cached_columns.iter().len() <= ncodes,
+        "more size classes cached than seen; {}",
+        ctx()
+    );
+    for (class, n) in s.cached_columns.iter() {
+        assert!(
+            n > 0 && n <= cfg.max_free_columns(),
+            "{class:?} class count {n} out of range; {}",
+            ctx()
+        );
+    }
     if let Some(budget) = cfg.byte_budget() {
         assert!(
             s.retained_bytes <= budget,
@@ -553,7 +576,7 @@ pub fn check_bounds(s: &Stats, cfg: &PoolConfig, ncodes: usize, more: &dyn Fn() 
     }
     if cfg.max_free_chunks() == 0 {
         assert_eq!(s.retained_chunks, 0, "{}", ctx());
-        assert_eq!(s.chunks_from_cache, 0, "{}", ctx());
+        assert_eq!(s.retained_shells, 0, "{}", ctx());
     }
     if !cfg.reuse_enabled() {
         assert_eq!(s.columns_reused, 0, "reuse with limits of 0; {}", ctx());
@@ -590,9 +613,24 @@ pub fn check_counts(s: &Stats, e: &Expect, cfg: &PoolConfig, whole_chunks: bool)
         ctx()
     );
     assert!(s.chunks_from_cache <= s.chunks_allocated, "{}", ctx());
+    if whole_chunks {
+        assert_eq!(
+            s.retained_shells,
+            0,
+            "shells in a whole-chunk cache; {}",
+            ctx()
+        );
+    } else {
+        assert_eq!(
+            s.retained_chunks,
+            0,
+            "whole chunks in a shell cache; {}",
+            ctx()
+        );
+    }
     // Chunk shells (the mutex allocator's) and whole chunks both hold
     // bytes: the budget counts the records too.
-    if s.retained_columns == 0 && s.retained_chunks == 0 {
+    if s.retained_columns == 0 && s.retained_chunks == 0 && s.retained_shells == 0 {
         assert_eq!(
             s.retained_bytes,
             0,
@@ -633,6 +671,7 @@ pub fn sum_stats<'a>(all: impl IntoIterator<Item = &'a Stats>) -> Stats {
         t.discarded_avoid_reuse += s.discarded_avoid_reuse;
         t.discarded_too_small += s.discarded_too_small;
         t.retained_chunks += s.retained_chunks;
+        t.retained_shells += s.retained_shells;
         t.retained_columns += s.retained_columns;
         t.retained_bytes += s.retained_bytes;
     }

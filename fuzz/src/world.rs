@@ -193,9 +193,17 @@ impl<P: Pool> World<P> {
             return;
         };
         self.exp[cur].on_alloc(fields.len());
+        // One thread: the counters are exact. A chunk counts as from the
+        // cache exactly when none of its columns was newly made.
+        let after = self.pools[cur].stats();
+        assert_eq!(
+            after.chunks_from_cache - before.chunks_from_cache,
+            u64::from(after.columns_fresh == before.columns_fresh),
+            "{}: chunks_from_cache disagrees with columns_fresh",
+            P::NAME
+        );
         if let Some(p) = pending {
             if p.pool == cur && p.fields == fields && live.m.capacity <= p.capacity {
-                let after = self.pools[cur].stats();
                 let n = fields.len() as u64;
                 let ptrs: Vec<usize> = (0..fields.len())
                     .map(|i| live.chunk.column(i).data_ptr() as usize)
@@ -206,9 +214,9 @@ impl<P: Pool> World<P> {
                     "{}: the promised reuse did not happen ({p:?})",
                     P::NAME
                 );
+                assert_eq!(after.chunks_from_cache - before.chunks_from_cache, 1);
                 if p.whole {
                     assert_eq!(ptrs, p.ptrs, "a whole cached chunk came back rearranged");
-                    assert_eq!(after.chunks_from_cache - before.chunks_from_cache, 1);
                 } else {
                     let (mut a, mut b) = (ptrs, p.ptrs);
                     a.sort_unstable();
@@ -431,7 +439,9 @@ impl<P: Pool> World<P> {
         // collection is needed (or run) for the accounting to reach zero.
         let all_freed = pools.iter().all(|p| {
             let s = p.stats();
-            (s.retained_chunks, s.retained_columns, s.retained_bytes) == (0, 0, 0)
+            (s.retained_chunks, s.retained_shells) == (0, 0)
+                && (s.retained_columns, s.retained_bytes) == (0, 0)
+                && s.cached_columns.iter().len() == 0
         });
         assert!(
             all_freed,

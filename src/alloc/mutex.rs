@@ -6,7 +6,7 @@ use crate::column::Column;
 use crate::config::PoolConfig;
 use crate::error::Error;
 use crate::field::FieldType;
-use crate::stats::{Counter, Stats, Tally};
+use crate::stats::{CachedColumns, Counter, Stats, Tally};
 use crate::sync::{lock, Arc, Mutex};
 use std::collections::HashMap;
 use std::fmt;
@@ -15,8 +15,21 @@ use std::fmt;
 /// `std::sync::Mutex` around a free list of chunk shells and one free list
 /// of columns per element size. Every alloc takes the lock once and pops a
 /// shell and one column per field; every returned chunk takes it once and
-/// pushes them back. Same limits and reuse rules as
-/// [`LockFreeAllocator`](crate::LockFreeAllocator).
+/// pushes them back.
+///
+/// It applies the same [`PoolConfig`] rules to each column as
+/// [`LockFreeAllocator`](crate::LockFreeAllocator) (limit per size class,
+/// `avoid_reusing`, oversized variable-width columns, a cached column too
+/// small for a request replaced), but keeps different things:
+/// `max_free_chunks` bounds the empty chunk shells it keeps
+/// ([`Stats::retained_shells`]), not whole chunks with their columns, and
+/// every cached column is a loose one, at most `max_free_columns` per size
+/// class ([`Stats::cached_columns`]). So it keeps fewer columns than the
+/// lock-free allocator, which caches whole chunks on top of as many loose
+/// columns; but it keeps loose columns of any number of element sizes,
+/// where the lock-free allocator has classes for 15 fixed sizes. See
+/// "What it keeps" on [`LockFreeAllocator`](crate::LockFreeAllocator) for
+/// an example.
 ///
 /// This is the baseline the benchmarks beat, and a simple reference model
 /// for tests. Cheap to clone; clones share one cache.
@@ -80,14 +93,21 @@ impl MutexAllocator {
         self.shared.config
     }
 
-    /// A snapshot of the counters and the current cache contents. Here
-    /// `retained_chunks` counts cached chunk shells (column lists without
-    /// columns), as TiDB keeps them.
+    /// A snapshot of the counters and the current cache contents, taken
+    /// under the lock (exact). This allocator keeps no whole chunk:
+    /// `retained_chunks` is 0, and the cached chunk shells (column lists
+    /// without columns, as TiDB keeps them) are `retained_shells`.
     pub fn stats(&self) -> Stats {
         let st = lock(&self.shared.state);
+        let cached_columns = CachedColumns::from_counts(
+            st.free_columns
+                .iter()
+                .map(|(&code, list)| (FieldType::from_code(code), list.len())),
+        );
         Stats {
-            retained_chunks: st.free_chunks.len(),
+            retained_shells: st.free_chunks.len(),
             retained_columns: st.retained_columns,
+            cached_columns,
             retained_bytes: st.retained_bytes,
             reserved_chunks: st.free_chunks.len(),
             budget_reserved: if self.shared.config.byte_budget().is_some() {
@@ -146,6 +166,9 @@ impl MutexShared {
             columns.push(Slot::Own(col));
         }
         st.tally.add(Counter::ChunksAllocated, 1);
+        if reused == fields.len() as u64 {
+            st.tally.add(Counter::ChunksFromCache, 1);
+        }
         st.tally.add(Counter::ColumnsReused, reused);
         st.tally.add(Counter::DiscardedTooSmall, too_small);
         st.tally

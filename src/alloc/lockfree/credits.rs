@@ -27,6 +27,7 @@
 
 use crate::config::PoolConfig;
 use crate::field::FieldType;
+use crate::stats::CachedColumns;
 use crate::sync::{AtomicUsize, CachePadded, Ordering, StatGauge};
 use std::fmt;
 
@@ -308,6 +309,22 @@ impl Credits {
         self.columns[class].fetch_sub(1, Ordering::Relaxed);
         self.loose_bytes.fetch_sub(bytes, Ordering::Relaxed);
         self.release_bytes(bytes);
+    }
+
+    /// Loose columns reserved now, per size class (class 0 is variable
+    /// width; an unclaimed class has none).
+    pub(super) fn loose_columns(&self) -> CachedColumns {
+        CachedColumns::from_counts(self.columns.iter().enumerate().filter_map(|(class, n)| {
+            let field = if class == 0 {
+                FieldType::VAR
+            } else {
+                match self.class_codes[class].load(Ordering::Acquire) {
+                    0 => return None,
+                    code => FieldType::from_code(code),
+                }
+            };
+            Some((field, n.load(Ordering::Relaxed)))
+        }))
     }
 
     /// (whole chunks, loose columns, bytes) in depots now.

@@ -59,6 +59,26 @@ use std::fmt;
 ///
 /// The handle is cheap to clone; clones share one cache.
 ///
+/// # What it keeps, compared with [`MutexAllocator`](crate::MutexAllocator)
+/// For one [`PoolConfig`] the two apply the same rules to each column
+/// (limit per size class, `avoid_reusing`, oversized variable-width
+/// columns, a cached column too small for a request replaced), but keep
+/// different things, and this one can hold more columns:
+/// * up to `max_free_chunks` whole chunks, their columns inside, which do
+///   not count against `max_free_columns` ([`Stats::retained_chunks`]);
+///   the mutex allocator (like TiDB) keeps up to `max_free_chunks` empty
+///   chunk shells instead ([`Stats::retained_shells`]);
+/// * on top of those, like the mutex allocator, up to `max_free_columns`
+///   loose columns per size class ([`Stats::cached_columns`]); but loose
+///   columns of 15 fixed element sizes at most (the first 15 seen, for the
+///   allocator's lifetime) besides variable width, where the mutex
+///   allocator takes any number of sizes. Columns of a further size are
+///   freed when they come back loose.
+///
+/// So with limits (50, 100), 120 one-column variable-width chunks returned
+/// at once all stay cached here (50 whole chunks and 70 loose columns),
+/// where the mutex allocator and TiDB keep 100 columns and 50 shells.
+///
 /// # When memory comes back
 /// * [`trim`](Self::trim) frees every chunk and column the shared depot
 ///   and the calling thread's cache hold before it returns (a chunk that
@@ -225,6 +245,8 @@ fn grow(pool: &Pool, columns: &mut [Slot], fields: &[FieldType], cap: usize) {
         }
     }
     let block = pool.stats.block(BlockId::SHARED);
+    // Counted as a whole chunk from the cache by `take`: not so any more.
+    block.sub(Counter::ChunksFromCache, u64::from(fresh > 0));
     block.sub(Counter::ColumnsReused, fresh);
     block.add(Counter::DiscardedTooSmall, fresh);
     block.add(Counter::ColumnsFresh, fresh);
@@ -237,22 +259,27 @@ fn alloc_loose(pool: &Arc<Pool>, fields: &[FieldType], cap: usize, max: usize) -
     block.add(Counter::ChunksAllocated, 1);
     let guard = cache::pin(pool);
     let depot = pool.depot(&guard);
+    let mut all_reused = true;
     let columns = fields
         .iter()
-        .map(|&f| Slot::Own(loose_column(pool, block, depot, f, cap)))
+        .map(|&f| Slot::Own(loose_column(pool, block, depot, f, cap, &mut all_reused)))
         .collect();
     drop(guard);
+    if all_reused {
+        block.add(Counter::ChunksFromCache, 1);
+    }
     Chunk::from_parts(columns, cap, max, Some(Home::LockFree(Arc::clone(pool))))
 }
 
 /// A column of `field` for `rows` rows: a cached one of its class if one
-/// fits, else a new one.
+/// fits, else a new one (and `all_reused` becomes false).
 fn loose_column(
     pool: &Pool,
     block: &Block,
     depot: &Depot,
     field: FieldType,
     rows: usize,
+    all_reused: &mut bool,
 ) -> Column {
     if pool.config().max_free_columns() > 0 {
         if let Some(class) = pool.credits.class_of(field) {
@@ -268,6 +295,7 @@ fn loose_column(
         }
     }
     block.add(Counter::ColumnsFresh, 1);
+    *all_reused = false;
     Column::fresh(field, rows)
 }
 

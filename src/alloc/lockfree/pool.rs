@@ -210,11 +210,15 @@ impl Pool {
     }
 
     pub(super) fn stats(&self) -> Stats {
-        let (chunks, columns, bytes) = self.credits.retained();
+        let (chunks, _, bytes) = self.credits.retained();
+        // One read of the per-class counts, so `retained_columns` is their
+        // sum in every snapshot.
+        let cached_columns = self.credits.loose_columns();
         let held = self.stats.snapshot();
         Stats {
             retained_chunks: held.retained_chunks + chunks,
-            retained_columns: columns,
+            retained_columns: cached_columns.total(),
+            cached_columns,
             retained_bytes: held.retained_bytes + bytes,
             reserved_chunks: self.credits.reserved_chunks(),
             budget_reserved: self.credits.budget_reserved(),
