@@ -3,7 +3,9 @@
 //!
 //! TiDB observes reuse by pointer identity of chunks and columns after
 //! `Reset`; here chunks return when dropped, and reuse shows as the same data
-//! buffer coming back.
+//! buffer coming back. They run under TiDB's own limits
+//! (`PoolConfig::tidb()`), whose variable-width rule differs from the
+//! default's (`tests/strings.rs`).
 
 use chunkpool::{
     Chunk, ChunkAllocator, EmptyAllocator, FieldType, LockFreeAllocator, MutexAllocator,
@@ -24,6 +26,18 @@ use pool::Pool;
 #[path = "../fuzz/src/fresh.rs"]
 mod fresh;
 use fresh::check_new_chunk;
+
+/// TiDB's `NewAllocatorWithSize(chunks, columns)` with TiDB's flat 16 KiB
+/// rule for variable-width columns: these tests restate TiDB's, so they run
+/// under TiDB's limits ([`PoolConfig::tidb`]).
+fn tidb_limits(chunks: usize, columns: usize) -> PoolConfig {
+    PoolConfig::builder()
+        .max_free_chunks(chunks)
+        .max_free_columns(columns)
+        .max_cached_var_bytes_per_row(0)
+        .build()
+        .unwrap()
+}
 
 /// TiDB's test schema: varchar, JSON, float, decimal, double, longlong, datetime.
 const TIDB_FIELDS: [FieldType; 7] = [
@@ -84,7 +98,7 @@ for_both_pools!(
 );
 
 fn fresh_chunk_shape_and_same_buffers_after_drop_and_reset<P: Pool>() {
-    let pool = P::make(PoolConfig::default());
+    let pool = P::make(PoolConfig::tidb());
     let (cap, max) = (5, 100);
     let mut chk = pool.alloc(&TIDB_FIELDS, cap, max);
     check_new_chunk(&mut chk, &TIDB_FIELDS, cap, max);
@@ -101,7 +115,7 @@ fn fresh_chunk_shape_and_same_buffers_after_drop_and_reset<P: Pool>() {
 }
 
 fn free_chunk_limit_keeps_64_of_74<P: Pool>() {
-    let pool = P::make(PoolConfig::default());
+    let pool = P::make(PoolConfig::tidb());
     let chunks: Vec<_> = (0..74).map(|_| pool.alloc(&TIDB_FIELDS, 5, 100)).collect();
     drop(chunks);
     pool.reset();
@@ -112,7 +126,7 @@ fn free_chunk_limit_keeps_64_of_74<P: Pool>() {
 
 fn configured_limits_are_respected<P: Pool>() {
     for (free_chunks, free_cols) in [(10, 20), (5, 10), (50, 100)] {
-        let pool = P::make(PoolConfig::with_limits(free_chunks, free_cols).unwrap());
+        let pool = P::make(tidb_limits(free_chunks, free_cols));
         assert!(pool.check_reuse_alloc_size());
         // Chunks of one layout, then loose columns of another size via make_ref churn.
         let fields = [FieldType::I64, FieldType::I64, FieldType::VAR];
@@ -146,7 +160,7 @@ fn configured_limits_are_respected<P: Pool>() {
 }
 
 fn zero_limits_cache_nothing<P: Pool>() {
-    let pool = P::make(PoolConfig::with_limits(0, 0).unwrap());
+    let pool = P::make(tidb_limits(0, 0));
     assert!(!pool.check_reuse_alloc_size());
     drop(pool.alloc(&TIDB_FIELDS, 5, 100));
     let st = pool.stats();
@@ -162,7 +176,7 @@ fn zero_limits_cache_nothing<P: Pool>() {
 }
 
 fn oversized_var_column_is_not_cached<P: Pool>() {
-    let pool = P::make(PoolConfig::default()); // 16 KiB limit
+    let pool = P::make(PoolConfig::tidb()); // 16 KiB limit
     let mut chk = pool.alloc(&[FieldType::VAR, FieldType::I64], 8, 8);
     chk.column_mut(0).append_bytes(&vec![7u8; 20 * 1024]);
     let small_ptr = chk.column(1).data_ptr();
@@ -180,7 +194,7 @@ fn oversized_var_column_is_not_cached<P: Pool>() {
 }
 
 fn retyped_column_goes_to_its_new_class<P: Pool>() {
-    let pool = P::make(PoolConfig::default());
+    let pool = P::make(PoolConfig::tidb());
     let mut chk = pool.alloc(&[FieldType::DECIMAL], 64, 64);
     let ptr = chk.column(0).data_ptr();
     chk.column_mut(0).reset_as(FieldType::I64); // 40-byte buffer now holds 8-byte rows
@@ -199,7 +213,7 @@ fn retyped_column_goes_to_its_new_class<P: Pool>() {
 }
 
 fn make_ref_column_is_recycled_once<P: Pool>() {
-    let pool = P::make(PoolConfig::default());
+    let pool = P::make(PoolConfig::tidb());
     let fields = [FieldType::I64, FieldType::I64, FieldType::I64];
     let mut chk = pool.alloc(&fields, 8, 8);
     chk.column_mut(0).append_i64(5);
@@ -226,7 +240,7 @@ fn make_ref_column_is_recycled_once<P: Pool>() {
 }
 
 fn make_ref_to_across_chunks_is_recycled_once<P: Pool>() {
-    let pool = P::make(PoolConfig::default());
+    let pool = P::make(PoolConfig::tidb());
     let mut a = pool.alloc(&[FieldType::I64], 8, 8);
     let mut b = pool.alloc(&[FieldType::I64], 8, 8);
     a.column_mut(0).append_i64(11);
@@ -256,7 +270,7 @@ fn make_ref_to_across_chunks_is_recycled_once<P: Pool>() {
 }
 
 fn avoid_reusing_column_is_never_cached<P: Pool>() {
-    let pool = P::make(PoolConfig::default());
+    let pool = P::make(PoolConfig::tidb());
     let mut chk = pool.alloc(&[FieldType::I64, FieldType::F64], 8, 8);
     chk.column_mut(0).set_avoid_reusing(true);
     let kept = chk.column(1).data_ptr();
@@ -283,7 +297,7 @@ fn avoid_reusing_column_is_never_cached<P: Pool>() {
 }
 
 fn too_small_cached_column_is_replaced<P: Pool>() {
-    let pool = P::make(PoolConfig::default());
+    let pool = P::make(PoolConfig::tidb());
     drop(pool.alloc(&[FieldType::I64], 4, 4));
     let mut chk = pool.alloc(&[FieldType::I64], 1024, 1024);
     check_new_chunk(&mut chk, &[FieldType::I64], 1024, 1024);
@@ -291,7 +305,7 @@ fn too_small_cached_column_is_replaced<P: Pool>() {
 }
 
 fn recycled_chunk_shows_nothing_of_its_previous_user<P: Pool>() {
-    let pool = P::make(PoolConfig::default());
+    let pool = P::make(PoolConfig::tidb());
     let fields = [
         FieldType::I64,
         FieldType::VAR,
@@ -347,7 +361,7 @@ fn byte_budget_is_never_exceeded<P: Pool>() {
 }
 
 fn trim_drops_cache_but_not_live_chunks<P: Pool>() {
-    let pool = P::make(PoolConfig::default());
+    let pool = P::make(PoolConfig::tidb());
     let mut live = pool.alloc(&[FieldType::I64], 8, 8);
     live.column_mut(0).append_i64(77);
     drop(pool.alloc(&[FieldType::I64], 8, 8));
@@ -366,7 +380,7 @@ fn trim_drops_cache_but_not_live_chunks<P: Pool>() {
 }
 
 fn renew_shares_nothing<P: Pool>() {
-    let pool = P::make(PoolConfig::with_limits(3, 7).unwrap());
+    let pool = P::make(tidb_limits(3, 7));
     drop(pool.alloc(&[FieldType::I64], 8, 8));
     let fresh = pool.renew();
     assert!(fresh.check_reuse_alloc_size());
@@ -376,7 +390,7 @@ fn renew_shares_nothing<P: Pool>() {
 }
 
 fn stats_add_up<P: Pool>() {
-    let pool = P::make(PoolConfig::default());
+    let pool = P::make(PoolConfig::tidb());
     let fields = [FieldType::I64, FieldType::VAR];
     for _ in 0..10 {
         let a = pool.alloc(&fields, 8, 8);
@@ -406,7 +420,7 @@ fn chunks_from_cache_means_no_new_column<P: Pool>() {
         (chk, from_cache, fresh)
     }
     let fields = [FieldType::I64, FieldType::VAR];
-    let pool = P::make(PoolConfig::default());
+    let pool = P::make(PoolConfig::tidb());
     let (chk, from_cache, _) = alloc_counts(&pool, &fields, 8);
     assert_eq!(from_cache, 0, "new columns");
     drop(chk);
@@ -422,7 +436,7 @@ fn chunks_from_cache_means_no_new_column<P: Pool>() {
     // A cached column too small for the request is replaced: the chunk is
     // not from the cache (for the lock-free allocator, `grow` takes back
     // the count of a whole cached chunk).
-    let pool = P::make(PoolConfig::default());
+    let pool = P::make(PoolConfig::tidb());
     drop(pool.alloc(&[FieldType::I64], 4, 4));
     let (_chk, from_cache, fresh) = alloc_counts(&pool, &[FieldType::I64], 1024);
     assert_eq!((from_cache, fresh), (0, 1), "{}", P::NAME);
@@ -487,7 +501,7 @@ fn cached_columns_per_size_class<P: Pool>() {
     // TiDB's schema with the default limits: the mutex allocator keeps
     // every column loose; the lock-free one keeps the chunk whole, so no
     // loose column shows.
-    let pool = P::make(PoolConfig::default());
+    let pool = P::make(PoolConfig::tidb());
     drop(pool.alloc(&TIDB_FIELDS, 5, 100));
     let st = pool.stats();
     let classes: Vec<_> = st.cached_columns.iter().collect();
@@ -515,7 +529,7 @@ fn cached_columns_per_size_class<P: Pool>() {
 /// more element sizes.
 #[test]
 fn retention_differs_for_one_config() {
-    let cfg = PoolConfig::with_limits(50, 100).unwrap();
+    let cfg = tidb_limits(50, 100);
     let (lf, mx) = (
         LockFreeAllocator::with_config(cfg),
         MutexAllocator::with_config(cfg),
