@@ -37,7 +37,7 @@ fn mixed(c: &mut Criterion) {
 fn pipelines(c: &mut Criterion) {
     let mut g = c.benchmark_group("pipeline");
     let rows = 64 * 1024;
-    let table = Table::generate(rows);
+    let table = Table::generate(rows, pipeline::DEFAULT_STR_BYTES);
     g.throughput(Throughput::Elements(rows as u64));
     g.sample_size(10);
     for name in pipeline::CONTENDERS {
@@ -48,6 +48,7 @@ fn pipelines(c: &mut Criterion) {
                     rows,
                     statements: iters as usize,
                     fail_statement: None,
+                    str_bytes: pipeline::DEFAULT_STR_BYTES,
                 };
                 pipeline::run_named(name, &table, &opts).unwrap().wall
             })

@@ -7,8 +7,11 @@
 //! in `benches/common/pipeline.rs`, shared with the benches and `compare`.
 //!
 //! ```text
-//! cargo run --release --example executor -- [--workers 1,2] [--rows N] [--statements N] [--inline]
+//! cargo run --release --example executor -- [--workers 1,2] [--rows N] [--statements N] [--str-bytes N] [--inline]
 //! ```
+//!
+//! `--str-bytes N`: mean bytes a row of the `name` and `comment` strings
+//! (default 8).
 //!
 //! Each contender (chunkpool, tidb-mutex, and malloc = reuse off) runs in a
 //! child process of this binary so that the peak RSS reported (VmHWM) is that
@@ -48,12 +51,15 @@ fn main() {
     let statements: usize = arg("--statements")
         .and_then(|v| v.parse().ok())
         .unwrap_or(50);
+    let str_bytes: usize = arg("--str-bytes")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(pipeline::DEFAULT_STR_BYTES);
     let inline = args.iter().any(|a| a == "--inline");
     let exe = std::env::current_exe().expect("current_exe");
-    let table = inline.then(|| Table::generate(rows));
+    let table = inline.then(|| Table::generate(rows, str_bytes));
 
     println!(
-        "executor: {rows} rows per statement, {statements} statements (+1 warm-up), statement {} fails half-way",
+        "executor: {rows} rows per statement, strings {str_bytes} bytes a row on average, {statements} statements (+1 warm-up), statement {} fails half-way",
         statements / 2
     );
     println!(
@@ -75,6 +81,7 @@ fn main() {
                 rows,
                 statements,
                 fail_statement: Some(statements / 2),
+                str_bytes,
             };
             let r = match &table {
                 Some(t) => pipeline::run_named(name, t, &opts).map(|mut r| {

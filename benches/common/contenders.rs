@@ -1,5 +1,6 @@
 //! The contenders of `PERF.md`, each doing the same cycle: get one chunk per
-//! layout (all held at once), [`touch`] each, give them back.
+//! layout (all held at once), [`touch`](super::shapes::touch) each (or do
+//! another [`Work`] on it, as S7 fills strings), give them back.
 //!
 //! Whole-chunk pools (`mutex-whole`, `segqueue-whole`, the two crates) keep
 //! one pool per layout, as a user of such a crate would; they hold chunks
@@ -7,12 +8,17 @@
 //! them on the way back (`lockfree-object-pool` runs its reset closure on
 //! drop; `object-pool` has none, so the chunk is reset after `pull`).
 //!
+//! `tidb-mutex` is a [`MutexAllocator`] with [`PoolConfig::tidb`]: TiDB's
+//! design and TiDB's limits (no variable-width column above 16 KiB is
+//! kept), while `chunkpool` keeps its default limits.
+//!
 //! `mimalloc` is [`Kind::Malloc`] run in a binary whose global allocator is
 //! mimalloc (`benches/cycle_mimalloc.rs`, `examples/compare_mimalloc.rs`).
 
-use super::shapes::{touch, MAX_HELD, ROWS};
+use super::shapes::{Touch, Work, MAX_HELD, ROWS};
 use chunkpool::{
-    Chunk, ChunkAllocator, EmptyAllocator, FieldType, LockFreeAllocator, MutexAllocator, Stats,
+    Chunk, ChunkAllocator, EmptyAllocator, FieldType, LockFreeAllocator, MutexAllocator,
+    PoolConfig, Stats,
 };
 use crossbeam_queue::SegQueue;
 use std::sync::Mutex;
@@ -68,7 +74,12 @@ pub trait Contender: Sync {
     type Local;
     fn local(&self) -> Self::Local;
     /// One cycle over this contender's layouts; returns the touch checksums.
-    fn cycle(&self, local: &mut Self::Local) -> u64;
+    #[inline]
+    fn cycle(&self, local: &mut Self::Local) -> u64 {
+        self.cycle_with(local, &Touch)
+    }
+    /// One cycle doing `w` to each chunk; returns the sum of its checksums.
+    fn cycle_with<W: Work>(&self, local: &mut Self::Local, w: &W) -> u64;
     /// Allocator counters, for the contenders that have them.
     fn stats(&self) -> Option<Stats> {
         None
@@ -95,12 +106,12 @@ where
     type Local = ();
     fn local(&self) {}
     #[inline]
-    fn cycle(&self, _: &mut ()) -> u64 {
+    fn cycle_with<W: Work>(&self, _: &mut (), w: &W) -> u64 {
         let mut held: [Option<Chunk>; MAX_HELD] = held!();
         for (slot, layout) in held.iter_mut().zip(self.layouts) {
             *slot = Some(self.alloc.alloc(layout, ROWS, ROWS));
         }
-        let acc = touch_all(&mut held, |c| c);
+        let acc = touch_all(&mut held, w, |c| c);
         drop_in_reverse(&mut held);
         acc
     }
@@ -129,13 +140,17 @@ impl StatsOf for Alloc<EmptyAllocator> {
     }
 }
 
-/// Touches every held chunk (`chunk` reaches the chunk inside a contender's
-/// handle); the sum keeps the work observable.
+/// Does `w` to every held chunk (`chunk` reaches the chunk inside a
+/// contender's handle); the sum keeps the work observable.
 #[inline]
-fn touch_all<T>(held: &mut [Option<T>], chunk: impl Fn(&mut T) -> &mut Chunk) -> u64 {
+fn touch_all<T, W: Work>(
+    held: &mut [Option<T>],
+    w: &W,
+    chunk: impl Fn(&mut T) -> &mut Chunk,
+) -> u64 {
     held.iter_mut()
         .flatten()
-        .fold(0u64, |acc, c| acc.wrapping_add(touch(chunk(c))))
+        .fold(0u64, |acc, c| acc.wrapping_add(w.work(chunk(c))))
 }
 
 /// Gives the held handles back, last taken first.
@@ -159,13 +174,13 @@ impl Contender for MutexWhole {
     type Local = ();
     fn local(&self) {}
     #[inline]
-    fn cycle(&self, _: &mut ()) -> u64 {
+    fn cycle_with<W: Work>(&self, _: &mut (), w: &W) -> u64 {
         let mut held: [Option<Chunk>; MAX_HELD] = held!();
         for (slot, (layout, pool)) in held.iter_mut().zip(&self.pools) {
             let popped = pool.lock().unwrap().pop();
             *slot = Some(popped.unwrap_or_else(|| fresh(layout)));
         }
-        let acc = touch_all(&mut held, |c| c);
+        let acc = touch_all(&mut held, w, |c| c);
         for (slot, (_, pool)) in held.iter_mut().zip(&self.pools).rev() {
             let mut chk = slot.take().unwrap();
             chk.reset();
@@ -184,12 +199,12 @@ impl Contender for SegqueueWhole {
     type Local = ();
     fn local(&self) {}
     #[inline]
-    fn cycle(&self, _: &mut ()) -> u64 {
+    fn cycle_with<W: Work>(&self, _: &mut (), w: &W) -> u64 {
         let mut held: [Option<Chunk>; MAX_HELD] = held!();
         for (slot, (layout, pool)) in held.iter_mut().zip(&self.pools) {
             *slot = Some(pool.pop().unwrap_or_else(|| fresh(layout)));
         }
-        let acc = touch_all(&mut held, |c| c);
+        let acc = touch_all(&mut held, w, |c| c);
         for (slot, (_, pool)) in held.iter_mut().zip(&self.pools).rev() {
             let mut chk = slot.take().unwrap();
             chk.reset();
@@ -209,12 +224,12 @@ impl Contender for LockfreeObjectPool {
     type Local = ();
     fn local(&self) {}
     #[inline]
-    fn cycle(&self, _: &mut ()) -> u64 {
+    fn cycle_with<W: Work>(&self, _: &mut (), w: &W) -> u64 {
         let mut held: [Option<lockfree_object_pool::LinearReusable<'_, Chunk>>; MAX_HELD] = held!();
         for (slot, pool) in held.iter_mut().zip(&self.pools) {
             *slot = Some(pool.pull());
         }
-        let acc = touch_all(&mut held, |c| &mut **c);
+        let acc = touch_all(&mut held, w, |c| &mut **c);
         drop_in_reverse(&mut held);
         acc
     }
@@ -230,14 +245,14 @@ impl Contender for ObjectPool {
     type Local = ();
     fn local(&self) {}
     #[inline]
-    fn cycle(&self, _: &mut ()) -> u64 {
+    fn cycle_with<W: Work>(&self, _: &mut (), w: &W) -> u64 {
         let mut held: [Option<object_pool::Reusable<'_, Chunk>>; MAX_HELD] = held!();
         for (slot, (layout, pool)) in held.iter_mut().zip(&self.pools) {
             let mut chk = pool.pull(|| fresh(layout));
             chk.reset();
             *slot = Some(chk);
         }
-        let acc = touch_all(&mut held, |c| &mut **c);
+        let acc = touch_all(&mut held, w, |c| &mut **c);
         drop_in_reverse(&mut held);
         acc
     }
@@ -255,13 +270,13 @@ impl Contender for Floor {
         self.layouts.iter().map(|l| fresh(l)).collect()
     }
     #[inline]
-    fn cycle(&self, local: &mut Vec<Chunk>) -> u64 {
+    fn cycle_with<W: Work>(&self, local: &mut Vec<Chunk>, w: &W) -> u64 {
         let mut acc = 0u64;
         for chk in local.iter_mut() {
             chk.reset();
         }
         for chk in local.iter_mut() {
-            acc = acc.wrapping_add(touch(chk));
+            acc = acc.wrapping_add(w.work(chk));
         }
         acc
     }
@@ -296,7 +311,7 @@ impl AnyContender {
                 layouts,
             }),
             Kind::TidbMutex => AnyContender::TidbMutex(Alloc {
-                alloc: MutexAllocator::new(),
+                alloc: MutexAllocator::with_config(PoolConfig::tidb()),
                 layouts,
             }),
             Kind::MutexWhole => AnyContender::MutexWhole(MutexWhole {

@@ -3,7 +3,7 @@
 //! timed, from the first thread's start to the last thread's end.
 
 use super::contenders::{AnyContender, Contender, Visit};
-use super::shapes::{check_fresh, expected_touch};
+use super::shapes::{check_fresh, expected_touch, Touch, Work};
 use super::sys;
 use chunkpool::Stats;
 use std::hint::black_box;
@@ -46,11 +46,31 @@ impl Sample {
         let fresh = b.columns_fresh - a.columns_fresh;
         (reused + fresh > 0).then(|| reused as f64 / (reused + fresh) as f64)
     }
+
+    /// Fraction of chunks handed out as whole cached chunks during the
+    /// timed part (`chunks_from_cache / chunks_allocated`).
+    pub fn whole_chunk_rate(&self) -> Option<f64> {
+        let (a, b) = (self.stats_before.as_ref()?, self.stats_after.as_ref()?);
+        let whole = b.chunks_from_cache - a.chunks_from_cache;
+        let all = b.chunks_allocated - a.chunks_allocated;
+        (all > 0).then(|| whole as f64 / all as f64)
+    }
 }
 
 /// Runs `warmup` untimed then `iters` timed cycles on each of `threads`
 /// threads sharing `c`.
 pub fn run_threads<C: Contender>(c: &C, threads: usize, warmup: u64, iters: u64) -> Sample {
+    run_threads_with(c, &Touch, threads, warmup, iters)
+}
+
+/// [`run_threads`] with cycles doing `w` instead of the touch.
+pub fn run_threads_with<C: Contender, W: Work>(
+    c: &C,
+    w: &W,
+    threads: usize,
+    warmup: u64,
+    iters: u64,
+) -> Sample {
     assert!(threads > 0 && iters > 0);
     let barrier = Barrier::new(threads);
     let before = std::sync::Mutex::new((0u64, None));
@@ -62,7 +82,7 @@ pub fn run_threads<C: Contender>(c: &C, threads: usize, warmup: u64, iters: u64)
                     let mut local = c.local();
                     let mut acc = 0u64;
                     for _ in 0..warmup {
-                        acc = acc.wrapping_add(c.cycle(&mut local));
+                        acc = acc.wrapping_add(c.cycle_with(&mut local, w));
                     }
                     if barrier.wait().is_leader() {
                         *before.lock().unwrap() = (sys::minor_faults(), c.stats());
@@ -70,7 +90,7 @@ pub fn run_threads<C: Contender>(c: &C, threads: usize, warmup: u64, iters: u64)
                     barrier.wait();
                     let t0 = Instant::now();
                     for _ in 0..iters {
-                        acc = acc.wrapping_add(c.cycle(&mut local));
+                        acc = acc.wrapping_add(c.cycle_with(&mut local, w));
                     }
                     let t1 = Instant::now();
                     black_box(acc);
@@ -112,21 +132,35 @@ impl AnyContender {
     }
 
     pub fn run_with_warmup(&self, threads: usize, warmup: u64, iters: u64) -> Sample {
-        struct Run(usize, u64, u64);
-        impl Visit for Run {
+        self.run_work(&Touch, threads, warmup, iters)
+    }
+
+    /// One sample of cycles doing `w` (warm-up included, untimed).
+    pub fn run_with<W: Work>(&self, w: &W, threads: usize, iters: u64) -> Sample {
+        self.run_work(w, threads, warmup_for(iters), iters)
+    }
+
+    fn run_work<W: Work>(&self, w: &W, threads: usize, warmup: u64, iters: u64) -> Sample {
+        struct Run<'a, W>(&'a W, usize, u64, u64);
+        impl<W: Work> Visit for Run<'_, W> {
             type Out = Sample;
             fn visit<C: Contender>(self, c: &C) -> Sample {
-                run_threads(c, self.0, self.1, self.2)
+                run_threads_with(c, self.0, self.1, self.2, self.3)
             }
         }
-        self.visit(Run(threads, warmup, iters))
+        self.visit(Run(w, threads, warmup, iters))
     }
 
     /// Cycles per thread for a sample of about `target` wall time.
     pub fn calibrate(&self, threads: usize, target: Duration) -> u64 {
+        self.calibrate_with(&Touch, threads, target)
+    }
+
+    /// [`calibrate`](Self::calibrate) for cycles doing `w`.
+    pub fn calibrate_with<W: Work>(&self, w: &W, threads: usize, target: Duration) -> u64 {
         let mut iters = 64u64;
         loop {
-            let s = self.run_with_warmup(threads, 32, iters);
+            let s = self.run_work(w, threads, 32, iters);
             if s.wall >= target / 8 || iters >= 1 << 30 {
                 let per = s.wall.as_secs_f64() / iters as f64;
                 return ((target.as_secs_f64() / per) as u64).max(16);
@@ -140,20 +174,31 @@ impl AnyContender {
     /// (checked through the touch checksum and on the first and a later
     /// allocation of each layout).
     pub fn verify(&self, layouts: &[&[chunkpool::FieldType]]) -> Result<(), String> {
-        struct V<'a>(&'a [&'a [chunkpool::FieldType]]);
-        impl Visit for V<'_> {
+        let want: u64 = layouts
+            .iter()
+            .fold(0u64, |a, l| a.wrapping_add(expected_touch(l)));
+        self.verify_with(&Touch, want, layouts)
+    }
+
+    /// [`verify`](Self::verify) for cycles doing `w`, whose checksum must
+    /// be `want` every cycle.
+    pub fn verify_with<W: Work>(
+        &self,
+        w: &W,
+        want: u64,
+        layouts: &[&[chunkpool::FieldType]],
+    ) -> Result<(), String> {
+        struct V<'a, W>(&'a W, u64);
+        impl<W: Work> Visit for V<'_, W> {
             type Out = Result<(), String>;
             fn visit<C: Contender>(self, c: &C) -> Result<(), String> {
-                let want: u64 = self
-                    .0
-                    .iter()
-                    .fold(0u64, |a, l| a.wrapping_add(expected_touch(l)));
                 let mut local = c.local();
                 for i in 0..64 {
-                    let got = c.cycle(&mut local);
-                    if got != want {
+                    let got = c.cycle_with(&mut local, self.0);
+                    if got != self.1 {
                         return Err(format!(
-                            "cycle {i}: touch checksum {got:#x}, expected {want:#x}"
+                            "cycle {i}: checksum {got:#x}, expected {:#x}",
+                            self.1
                         ));
                     }
                 }
@@ -177,7 +222,7 @@ impl AnyContender {
                 }
             }
         }
-        self.visit(V(layouts))
+        self.visit(V(w, want))
     }
 }
 

@@ -18,12 +18,20 @@
 //!
 //! Workers are a persistent thread pool (as a Rust executor has), not threads
 //! spawned per statement.
+//!
+//! The `name` and `comment` strings average [`Opts::str_bytes`] bytes a row
+//! (default [`DEFAULT_STR_BYTES`], 8; `compare` also runs 24, 64 and 200):
+//! at 8 a variable-width column mostly fits its first 8 KiB or grows once to
+//! 16 KiB, which every pool keeps; wider text grows it past TiDB's flat 16
+//! KiB limit, which `tidb-mutex` (built with [`PoolConfig::tidb`]) applies
+//! and `chunkpool`'s default per-row limit does not, up to 128 B a row.
 
 use super::shapes::{F8, ROWS};
+use super::strings::{push_text, splitmix, text_len};
 use super::sys;
 use chunkpool::{
-    Chunk, ChunkAllocator, EmptyAllocator, FieldType, LockFreeAllocator, MutexAllocator, Renew,
-    SessionChunkPool, Stats,
+    Chunk, ChunkAllocator, EmptyAllocator, FieldType, LockFreeAllocator, MutexAllocator,
+    PoolConfig, Renew, SessionChunkPool, Stats,
 };
 use std::ops::Range;
 use std::path::Path;
@@ -50,6 +58,9 @@ pub const OUT: [FieldType; 4] = [
     FieldType::VAR,
     FieldType::DECIMAL,
 ];
+
+/// Mean bytes a row of the `name` and `comment` strings unless asked otherwise.
+pub const DEFAULT_STR_BYTES: usize = 8;
 
 /// Contenders of S5 (PERF.md), plus `floor`: workers reuse chunks they own,
 /// which bounds what any allocator could gain here.
@@ -91,20 +102,18 @@ pub struct Table {
     flags: Vec<u64>,
 }
 
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
 impl Table {
-    /// `rows` rows from a fixed seed. Strings average about 7 bytes, so a
-    /// variable-width column mostly fits its initial 8 KiB (sometimes it
-    /// grows once, to 16 KiB, which is still cached).
-    pub fn generate(rows: usize) -> Table {
+    /// `rows` rows from a fixed seed. `name` and every non-NULL `comment`
+    /// (one in 13 is NULL) have lengths uniform on `1..=2·str_bytes−1`, so
+    /// they average `str_bytes` bytes a row: at 8 a variable-width column
+    /// mostly fits its initial 8 KiB (sometimes it grows once, to 16 KiB,
+    /// which is still cached); wider text makes it grow further. The other
+    /// columns do not depend on `str_bytes`.
+    pub fn generate(rows: usize, str_bytes: usize) -> Table {
         let mut s = 0x5eed_u64;
+        // Letters come from a sequence of their own, so the numeric columns
+        // (and which rows pass the filter) are the same at every width.
+        let mut text = 0x7e47_u64;
         let mut t = Table {
             rows,
             name: Strings::default(),
@@ -116,18 +125,18 @@ impl Table {
             price: Vec::with_capacity(rows),
             flags: Vec::with_capacity(rows),
         };
-        let mut buf = Vec::with_capacity(32);
+        let mut buf = Vec::with_capacity(2 * str_bytes);
         for i in 0..rows {
             let r = splitmix(&mut s);
             buf.clear();
-            buf.extend((0..3 + r % 10).map(|k| b'a' + ((r >> (4 + k)) % 26) as u8));
+            push_text(&mut buf, text_len(r, str_bytes), &mut text);
             t.name.push(Some(&buf));
             let r2 = splitmix(&mut s);
             if i % 13 == 0 {
                 t.comment.push(None);
             } else {
                 buf.clear();
-                buf.extend((0..r2 % 14).map(|k| b'a' + ((r2 >> (8 + k)) % 26) as u8));
+                push_text(&mut buf, text_len(r2 >> 7, str_bytes), &mut text);
                 t.comment.push(Some(&buf));
             }
             t.discount.push((r2 % 100) as f32 / 1000.0);
@@ -304,6 +313,9 @@ pub struct Opts {
     pub statements: usize,
     /// The timed statement (0-based) that fails half-way, if any.
     pub fail_statement: Option<usize>,
+    /// Mean bytes a row of the `name` and `comment` strings
+    /// ([`DEFAULT_STR_BYTES`] unless a width is being measured).
+    pub str_bytes: usize,
 }
 
 /// What a run measured.
@@ -311,6 +323,8 @@ pub struct Opts {
 pub struct Report {
     pub contender: String,
     pub workers: usize,
+    /// Mean bytes a row of the table's strings.
+    pub str_bytes: usize,
     pub statements: usize,
     pub failed_statements: usize,
     pub rows_scanned: u64,
@@ -322,7 +336,12 @@ pub struct Report {
     /// Worker time spent on morsels, summed over workers.
     pub busy_ns: u64,
     pub chunks: u64,
+    /// Columns handed out from the cache / all columns handed out, over the
+    /// timed statements.
     pub reuse_rate: Option<f64>,
+    /// Chunks handed out as whole cached chunks / all chunks handed out
+    /// (`Stats::chunks_from_cache / chunks_allocated`), same statements.
+    pub chunk_reuse_rate: Option<f64>,
     pub abandoned_allocators: usize,
     pub peak_rss_kb: Option<u64>,
     /// Minor page faults of the process during the timed statements.
@@ -347,6 +366,7 @@ impl Report {
         serde_json::json!({
             "contender": self.contender,
             "workers": self.workers,
+            "str_bytes": self.str_bytes,
             "statements": self.statements,
             "failed_statements": self.failed_statements,
             "rows_scanned": self.rows_scanned,
@@ -357,6 +377,7 @@ impl Report {
             "busy_ns": self.busy_ns,
             "chunks": self.chunks,
             "reuse_rate": self.reuse_rate,
+            "chunk_reuse_rate": self.chunk_reuse_rate,
             "abandoned_allocators": self.abandoned_allocators,
             "peak_rss_kb": self.peak_rss_kb,
             "minor_faults": self.minor_faults,
@@ -370,6 +391,7 @@ impl Report {
         Some(Report {
             contender: v.get("contender")?.as_str()?.to_string(),
             workers: u("workers")? as usize,
+            str_bytes: u("str_bytes").map_or(DEFAULT_STR_BYTES, |b| b as usize),
             statements: u("statements")? as usize,
             failed_statements: u("failed_statements")? as usize,
             rows_scanned: u("rows_scanned")?,
@@ -380,6 +402,7 @@ impl Report {
             busy_ns: u("busy_ns")?,
             chunks: u("chunks")?,
             reuse_rate: v.get("reuse_rate").and_then(|x| x.as_f64()),
+            chunk_reuse_rate: v.get("chunk_reuse_rate").and_then(|x| x.as_f64()),
             abandoned_allocators: u("abandoned_allocators")? as usize,
             peak_rss_kb: u("peak_rss_kb"),
             minor_faults: u("minor_faults").unwrap_or(0),
@@ -452,6 +475,7 @@ pub fn run<A: SessionAlloc>(
     let mut report = Report {
         contender: name.to_string(),
         workers,
+        str_bytes: opts.str_bytes,
         statements: opts.statements,
         ..Report::default()
     };
@@ -614,6 +638,8 @@ pub fn run<A: SessionAlloc>(
         }
         let total = counted.columns_reused + counted.columns_fresh;
         report.reuse_rate = (total > 0).then(|| counted.columns_reused as f64 / total as f64);
+        report.chunk_reuse_rate = (counted.chunks_allocated > 0)
+            .then(|| counted.chunks_from_cache as f64 / counted.chunks_allocated as f64);
     }
     report.rows_scanned = totals.rows_scanned.into_inner();
     report.rows_out = totals.rows_out.into_inner();
@@ -626,10 +652,18 @@ pub fn run<A: SessionAlloc>(
 }
 
 /// Runs contender `name` ("chunkpool", "tidb-mutex", "malloc" or "floor").
+/// `tidb-mutex` is TiDB's design with TiDB's limits ([`PoolConfig::tidb`]);
+/// `chunkpool` has the default limits.
 pub fn run_named(name: &str, table: &Table, opts: &Opts) -> Option<Report> {
     Some(match name {
         "chunkpool" => run(name, LockFreeAllocator::new(), table, opts, false),
-        "tidb-mutex" => run(name, MutexAllocator::new(), table, opts, false),
+        "tidb-mutex" => run(
+            name,
+            MutexAllocator::with_config(PoolConfig::tidb()),
+            table,
+            opts,
+            false,
+        ),
         "malloc" => run(name, EmptyAllocator, table, opts, false),
         "floor" => run(name, EmptyAllocator, table, opts, true),
         _ => return None,
@@ -640,7 +674,9 @@ pub fn run_named(name: &str, table: &Table, opts: &Opts) -> Option<Report> {
 pub const CHILD_FLAG: &str = "--pipeline-child";
 
 /// Child side: `args` after [`CHILD_FLAG`] are contender, workers, rows,
-/// statements, failing statement (or -1). Runs and prints one JSON line.
+/// statements, failing statement (or -1) and, optionally, the strings' mean
+/// bytes a row (default [`DEFAULT_STR_BYTES`]). Runs and prints one JSON
+/// line.
 pub fn child_main(args: &[String]) -> Result<(), String> {
     let get = |i: usize| {
         args.get(i)
@@ -653,8 +689,12 @@ pub fn child_main(args: &[String]) -> Result<(), String> {
         rows: num(2)? as usize,
         statements: num(3)? as usize,
         fail_statement: usize::try_from(num(4)?).ok(),
+        str_bytes: match args.get(5) {
+            Some(_) => num(5)? as usize,
+            None => DEFAULT_STR_BYTES,
+        },
     };
-    let table = Table::generate(opts.rows);
+    let table = Table::generate(opts.rows, opts.str_bytes);
     let r = run_named(&name, &table, &opts).ok_or_else(|| format!("unknown contender {name}"))?;
     println!("{}", r.to_json());
     Ok(())
@@ -670,6 +710,7 @@ pub fn run_in_child(exe: &Path, name: &str, opts: &Opts) -> Result<Report, Strin
         .arg(opts.rows.to_string())
         .arg(opts.statements.to_string())
         .arg(opts.fail_statement.map_or(-1, |s| s as i64).to_string())
+        .arg(opts.str_bytes.to_string())
         .output()
         .map_err(|e| format!("spawning {}: {e}", exe.display()))?;
     if !out.status.success() {

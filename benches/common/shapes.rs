@@ -1,4 +1,5 @@
-//! Chunk layouts of the scenarios and the contender-independent "touch".
+//! Chunk layouts of the scenarios and the contender-independent "touch"
+//! (the [`Work`] a cycle does to each chunk, unless a scenario does more).
 
 use chunkpool::{Chunk, FieldType};
 use std::hint::black_box;
@@ -76,6 +77,24 @@ pub fn touch(chk: &mut Chunk) -> u64 {
         acc = acc.wrapping_mul(31).wrapping_add(v);
     }
     acc.wrapping_add(chk.num_rows() as u64 * 1_000_003)
+}
+
+/// What a cycle does to each chunk between getting it and giving it back.
+pub trait Work: Sync {
+    /// Works on `chk`; returns a checksum that depends only on the layout
+    /// (so a contender handing out wrong chunks is caught).
+    fn work(&self, chk: &mut Chunk) -> u64;
+}
+
+/// PERF.md's touch (S1–S6).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Touch;
+
+impl Work for Touch {
+    #[inline(always)]
+    fn work(&self, chk: &mut Chunk) -> u64 {
+        touch(chk)
+    }
 }
 
 /// Writes `v` to the first and the last element of `buf`, reads both back,

@@ -3,8 +3,9 @@
 
 use crate::args::Args;
 use crate::common::harness::{median, min_max};
-use crate::common::pipeline::Report as PipeReport;
+use crate::common::pipeline::{Report as PipeReport, DEFAULT_STR_BYTES};
 use crate::scenarios::Results;
+use crate::strings::{s7_targets, S7Results};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -33,7 +34,13 @@ pub(crate) fn multi_thread(id: &str) -> bool {
     matches!(id, "S2" | "S3")
 }
 
-pub(crate) fn analyse(args: &Args, r: &Results, s5: &[PipeReport], s6: &[Value]) -> Analysis {
+pub(crate) fn analyse(
+    args: &Args,
+    r: &Results,
+    s5: &[PipeReport],
+    s6: &[Value],
+    s7: &S7Results,
+) -> Analysis {
     let get = |id: &str, who: &str| r.get(&(id.to_string(), who.to_string()));
     let thr = |id: &str, who: &str| get(id, who).map(|s| median(&s.throughput));
     let floor_scaling = match (thr("S1", "floor"), thr("S2", "floor")) {
@@ -129,11 +136,12 @@ pub(crate) fn analyse(args: &Args, r: &Results, s5: &[PipeReport], s6: &[Value])
         }
     }
 
-    // S5: medians over repetitions, per (contender, workers).
+    // S5: medians over repetitions, per (contender, workers), at the
+    // default string width (the width sweep has no target).
     let s5m = |who: &str, w: usize, f: &dyn Fn(&PipeReport) -> f64| -> Option<(f64, f64, f64)> {
         let v: Vec<f64> = s5
             .iter()
-            .filter(|r| r.contender == who && r.workers == w)
+            .filter(|r| r.contender == who && r.workers == w && r.str_bytes == DEFAULT_STR_BYTES)
             .map(f)
             .collect();
         (!v.is_empty()).then(|| {
@@ -220,6 +228,7 @@ pub(crate) fn analyse(args: &Args, r: &Results, s5: &[PipeReport], s6: &[Value])
             borderline: false,
         });
     }
+    targets.extend(s7_targets(s7));
     let _ = args;
     Analysis {
         floor_scaling,

@@ -15,6 +15,9 @@ pub(crate) struct Args {
     pub(crate) out: PathBuf,
     /// S6 churn cycles (default 10^6; 10^5 with --quick).
     pub(crate) s6_cycles: Option<u64>,
+    /// S5 repetitions per contender, default width and width sweep alike
+    /// (default 7 and 3; 1 and 1 with --quick).
+    pub(crate) s5_reps: Option<usize>,
 }
 
 pub(crate) fn parse_args(raw: &[String]) -> Result<Args, String> {
@@ -31,6 +34,7 @@ pub(crate) fn parse_args(raw: &[String]) -> Result<Args, String> {
             "/target/chunkpool-report"
         )),
         s6_cycles: None,
+        s5_reps: None,
     };
     let mut it = raw.iter();
     while let Some(arg) = it.next() {
@@ -62,6 +66,14 @@ pub(crate) fn parse_args(raw: &[String]) -> Result<Args, String> {
             "--s6-cycles" => {
                 a.s6_cycles = Some(val()?.parse().map_err(|e| format!("--s6-cycles: {e}"))?)
             }
+            "--s5-reps" => {
+                a.s5_reps = Some(
+                    val()?
+                        .parse::<usize>()
+                        .map_err(|e| format!("--s5-reps: {e}"))?
+                        .max(1),
+                )
+            }
             "--out" => a.out = PathBuf::from(val()?),
             "-h" | "--help" => {
                 println!("{}", HELP);
@@ -76,7 +88,7 @@ pub(crate) fn parse_args(raw: &[String]) -> Result<Args, String> {
 }
 
 pub(crate) const HELP: &str = "usage: compare [--quick] [--reps N] [--sample-ms N] [--only S1,S2,...] \
-[--contenders a,b,...] [--no-children] [--s6-cycles N] [--out DIR]\n       compare --cachegrind CONTENDER CYCLES [--mixed] [--threads N]";
+[--contenders a,b,...] [--no-children] [--s5-reps N] [--s6-cycles N] [--out DIR]\n       compare --cachegrind CONTENDER CYCLES [--mixed] [--threads N]";
 
 pub(crate) fn wants(args: &Args, id: &str) -> bool {
     args.only

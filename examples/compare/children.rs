@@ -6,6 +6,7 @@ use crate::args::Args;
 use crate::common::harness::median;
 use crate::common::pipeline::{self, Opts as PipeOpts};
 use crate::common::shapes::{touch, F8, MIX_B, MIX_C};
+use crate::common::strings::WIDTHS;
 use crate::common::sys;
 use crate::scenarios::{Results, Scenario, Series};
 use chunkpool::{
@@ -82,7 +83,7 @@ pub(crate) fn run_mimalloc_child(args: &Args, scenarios: &[&Scenario]) -> Result
                 ns: f("ns"),
                 throughput: f("throughput"),
                 faults: f("faults"),
-                reuse: vec![],
+                ..Series::default()
             },
         );
     }
@@ -91,11 +92,28 @@ pub(crate) fn run_mimalloc_child(args: &Args, scenarios: &[&Scenario]) -> Result
 
 // ---------------------------------------------------------------- S5
 
+/// Contenders of S5's width sweep: the two pools and no pool.
+pub(crate) const S5_WIDTH_CONTENDERS: [&str; 3] = ["chunkpool", "tidb-mutex", "malloc"];
+
+/// S5's runs: every contender at 1 and 2 workers with the default string
+/// width (8 B a row), then the width sweep: the wider strings (24, 64, 200
+/// B a row) at 2 workers only, [`S5_WIDTH_CONTENDERS`] only and fewer
+/// repetitions (3; `--quick` 1), which keeps S5 within about a minute.
+/// `--s5-reps N` sets both repetition counts. Contender order rotates
+/// between repetitions.
 pub(crate) fn s5_plan(args: &Args) -> Vec<(&'static str, PipeOpts)> {
-    let (rows, statements, reps) = if args.quick {
-        (32 * 1024, 16, 1)
+    let (rows, statements, reps, width_reps) = if args.quick {
+        (32 * 1024, 16, 1, 1)
     } else {
-        (64 * 1024, 60, 7)
+        (64 * 1024, 60, 7, 3)
+    };
+    let (reps, width_reps) = args.s5_reps.map_or((reps, width_reps), |r| (r, r));
+    let opts = |workers, str_bytes| PipeOpts {
+        workers,
+        rows,
+        statements,
+        fail_statement: Some(statements / 2),
+        str_bytes,
     };
     let mut plan = Vec::new();
     for workers in [1, 2] {
@@ -103,15 +121,18 @@ pub(crate) fn s5_plan(args: &Args) -> Vec<(&'static str, PipeOpts)> {
             let n = pipeline::CONTENDERS.len();
             for i in 0..n {
                 let name = pipeline::CONTENDERS[(i + rep) % n];
-                plan.push((
-                    name,
-                    PipeOpts {
-                        workers,
-                        rows,
-                        statements,
-                        fail_statement: Some(statements / 2),
-                    },
-                ));
+                plan.push((name, opts(workers, pipeline::DEFAULT_STR_BYTES)));
+            }
+        }
+    }
+    for width in WIDTHS {
+        if width == pipeline::DEFAULT_STR_BYTES {
+            continue; // measured above
+        }
+        for rep in 0..width_reps {
+            let n = S5_WIDTH_CONTENDERS.len();
+            for i in 0..n {
+                plan.push((S5_WIDTH_CONTENDERS[(i + rep) % n], opts(2, width)));
             }
         }
     }
@@ -182,6 +203,20 @@ pub(crate) fn s6_child(a: &[String]) -> Result<Value, String> {
         .byte_budget(budget)
         .build()
         .map_err(|e| e.to_string())?;
+    // tidb-mutex: TiDB's limits (PoolConfig::tidb()) plus the budget.
+    let tidb_cfg = PoolConfig::builder()
+        .max_cached_var_bytes_per_row(0)
+        .byte_budget(budget)
+        .build()
+        .map_err(|e| e.to_string())?;
+    debug_assert_eq!(
+        PoolConfig::builder()
+            .max_cached_var_bytes_per_row(0)
+            .build()
+            .ok(),
+        Some(PoolConfig::tidb()),
+        "PoolConfig::tidb() changed: update S6's tidb-mutex configuration"
+    );
     enum A {
         Lf(LockFreeAllocator),
         Mx(MutexAllocator),
@@ -189,7 +224,7 @@ pub(crate) fn s6_child(a: &[String]) -> Result<Value, String> {
     }
     let alloc = match name {
         "chunkpool" => A::Lf(LockFreeAllocator::with_config(cfg)),
-        "tidb-mutex" => A::Mx(MutexAllocator::with_config(cfg)),
+        "tidb-mutex" => A::Mx(MutexAllocator::with_config(tidb_cfg)),
         "malloc" => A::Em(EmptyAllocator),
         _ => return Err(format!("unknown contender {name}")),
     };

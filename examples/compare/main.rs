@@ -1,4 +1,4 @@
-//! The side-by-side comparison of PERF.md: scenarios S1–S6, every contender,
+//! The side-by-side comparison of PERF.md: scenarios S1–S7, every contender,
 //! one run.
 //!
 //! ```text
@@ -11,7 +11,11 @@
 //! needs its own global allocator and runs in the `compare_mimalloc` example
 //! (built on demand). S5 (the executor pipeline) and S6 (churn under a byte
 //! budget) run each contender in a child process of this binary so peak and
-//! resident memory are that contender's own.
+//! resident memory are that contender's own; S5 also runs a width sweep
+//! (strings of 24, 64 and 200 bytes a row besides the default 8, 2 workers).
+//! S7 (string widths: the S1 cycle with both string columns filled with
+//! text averaging 8, 24, 64 and 200 bytes a row) runs in this process like
+//! S1–S4; `--only S7` runs it alone.
 //!
 //! Prints one table (median ns per cycle per thread, min–max, throughput,
 //! page faults per cycle, ratio to chunkpool, PERF.md's target and whether it
@@ -21,11 +25,13 @@
 //!
 //! Other flags: `--reps N`, `--sample-ms N`, `--only S1,S2,...`,
 //! `--contenders a,b,...`, `--no-children` (skip S5, S6 and mimalloc),
-//! `--s6-cycles N`, `--out DIR`. Diagnostic mode: `--cachegrind CONTENDER CYCLES [--mixed] [--threads N]`
+//! `--s5-reps N` (S5 repetitions per contender and width), `--s6-cycles N`,
+//! `--out DIR`. Diagnostic mode: `--cachegrind CONTENDER CYCLES [--mixed] [--threads N]`
 //! runs that many single-thread cycles and nothing else (for
 //! `valgrind --tool=cachegrind`).
 //!
 //! Layout: `args` (flags), `scenarios` (S1–S4 and their samples),
+//! `strings` (S7, and the tables of S5's width sweep),
 //! `children` (mimalloc, S5 and S6 in processes of their own),
 //! `cachegrind` (the diagnostic mode), `machine` (what the run was
 //! measured on), `analysis` (PERF.md's targets), `table` (text and
@@ -43,6 +49,7 @@ mod children;
 mod machine;
 mod report;
 mod scenarios;
+mod strings;
 mod table;
 
 use analysis::analyse;
@@ -59,6 +66,7 @@ use scenarios::{Results, Scenario, SCENARIOS};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::Instant;
+use strings::{run_s7, s7_steps, S7Results};
 use table::render_text;
 
 fn main() {
@@ -106,13 +114,15 @@ fn main() {
     let scenarios: Vec<&Scenario> = SCENARIOS.iter().filter(|s| wants(&args, s.id)).collect();
     let s5 = args.children && wants(&args, "S5");
     let s6 = args.children && wants(&args, "S6");
+    let s7 = wants(&args, "S7");
     let mimalloc = args.children && scenarios.iter().any(|s| s.id != "S4");
     let s5_plan = s5_plan(&args);
     let s6_plan = s6_plan(&args);
     let total = scenarios.len() * args.contenders.len() * (args.reps + 1)
         + usize::from(mimalloc)
         + if s5 { s5_plan.len() } else { 0 }
-        + if s6 { s6_plan.len() } else { 0 };
+        + if s6 { s6_plan.len() } else { 0 }
+        + if s7 { s7_steps(&args) } else { 0 };
     let pb = ProgressBar::new(total as u64);
     pb.set_style(
         ProgressStyle::with_template("{elapsed:>4} [{bar:32.cyan/blue}] {pos:>3}/{len} {msg}")
@@ -169,6 +179,17 @@ fn main() {
     drop(pools);
 
     let mut notes: Vec<String> = Vec::new();
+    let mut s7_results = S7Results::new();
+    if s7 {
+        match run_s7(&args, &pb) {
+            Ok(r) => s7_results = r,
+            Err(e) => {
+                pb.abandon();
+                eprintln!("{e}");
+                std::process::exit(1);
+            }
+        }
+    }
     if mimalloc {
         pb.set_message("mimalloc (child process)");
         match run_mimalloc_child(&args, &scenarios) {
@@ -187,13 +208,14 @@ fn main() {
     if s5 {
         for (i, (name, opts)) in s5_plan.iter().enumerate() {
             pb.set_message(format!(
-                "S5 pipeline {name}, {} worker(s) (child {})",
+                "S5 pipeline {name}, {} worker(s), {} B strings (child {})",
                 opts.workers,
+                opts.str_bytes,
                 i + 1
             ));
             match pipeline::run_in_child(&exe, name, opts) {
                 Ok(r) => s5_results.push(r),
-                Err(e) => notes.push(format!("S5 {name}: {e}")),
+                Err(e) => notes.push(format!("S5 {name} at {} B: {e}", opts.str_bytes)),
             }
             pb.inc(1);
         }
@@ -213,8 +235,16 @@ fn main() {
 
     let meta_after = json!({ "load_after": sys::loadavg().map(|l| vec![l.0, l.1, l.2]) });
     let elapsed = wall.elapsed();
-    let analysis = analyse(&args, &results, &s5_results, &s6_results);
-    let text = render_text(&args, &results, &analysis, &s5_results, &s6_results, &notes);
+    let analysis = analyse(&args, &results, &s5_results, &s6_results, &s7_results);
+    let text = render_text(
+        &args,
+        &results,
+        &analysis,
+        &s5_results,
+        &s6_results,
+        &s7_results,
+        &notes,
+    );
     println!("{text}");
     println!(
         "load average before {}, after {}; run took {:.1} s",
@@ -231,6 +261,7 @@ fn main() {
         &analysis,
         &s5_results,
         &s6_results,
+        &s7_results,
         &notes,
     ) {
         Ok(dir) => println!("report: {}", dir.display()),

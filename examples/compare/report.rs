@@ -9,6 +9,10 @@ use crate::common::harness::{median, min_max};
 use crate::common::pipeline::Report as PipeReport;
 use crate::machine::{fmt_load, load_from_json};
 use crate::scenarios::{Results, SCENARIOS};
+use crate::strings::{
+    has_s5_widths, mutex_counts_whole_chunks, s5_width_rows, s7_json, s7_rows, S7Results,
+    S5_WIDTHS_NOTE, S7_NOTE,
+};
 use crate::table::{
     floor_line, main_table, order_of, render_md, rows, s5_rows, s6_rows, targets_lines,
 };
@@ -28,6 +32,7 @@ pub(crate) fn write_report(
     a: &Analysis,
     s5: &[PipeReport],
     s6: &[Value],
+    s7: &S7Results,
     notes: &[String],
 ) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(&args.out)?;
@@ -67,6 +72,11 @@ pub(crate) fn write_report(
         "cycles": series,
         "pipeline": s5.iter().map(PipeReport::to_json).collect::<Vec<_>>(),
         "churn": s6,
+        "strings": s7_json(s7),
+        // Whether tidb-mutex's chunk_reuse_rate (S5) and whole-chunk reuse
+        // (S7) are counted by this build's MutexAllocator; when false they
+        // read 0 (S5) or null (S7) and only the column rates mean anything.
+        "mutex_counts_whole_chunks": mutex_counts_whole_chunks(),
         "targets": targets,
         "notes": notes,
     });
@@ -128,7 +138,10 @@ pub(crate) fn write_report(
         }
     );
     let _ = writeln!(md, "- {}\n", floor_line(a));
-    let _ = writeln!(
+    let (head, trows) = main_table(r, a);
+    let trows: Vec<Vec<String>> = trows.into_iter().map(|r| r.cells).collect();
+    if !trows.is_empty() {
+        let _ = writeln!(
         md,
         "## S1–S4: chunk cycles\n\nOne cycle: get an F8 chunk (8 columns × 1024 rows: 2 variable-width, one 4-byte, \
          one 40-byte, four 8-byte), write and read back the first and the last element of every buffer (data, offsets, null bitmap), give it back. \
@@ -136,13 +149,12 @@ pub(crate) fn write_report(
          × chunkpool is the contender's time over chunkpool's in the same repetition (> 1: chunkpool is faster); \
          the target column is the minimum PERF.md asks of it.\n"
     );
-    let (head, trows) = main_table(r, a);
-    let trows: Vec<Vec<String>> = trows.into_iter().map(|r| r.cells).collect();
-    md.push_str(&render_md(&head, &trows));
-    let _ = writeln!(
-        md,
-        "\n![throughput against threads](throughput.svg){svg_note}\n"
-    );
+        md.push_str(&render_md(&head, &trows));
+        let _ = writeln!(
+            md,
+            "\n![throughput against threads](throughput.svg){svg_note}\n"
+        );
+    }
     if !s5.is_empty() {
         let _ = writeln!(
             md,
@@ -157,6 +169,12 @@ pub(crate) fn write_report(
         md.push_str(&render_md(&h, &rws));
         md.push('\n');
     }
+    if has_s5_widths(s5) {
+        let _ = writeln!(md, "### {S5_WIDTHS_NOTE}\n");
+        let (h, rws) = s5_width_rows(s5);
+        md.push_str(&render_md(&h, &rws));
+        md.push('\n');
+    }
     if !s6.is_empty() {
         let _ = writeln!(
             md,
@@ -164,6 +182,16 @@ pub(crate) fn write_report(
             S6_BUDGET >> 20
         );
         let (h, rws) = s6_rows(s6);
+        md.push_str(&render_md(&h, &rws));
+        md.push('\n');
+    }
+    if !s7.is_empty() {
+        let _ = writeln!(
+            md,
+            "## S7: string widths\n\n{}\n",
+            S7_NOTE.trim_start_matches("S7 string widths: ")
+        );
+        let (h, rws) = s7_rows(s7);
         md.push_str(&render_md(&h, &rws));
         md.push('\n');
     }

@@ -1,5 +1,5 @@
 //! The in-process scenarios S1–S4 and the samples each contender leaves in
-//! them.
+//! them (S7, in `strings`, keeps its samples in the same form).
 
 use crate::common::shapes::{MIXED, SINGLE};
 use chunkpool::FieldType;
@@ -42,6 +42,9 @@ pub(crate) struct Series {
     pub(crate) throughput: Vec<f64>,
     pub(crate) faults: Vec<f64>,
     pub(crate) reuse: Vec<f64>,
+    /// Whole-chunk reuse (S7): chunks handed out as whole cached chunks /
+    /// chunks handed out, per repetition.
+    pub(crate) whole: Vec<f64>,
 }
 
 impl Series {

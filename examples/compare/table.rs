@@ -6,8 +6,9 @@ use crate::args::Args;
 use crate::children::S6_BUDGET;
 use crate::common::contenders::Kind;
 use crate::common::harness::{median, min_max};
-use crate::common::pipeline::{self, Report as PipeReport};
+use crate::common::pipeline::{self, Report as PipeReport, DEFAULT_STR_BYTES};
 use crate::scenarios::{Results, Series, SCENARIOS};
+use crate::strings::{has_s5_widths, s5_width_rows, s7_rows, S7Results, S5_WIDTHS_NOTE, S7_NOTE};
 use serde_json::Value;
 use std::fmt::Write as _;
 
@@ -168,13 +169,17 @@ pub(crate) fn s5_rows(s5: &[PipeReport]) -> (Vec<&'static str>, Vec<Vec<String>>
     for w in [1usize, 2] {
         let cp: Vec<f64> = s5
             .iter()
-            .filter(|r| r.contender == "chunkpool" && r.workers == w)
+            .filter(|r| {
+                r.contender == "chunkpool" && r.workers == w && r.str_bytes == DEFAULT_STR_BYTES
+            })
             .map(|r| r.rows_per_sec())
             .collect();
         for name in pipeline::CONTENDERS {
             let rs: Vec<&PipeReport> = s5
                 .iter()
-                .filter(|r| r.contender == name && r.workers == w)
+                .filter(|r| {
+                    r.contender == name && r.workers == w && r.str_bytes == DEFAULT_STR_BYTES
+                })
                 .collect();
             if rs.is_empty() {
                 continue;
@@ -316,10 +321,14 @@ pub(crate) fn render_text(
     a: &Analysis,
     s5: &[PipeReport],
     s6: &[Value],
+    s7: &S7Results,
     notes: &[String],
 ) -> String {
     let mut s = String::new();
-    let _ = writeln!(
+    let (head, rows) = main_table(r, a);
+    let rows: Vec<Vec<String>> = rows.into_iter().map(|r| r.cells).collect();
+    if !rows.is_empty() {
+        let _ = writeln!(
         s,
         "\nS1–S4: one cycle = get an F8 chunk (8 columns × 1024 rows), touch every buffer, give it back.\n\
          ns/cycle is wall time per cycle per thread; × chunkpool = contender's time / chunkpool's in the same repetition \
@@ -327,16 +336,20 @@ pub(crate) fn render_text(
         args.reps,
         if args.quick { " QUICK run: few, short samples; indicative only." } else { "" }
     );
-    let (head, rows) = main_table(r, a);
-    let rows: Vec<Vec<String>> = rows.into_iter().map(|r| r.cells).collect();
-    s.push_str(&render_plain(&head, &rows));
-    let _ = writeln!(s, "\n{}", floor_line(a));
+        s.push_str(&render_plain(&head, &rows));
+        let _ = writeln!(s, "\n{}", floor_line(a));
+    }
     if !s5.is_empty() {
         let _ = writeln!(
             s,
-            "\nS5: executor pipeline (scan → filter → project), each contender in its own process"
+            "\nS5: executor pipeline (scan → filter → project), each contender in its own process, strings {DEFAULT_STR_BYTES} B a row"
         );
         let (h, rws) = s5_rows(s5);
+        s.push_str(&render_plain(&h, &rws));
+    }
+    if has_s5_widths(s5) {
+        let _ = writeln!(s, "\n{S5_WIDTHS_NOTE}");
+        let (h, rws) = s5_width_rows(s5);
         s.push_str(&render_plain(&h, &rws));
     }
     if !s6.is_empty() {
@@ -346,6 +359,16 @@ pub(crate) fn render_text(
             S6_BUDGET >> 20
         );
         let (h, rws) = s6_rows(s6);
+        s.push_str(&render_plain(&h, &rws));
+    }
+    if !s7.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n{S7_NOTE} {} repetitions, contender order rotated.{}",
+            args.reps,
+            if args.quick { " QUICK run." } else { "" }
+        );
+        let (h, rws) = s7_rows(s7);
         s.push_str(&render_plain(&h, &rws));
     }
     let _ = writeln!(s, "\nPERF.md targets:");
