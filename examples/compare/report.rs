@@ -170,7 +170,7 @@ pub(crate) fn write_report(
         md.push('\n');
     }
     if has_s5_widths(s5) {
-        let _ = writeln!(md, "### {S5_WIDTHS_NOTE}\n");
+        let _ = writeln!(md, "### S5 string widths\n\n{}\n", S5_WIDTHS_NOTE);
         let (h, rws) = s5_width_rows(s5);
         md.push_str(&render_md(&h, &rws));
         md.push('\n');
@@ -186,11 +186,7 @@ pub(crate) fn write_report(
         md.push('\n');
     }
     if !s7.is_empty() {
-        let _ = writeln!(
-            md,
-            "## S7: string widths\n\n{}\n",
-            S7_NOTE.trim_start_matches("S7 string widths: ")
-        );
+        let _ = writeln!(md, "## S7: string widths\n\n{}\n", S7_NOTE);
         let (h, rws) = s7_rows(s7);
         md.push_str(&render_md(&h, &rws));
         md.push('\n');

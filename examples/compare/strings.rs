@@ -344,14 +344,16 @@ pub(crate) fn has_s5_widths(s5: &[PipeReport]) -> bool {
 }
 
 /// The explanation printed above S5's width table.
-pub(crate) const S5_WIDTHS_NOTE: &str = "S5 string widths: the same pipeline with `name` and `comment` averaging 8, 24, 64 and 200 bytes a row, \
+pub(crate) const S5_WIDTHS_NOTE: &str = "The same pipeline with `name` and `comment` averaging 8, 24, 64 and 200 bytes a row, \
 2 workers only (the 8 B rows are the main S5 runs; the wider ones run fewer repetitions, see `runs`), \
 chunkpool (default limits), tidb-mutex (TiDB's flat 16 KiB string limit) and malloc. \
 Reuse is over the timed statements: whole-chunk = chunks handed out as whole cached chunks, column = columns from the cache.";
 
 /// The explanation printed above S7's table.
-pub(crate) const S7_NOTE: &str = "S7 string widths: the S1 cycle (1 thread, one F8 chunk of 1024 rows) with both variable-width columns filled, \
+pub(crate) const S7_NOTE: &str = "The S1 cycle (1 thread, one F8 chunk of 1024 rows) with both variable-width columns filled, \
 every row, with text averaging the given bytes a row (fixed pseudo-random lengths 1..2·mean−1), then touched and dropped. \
 × chunkpool = contender's time / chunkpool's in the same repetition. Reuse is measured after warm-up: whole-chunk = \
 chunks_from_cache / chunks_allocated, column = columns from the cache. chunkpool keeps its default limits \
-(string columns up to max(16 KiB, 128 B × rows)); tidb-mutex has TiDB's (PoolConfig::tidb(): none above 16 KiB).";
+(string columns up to max(16 KiB, 128 B × rows)); tidb-mutex has TiDB's (PoolConfig::tidb(): none above 16 KiB). \
+At 200 B a row a string column grows to 256 KiB, above both limits: it is freed when the chunk comes back and grown anew \
+(the whole-chunk pools have no limit and keep it).";

@@ -348,7 +348,7 @@ pub(crate) fn render_text(
         s.push_str(&render_plain(&h, &rws));
     }
     if has_s5_widths(s5) {
-        let _ = writeln!(s, "\n{S5_WIDTHS_NOTE}");
+        let _ = writeln!(s, "\nS5 string widths: {S5_WIDTHS_NOTE}");
         let (h, rws) = s5_width_rows(s5);
         s.push_str(&render_plain(&h, &rws));
     }
@@ -364,7 +364,7 @@ pub(crate) fn render_text(
     if !s7.is_empty() {
         let _ = writeln!(
             s,
-            "\n{S7_NOTE} {} repetitions, contender order rotated.{}",
+            "\nS7 string widths: {S7_NOTE} {} repetitions, contender order rotated.{}",
             args.reps,
             if args.quick { " QUICK run." } else { "" }
         );
