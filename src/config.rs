@@ -121,6 +121,21 @@ impl PoolConfig {
         }
     }
 
+    /// A builder starting from this configuration, to change some limits
+    /// of a preset.
+    ///
+    /// ```
+    /// use chunkpool::PoolConfig;
+    ///
+    /// let cfg = PoolConfig::tidb().to_builder().byte_budget(1 << 20).build()?;
+    /// assert_eq!(cfg.max_cached_var_bytes_per_row(), 0);
+    /// assert_eq!(cfg.byte_budget(), Some(1 << 20));
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
+    pub fn to_builder(self) -> PoolConfigBuilder {
+        PoolConfigBuilder { cfg: self }
+    }
+
     /// Whole chunks (with their columns) kept for reuse, at most.
     pub fn max_free_chunks(&self) -> usize {
         self.max_free_chunks

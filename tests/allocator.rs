@@ -31,10 +31,10 @@ use fresh::check_new_chunk;
 /// rule for variable-width columns: these tests restate TiDB's, so they run
 /// under TiDB's limits ([`PoolConfig::tidb`]).
 fn tidb_limits(chunks: usize, columns: usize) -> PoolConfig {
-    PoolConfig::builder()
+    PoolConfig::tidb()
+        .to_builder()
         .max_free_chunks(chunks)
         .max_free_columns(columns)
-        .max_cached_var_bytes_per_row(0)
         .build()
         .unwrap()
 }

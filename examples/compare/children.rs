@@ -203,20 +203,12 @@ pub(crate) fn s6_child(a: &[String]) -> Result<Value, String> {
         .byte_budget(budget)
         .build()
         .map_err(|e| e.to_string())?;
-    // tidb-mutex: TiDB's limits (PoolConfig::tidb()) plus the budget.
-    let tidb_cfg = PoolConfig::builder()
-        .max_cached_var_bytes_per_row(0)
+    // tidb-mutex: TiDB's limits plus the budget.
+    let tidb_cfg = PoolConfig::tidb()
+        .to_builder()
         .byte_budget(budget)
         .build()
         .map_err(|e| e.to_string())?;
-    debug_assert_eq!(
-        PoolConfig::builder()
-            .max_cached_var_bytes_per_row(0)
-            .build()
-            .ok(),
-        Some(PoolConfig::tidb()),
-        "PoolConfig::tidb() changed: update S6's tidb-mutex configuration"
-    );
     enum A {
         Lf(LockFreeAllocator),
         Mx(MutexAllocator),
