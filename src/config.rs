@@ -161,7 +161,12 @@ impl PoolConfig {
     /// 0 in [`PoolConfig::tidb`]). The rows a column holds are the rows its
     /// offsets and null bitmap have room for, so a 1024-row column may keep
     /// up to 128 KiB of string data, a 32-row one up to the 16 KiB floor.
-    /// A larger column is freed when it comes back, not cached.
+    /// A larger column is freed when it comes back, not cached, and the next
+    /// chunk grows a new one (text averaging 200 bytes a row in 1024-row
+    /// chunks does: raise the limit to keep it, at the price of larger
+    /// cached columns). With the defaults, a cached column of a 1024-row
+    /// chunk holds at most 128 KiB of string data; to cap the total, set a
+    /// [`byte_budget`](Self::byte_budget).
     ///
     /// ```
     /// use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator, PoolConfig};
