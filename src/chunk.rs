@@ -98,8 +98,9 @@ impl Chunk {
     /// `required_rows = max_chunk_size`.
     ///
     /// # Panics
-    /// On a zero capacity or max chunk size, or a byte size that overflows;
-    /// see [`Chunk::try_new`].
+    /// With the message of the error [`Chunk::try_new`] returns: on a zero
+    /// capacity or max chunk size, a byte size that overflows, or memory
+    /// that cannot be had.
     #[track_caller]
     pub fn new(fields: &[FieldType], capacity: usize, max_chunk_size: usize) -> Chunk {
         match Chunk::try_new(fields, capacity, max_chunk_size) {
@@ -108,9 +109,14 @@ impl Chunk {
         }
     }
 
-    /// Like [`Chunk::new`], returning [`Error::ZeroCapacity`],
-    /// [`Error::ZeroMaxChunkSize`] or [`Error::CapacityOverflow`] instead of
-    /// panicking.
+    /// Like [`Chunk::new`], returning an error instead of panicking (or
+    /// aborting the process).
+    ///
+    /// # Errors
+    /// [`Error::ZeroCapacity`], [`Error::ZeroMaxChunkSize`],
+    /// [`Error::CapacityOverflow`] when a column's byte size overflows, or
+    /// [`Error::OutOfMemory`] when the global allocator refuses a column's
+    /// buffers (the columns already made are freed).
     pub fn try_new(
         fields: &[FieldType],
         capacity: usize,
@@ -119,8 +125,8 @@ impl Chunk {
         let cap = check_alloc(fields, capacity, max_chunk_size)?;
         let columns = fields
             .iter()
-            .map(|&f| Slot::Own(Column::fresh(f, cap)))
-            .collect();
+            .map(|&f| Column::try_new(f, cap).map(Slot::Own))
+            .collect::<Result<_, _>>()?;
         Ok(Chunk::from_parts(columns, cap, max_chunk_size, None))
     }
 
@@ -272,6 +278,10 @@ impl Chunk {
     /// `required_rows` are unchanged. A column still shared with another
     /// chunk is replaced by a new empty column of the same type, since its
     /// other user still reads it.
+    ///
+    /// # Panics
+    /// With the message of [`Error::OutOfMemory`] if memory for such a new
+    /// column cannot be had.
     pub fn reset(&mut self) {
         let cap = self.capacity;
         for slot in &mut self.columns {

@@ -79,6 +79,22 @@ impl ColumnPlan {
             bitmap: rows.div_ceil(8),
         })
     }
+
+    /// Bytes of all buffers (saturating; the parts each fit in `isize`).
+    fn bytes(&self) -> usize {
+        (self.data_words.saturating_mul(8))
+            .saturating_add(self.offsets.saturating_mul(8))
+            .saturating_add(self.bitmap)
+    }
+}
+
+/// [`Error::OutOfMemory`]: the allocator refused memory for `rows` rows of
+/// `field`, which need `bytes` bytes of buffers in all. Kept out of line so
+/// the paths that reserve carry only a call.
+#[cold]
+#[inline(never)]
+fn out_of_memory(field: FieldType, rows: usize, bytes: usize) -> Error {
+    Error::OutOfMemory { field, rows, bytes }
 }
 
 /// One column: `len` rows of a [`FieldType`], with a null bitmap (bit set =
@@ -166,13 +182,17 @@ pub struct SpareCapacity<'a> {
 
 macro_rules! typed_access {
     ($($t:ty: $append:ident, $try_append:ident, $get:ident, $try_get:ident;)*) => {$(
-        #[doc = concat!("Appends one `", stringify!($t), "`. Panics if the column's elements are not ",
-                        "`size_of::<", stringify!($t), ">()` bytes wide.")]
+        #[doc = concat!("Appends one `", stringify!($t), "`.\n\n# Panics\n",
+                        "With the message of the error [`Column::", stringify!($try_append), "`] returns: ",
+                        "if the column's elements are not `size_of::<", stringify!($t), ">()` bytes wide, ",
+                        "or the buffers must grow and the memory cannot be had.")]
         #[track_caller]
         pub fn $append(&mut self, value: $t) {
             unwrap_or_panic(self.$try_append(value))
         }
-        #[doc = concat!("Appends one `", stringify!($t), "`, or fails with [`Error::TypeMismatch`].")]
+        #[doc = concat!("Appends one `", stringify!($t), "`, or fails.\n\n# Errors\n",
+                        "[`Error::TypeMismatch`] on a width mismatch; [`Error::OutOfMemory`] when a buffer ",
+                        "must grow and the allocator refuses (the column is then unchanged).")]
         pub fn $try_append(&mut self, value: $t) -> Result<(), Error> {
             self.try_append_value(value)
         }
@@ -217,41 +237,53 @@ impl Column {
     /// bytes.
     ///
     /// # Panics
-    /// If the byte size of `capacity` rows overflows (see [`Column::try_new`]).
+    /// With the message of the error [`Column::try_new`] returns: when the
+    /// byte size of `capacity` rows overflows, or the memory cannot be had.
     #[track_caller]
     pub fn new(field: FieldType, capacity: usize) -> Column {
         unwrap_or_panic(Column::try_new(field, capacity))
     }
 
-    /// Like [`Column::new`], failing with [`Error::CapacityOverflow`] when the
-    /// byte size of `capacity` rows does not fit in memory's address range.
+    /// Like [`Column::new`], returning an error instead of panicking (or
+    /// aborting the process).
+    ///
+    /// # Errors
+    /// [`Error::CapacityOverflow`] when the byte size of `capacity` rows does
+    /// not fit in the address range; [`Error::OutOfMemory`] when the global
+    /// allocator refuses the buffers.
     pub fn try_new(field: FieldType, capacity: usize) -> Result<Column, Error> {
-        Ok(Column::from_plan(field, ColumnPlan::new(field, capacity)?))
-    }
-
-    /// A new column for `rows` rows, whose sizes `check_alloc` validated.
-    pub(crate) fn fresh(field: FieldType, rows: usize) -> Column {
-        match ColumnPlan::new(field, rows) {
-            Ok(plan) => Column::from_plan(field, plan),
-            Err(e) => unreachable!("sizes validated by check_alloc: {e}"),
-        }
-    }
-
-    fn from_plan(field: FieldType, plan: ColumnPlan) -> Column {
-        let mut offsets = Vec::with_capacity(plan.offsets);
+        let plan = ColumnPlan::new(field, capacity)?;
+        let oom = |_| out_of_memory(field, capacity, plan.bytes());
+        // Largest buffer first: an impossible request fails before the
+        // others are made.
+        let mut data = Vec::new();
+        data.try_reserve_exact(plan.data_words).map_err(oom)?;
+        let mut offsets = Vec::new();
+        offsets.try_reserve_exact(plan.offsets).map_err(oom)?;
+        let mut bitmap = Vec::new();
+        bitmap.try_reserve_exact(plan.bitmap).map_err(oom)?;
         if field.is_var() {
+            // Within the capacity just reserved (`rows + 1` entries).
             offsets.push(0);
         }
-        Column {
+        Ok(Column {
             field,
             len: 0,
-            bitmap: Vec::with_capacity(plan.bitmap),
+            bitmap,
             offsets,
-            data: Vec::with_capacity(plan.data_words),
+            data,
             data_len: 0,
             rows_capacity: plan.rows,
             avoid_reuse: false,
-        }
+        })
+    }
+
+    /// True for [`Column::EMPTY`], the placeholder the pools put where a
+    /// new column is still to be made. No cached column is ever marked
+    /// `avoid_reusing` (the pools refuse those), so a placeholder never
+    /// passes for a cached one.
+    pub(crate) fn is_placeholder(&self) -> bool {
+        self.avoid_reuse && self.allocated_bytes() == 0
     }
 
     /// The column's current shape.
@@ -489,18 +521,29 @@ impl Column {
     }
 
     /// Appends one element of a fixed-width column given as its raw bytes
-    /// (for example a 40-byte decimal). Panics unless `bytes.len()` equals the
-    /// element size.
+    /// (for example a 40-byte decimal).
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_append_fixed_bytes`]
+    /// returns: unless `bytes.len()` equals the element size, or when the
+    /// buffers must grow and the memory cannot be had.
     #[track_caller]
     pub fn append_fixed_bytes(&mut self, bytes: &[u8]) {
         unwrap_or_panic(self.try_append_fixed_bytes(bytes))
     }
 
-    /// Like [`Column::append_fixed_bytes`], failing with [`Error::TypeMismatch`].
+    /// Like [`Column::append_fixed_bytes`], returning an error instead of
+    /// panicking.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] unless `bytes.len()` equals the element size;
+    /// [`Error::OutOfMemory`] when a buffer must grow and the allocator
+    /// refuses (the column is then unchanged).
     pub fn try_append_fixed_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
         if self.field.elem_size() != Some(bytes.len()) {
             return Err(self.mismatch("fixed-width element of this length"));
         }
+        self.reserve_append(self.data_len + bytes.len(), false)?;
         self.push_data(bytes);
         self.push_bit(true);
         Ok(())
@@ -524,13 +567,24 @@ impl Column {
     }
 
     /// Appends one byte string to a variable-width column.
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_append_bytes`] returns:
+    /// on a fixed-width column, past `i64::MAX` bytes of data, or when the
+    /// buffers must grow and the memory cannot be had.
     #[track_caller]
     pub fn append_bytes(&mut self, bytes: &[u8]) {
         unwrap_or_panic(self.try_append_bytes(bytes))
     }
 
-    /// Like [`Column::append_bytes`], failing with [`Error::TypeMismatch`] on a
-    /// fixed-width column.
+    /// Like [`Column::append_bytes`], returning an error instead of
+    /// panicking.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] on a fixed-width column;
+    /// [`Error::OffsetOverflow`] when the data would pass `i64::MAX` bytes;
+    /// [`Error::OutOfMemory`] when a buffer must grow and the allocator
+    /// refuses (the column is then unchanged).
     pub fn try_append_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
         if !self.field.is_var() {
             return Err(self.mismatch("variable-width byte string"));
@@ -540,6 +594,7 @@ impl Column {
             .checked_add(bytes.len())
             .filter(|&e| i64::try_from(e).is_ok())
             .ok_or(Error::OffsetOverflow)?;
+        self.reserve_append(end, true)?;
         self.push_data(bytes);
         self.offsets.push(end as i64);
         self.push_bit(true);
@@ -571,12 +626,34 @@ impl Column {
 
     /// Appends a NULL. A fixed-width NULL occupies one zeroed element; a
     /// variable-width NULL repeats the last offset.
+    ///
+    /// # Panics
+    /// With the message of [`Error::OutOfMemory`] when the buffers must grow
+    /// and the memory cannot be had (see [`Column::try_append_null`]).
+    #[track_caller]
     pub fn append_null(&mut self) {
+        unwrap_or_panic(self.try_append_null())
+    }
+
+    /// Like [`Column::append_null`], returning an error instead of
+    /// panicking.
+    ///
+    /// # Errors
+    /// [`Error::OutOfMemory`] when a buffer must grow and the allocator
+    /// refuses (the column is then unchanged).
+    pub fn try_append_null(&mut self) -> Result<(), Error> {
         match self.field.elem_size() {
-            Some(size) => self.push_zeroes(size),
-            None => self.offsets.push(self.data_len as i64),
+            Some(size) => {
+                self.reserve_append(self.data_len + size, false)?;
+                self.push_zeroes(size);
+            }
+            None => {
+                self.reserve_append(self.data_len, true)?;
+                self.offsets.push(self.data_len as i64);
+            }
         }
         self.push_bit(false);
+        Ok(())
     }
 
     /// Sets a fixed-width column's length to `rows`, every element zeroed and
@@ -584,19 +661,35 @@ impl Column {
     /// friends). Write the values through [`Column::as_mut_slice`].
     ///
     /// # Panics
-    /// On a variable-width column or a byte size that overflows.
+    /// With the message of the error [`Column::try_resize`] returns: on a
+    /// variable-width column, a byte size that overflows, or memory that
+    /// cannot be had.
     #[track_caller]
     pub fn resize(&mut self, rows: usize, null: bool) {
         unwrap_or_panic(self.try_resize(rows, null))
     }
 
     /// Like [`Column::resize`], returning an error instead of panicking.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] on a variable-width column;
+    /// [`Error::CapacityOverflow`] when the byte size of `rows` rows does not
+    /// fit in the address range; [`Error::OutOfMemory`] when the buffers
+    /// must grow and the allocator refuses. On an error the column is
+    /// unchanged.
     pub fn try_resize(&mut self, rows: usize, null: bool) -> Result<(), Error> {
         let size = self
             .field
             .elem_size()
             .ok_or_else(|| self.mismatch("fixed-width resize"))?;
         let plan = ColumnPlan::new(self.field, rows)?;
+        // Reserve before touching the rows, so a refusal changes nothing.
+        let field = self.field;
+        let oom = |_| out_of_memory(field, rows, plan.bytes());
+        let more_words = plan.data_words.saturating_sub(self.data.len());
+        self.data.try_reserve(more_words).map_err(oom)?;
+        let more_bitmap = plan.bitmap.saturating_sub(self.bitmap.len());
+        self.bitmap.try_reserve(more_bitmap).map_err(oom)?;
         self.data.clear();
         self.data.resize(plan.data_words, 0);
         self.data_len = rows * size;
@@ -651,6 +744,7 @@ impl Column {
 
     fn try_append_value<T: FixedElem>(&mut self, value: T) -> Result<(), Error> {
         self.check_elem::<T>()?;
+        self.reserve_append(self.data_len + std::mem::size_of::<T>(), false)?;
         self.push_data(bytemuck::bytes_of(&value));
         self.push_bit(true);
         Ok(())
@@ -683,6 +777,49 @@ impl Column {
             expected,
             actual: self.field,
         }
+    }
+
+    /// Makes room for one more row whose data ends at byte `data_end`, with
+    /// one more offset if `offset`: afterwards the pushes of an append do
+    /// not allocate. The common case (room in every buffer) is three
+    /// comparisons; growing is out of line.
+    #[inline]
+    fn reserve_append(&mut self, data_end: usize, offset: bool) -> Result<(), Error> {
+        let short = data_end.div_ceil(8) > self.data.capacity()
+            || (offset && self.offsets.len() == self.offsets.capacity())
+            || (self.len % 8 == 0 && self.bitmap.len() == self.bitmap.capacity());
+        if short {
+            self.grow_for_append(data_end, offset)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The growing half of [`Column::reserve_append`]: amortised, like the
+    /// pushes it stands in for, and fallible. A refusal leaves the rows as
+    /// they were (a buffer grown before it keeps its new capacity).
+    #[cold]
+    #[inline(never)]
+    fn grow_for_append(&mut self, data_end: usize, offset: bool) -> Result<(), Error> {
+        let words = data_end.div_ceil(8);
+        let rows = self.len + 1;
+        let (field, offsets) = (self.field, self.offsets.len() + usize::from(offset));
+        let oom = |_| {
+            let bytes = (words.saturating_mul(8))
+                .saturating_add(offsets.saturating_mul(8))
+                .saturating_add(rows.div_ceil(8));
+            out_of_memory(field, rows, bytes)
+        };
+        self.data
+            .try_reserve(words.saturating_sub(self.data.len()))
+            .map_err(oom)?;
+        if offset {
+            self.offsets.try_reserve(1).map_err(oom)?;
+        }
+        if self.len % 8 == 0 {
+            self.bitmap.try_reserve(1).map_err(oom)?;
+        }
+        Ok(())
     }
 
     /// Appends `bytes` to the data, growing by whole words.

@@ -27,6 +27,21 @@ pub enum Error {
         /// The requested number of rows.
         rows: usize,
     },
+    /// The global allocator refused the memory for `rows` rows of `field`:
+    /// a request that fits the address range (not
+    /// [`CapacityOverflow`](Error::CapacityOverflow)) but not the memory the
+    /// process can have. Every `try_` method that makes or grows a buffer
+    /// returns it instead of aborting the process, and leaves the column (or
+    /// the pool) as it was.
+    OutOfMemory {
+        /// The column type.
+        field: FieldType,
+        /// The rows the column was to hold.
+        rows: usize,
+        /// The bytes its buffers needed in all to hold them (a growing
+        /// buffer may have asked the allocator for more, to amortise).
+        bytes: usize,
+    },
     /// A pool limit above what the crate accepts.
     LimitTooLarge {
         /// Which limit.
@@ -80,6 +95,11 @@ impl fmt::Display for Error {
             Error::CapacityOverflow { field, rows } => write!(
                 f,
                 "capacity overflow: {rows} rows of a {field} column do not fit in memory"
+            ),
+            Error::OutOfMemory { field, rows, bytes } => write!(
+                f,
+                "out of memory: {rows} rows of a {field} column need {bytes} bytes, \
+                 which the allocator refused"
             ),
             Error::LimitTooLarge { limit, value, max } => {
                 write!(f, "limit `{limit}` = {value} is above the maximum {max}")

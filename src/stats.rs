@@ -360,14 +360,24 @@ fn stats_from(get: impl Fn(Counter) -> u64) -> Stats {
     let held_bytes = (get(MagazineInBytes) + get(MagazineRefillBytes))
         .wrapping_sub(get(MagazineOutBytes))
         .wrapping_sub(get(MagazineFlushBytes));
+    // A count some path takes back (a failed alloc undoes what it counted,
+    // in the shared block, while the thread's own block keeps the flows) is
+    // summed modulo 2^64; read while threads work, it can dip below zero
+    // for a moment, and then reads as 0.
+    let count = |a: u64, b: u64| {
+        let sum = a.wrapping_add(b);
+        if sum > i64::MAX as u64 {
+            0
+        } else {
+            sum
+        }
+    };
     Stats {
-        chunks_allocated: get(ChunksAllocated) + out,
-        // `grow` takes back a whole chunk's count in a block other than
-        // the one that counted it: one block's total can dip below zero.
-        chunks_from_cache: get(ChunksFromCache).wrapping_add(out),
-        columns_reused: get(ColumnsReused).wrapping_add(get(MagazineOutColumns)),
+        chunks_allocated: count(get(ChunksAllocated), out),
+        chunks_from_cache: count(get(ChunksFromCache), out),
+        columns_reused: count(get(ColumnsReused), get(MagazineOutColumns)),
         columns_fresh: get(ColumnsFresh),
-        chunks_returned: get(ChunksReturned) + get(MagazineIn),
+        chunks_returned: count(get(ChunksReturned), get(MagazineIn)),
         discarded_over_limit: get(DiscardedOverLimit),
         discarded_oversize: get(DiscardedOversize),
         discarded_avoid_reuse: get(DiscardedAvoidReuse),

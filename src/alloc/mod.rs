@@ -32,9 +32,16 @@ pub trait ChunkAllocator: Send + Sync {
     /// `max_chunk_size`; its buffers may be recycled ones, never ones a live
     /// chunk still uses.
     ///
+    /// Never aborts the process: a request the memory cannot meet is an
+    /// error, after which the allocator holds what it held before (columns
+    /// it took out of its cache for the request go back) and its
+    /// statistics count nothing for the request.
+    ///
     /// # Errors
-    /// [`Error::ZeroCapacity`], [`Error::ZeroMaxChunkSize`], or
-    /// [`Error::CapacityOverflow`] when a column's byte size overflows.
+    /// [`Error::ZeroCapacity`], [`Error::ZeroMaxChunkSize`],
+    /// [`Error::CapacityOverflow`] when a column's byte size overflows, or
+    /// [`Error::OutOfMemory`] when the global allocator refuses a new
+    /// column's buffers.
     fn try_alloc(
         &self,
         fields: &[FieldType],
@@ -42,10 +49,12 @@ pub trait ChunkAllocator: Send + Sync {
         max_chunk_size: usize,
     ) -> Result<Chunk, Error>;
 
-    /// Like [`try_alloc`](Self::try_alloc), panicking on bad arguments.
+    /// Like [`try_alloc`](Self::try_alloc), panicking instead of returning
+    /// an error.
     ///
     /// # Panics
-    /// With the [`Error`]'s message, on the inputs `try_alloc` rejects.
+    /// With the [`Error`]'s message, whenever `try_alloc` would fail: on
+    /// bad arguments, and when memory for a new column cannot be had.
     #[track_caller]
     fn alloc(&self, fields: &[FieldType], capacity: usize, max_chunk_size: usize) -> Chunk {
         match self.try_alloc(fields, capacity, max_chunk_size) {
@@ -70,6 +79,32 @@ pub trait ChunkAllocator: Send + Sync {
 pub trait Renew {
     /// A new allocator with the same configuration, sharing nothing with `self`.
     fn renew(&self) -> Self;
+}
+
+/// Puts a new column of its field, for `rows` rows, in place of every
+/// column of `columns` that cannot hold `rows` rows (too small, or a
+/// [`Column::EMPTY`] placeholder); the ones replaced are dropped. All or
+/// nothing: the new columns are made first, so when one cannot be had
+/// `columns` is left as it was, for the caller to give back. Returns how
+/// many were replaced.
+#[cold]
+pub(crate) fn replace_small(
+    columns: &mut [Slot],
+    fields: &[FieldType],
+    rows: usize,
+) -> Result<u64, Error> {
+    let made = columns
+        .iter()
+        .zip(fields)
+        .filter(|(slot, _)| !slot.get().fits(rows))
+        .map(|(_, &f)| Column::try_new(f, rows))
+        .collect::<Result<Vec<Column>, Error>>()?;
+    let n = made.len() as u64;
+    let small = columns.iter_mut().filter(|slot| !slot.get().fits(rows));
+    for (slot, col) in small.zip(made) {
+        *slot = Slot::Own(col);
+    }
+    Ok(n)
 }
 
 /// The panic of [`ChunkAllocator::alloc`] on the inputs `try_alloc` rejects.

@@ -1,6 +1,6 @@
 //! TiDB's design, for comparison: one mutex over per-column free lists.
 
-use super::{ChunkAllocator, Home, Renew};
+use super::{replace_small, ChunkAllocator, Home, Renew};
 use crate::chunk::{check_alloc, Chunk, Slot};
 use crate::column::Column;
 use crate::config::PoolConfig;
@@ -140,13 +140,17 @@ impl MutexShared {
         let s = &**this;
         let (mut reused, mut too_small) = (0, 0);
         let mut st = lock(&s.state);
-        let mut columns = match st.free_chunks.pop() {
+        let shell = st.free_chunks.pop();
+        let had_shell = shell.is_some();
+        let mut columns = match shell {
             Some(shell) => {
                 st.retained_bytes -= shell_bytes(&shell);
                 shell
             }
             None => Vec::with_capacity(fields.len()),
         };
+        // Cached columns first, a placeholder where none is cached; then
+        // new columns for what is missing or too small, all or nothing.
         for &f in fields {
             let cached = st.free_columns.get_mut(&f.code()).and_then(Vec::pop);
             let col = match cached {
@@ -155,15 +159,18 @@ impl MutexShared {
                     st.retained_bytes -= column_bytes(&col);
                     if col.fits(cap) {
                         reused += 1;
-                        col
                     } else {
                         too_small += 1;
-                        Column::fresh(f, cap)
                     }
+                    col
                 }
-                None => Column::fresh(f, cap),
+                None => Column::EMPTY,
             };
             columns.push(Slot::Own(col));
+        }
+        if let Err(e) = replace_small(&mut columns, fields, cap) {
+            s.untake(&mut st, columns, had_shell);
+            return Err(e);
         }
         st.tally.add(Counter::ChunksAllocated, 1);
         if reused == fields.len() as u64 {
@@ -180,6 +187,30 @@ impl MutexShared {
             max,
             Some(Home::Mutex(Arc::clone(this))),
         ))
+    }
+
+    /// Puts back what a failed [`alloc`](Self::alloc) took, under the lock
+    /// it still holds: every cached column where it was (in the order it
+    /// was popped, so the lists come back as they were), the shell if one
+    /// was taken. Nothing is counted: the request did not happen.
+    #[cold]
+    fn untake(&self, st: &mut State, mut columns: Vec<Slot>, had_shell: bool) {
+        for slot in columns.drain(..).rev() {
+            let Some(col) = slot.into_column() else {
+                continue;
+            };
+            if col.is_placeholder() {
+                continue;
+            }
+            st.retained_columns += 1;
+            st.retained_bytes += column_bytes(&col);
+            let list = st.free_columns.entry(col.field_type().code()).or_default();
+            list.push(col);
+        }
+        if had_shell {
+            st.retained_bytes += shell_bytes(&columns);
+            st.free_chunks.push(columns);
+        }
     }
 
     /// Whether `col` may be cached now; pushes it if so.

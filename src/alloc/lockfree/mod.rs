@@ -33,7 +33,7 @@ mod pool;
 pub use cache::thread_exit;
 pub(crate) use pool::Pool;
 
-use super::{alloc_failed, ChunkAllocator, Home, Renew};
+use super::{alloc_failed, replace_small, ChunkAllocator, Home, Renew};
 use crate::chunk::{check_alloc, Chunk, Slot};
 use crate::column::Column;
 use crate::config::PoolConfig;
@@ -183,17 +183,21 @@ impl LockFreeAllocator {
     }
 
     /// The alloc path, after `check_alloc` gave the chunk capacity `cap`.
+    /// Fails only when memory for a new column cannot be had.
     #[inline]
-    fn alloc_checked(&self, fields: &[FieldType], cap: usize, max: usize) -> Chunk {
+    fn alloc_checked(&self, fields: &[FieldType], cap: usize, max: usize) -> Result<Chunk, Error> {
         let pool = &self.pool;
         if pool.config().max_free_chunks() > 0 {
             let mut columns = Vec::new();
             if let Some(taken) = cache::take(pool, fields, cap, &mut columns) {
                 if taken.rows < cap {
-                    grow(pool, &mut columns, fields, cap);
+                    if let Err(e) = grow(pool, &mut columns, fields, cap) {
+                        untake(taken.home, columns);
+                        return Err(e);
+                    }
                 }
                 let home = Some(Home::LockFree(taken.home));
-                return Chunk::from_parts(columns, cap, max, home);
+                return Ok(Chunk::from_parts(columns, cap, max, home));
             }
         }
         alloc_loose(pool, fields, cap, max)
@@ -213,14 +217,16 @@ impl ChunkAllocator for LockFreeAllocator {
         max_chunk_size: usize,
     ) -> Result<Chunk, Error> {
         let cap = check_alloc(fields, capacity, max_chunk_size)?;
-        Ok(self.alloc_checked(fields, cap, max_chunk_size))
+        self.alloc_checked(fields, cap, max_chunk_size)
     }
 
     #[inline]
     #[track_caller]
     fn alloc(&self, fields: &[FieldType], capacity: usize, max_chunk_size: usize) -> Chunk {
-        match check_alloc(fields, capacity, max_chunk_size) {
-            Ok(cap) => self.alloc_checked(fields, cap, max_chunk_size),
+        let chunk = check_alloc(fields, capacity, max_chunk_size)
+            .and_then(|cap| self.alloc_checked(fields, cap, max_chunk_size));
+        match chunk {
+            Ok(c) => c,
             Err(e) => alloc_failed(e),
         }
     }
@@ -234,69 +240,108 @@ impl ChunkAllocator for LockFreeAllocator {
     }
 }
 
-/// Replaces the columns of a cached chunk too small for `cap` rows.
+/// Replaces the columns of a cached chunk too small for `cap` rows; all
+/// or nothing (see [`replace_small`]).
 #[cold]
-fn grow(pool: &Pool, columns: &mut [Slot], fields: &[FieldType], cap: usize) {
-    let mut fresh = 0;
-    for (slot, &f) in columns.iter_mut().zip(fields) {
-        if !slot.get().fits(cap) {
-            *slot = Slot::Own(Column::fresh(f, cap));
-            fresh += 1;
-        }
-    }
+fn grow(pool: &Pool, columns: &mut [Slot], fields: &[FieldType], cap: usize) -> Result<(), Error> {
+    let fresh = replace_small(columns, fields, cap)?;
     let block = pool.stats.block(BlockId::SHARED);
     // Counted as a whole chunk from the cache by `take`: not so any more.
     block.sub(Counter::ChunksFromCache, u64::from(fresh > 0));
     block.sub(Counter::ColumnsReused, fresh);
     block.add(Counter::DiscardedTooSmall, fresh);
     block.add(Counter::ColumnsFresh, fresh);
+    Ok(())
+}
+
+/// Gives back the columns of a whole cached chunk that [`cache::take`]
+/// handed out for a request that then failed: they return as the chunk
+/// they were (the same check and cache as any dropped chunk; the credit
+/// the take kept in the thread's magazine takes it back), and the counts
+/// of the take and of the return are undone, so a failed request counts
+/// nothing.
+#[cold]
+#[inline(never)]
+fn untake(home: Arc<Pool>, mut columns: Vec<Slot>) {
+    let n = columns.len() as u64;
+    let pool = Arc::clone(&home);
+    recycle(home, &mut columns, false);
+    let block = pool.stats.block(BlockId::SHARED);
+    block.sub(Counter::ChunksAllocated, 1);
+    block.sub(Counter::ChunksFromCache, 1);
+    block.sub(Counter::ColumnsReused, n);
+    block.sub(Counter::ChunksReturned, 1);
 }
 
 /// A chunk built column by column: loose cached columns where one of the
-/// class fits, new ones otherwise.
-fn alloc_loose(pool: &Arc<Pool>, fields: &[FieldType], cap: usize, max: usize) -> Chunk {
+/// class fits, new ones otherwise. When a new column cannot be had, the
+/// cached columns taken go back to their classes, the new ones made are
+/// freed, and nothing is counted.
+fn alloc_loose(
+    pool: &Arc<Pool>,
+    fields: &[FieldType],
+    cap: usize,
+    max: usize,
+) -> Result<Chunk, Error> {
     let block = pool.stats.block(BlockId::SHARED);
-    block.add(Counter::ChunksAllocated, 1);
     let guard = cache::pin(pool);
     let depot = pool.depot(&guard);
-    let mut all_reused = true;
-    let columns = fields
+    let (mut reused, mut too_small) = (0, 0);
+    let mut columns: Vec<Slot> = fields
         .iter()
-        .map(|&f| Slot::Own(loose_column(pool, block, depot, f, cap, &mut all_reused)))
-        .collect();
-    drop(guard);
-    if all_reused {
-        block.add(Counter::ChunksFromCache, 1);
-    }
-    Chunk::from_parts(columns, cap, max, Some(Home::LockFree(Arc::clone(pool))))
-}
-
-/// A column of `field` for `rows` rows: a cached one of its class if one
-/// fits, else a new one (and `all_reused` becomes false).
-fn loose_column(
-    pool: &Pool,
-    block: &Block,
-    depot: &Depot,
-    field: FieldType,
-    rows: usize,
-    all_reused: &mut bool,
-) -> Column {
-    if pool.config().max_free_columns() > 0 {
-        if let Some(class) = pool.credits.class_of(field) {
-            if let Some(mut col) = depot.pop_column(class) {
-                if col.fits(rows) {
-                    block.add(Counter::ColumnsReused, 1);
+        .map(|&f| {
+            let col = match loose_column(pool, depot, f) {
+                Some(mut col) if col.fits(cap) => {
+                    reused += 1;
                     // Queued under its size class; the logical field may differ.
-                    col.reset_as(field);
-                    return col;
+                    col.reset_as(f);
+                    col
                 }
-                block.add(Counter::DiscardedTooSmall, 1);
+                Some(col) => {
+                    too_small += 1;
+                    col
+                }
+                None => Column::EMPTY,
+            };
+            Slot::Own(col)
+        })
+        .collect();
+    if reused < columns.len() as u64 {
+        if let Err(e) = replace_small(&mut columns, fields, cap) {
+            for slot in columns {
+                match slot.into_column() {
+                    Some(col) if !col.is_placeholder() => {
+                        recycle_column_into(pool, block, depot, col);
+                    }
+                    _ => {}
+                }
             }
+            pool.after_push(depot, &guard);
+            return Err(e);
         }
     }
-    block.add(Counter::ColumnsFresh, 1);
-    *all_reused = false;
-    Column::fresh(field, rows)
+    drop(guard);
+    block.add(Counter::ChunksAllocated, 1);
+    if reused == fields.len() as u64 {
+        // Every column came from the cache: a chunk from the cache too.
+        block.add(Counter::ChunksFromCache, 1);
+    }
+    block.add(Counter::ColumnsReused, reused);
+    block.add(Counter::DiscardedTooSmall, too_small);
+    block.add(Counter::ColumnsFresh, fields.len() as u64 - reused);
+    let home = Some(Home::LockFree(Arc::clone(pool)));
+    Ok(Chunk::from_parts(columns, cap, max, home))
+}
+
+/// A cached loose column of `field`'s class, if there is one; it may be
+/// too small for the request.
+fn loose_column(pool: &Pool, depot: &Depot, field: FieldType) -> Option<Column> {
+    if pool.config().max_free_columns() > 0 {
+        let class = pool.credits.class_of(field)?;
+        depot.pop_column(class)
+    } else {
+        None
+    }
 }
 
 /// Takes back the columns of a dropped chunk of `home`; `shared` when some
