@@ -168,9 +168,11 @@ impl MutexShared {
             };
             columns.push(Slot::Own(col));
         }
-        if let Err(e) = replace_small(&mut columns, fields, cap) {
-            s.untake(&mut st, columns, had_shell);
-            return Err(e);
+        if reused < fields.len() as u64 {
+            if let Err(e) = replace_small(&mut columns, fields, cap) {
+                s.untake(&mut st, columns, had_shell);
+                return Err(e);
+            }
         }
         st.tally.add(Counter::ChunksAllocated, 1);
         if reused == fields.len() as u64 {

@@ -183,9 +183,14 @@ impl LockFreeAllocator {
     }
 
     /// The alloc path, after `check_alloc` gave the chunk capacity `cap`.
-    /// Fails only when memory for a new column cannot be had.
+    /// Fails only when memory for a new column cannot be had. Generic over
+    /// what the caller returns ([`Outcome`]), so `alloc` gets its chunk
+    /// built in place, with no `Result` to unwrap and move out of. Not
+    /// `#[track_caller]` (the hidden location argument costs the hot path
+    /// a few instructions): an out-of-memory panic from `alloc` points
+    /// here, not at the caller; bad arguments, checked before, still do.
     #[inline]
-    fn alloc_checked(&self, fields: &[FieldType], cap: usize, max: usize) -> Result<Chunk, Error> {
+    fn alloc_checked<R: Outcome>(&self, fields: &[FieldType], cap: usize, max: usize) -> R {
         let pool = &self.pool;
         if pool.config().max_free_chunks() > 0 {
             let mut columns = Vec::new();
@@ -193,14 +198,17 @@ impl LockFreeAllocator {
                 if taken.rows < cap {
                     if let Err(e) = grow(pool, &mut columns, fields, cap) {
                         untake(taken.home, columns);
-                        return Err(e);
+                        return R::err(e);
                     }
                 }
                 let home = Some(Home::LockFree(taken.home));
-                return Ok(Chunk::from_parts(columns, cap, max, home));
+                return R::ok(Chunk::from_parts(columns, cap, max, home));
             }
         }
-        alloc_loose(pool, fields, cap, max)
+        match alloc_loose(pool, fields, cap, max) {
+            Ok(chunk) => R::ok(chunk),
+            Err(e) => R::err(e),
+        }
     }
 
     /// True when both handles share one cache.
@@ -223,10 +231,8 @@ impl ChunkAllocator for LockFreeAllocator {
     #[inline]
     #[track_caller]
     fn alloc(&self, fields: &[FieldType], capacity: usize, max_chunk_size: usize) -> Chunk {
-        let chunk = check_alloc(fields, capacity, max_chunk_size)
-            .and_then(|cap| self.alloc_checked(fields, cap, max_chunk_size));
-        match chunk {
-            Ok(c) => c,
+        match check_alloc(fields, capacity, max_chunk_size) {
+            Ok(cap) => self.alloc_checked::<Chunk>(fields, cap, max_chunk_size),
             Err(e) => alloc_failed(e),
         }
     }
@@ -237,6 +243,35 @@ impl ChunkAllocator for LockFreeAllocator {
 
     fn check_reuse_alloc_size(&self) -> bool {
         self.pool.config().reuse_enabled()
+    }
+}
+
+/// What an alloc path hands its caller: the chunk itself for `alloc`,
+/// which panics on an error, or a `Result` for `try_alloc`.
+trait Outcome {
+    fn ok(chunk: Chunk) -> Self;
+    fn err(e: Error) -> Self;
+}
+
+impl Outcome for Chunk {
+    #[inline(always)]
+    fn ok(chunk: Chunk) -> Chunk {
+        chunk
+    }
+    #[cold]
+    fn err(e: Error) -> Chunk {
+        alloc_failed(e)
+    }
+}
+
+impl Outcome for Result<Chunk, Error> {
+    #[inline(always)]
+    fn ok(chunk: Chunk) -> Self {
+        Ok(chunk)
+    }
+    #[inline(always)]
+    fn err(e: Error) -> Self {
+        Err(e)
     }
 }
 
