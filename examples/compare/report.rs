@@ -10,8 +10,7 @@ use crate::common::pipeline::Report as PipeReport;
 use crate::machine::{fmt_load, load_from_json};
 use crate::scenarios::{Results, SCENARIOS};
 use crate::strings::{
-    has_s5_widths, mutex_counts_whole_chunks, s5_width_rows, s7_json, s7_rows, S7Results,
-    S5_WIDTHS_NOTE, S7_NOTE,
+    has_s5_widths, s5_width_rows, s7_json, s7_rows, S7Results, S5_WIDTHS_NOTE, S7_NOTE,
 };
 use crate::table::{
     floor_line, main_table, order_of, render_md, rows, s5_rows, s6_rows, targets_lines,
@@ -73,10 +72,6 @@ pub(crate) fn write_report(
         "pipeline": s5.iter().map(PipeReport::to_json).collect::<Vec<_>>(),
         "churn": s6,
         "strings": s7_json(s7),
-        // Whether tidb-mutex's chunk_reuse_rate (S5) and whole-chunk reuse
-        // (S7) are counted by this build's MutexAllocator; when false they
-        // read 0 (S5) or null (S7) and only the column rates mean anything.
-        "mutex_counts_whole_chunks": mutex_counts_whole_chunks(),
         "targets": targets,
         "notes": notes,
     });

@@ -11,7 +11,7 @@ use crate::common::pipeline::{Report as PipeReport, DEFAULT_STR_BYTES};
 use crate::common::shapes::{F8, ROWS, SINGLE};
 use crate::common::strings::{FillTouch, WIDTHS};
 use crate::scenarios::Series;
-use chunkpool::{ChunkAllocator, FieldType, MutexAllocator, PoolConfig};
+use crate::table::PipeSummary;
 use indicatif::ProgressBar;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -96,22 +96,6 @@ pub(crate) fn run_s7(args: &Args, pb: &ProgressBar) -> Result<S7Results, String>
     Ok(res)
 }
 
-/// Whether this build's `MutexAllocator` counts `chunks_from_cache` (a
-/// chunk whose every column came from the cache); until it does, its
-/// whole-chunk figure is reported as "not counted", not as 0%.
-pub(crate) fn mutex_counts_whole_chunks() -> bool {
-    let a = MutexAllocator::with_config(PoolConfig::tidb());
-    for _ in 0..2 {
-        drop(a.alloc(&[FieldType::I64], 32, 1024));
-    }
-    a.stats().chunks_from_cache > 0
-}
-
-/// Whether `who`'s whole-chunk figure means anything in this build.
-fn whole_counted(who: &str, mutex_counts: bool) -> bool {
-    who != "tidb-mutex" || mutex_counts
-}
-
 /// (width, contender) -> (median, min, max) of the contender's time over
 /// chunkpool's in the same repetition.
 pub(crate) fn s7_ratios(r: &S7Results) -> BTreeMap<(usize, String), (f64, f64, f64)> {
@@ -132,10 +116,6 @@ fn pct(v: &[f64]) -> String {
     } else {
         format!("{:.1}%", median(v) * 100.0)
     }
-}
-
-fn pct_opt(v: Option<f64>) -> String {
-    v.map_or("-".into(), |x| format!("{:.1}%", x * 100.0))
 }
 
 fn order(who: &str) -> usize {
@@ -167,7 +147,6 @@ pub(crate) fn s7_rows(r: &S7Results) -> (Vec<&'static str>, Vec<Vec<String>>) {
         "faults/cycle",
     ];
     let ratios = s7_ratios(r);
-    let counts = mutex_counts_whole_chunks();
     let rows = sorted(r)
         .into_iter()
         .map(|(w, who, s)| {
@@ -177,11 +156,7 @@ pub(crate) fn s7_rows(r: &S7Results) -> (Vec<&'static str>, Vec<Vec<String>>) {
                 Some(&(m, l, h)) => format!("{m:.2} [{l:.2}–{h:.2}]"),
                 None => "-".into(),
             };
-            let whole = if !s.whole.is_empty() && !whole_counted(who, counts) {
-                "not counted".to_string()
-            } else {
-                pct(&s.whole)
-            };
+            let whole = pct(&s.whole);
             vec![
                 w.to_string(),
                 who.to_string(),
@@ -200,12 +175,11 @@ pub(crate) fn s7_rows(r: &S7Results) -> (Vec<&'static str>, Vec<Vec<String>>) {
 /// What S7 puts in report.json.
 pub(crate) fn s7_json(r: &S7Results) -> Vec<Value> {
     let ratios = s7_ratios(r);
-    let counts = mutex_counts_whole_chunks();
     sorted(r)
         .into_iter()
         .map(|(w, who, s)| {
             let (lo, hi) = min_max(&s.ns);
-            let whole = (!s.whole.is_empty() && whole_counted(who, counts)).then(|| {
+            let whole = (!s.whole.is_empty()).then(|| {
                 let (wl, wh) = min_max(&s.whole);
                 json!({"median": median(&s.whole), "min": wl, "max": wh, "samples": s.whole})
             });
@@ -291,7 +265,6 @@ pub(crate) fn s5_width_rows(s5: &[PipeReport]) -> (Vec<&'static str>, Vec<Vec<St
         "peak RSS MiB",
         "runs",
     ];
-    let counts = mutex_counts_whole_chunks();
     let mut rows = Vec::new();
     for w in WIDTHS {
         let of = |who: &str| -> Vec<&PipeReport> {
@@ -299,38 +272,23 @@ pub(crate) fn s5_width_rows(s5: &[PipeReport]) -> (Vec<&'static str>, Vec<Vec<St
                 .filter(|r| r.contender == who && r.workers == 2 && r.str_bytes == w)
                 .collect()
         };
-        let cp: Vec<f64> = of("chunkpool").iter().map(|r| r.rows_per_sec()).collect();
+        let cp = PipeSummary::of(&of("chunkpool"));
         for who in crate::children::S5_WIDTH_CONTENDERS {
             let rs = of(who);
             if rs.is_empty() {
                 continue;
             }
-            let v: Vec<f64> = rs.iter().map(|r| r.rows_per_sec()).collect();
-            let (lo, hi) = min_max(&v);
-            let col: Vec<f64> = rs.iter().filter_map(|r| r.reuse_rate).collect();
-            let whole: Vec<f64> = rs.iter().filter_map(|r| r.chunk_reuse_rate).collect();
-            let share: Vec<f64> = rs.iter().map(|r| r.alloc_share()).collect();
-            let rss: Vec<f64> = rs
-                .iter()
-                .filter_map(|r| r.peak_rss_kb)
-                .map(|k| k as f64 / 1024.0)
-                .collect();
+            let sum = PipeSummary::of(&rs);
             rows.push(vec![
                 w.to_string(),
                 who.to_string(),
-                format!("{:.2}", median(&v) / 1e6),
-                format!("{:.2}–{:.2}", lo / 1e6, hi / 1e6),
-                format!("{:.3}", median(&v) / median(&cp)),
-                if whole.is_empty() {
-                    "-".into()
-                } else if !whole_counted(who, counts) {
-                    "not counted".into()
-                } else {
-                    pct_opt(Some(median(&whole)))
-                },
-                pct(&col),
-                format!("{:.1}%", median(&share) * 100.0),
-                format!("{:.1}", median(&rss)),
+                sum.rows_per_sec(),
+                sum.range(),
+                sum.ratio_to(&cp),
+                pct(&sum.whole),
+                pct(&sum.reuse),
+                sum.share(),
+                sum.rss(),
                 rs.len().to_string(),
             ]);
         }

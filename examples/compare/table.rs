@@ -151,6 +151,59 @@ pub(crate) fn render_md(head: &[&str], rows: &[Vec<String>]) -> String {
     s
 }
 
+/// Medians of one contender's S5 runs, as the S5 tables print them.
+pub(crate) struct PipeSummary {
+    /// Rows per second of each run.
+    pub(crate) rows: Vec<f64>,
+    /// Column reuse and whole-chunk reuse of the runs that report them.
+    pub(crate) reuse: Vec<f64>,
+    pub(crate) whole: Vec<f64>,
+    share: Vec<f64>,
+    rss_mib: Vec<f64>,
+}
+
+impl PipeSummary {
+    pub(crate) fn of(runs: &[&PipeReport]) -> PipeSummary {
+        PipeSummary {
+            rows: runs.iter().map(|r| r.rows_per_sec()).collect(),
+            reuse: runs.iter().filter_map(|r| r.reuse_rate).collect(),
+            whole: runs.iter().filter_map(|r| r.chunk_reuse_rate).collect(),
+            share: runs.iter().map(|r| r.alloc_share()).collect(),
+            rss_mib: runs
+                .iter()
+                .filter_map(|r| r.peak_rss_kb)
+                .map(|k| k as f64 / 1024.0)
+                .collect(),
+        }
+    }
+
+    /// Median M rows/s.
+    pub(crate) fn rows_per_sec(&self) -> String {
+        format!("{:.2}", median(&self.rows) / 1e6)
+    }
+
+    /// Min–max M rows/s.
+    pub(crate) fn range(&self) -> String {
+        let (lo, hi) = min_max(&self.rows);
+        format!("{:.2}–{:.2}", lo / 1e6, hi / 1e6)
+    }
+
+    /// Median rows/s over chunkpool's median.
+    pub(crate) fn ratio_to(&self, chunkpool: &PipeSummary) -> String {
+        format!("{:.3}", median(&self.rows) / median(&chunkpool.rows))
+    }
+
+    /// Median share of worker time in the allocator.
+    pub(crate) fn share(&self) -> String {
+        format!("{:.1}%", median(&self.share) * 100.0)
+    }
+
+    /// Median peak RSS in MiB.
+    pub(crate) fn rss(&self) -> String {
+        format!("{:.1}", median(&self.rss_mib))
+    }
+}
+
 pub(crate) fn s5_rows(s5: &[PipeReport]) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let head = vec![
         "workers",
@@ -167,49 +220,35 @@ pub(crate) fn s5_rows(s5: &[PipeReport]) -> (Vec<&'static str>, Vec<Vec<String>>
     ];
     let mut rows = Vec::new();
     for w in [1usize, 2] {
-        let cp: Vec<f64> = s5
-            .iter()
-            .filter(|r| {
-                r.contender == "chunkpool" && r.workers == w && r.str_bytes == DEFAULT_STR_BYTES
-            })
-            .map(|r| r.rows_per_sec())
-            .collect();
-        for name in pipeline::CONTENDERS {
-            let rs: Vec<&PipeReport> = s5
-                .iter()
+        let of = |who: &str| -> Vec<&PipeReport> {
+            s5.iter()
                 .filter(|r| {
-                    r.contender == name && r.workers == w && r.str_bytes == DEFAULT_STR_BYTES
+                    r.contender == who && r.workers == w && r.str_bytes == DEFAULT_STR_BYTES
                 })
-                .collect();
+                .collect()
+        };
+        let cp = PipeSummary::of(&of("chunkpool"));
+        for name in pipeline::CONTENDERS {
+            let rs = of(name);
             if rs.is_empty() {
                 continue;
             }
-            let v: Vec<f64> = rs.iter().map(|r| r.rows_per_sec()).collect();
-            let (lo, hi) = min_max(&v);
-            let share: Vec<f64> = rs.iter().map(|r| r.alloc_share()).collect();
-            let reuse: Vec<f64> = rs.iter().filter_map(|r| r.reuse_rate).collect();
-            let rss: Vec<f64> = rs
-                .iter()
-                .filter_map(|r| r.peak_rss_kb)
-                .map(|k| k as f64 / 1024.0)
-                .collect();
+            let sum = PipeSummary::of(&rs);
+            let faults: Vec<f64> = rs.iter().map(|r| r.faults_per_morsel()).collect();
             rows.push(vec![
                 w.to_string(),
                 name.to_string(),
-                format!("{:.2}", median(&v) / 1e6),
-                format!("{:.2}–{:.2}", lo / 1e6, hi / 1e6),
-                format!("{:.3}", median(&v) / median(&cp)),
-                format!("{:.1}%", median(&share) * 100.0),
-                format!(
-                    "{:.2}",
-                    median(&rs.iter().map(|r| r.faults_per_morsel()).collect::<Vec<_>>())
-                ),
-                if reuse.is_empty() {
+                sum.rows_per_sec(),
+                sum.range(),
+                sum.ratio_to(&cp),
+                sum.share(),
+                format!("{:.2}", median(&faults)),
+                if sum.reuse.is_empty() {
                     "-".into()
                 } else {
-                    format!("{:.2}%", median(&reuse) * 100.0)
+                    format!("{:.2}%", median(&sum.reuse) * 100.0)
                 },
-                format!("{:.1}", median(&rss)),
+                sum.rss(),
                 rs[0].failed_statements.to_string(),
                 rs[0].abandoned_allocators.to_string(),
             ]);
