@@ -67,7 +67,9 @@
 //!    trusts what it handed out. Nothing an earlier user wrote is readable
 //!    through it.
 //! 3. What is cached never exceeds the configured limits ([`PoolConfig`]):
-//!    whole chunks, loose columns per size class, and the byte budget.
+//!    whole chunks, loose columns per size class, and the byte budget,
+//!    which counts the heap the cache keeps (buffers and the records
+//!    around them) within a documented fixed overhead.
 //! 4. Nothing leaks: every buffer is in a live chunk, cached in one place, or
 //!    freed. When the last handle of a [`LockFreeAllocator`] is dropped, its
 //!    shared cache is freed then, not at a later epoch collection; chunks
@@ -83,6 +85,16 @@
 //! 8. A panic in user code (a hook callback, a worker unwinding with chunks)
 //!    leaves every pool consistent; chunks dropped while unwinding return
 //!    normally; a thread that exits hands its magazines back to the depot.
+//!
+//! # Bad input
+//! A capacity or maximum chunk size of 0, a byte size that overflows, a
+//! request the memory cannot meet, an absurd limit, a typed access of the
+//! wrong width, a row or column past the end: each is an [`Error`] from the
+//! `try_` methods and builders, and a panic naming the problem from their
+//! panicking twins (each documents it under "Panics"). None aborts the
+//! process (buffers are reserved fallibly), none wraps around, and none
+//! leaves a pool inconsistent: a failed `try_alloc` gives back what it took
+//! from the cache and counts nothing.
 //!
 //! One consequence of per-thread caches: a thread's magazine is flushed by
 //! its thread-local destructor, and `std::thread::scope` returns before
