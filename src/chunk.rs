@@ -101,6 +101,9 @@ impl Chunk {
     /// With the message of the error [`Chunk::try_new`] returns: on a zero
     /// capacity or max chunk size, a byte size that overflows, or memory
     /// that cannot be had.
+    // Not #[must_use] yet: tests/alloc_errors.rs calls it as a statement, for
+    // its panic alone. Add it once that test drops the value explicitly.
+    #[allow(clippy::must_use_candidate)]
     #[track_caller]
     pub fn new(fields: &[FieldType], capacity: usize, max_chunk_size: usize) -> Chunk {
         match Chunk::try_new(fields, capacity, max_chunk_size) {
@@ -147,18 +150,21 @@ impl Chunk {
 
     /// Number of columns.
     #[inline]
+    #[must_use]
     pub fn num_cols(&self) -> usize {
         self.columns.len()
     }
 
     /// Number of rows: the length of the first column (0 without columns).
     #[inline]
+    #[must_use]
     pub fn num_rows(&self) -> usize {
         self.columns.first().map_or(0, |s| s.get().len())
     }
 
     /// The capacity the chunk was allocated with: `min(capacity, max_chunk_size)`.
     #[inline]
+    #[must_use]
     pub fn capacity(&self) -> usize {
         self.capacity
     }
@@ -166,6 +172,7 @@ impl Chunk {
     /// How many rows the consumer wants per batch (the `max_chunk_size` at
     /// allocation, unless changed).
     #[inline]
+    #[must_use]
     pub fn required_rows(&self) -> usize {
         self.required_rows
     }
@@ -195,16 +202,25 @@ impl Chunk {
 
     /// True when `num_rows() >= required_rows()`.
     #[inline]
+    #[must_use]
     pub fn is_full(&self) -> bool {
         self.num_rows() >= self.required_rows
     }
 
     /// True when the chunk came from a pooling allocator and will return to it.
+    #[must_use]
     pub fn is_pooled(&self) -> bool {
         self.home.is_some()
     }
 
-    /// Column `i`. Panics if `i >= num_cols()`.
+    /// Column `i`.
+    ///
+    /// # Panics
+    /// With the message of [`Error::ColumnOutOfRange`] if `i >= num_cols()`
+    /// (see [`Chunk::try_column`]).
+    // Not #[must_use] yet: tests/column.rs calls it as a statement, for its
+    // panic alone. Add it once that test uses the value or drops it.
+    #[allow(clippy::must_use_candidate)]
     #[track_caller]
     pub fn column(&self, i: usize) -> &Column {
         match self.try_column(i) {
@@ -213,7 +229,10 @@ impl Chunk {
         }
     }
 
-    /// Column `i`, or [`Error::ColumnOutOfRange`].
+    /// Like [`Chunk::column`], returning an error instead of panicking.
+    ///
+    /// # Errors
+    /// [`Error::ColumnOutOfRange`] if `i >= num_cols()`.
     pub fn try_column(&self, i: usize) -> Result<&Column, Error> {
         self.columns
             .get(i)
@@ -224,8 +243,12 @@ impl Chunk {
             })
     }
 
-    /// Column `i`, mutably. Panics if `i` is out of range or the column is
-    /// still shared with another slot (see [`Chunk::make_ref`]).
+    /// Column `i`, mutably.
+    ///
+    /// # Panics
+    /// With the message of the error [`Chunk::try_column_mut`] returns: if
+    /// `i >= num_cols()`, or column `i` is still shared with another slot
+    /// (see [`Chunk::make_ref`]).
     #[track_caller]
     #[inline]
     pub fn column_mut(&mut self, i: usize) -> &mut Column {
@@ -235,9 +258,13 @@ impl Chunk {
         }
     }
 
-    /// Column `i`, mutably, or [`Error::ColumnOutOfRange`] /
-    /// [`Error::SharedColumn`]. A shared column whose other users have all
-    /// let go becomes owned again.
+    /// Column `i`, mutably, or an error. A shared column whose other users
+    /// have all let go becomes owned again.
+    ///
+    /// # Errors
+    /// [`Error::ColumnOutOfRange`] if `i >= num_cols()`;
+    /// [`Error::SharedColumn`] while another slot or chunk still shares
+    /// column `i`.
     #[inline]
     pub fn try_column_mut(&mut self, i: usize) -> Result<&mut Column, Error> {
         let columns = self.columns.len();
@@ -270,6 +297,7 @@ impl Chunk {
     }
 
     /// True when column `i` is shared with another slot or chunk.
+    #[must_use]
     pub fn is_shared(&self, i: usize) -> bool {
         matches!(self.columns.get(i), Some(Slot::Shared(a)) if SharedArc::strong_count(a) > 1)
     }

@@ -196,14 +196,19 @@ macro_rules! typed_access {
         pub fn $try_append(&mut self, value: $t) -> Result<(), Error> {
             self.try_append_value(value)
         }
-        #[doc = concat!("Reads row `row` as `", stringify!($t), "`. Panics on a width mismatch or a row ",
-                        "past the length. A NULL row reads as whatever its element holds (zero unless written).")]
+        #[doc = concat!("Reads row `row` as `", stringify!($t), "`. A NULL row reads as whatever its ",
+                        "element holds (zero unless written).\n\n# Panics\n",
+                        "With the message of the error [`Column::", stringify!($try_get), "`] returns: ",
+                        "if the column's elements are not `size_of::<", stringify!($t), ">()` bytes wide, ",
+                        "or `row >= len()`.")]
         #[track_caller]
         pub fn $get(&self, row: usize) -> $t {
             unwrap_or_panic(self.$try_get(row))
         }
-        #[doc = concat!("Reads row `row` as `", stringify!($t), "`, or fails with ",
-                        "[`Error::TypeMismatch`] or [`Error::RowOutOfRange`].")]
+        #[doc = concat!("Reads row `row` as `", stringify!($t), "`, or fails.\n\n# Errors\n",
+                        "[`Error::TypeMismatch`] if the column's elements are not `size_of::<",
+                        stringify!($t), ">()` bytes wide (a variable-width column included); ",
+                        "[`Error::RowOutOfRange`] if `row >= len()`.")]
         pub fn $try_get(&self, row: usize) -> Result<$t, Error> {
             self.try_get_value(row)
         }
@@ -239,6 +244,9 @@ impl Column {
     /// # Panics
     /// With the message of the error [`Column::try_new`] returns: when the
     /// byte size of `capacity` rows overflows, or the memory cannot be had.
+    // Not #[must_use] yet: tests/alloc_errors.rs calls it as a statement, for
+    // its panic alone. Add it once that test drops the value explicitly.
+    #[allow(clippy::must_use_candidate)]
     #[track_caller]
     pub fn new(field: FieldType, capacity: usize) -> Column {
         unwrap_or_panic(Column::try_new(field, capacity))
@@ -288,35 +296,46 @@ impl Column {
 
     /// The column's current shape.
     #[inline]
+    #[must_use]
     pub fn field_type(&self) -> FieldType {
         self.field
     }
 
     /// Number of rows.
     #[inline]
+    #[must_use]
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// True when the column has no rows.
     #[inline]
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
-    /// True when row `row` is NULL. Panics if `row >= len()`.
+    /// True when row `row` is NULL.
+    ///
+    /// # Panics
+    /// With the message of [`Error::RowOutOfRange`] if `row >= len()`.
     #[track_caller]
+    #[must_use]
     pub fn is_null(&self, row: usize) -> bool {
         unwrap_or_panic(self.try_is_null(row))
     }
 
-    /// True when row `row` is NULL, or [`Error::RowOutOfRange`].
+    /// Like [`Column::is_null`], returning an error instead of panicking.
+    ///
+    /// # Errors
+    /// [`Error::RowOutOfRange`] if `row >= len()`.
     pub fn try_is_null(&self, row: usize) -> Result<bool, Error> {
         self.check_row(row)?;
         Ok(self.bitmap[row / 8] & (1 << (row % 8)) == 0)
     }
 
     /// Number of NULL rows.
+    #[must_use]
     pub fn null_count(&self) -> usize {
         let set: usize = self.bitmap.iter().map(|b| b.count_ones() as usize).sum();
         self.len - set
@@ -324,23 +343,27 @@ impl Column {
 
     /// The null bitmap: `(len + 7) / 8` bytes, bit `i` set when row `i` is not
     /// null; bits past `len` are zero.
+    #[must_use]
     pub fn null_bitmap(&self) -> &[u8] {
         &self.bitmap
     }
 
     /// The offsets of a variable-width column (`len + 1` entries, the first
     /// 0); empty for a fixed-width column.
+    #[must_use]
     pub fn offsets(&self) -> &[i64] {
         &self.offsets
     }
 
     /// The data bytes in use (`len * size` for fixed width).
+    #[must_use]
     pub fn data(&self) -> &[u8] {
         &bytemuck::cast_slice::<u64, u8>(&self.data)[..self.data_len]
     }
 
     /// Whether this column's buffers must never be recycled (TiDB's
     /// `avoidReusing`; set it when the buffer is handed to another component).
+    #[must_use]
     pub fn avoid_reusing(&self) -> bool {
         self.avoid_reuse
     }
@@ -364,6 +387,7 @@ impl Column {
     /// assert_ne!(a.data_ptr(), b.data_ptr());
     /// assert!(Column::new(FieldType::I64, 0).data_ptr().is_null());
     /// ```
+    #[must_use]
     pub fn data_ptr(&self) -> *const u8 {
         if self.data.capacity() == 0 {
             std::ptr::null()
@@ -428,11 +452,13 @@ impl Column {
     /// }
     /// assert_eq!((c.data_ptr(), c.allocated_bytes()), (ptr, bytes));
     /// ```
+    #[must_use]
     pub fn capacity(&self) -> usize {
         self.rows_held()
     }
 
     /// Bytes of heap memory this column's buffers hold (capacities, not lengths).
+    #[must_use]
     pub fn allocated_bytes(&self) -> usize {
         self.data.capacity() * 8 + self.offsets.capacity() * 8 + self.bitmap.capacity()
     }
@@ -550,13 +576,22 @@ impl Column {
     }
 
     /// The raw bytes of row `row` of a fixed-width column.
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_get_fixed_bytes`]
+    /// returns: on a variable-width column, or if `row >= len()`.
     #[track_caller]
+    #[must_use]
     pub fn get_fixed_bytes(&self, row: usize) -> &[u8] {
         unwrap_or_panic(self.try_get_fixed_bytes(row))
     }
 
-    /// Like [`Column::get_fixed_bytes`], or an error on a variable-width column
-    /// or a row past the length.
+    /// Like [`Column::get_fixed_bytes`], returning an error instead of
+    /// panicking.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] on a variable-width column;
+    /// [`Error::RowOutOfRange`] if `row >= len()`.
     pub fn try_get_fixed_bytes(&self, row: usize) -> Result<&[u8], Error> {
         let size = self
             .field
@@ -602,19 +637,30 @@ impl Column {
     }
 
     /// Appends a string to a variable-width column.
+    ///
+    /// # Panics
+    /// As [`Column::append_bytes`] does.
     #[track_caller]
     pub fn append_str(&mut self, s: &str) {
         self.append_bytes(s.as_bytes())
     }
 
     /// Row `row` of a variable-width column (empty for a NULL).
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_get_bytes`] returns: on
+    /// a fixed-width column, or if `row >= len()`.
     #[track_caller]
+    #[must_use]
     pub fn get_bytes(&self, row: usize) -> &[u8] {
         unwrap_or_panic(self.try_get_bytes(row))
     }
 
-    /// Like [`Column::get_bytes`], or an error on a fixed-width column or a row
-    /// past the length.
+    /// Like [`Column::get_bytes`], returning an error instead of panicking.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] on a fixed-width column;
+    /// [`Error::RowOutOfRange`] if `row >= len()`.
     pub fn try_get_bytes(&self, row: usize) -> Result<&[u8], Error> {
         if !self.field.is_var() {
             return Err(self.mismatch("variable-width byte string"));
@@ -716,13 +762,19 @@ impl Column {
     /// ```
     ///
     /// # Panics
-    /// If `size_of::<T>()` differs from the element size.
+    /// With the message of [`Error::TypeMismatch`] if `size_of::<T>()`
+    /// differs from the element size, or the column is variable-width.
     #[track_caller]
+    #[must_use]
     pub fn as_slice<T: FixedElem>(&self) -> &[T] {
         unwrap_or_panic(self.try_as_slice())
     }
 
-    /// Like [`Column::as_slice`], failing with [`Error::TypeMismatch`].
+    /// Like [`Column::as_slice`], returning an error instead of panicking.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] if `size_of::<T>()` differs from the element
+    /// size, or the column is variable-width.
     pub fn try_as_slice<T: FixedElem>(&self) -> Result<&[T], Error> {
         self.check_elem::<T>()?;
         Ok(&bytemuck::cast_slice::<u64, T>(&self.data)[..self.len])
@@ -730,12 +782,21 @@ impl Column {
 
     /// The rows of a fixed-width column as a mutable typed slice. The NULL
     /// bitmap is not touched.
+    ///
+    /// # Panics
+    /// With the message of [`Error::TypeMismatch`] if `size_of::<T>()`
+    /// differs from the element size, or the column is variable-width.
     #[track_caller]
     pub fn as_mut_slice<T: FixedElem>(&mut self) -> &mut [T] {
         unwrap_or_panic(self.try_as_mut_slice())
     }
 
-    /// Like [`Column::as_mut_slice`], failing with [`Error::TypeMismatch`].
+    /// Like [`Column::as_mut_slice`], returning an error instead of
+    /// panicking.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] if `size_of::<T>()` differs from the element
+    /// size, or the column is variable-width.
     pub fn try_as_mut_slice<T: FixedElem>(&mut self) -> Result<&mut [T], Error> {
         self.check_elem::<T>()?;
         let len = self.len;

@@ -104,6 +104,7 @@ impl PoolConfig {
     /// assert_eq!(tidb.max_cached_var_bytes_per_row(), 0);
     /// assert_eq!(tidb.max_free_chunks(), PoolConfig::default().max_free_chunks());
     /// ```
+    #[must_use]
     pub fn tidb() -> PoolConfig {
         PoolConfig {
             max_cached_var_bytes_per_row: 0,
@@ -113,6 +114,7 @@ impl PoolConfig {
 
     /// Limits of zero: nothing is ever cached, and `check_reuse_alloc_size`
     /// answers false.
+    #[must_use]
     pub fn no_reuse() -> PoolConfig {
         PoolConfig {
             max_free_chunks: 0,
@@ -137,6 +139,7 @@ impl PoolConfig {
     }
 
     /// Whole chunks (with their columns) kept for reuse, at most.
+    #[must_use]
     pub fn max_free_chunks(&self) -> usize {
         self.max_free_chunks
     }
@@ -144,6 +147,7 @@ impl PoolConfig {
     /// Loose columns kept per element-size class (one class for variable
     /// width), at most. Columns inside cached whole chunks are bounded by
     /// [`max_free_chunks`](Self::max_free_chunks) instead.
+    #[must_use]
     pub fn max_free_columns(&self) -> usize {
         self.max_free_columns
     }
@@ -151,6 +155,7 @@ impl PoolConfig {
     /// Data capacity, in bytes, up to which a variable-width column is
     /// cached whatever its rows (default and TiDB: 16 KiB). Above it, the
     /// per-row limit decides.
+    #[must_use]
     pub fn max_cached_var_bytes(&self) -> usize {
         self.max_cached_var_bytes
     }
@@ -185,6 +190,7 @@ impl PoolConfig {
     /// fill(&tidb);
     /// assert_eq!(tidb.stats().discarded_oversize, 1); // freed: 32 KiB > 16 KiB
     /// ```
+    #[must_use]
     pub fn max_cached_var_bytes_per_row(&self) -> usize {
         self.max_cached_var_bytes_per_row
     }
@@ -214,11 +220,13 @@ impl PoolConfig {
     /// it with a counting global allocator for layouts of 1 to 100 columns
     /// and 1 to 1024 rows: at most 192 KiB above a 64 KiB budget, with all
     /// 16 size classes in use.
+    #[must_use]
     pub fn byte_budget(&self) -> Option<usize> {
         self.byte_budget
     }
 
     /// TiDB's `CheckReuseAllocSize`: true when any count limit is non-zero.
+    #[must_use]
     pub fn reuse_enabled(&self) -> bool {
         self.max_free_chunks > 0 || self.max_free_columns > 0
     }

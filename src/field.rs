@@ -61,6 +61,7 @@ impl FieldType {
 
     /// Bytes per row for a fixed-width type; `None` for [`FieldType::VAR`].
     #[inline]
+    #[must_use]
     pub const fn elem_size(self) -> Option<usize> {
         if self.size == 0 {
             None
@@ -71,6 +72,7 @@ impl FieldType {
 
     /// True for variable-width columns.
     #[inline]
+    #[must_use]
     pub const fn is_var(self) -> bool {
         self.size == 0
     }

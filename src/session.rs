@@ -75,6 +75,7 @@ where
 {
     /// An empty slot with reuse enabled (TiDB's `tidb_enable_reuse_chunk`
     /// defaults to on).
+    #[must_use]
     pub fn new() -> Self {
         SessionChunkPool {
             slot: AtomicOptionArc::empty(),
@@ -183,6 +184,13 @@ pub struct CurrentAllocator<A> {
 impl<A: ChunkAllocator> CurrentAllocator<A> {
     /// See [`ChunkAllocator::try_alloc`]; from the empty allocator when the
     /// slot was empty.
+    ///
+    /// # Errors
+    /// Whatever the installed allocator's `try_alloc` returns; for the
+    /// allocators of this crate (and the empty one): [`Error::ZeroCapacity`],
+    /// [`Error::ZeroMaxChunkSize`], [`Error::CapacityOverflow`] when a
+    /// column's byte size overflows, or [`Error::OutOfMemory`] when the
+    /// global allocator refuses a new column's buffers.
     pub fn try_alloc(
         &self,
         fields: &[FieldType],
@@ -198,8 +206,12 @@ impl<A: ChunkAllocator> CurrentAllocator<A> {
     /// See [`ChunkAllocator::alloc`].
     ///
     /// # Panics
-    /// On the inputs `try_alloc` rejects.
+    /// With the [`Error`]'s message, whenever
+    /// [`try_alloc`](Self::try_alloc) would fail: for this crate's
+    /// allocators, on bad arguments, and when memory for a new column
+    /// cannot be had.
     #[track_caller]
+    #[must_use]
     pub fn alloc(&self, fields: &[FieldType], capacity: usize, max_chunk_size: usize) -> Chunk {
         match self.try_alloc(fields, capacity, max_chunk_size) {
             Ok(c) => c,
@@ -208,6 +220,7 @@ impl<A: ChunkAllocator> CurrentAllocator<A> {
     }
 
     /// See [`ChunkAllocator::check_reuse_alloc_size`]; false for the empty allocator.
+    #[must_use]
     pub fn check_reuse_alloc_size(&self) -> bool {
         self.guard
             .as_ref()
@@ -215,11 +228,13 @@ impl<A: ChunkAllocator> CurrentAllocator<A> {
     }
 
     /// True when the slot was empty and this is the empty allocator.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.guard.is_none()
     }
 
     /// The installed allocator itself (without the hook), if any.
+    #[must_use]
     pub fn inner(&self) -> Option<&A> {
         self.guard.as_ref().map(|a| a.inner())
     }

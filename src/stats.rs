@@ -149,6 +149,7 @@ impl CachedColumns {
     }
 
     /// Loose columns cached in the size class of `field`.
+    #[must_use]
     pub fn get(&self, field: FieldType) -> usize {
         self.classes
             .iter()
@@ -159,11 +160,13 @@ impl CachedColumns {
     /// Each size class with columns cached and how many: variable width
     /// first, then by element size. A class is named by one [`FieldType`]
     /// of its shape (for 8 bytes, [`FieldType::I64`]).
+    #[must_use]
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (FieldType, usize)> + '_ {
         self.classes.iter().copied()
     }
 
     /// Loose columns cached in all classes.
+    #[must_use]
     pub fn total(&self) -> usize {
         self.classes.iter().map(|&(_, n)| n).sum()
     }
@@ -178,6 +181,7 @@ impl fmt::Debug for CachedColumns {
 impl Stats {
     /// Fraction of handed-out columns that came from the cache (0 when none
     /// were handed out).
+    #[must_use]
     pub fn reuse_rate(&self) -> f64 {
         let total = self.columns_reused + self.columns_fresh;
         if total == 0 {

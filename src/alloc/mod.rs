@@ -78,6 +78,7 @@ pub trait ChunkAllocator: Send + Sync {
 /// uses it to abandon an allocator after an error.
 pub trait Renew {
     /// A new allocator with the same configuration, sharing nothing with `self`.
+    #[must_use = "renew() returns the new allocator and leaves this one as it was"]
     fn renew(&self) -> Self;
 }
 

@@ -74,11 +74,13 @@ impl Default for MutexAllocator {
 
 impl MutexAllocator {
     /// An allocator with TiDB's default limits.
+    #[must_use]
     pub fn new() -> MutexAllocator {
         MutexAllocator::with_config(PoolConfig::default())
     }
 
     /// An allocator with the given limits.
+    #[must_use]
     pub fn with_config(config: PoolConfig) -> MutexAllocator {
         MutexAllocator {
             shared: Arc::new(MutexShared {
@@ -89,6 +91,7 @@ impl MutexAllocator {
     }
 
     /// The limits this allocator was made with.
+    #[must_use]
     pub fn config(&self) -> PoolConfig {
         self.shared.config
     }
@@ -97,6 +100,7 @@ impl MutexAllocator {
     /// under the lock (exact). This allocator keeps no whole chunk:
     /// `retained_chunks` is 0, and the cached chunk shells (column lists
     /// without columns, as TiDB keeps them) are `retained_shells`.
+    #[must_use = "stats() takes a snapshot; it resets no counter"]
     pub fn stats(&self) -> Stats {
         let st = lock(&self.shared.state);
         let cached_columns = CachedColumns::from_counts(

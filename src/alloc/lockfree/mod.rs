@@ -142,11 +142,13 @@ impl Drop for LockFreeAllocator {
 
 impl LockFreeAllocator {
     /// An allocator with TiDB's default limits.
+    #[must_use]
     pub fn new() -> LockFreeAllocator {
         LockFreeAllocator::with_config(PoolConfig::default())
     }
 
     /// An allocator with the given limits.
+    #[must_use]
     pub fn with_config(config: PoolConfig) -> LockFreeAllocator {
         LockFreeAllocator {
             pool: Arc::new(Pool::new(config)),
@@ -154,12 +156,14 @@ impl LockFreeAllocator {
     }
 
     /// The limits this allocator was made with.
+    #[must_use]
     pub fn config(&self) -> PoolConfig {
         *self.pool.config()
     }
 
     /// A snapshot of the counters and the current cache contents (shared
     /// depot and per-thread caches).
+    #[must_use = "stats() takes a snapshot; it resets no counter"]
     pub fn stats(&self) -> Stats {
         self.pool.stats()
     }
@@ -212,6 +216,7 @@ impl LockFreeAllocator {
     }
 
     /// True when both handles share one cache.
+    #[must_use]
     pub fn same_pool(&self, other: &LockFreeAllocator) -> bool {
         Arc::ptr_eq(&self.pool, &other.pool)
     }
