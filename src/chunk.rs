@@ -101,9 +101,7 @@ impl Chunk {
     /// With the message of the error [`Chunk::try_new`] returns: on a zero
     /// capacity or max chunk size, a byte size that overflows, or memory
     /// that cannot be had.
-    // Not #[must_use] yet: tests/alloc_errors.rs calls it as a statement, for
-    // its panic alone. Add it once that test drops the value explicitly.
-    #[allow(clippy::must_use_candidate)]
+    #[must_use]
     #[track_caller]
     pub fn new(fields: &[FieldType], capacity: usize, max_chunk_size: usize) -> Chunk {
         match Chunk::try_new(fields, capacity, max_chunk_size) {
@@ -218,9 +216,7 @@ impl Chunk {
     /// # Panics
     /// With the message of [`Error::ColumnOutOfRange`] if `i >= num_cols()`
     /// (see [`Chunk::try_column`]).
-    // Not #[must_use] yet: tests/column.rs calls it as a statement, for its
-    // panic alone. Add it once that test uses the value or drops it.
-    #[allow(clippy::must_use_candidate)]
+    #[must_use]
     #[track_caller]
     pub fn column(&self, i: usize) -> &Column {
         match self.try_column(i) {

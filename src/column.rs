@@ -244,9 +244,7 @@ impl Column {
     /// # Panics
     /// With the message of the error [`Column::try_new`] returns: when the
     /// byte size of `capacity` rows overflows, or the memory cannot be had.
-    // Not #[must_use] yet: tests/alloc_errors.rs calls it as a statement, for
-    // its panic alone. Add it once that test drops the value explicitly.
-    #[allow(clippy::must_use_candidate)]
+    #[must_use]
     #[track_caller]
     pub fn new(field: FieldType, capacity: usize) -> Column {
         unwrap_or_panic(Column::try_new(field, capacity))

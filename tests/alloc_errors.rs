@@ -508,10 +508,10 @@ fn panicking_twins() {
         );
     };
     oom(&panic_message(|| {
-        Column::new(FieldType::I64, HUGE);
+        drop(Column::new(FieldType::I64, HUGE));
     }));
     oom(&panic_message(|| {
-        Chunk::new(&[FieldType::I64], HUGE, HUGE);
+        drop(Chunk::new(&[FieldType::I64], HUGE, HUGE));
     }));
     oom(&panic_message(|| {
         LockFreeAllocator::new().alloc(&[FieldType::I64], HUGE, HUGE);

@@ -324,7 +324,7 @@ fn typed_misuse_is_an_error_or_a_named_panic() {
     });
     assert!(msg.contains("row 3 out of range"), "{msg}");
     let msg = panic_message(|| {
-        Chunk::new(&[FieldType::I64], 1, 1).column(2);
+        let _ = Chunk::new(&[FieldType::I64], 1, 1).column(2);
     });
     assert!(msg.contains("column 2 out of range"), "{msg}");
     let msg = panic_message(|| Chunk::new(&[FieldType::I64], 1, 1).make_ref(0, 5));
