@@ -14,15 +14,17 @@ cd "$(dirname "$0")/.."
 . .ci/lib.sh
 start=$SECONDS
 
-step "cargo bench --no-run (criterion benches, incl. the mimalloc binary)"
-cargo bench --no-run
+# Everything here is the chunkpool-bench crate (benches/), which
+# `cargo test --workspace` does not build.
+step "cargo bench -p chunkpool-bench --no-run (criterion benches, incl. the mimalloc binary)"
+cargo bench -p chunkpool-bench --no-run
 
-step "build the examples (compare, compare_mimalloc, executor)"
-cargo build --release --examples
+step "build the bench binaries (compare, compare_mimalloc, executor)"
+cargo build --release -p chunkpool-bench --bins
 
-step "cargo run --release --example compare -- --quick"
+step "cargo run --release -p chunkpool-bench --bin compare -- --quick"
 t0=$SECONDS
-cargo run --release --example compare -- --quick
+cargo run --release -p chunkpool-bench --bin compare -- --quick
 echo "compare --quick took $((SECONDS - t0))s"
 
 report=target/chunkpool-report
@@ -34,7 +36,7 @@ for f in report.md report.json throughput.svg; do
 done
 echo "report written: $report/{report.md,report.json,throughput.svg}"
 
-step "executor example (S5 pipeline, small)"
-cargo run --release --example executor -- --rows 8192 --statements 4
+step "executor (S5 pipeline, small)"
+cargo run --release -p chunkpool-bench --bin executor -- --rows 8192 --statements 4
 
 printf '\nbench smoke finished in %ss\n' "$((SECONDS - start))"

@@ -13,10 +13,12 @@
 # multi-thread paths, not their timing) and the figure is per cycle of one
 # thread.
 #
-# Builds examples/compare with the bench profile (optimised, with debug info)
-# into ${CARGO_TARGET_DIR:-target}. Per-line attribution for one contender:
+# Builds the `compare` binary of the chunkpool-bench crate (benches/src/bin/)
+# with the bench profile (optimised, with debug info; the profile is the root
+# Cargo.toml's) into ${CARGO_TARGET_DIR:-target}. Per-line attribution for
+# one contender:
 #   valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=cg.out \
-#       target/release/examples/compare --cachegrind chunkpool 40000
+#       target/release/compare --cachegrind chunkpool 40000
 #   cg_annotate --auto=yes cg.out
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,8 +38,8 @@ done
 [ ${#contenders[@]} -gt 0 ] || contenders=(chunkpool tidb-mutex mutex-whole segqueue-whole \
     lockfree-object-pool object-pool malloc floor)
 command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
-cargo build --quiet --profile bench --example compare
-bin="${CARGO_TARGET_DIR:-target}/release/examples/compare"
+cargo build --quiet --profile bench -p chunkpool-bench --bin compare
+bin="${CARGO_TARGET_DIR:-target}/release/compare"
 refs() {
     valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
         "$bin" --cachegrind "$1" "$2" "${flags[@]}" 2>&1 |

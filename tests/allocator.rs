@@ -13,19 +13,13 @@ use chunkpool::{
 };
 use std::collections::HashSet;
 
-/// The two pooling allocators, seen the same way by the tests.
-// The allocators under test behind one trait, shared with the fuzz harness
-// (which also uses the items these tests do not).
-#[path = "../fuzz/src/pool.rs"]
-#[allow(dead_code)]
-mod pool;
-use pool::Pool;
+// The two pooling allocators, seen the same way by the tests: one trait,
+// shared with the fuzz harness (`chunkpool-harness`, fuzz/harness/).
+use chunkpool_harness::pool::Pool;
 
 // Invariant 2 on a new chunk, the same check the fuzz harness makes on
 // every allocation.
-#[path = "../fuzz/src/fresh.rs"]
-mod fresh;
-use fresh::check_new_chunk;
+use chunkpool_harness::fresh::check_new_chunk;
 
 /// TiDB's `NewAllocatorWithSize(chunks, columns)` with TiDB's flat 16 KiB
 /// rule for variable-width columns: these tests restate TiDB's, so they run

@@ -13,16 +13,13 @@
 //!   change a live chunk's columns (replace, swap, clone) before it returns;
 //! * a few hundred deterministic pseudo-random inputs per target.
 //!
-//! The harness itself is `fuzz/src/` (see its `lib.rs`).
-
-#[allow(dead_code)]
-#[path = "../fuzz/src/lib.rs"]
-mod harness;
+//! The harness itself is the `chunkpool-harness` crate in `fuzz/harness/`
+//! (a path-only dev-dependency of this crate; see its `lib.rs`).
 
 // Seeds for the steps that change a live chunk's columns.
 mod column_seeds;
 
-use harness::input::{
+use chunkpool_harness::input::{
     AllocInput, Cap, Cfg, ColOp, Field, HookStep, Kind, Limit, MainOp, Op, Phase, SessOp,
     SessionInput, ThreadOp, ThreadedInput, Val,
 };
@@ -48,7 +45,7 @@ const SEED_CONFIGS: usize = if cfg!(miri) { 1 } else { usize::MAX };
 fn regressions_replay() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
     let mut replayed = 0;
-    for target in harness::TARGETS {
+    for target in chunkpool_harness::TARGETS {
         let dir = root.join(target);
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
@@ -61,7 +58,7 @@ fn regressions_replay() {
             }
             let bytes = std::fs::read(&file).unwrap();
             eprintln!("replaying {}", file.display());
-            let debug = harness::replay(target, &bytes).unwrap_or_else(|| {
+            let debug = chunkpool_harness::replay(target, &bytes).unwrap_or_else(|| {
                 panic!("{} no longer decodes as a {target} input", file.display())
             });
             let expected = file.with_extension("txt");
@@ -91,7 +88,7 @@ fn regressions_replay() {
     ignore = "minutes under Miri; runs natively and under ASan/TSan (.ci/sanitizers.sh)"
 )]
 fn random_inputs() {
-    for target in harness::TARGETS {
+    for target in chunkpool_harness::TARGETS {
         let mut x: u64 = 0x2545_f491_4f6c_dd1d;
         for i in 0..RANDOM_INPUTS {
             let len = 16 + (i as usize * 37) % RANDOM_LEN;
@@ -103,7 +100,7 @@ fn random_inputs() {
                     (x >> 24) as u8
                 })
                 .collect();
-            harness::replay(target, &bytes);
+            chunkpool_harness::replay(target, &bytes);
         }
     }
 }
@@ -277,13 +274,13 @@ fn alloc_seeds() -> Vec<AllocInput> {
         },
         Op::Alloc {
             fields: vec![Field::Size(0), Field::Var],
-            cap: Cap::Huge(harness::input::HugeCap::UsizeMax),
-            max: Cap::Huge(harness::input::HugeCap::IsizeMax),
+            cap: Cap::Huge(chunkpool_harness::input::HugeCap::UsizeMax),
+            max: Cap::Huge(chunkpool_harness::input::HugeCap::IsizeMax),
         },
         Op::Alloc {
             fields: vec![],
-            cap: Cap::Huge(harness::input::HugeCap::IsizeMaxMinus7),
-            max: Cap::Huge(harness::input::HugeCap::UsizeMax),
+            cap: Cap::Huge(chunkpool_harness::input::HugeCap::IsizeMaxMinus7),
+            max: Cap::Huge(chunkpool_harness::input::HugeCap::UsizeMax),
         },
         Op::Alloc {
             fields: vec![Field::Size(255), Field::F32],
@@ -376,20 +373,20 @@ fn alloc_seeds() -> Vec<AllocInput> {
 #[test]
 fn seeds_allocator_ops() {
     for input in alloc_seeds() {
-        harness::run_allocator_ops(&input);
+        chunkpool_harness::run_allocator_ops(&input);
     }
 }
 
 #[test]
 fn seeds_differential() {
     for input in alloc_seeds() {
-        harness::run_differential(&input);
+        chunkpool_harness::run_differential(&input);
     }
 }
 
 #[test]
 fn seeds_session_ops() {
-    harness::panics::install_panic_filter();
+    chunkpool_harness::panics::install_panic_filter();
     let alloc = |keep| SessOp::Alloc {
         fields: vec![Field::I64, Field::Var],
         cap: Cap::Rows(4),
@@ -470,7 +467,7 @@ fn seeds_session_ops() {
     ];
     for kind in [Kind::LockFree, Kind::Mutex] {
         for config in [Cfg::Default, Cfg::NoReuse].into_iter().take(SEED_CONFIGS) {
-            harness::run_session_ops(&SessionInput {
+            chunkpool_harness::run_session_ops(&SessionInput {
                 kind,
                 config,
                 ops: ops.clone(),
@@ -577,7 +574,7 @@ fn seeds_threaded_ops() {
             (Kind::LockFree, true),
             (Kind::Mutex, true),
         ] {
-            harness::run_threaded_ops(&ThreadedInput {
+            chunkpool_harness::run_threaded_ops(&ThreadedInput {
                 kind,
                 config,
                 three_workers,

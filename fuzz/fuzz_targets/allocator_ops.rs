@@ -1,12 +1,12 @@
 #![no_main]
-//! `allocator_ops`: see `chunkpool_fuzz::run_allocator_ops` (fuzz/src/) for what it checks.
+//! `allocator_ops`: see `chunkpool_harness::run_allocator_ops` (fuzz/harness/src/) for what it checks.
 
-use chunkpool_fuzz::input::AllocInput;
+use chunkpool_harness::input::AllocInput;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(
-    init: chunkpool_fuzz::panics::install_panic_filter(),
+    init: chunkpool_harness::panics::install_panic_filter(),
     |input: AllocInput| {
-        chunkpool_fuzz::run_allocator_ops(&input);
+        chunkpool_harness::run_allocator_ops(&input);
     }
 );

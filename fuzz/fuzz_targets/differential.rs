@@ -1,12 +1,12 @@
 #![no_main]
-//! `differential`: see `chunkpool_fuzz::run_differential` (fuzz/src/) for what it checks.
+//! `differential`: see `chunkpool_harness::run_differential` (fuzz/harness/src/) for what it checks.
 
-use chunkpool_fuzz::input::AllocInput;
+use chunkpool_harness::input::AllocInput;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(
-    init: chunkpool_fuzz::panics::install_panic_filter(),
+    init: chunkpool_harness::panics::install_panic_filter(),
     |input: AllocInput| {
-        chunkpool_fuzz::run_differential(&input);
+        chunkpool_harness::run_differential(&input);
     }
 );

@@ -1,12 +1,12 @@
 #![no_main]
-//! `session_ops`: see `chunkpool_fuzz::run_session_ops` (fuzz/src/) for what it checks.
+//! `session_ops`: see `chunkpool_harness::run_session_ops` (fuzz/harness/src/) for what it checks.
 
-use chunkpool_fuzz::input::SessionInput;
+use chunkpool_harness::input::SessionInput;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(
-    init: chunkpool_fuzz::panics::install_panic_filter(),
+    init: chunkpool_harness::panics::install_panic_filter(),
     |input: SessionInput| {
-        chunkpool_fuzz::run_session_ops(&input);
+        chunkpool_harness::run_session_ops(&input);
     }
 );

@@ -1,12 +1,12 @@
 #![no_main]
-//! `threaded_ops`: see `chunkpool_fuzz::run_threaded_ops` (fuzz/src/) for what it checks.
+//! `threaded_ops`: see `chunkpool_harness::run_threaded_ops` (fuzz/harness/src/) for what it checks.
 
-use chunkpool_fuzz::input::ThreadedInput;
+use chunkpool_harness::input::ThreadedInput;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(
-    init: chunkpool_fuzz::panics::install_panic_filter(),
+    init: chunkpool_harness::panics::install_panic_filter(),
     |input: ThreadedInput| {
-        chunkpool_fuzz::run_threaded_ops(&input);
+        chunkpool_harness::run_threaded_ops(&input);
     }
 );

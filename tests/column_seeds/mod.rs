@@ -6,17 +6,15 @@
 //! comes out. "retype" seeds change a column's type, "shrink" ones leave a
 //! column with less room than the chunk's capacity.
 //!
-//! Run by `tests/fuzz_regressions.rs` (a module of it, sharing its
-//! `harness` include and its configs).
+//! Run by `tests/fuzz_regressions.rs` (a module of it, sharing its configs).
 
-use super::harness;
-use super::harness::input::{
+use super::{col, configs, SEED_CONFIGS};
+use chunkpool::{LockFreeAllocator, MutexAllocator};
+use chunkpool_harness::input::{
     AllocInput, Cap, Cfg, ColCap, ColOp, Field, Kind, Limit, MainOp, Op, Phase, ThreadOp,
     ThreadedInput,
 };
-use super::harness::pool::Pool;
-use super::{col, configs, SEED_CONFIGS};
-use chunkpool::{LockFreeAllocator, MutexAllocator};
+use chunkpool_harness::pool::Pool;
 
 /// An exact layout key (at most ten fields).
 fn narrow() -> Vec<Field> {
@@ -173,12 +171,12 @@ type Named<'a> = (String, Box<dyn FnOnce() + 'a>);
 /// Runs every seed, then fails listing each one that failed and the first
 /// lines of why, so one failing seed hides no other.
 fn run_named(seeds: Vec<Named<'_>>) {
-    harness::panics::install_panic_filter();
+    chunkpool_harness::panics::install_panic_filter();
     let total = seeds.len();
     let mut failed = Vec::new();
     for (name, run) in seeds {
         if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
-            let msg = harness::panics::message(&*p);
+            let msg = chunkpool_harness::panics::message(&*p);
             let head: Vec<&str> = msg.lines().take(4).collect();
             failed.push(format!("{name}: {}", head.join(" | ")));
         }
@@ -200,7 +198,9 @@ fn column_seeds<P: Pool>(changes: fn(&[Field]) -> Changes) {
                 let ops = ops.clone();
                 seeds.push((
                     format!("{} {name} {layout} {config:?}", P::NAME),
-                    Box::new(move || harness::world::run_world::<P>(&AllocInput { config, ops })),
+                    Box::new(move || {
+                        chunkpool_harness::world::run_world::<P>(&AllocInput { config, ops })
+                    }),
                 ));
             }
         }
@@ -385,7 +385,7 @@ fn cross_thread_column_seeds(kind: Kind) {
             let input = thread_seed(kind, &fields, change);
             seeds.push((
                 format!("{kind:?} cross-thread {name} {layout}"),
-                Box::new(move || harness::run_threaded_ops(&input)),
+                Box::new(move || chunkpool_harness::run_threaded_ops(&input)),
             ));
         }
     }

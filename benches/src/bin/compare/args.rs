@@ -1,0 +1,94 @@
+//! The command line of a comparison run: flags, their defaults, and which
+//! scenarios were asked for.
+
+use chunkpool_bench::contenders::Kind;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub(crate) struct Args {
+    pub(crate) quick: bool,
+    pub(crate) reps: usize,
+    pub(crate) sample: Duration,
+    pub(crate) only: Option<Vec<String>>,
+    pub(crate) contenders: Vec<Kind>,
+    pub(crate) children: bool,
+    pub(crate) out: PathBuf,
+    /// S6 churn cycles (default 10^6; 10^5 with --quick).
+    pub(crate) s6_cycles: Option<u64>,
+    /// S5 repetitions per contender, default width and width sweep alike
+    /// (default 7 and 3; 1 and 1 with --quick).
+    pub(crate) s5_reps: Option<usize>,
+}
+
+pub(crate) fn parse_args(raw: &[String]) -> Result<Args, String> {
+    let quick = raw.iter().any(|a| a == "--quick");
+    let mut a = Args {
+        quick,
+        reps: if quick { 3 } else { 15 },
+        sample: Duration::from_millis(if quick { 8 } else { 40 }),
+        only: None,
+        contenders: Kind::ALL.to_vec(),
+        children: true,
+        out: chunkpool_bench::repo_root().join("target/chunkpool-report"),
+        s6_cycles: None,
+        s5_reps: None,
+    };
+    let mut it = raw.iter();
+    while let Some(arg) = it.next() {
+        let mut val = || {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{arg} needs a value"))
+        };
+        match arg.as_str() {
+            "--quick" => {}
+            "--reps" => a.reps = val()?.parse().map_err(|e| format!("--reps: {e}"))?,
+            "--sample-ms" => {
+                a.sample =
+                    Duration::from_millis(val()?.parse().map_err(|e| format!("--sample-ms: {e}"))?)
+            }
+            "--only" => a.only = Some(val()?.split(',').map(|s| s.trim().to_uppercase()).collect()),
+            "--contenders" => {
+                a.contenders = val()?
+                    .split(',')
+                    .map(|s| {
+                        Kind::from_name(s.trim()).ok_or_else(|| format!("unknown contender {s}"))
+                    })
+                    .collect::<Result<_, _>>()?;
+                if !a.contenders.contains(&Kind::Chunkpool) {
+                    a.contenders.insert(0, Kind::Chunkpool);
+                }
+            }
+            "--no-children" => a.children = false,
+            "--s6-cycles" => {
+                a.s6_cycles = Some(val()?.parse().map_err(|e| format!("--s6-cycles: {e}"))?)
+            }
+            "--s5-reps" => {
+                a.s5_reps = Some(
+                    val()?
+                        .parse::<usize>()
+                        .map_err(|e| format!("--s5-reps: {e}"))?
+                        .max(1),
+                )
+            }
+            "--out" => a.out = PathBuf::from(val()?),
+            "-h" | "--help" => {
+                println!("{}", HELP);
+                std::process::exit(0);
+            }
+            "--bench" => {} // passed by `cargo bench`-style runners; ignored
+            other => return Err(format!("unknown argument {other}\n{HELP}")),
+        }
+    }
+    a.reps = a.reps.max(1);
+    Ok(a)
+}
+
+pub(crate) const HELP: &str = "usage: compare [--quick] [--reps N] [--sample-ms N] [--only S1,S2,...] \
+[--contenders a,b,...] [--no-children] [--s5-reps N] [--s6-cycles N] [--out DIR]\n       compare --cachegrind CONTENDER CYCLES [--mixed] [--threads N]";
+
+pub(crate) fn wants(args: &Args, id: &str) -> bool {
+    args.only
+        .as_ref()
+        .map_or(true, |o| o.iter().any(|s| s == id))
+}

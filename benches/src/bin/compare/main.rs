@@ -1,0 +1,269 @@
+//! The side-by-side comparison of PERF.md: scenarios S1–S7, every contender,
+//! one run.
+//!
+//! ```text
+//! cargo run --release -p chunkpool-bench --bin compare            # about 1–2 minutes
+//! cargo run --release -p chunkpool-bench --bin compare -- --quick # under 30 s, for CI
+//! cargo compare --quick          # the same, through the alias in .cargo/config.toml
+//! ```
+//!
+//! S1–S4 run in this process, contenders interleaved and their order rotated
+//! between repetitions, so every contender sees the same machine. `mimalloc`
+//! needs its own global allocator and runs in the `compare_mimalloc` binary
+//! (next to this one; built on demand). S5 (the executor pipeline) and S6 (churn under a byte
+//! budget) run each contender in a child process of this binary so peak and
+//! resident memory are that contender's own; S5 also runs a width sweep
+//! (strings of 24, 64 and 200 bytes a row besides the default 8, 2 workers).
+//! S7 (string widths: the S1 cycle with both string columns filled with
+//! text averaging 8, 24, 64 and 200 bytes a row) runs in this process like
+//! S1–S4; `--only S7` runs it alone.
+//!
+//! Prints one table (median ns per cycle per thread, min–max, throughput,
+//! page faults per cycle, ratio to chunkpool, PERF.md's target and whether it
+//! holds), the floor-scaling check that decides whether multi-thread rows are
+//! valid, and writes `target/chunkpool-report/` (report.md, report.json,
+//! throughput.svg) under the repository root.
+//!
+//! Other flags: `--reps N`, `--sample-ms N`, `--only S1,S2,...`,
+//! `--contenders a,b,...`, `--no-children` (skip S5, S6 and mimalloc),
+//! `--s5-reps N` (S5 repetitions per contender and width), `--s6-cycles N`,
+//! `--out DIR`. Diagnostic mode: `--cachegrind CONTENDER CYCLES [--mixed] [--threads N]`
+//! runs that many single-thread cycles and nothing else (for
+//! `valgrind --tool=cachegrind`).
+//!
+//! Layout: `args` (flags), `scenarios` (S1–S4 and their samples),
+//! `strings` (S7, and the tables of S5's width sweep),
+//! `children` (mimalloc, S5 and S6 in processes of their own),
+//! `cachegrind` (the diagnostic mode), `machine` (what the run was
+//! measured on), `analysis` (PERF.md's targets), `table` (text and
+//! Markdown tables) and `report` (report.json, report.md, the plot).
+
+mod analysis;
+mod args;
+mod cachegrind;
+mod children;
+mod machine;
+mod report;
+mod scenarios;
+mod strings;
+mod table;
+
+use analysis::analyse;
+use args::{parse_args, wants};
+use cachegrind::cachegrind_mode;
+use children::{run_mimalloc_child, run_s6_child, s5_plan, s6_child, s6_plan, S6_CHILD_FLAG};
+use chunkpool_bench::contenders::{AnyContender, Kind};
+use chunkpool_bench::pipeline::{self, Report as PipeReport};
+use chunkpool_bench::sys;
+use indicatif::{ProgressBar, ProgressStyle};
+use machine::{fmt_load, load_from_json, machine_meta};
+use report::write_report;
+use scenarios::{Results, Scenario, SCENARIOS};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::time::Instant;
+use strings::{run_s7, s7_steps, S7Results};
+use table::render_text;
+
+fn main() {
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    if raw.first().map(String::as_str) == Some(pipeline::CHILD_FLAG) {
+        if let Err(e) = pipeline::child_main(&raw[1..]) {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+        return;
+    }
+    if raw.first().map(String::as_str) == Some(S6_CHILD_FLAG) {
+        match s6_child(&raw[1..]) {
+            Ok(v) => println!("{v}"),
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(2);
+            }
+        }
+        return;
+    }
+    if raw.first().map(String::as_str) == Some("--cachegrind") {
+        cachegrind_mode(&raw[1..]);
+        return;
+    }
+    let args = match parse_args(&raw) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let wall = Instant::now();
+    let meta_before = machine_meta(&args);
+    eprintln!(
+        "chunkpool compare: {} cpus ({}), load {}, other processes busy {}",
+        sys::cpus(),
+        sys::cpu_model(),
+        fmt_load(sys::loadavg()),
+        meta_before["busy_others_before"]
+            .as_f64()
+            .map_or("?".into(), |b| format!("{:.0}%", b * 100.0)),
+    );
+
+    let scenarios: Vec<&Scenario> = SCENARIOS.iter().filter(|s| wants(&args, s.id)).collect();
+    let s5 = args.children && wants(&args, "S5");
+    let s6 = args.children && wants(&args, "S6");
+    let s7 = wants(&args, "S7");
+    let mimalloc = args.children && scenarios.iter().any(|s| s.id != "S4");
+    let s5_plan = s5_plan(&args);
+    let s6_plan = s6_plan(&args);
+    let total = scenarios.len() * args.contenders.len() * (args.reps + 1)
+        + usize::from(mimalloc)
+        + if s5 { s5_plan.len() } else { 0 }
+        + if s6 { s6_plan.len() } else { 0 }
+        + if s7 { s7_steps(&args) } else { 0 };
+    let pb = ProgressBar::new(total as u64);
+    pb.set_style(
+        ProgressStyle::with_template("{elapsed:>4} [{bar:32.cyan/blue}] {pos:>3}/{len} {msg}")
+            .unwrap()
+            .progress_chars("=> "),
+    );
+
+    // Contenders live for the whole run, like a server's pools.
+    let mut pools: BTreeMap<(&str, Kind), (AnyContender, u64)> = BTreeMap::new();
+    for sc in &scenarios {
+        for &k in &args.contenders {
+            pb.set_message(format!("calibrate {} {}", sc.id, k.name()));
+            let c = AnyContender::new(k, sc.layouts);
+            if let Err(e) = c.verify(sc.layouts) {
+                pb.abandon();
+                eprintln!("{} in {}: {e}", k.name(), sc.id);
+                std::process::exit(1);
+            }
+            let iters = c.calibrate(sc.threads, args.sample);
+            pools.insert((sc.id, k), (c, iters));
+            pb.inc(1);
+        }
+    }
+
+    let mut results: Results = BTreeMap::new();
+    for rep in 0..args.reps {
+        for sc in &scenarios {
+            let n = args.contenders.len();
+            for i in 0..n {
+                let k = args.contenders[(i + rep) % n];
+                pb.set_message(format!(
+                    "rep {}/{} {} {}",
+                    rep + 1,
+                    args.reps,
+                    sc.id,
+                    k.name()
+                ));
+                let (c, iters) = &pools[&(sc.id, k)];
+                let s = c.run(sc.threads, *iters);
+                let per_chunk = sc.layouts.len() as f64;
+                results
+                    .entry((sc.id.to_string(), k.name().to_string()))
+                    .or_default()
+                    .push(
+                        s.ns_per_cycle() / per_chunk,
+                        s.throughput() * per_chunk,
+                        s.faults_per_cycle() / per_chunk,
+                        s.reuse_rate(),
+                    );
+                pb.inc(1);
+            }
+        }
+    }
+    drop(pools);
+
+    let mut notes: Vec<String> = Vec::new();
+    let mut s7_results = S7Results::new();
+    if s7 {
+        match run_s7(&args, &pb) {
+            Ok(r) => s7_results = r,
+            Err(e) => {
+                pb.abandon();
+                eprintln!("{e}");
+                std::process::exit(1);
+            }
+        }
+    }
+    if mimalloc {
+        pb.set_message("mimalloc (child process)");
+        match run_mimalloc_child(&args, &scenarios) {
+            Ok(rows) => {
+                for (key, series) in rows {
+                    results.insert(key, series);
+                }
+            }
+            Err(e) => notes.push(format!("mimalloc not measured: {e}")),
+        }
+        pb.inc(1);
+    }
+
+    let exe = std::env::current_exe().expect("current_exe");
+    let mut s5_results: Vec<PipeReport> = Vec::new();
+    if s5 {
+        for (i, (name, opts)) in s5_plan.iter().enumerate() {
+            pb.set_message(format!(
+                "S5 pipeline {name}, {} worker(s), {} B strings (child {})",
+                opts.workers,
+                opts.str_bytes,
+                i + 1
+            ));
+            match pipeline::run_in_child(&exe, name, opts) {
+                Ok(r) => s5_results.push(r),
+                Err(e) => notes.push(format!("S5 {name} at {} B: {e}", opts.str_bytes)),
+            }
+            pb.inc(1);
+        }
+    }
+    let mut s6_results: Vec<Value> = Vec::new();
+    if s6 {
+        for (name, cycles, budget) in &s6_plan {
+            pb.set_message(format!("S6 churn {name}, {cycles} cycles (child)"));
+            match run_s6_child(&exe, name, *cycles, *budget) {
+                Ok(v) => s6_results.push(v),
+                Err(e) => notes.push(format!("S6 {name}: {e}")),
+            }
+            pb.inc(1);
+        }
+    }
+    pb.finish_and_clear();
+
+    let meta_after = json!({ "load_after": sys::loadavg().map(|l| vec![l.0, l.1, l.2]) });
+    let elapsed = wall.elapsed();
+    let analysis = analyse(&args, &results, &s5_results, &s6_results, &s7_results);
+    let text = render_text(
+        &args,
+        &results,
+        &analysis,
+        &s5_results,
+        &s6_results,
+        &s7_results,
+        &notes,
+    );
+    println!("{text}");
+    println!(
+        "load average before {}, after {}; run took {:.1} s",
+        fmt_load(load_from_json(&meta_before["load_before"])),
+        fmt_load(load_from_json(&meta_after["load_after"])),
+        elapsed.as_secs_f64()
+    );
+    match write_report(
+        &args,
+        &meta_before,
+        &meta_after,
+        elapsed,
+        &results,
+        &analysis,
+        &s5_results,
+        &s6_results,
+        &s7_results,
+        &notes,
+    ) {
+        Ok(dir) => println!("report: {}", dir.display()),
+        Err(e) => {
+            eprintln!("writing the report failed: {e}");
+            std::process::exit(1);
+        }
+    }
+}

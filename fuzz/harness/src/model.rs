@@ -1,0 +1,679 @@
+//! The plain model: what every live chunk must contain, which slots share a
+//! column, and what each allocator's counters must say.
+//!
+//! A model column is an `Arc<MCol>` per slot, mirroring the crate's own
+//! `Own` / `Shared(Arc)` slots: two slots share a column exactly when they
+//! hold the same `Arc`, a column is mutable exactly when its `Arc` is
+//! unique, and `Arc::into_inner` tells which slot is a column's last user
+//! (where it is recycled).
+
+use crate::fresh::check_new_chunk;
+use crate::input::{pattern, ColOp, Val};
+use crate::verify::verify;
+use chunkpool::{Chunk, Error, FieldType, PoolConfig, Stats};
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// One row: the NULL flag and the element bytes (a fixed NULL holds zeroes
+/// unless written through a slice; a var NULL is empty).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub null: bool,
+    pub bytes: Vec<u8>,
+}
+
+/// The model of one column buffer.
+#[derive(Debug)]
+pub struct MCol {
+    /// Buffer identity: two live columns have the same id exactly when they
+    /// are the same buffer (same `data_ptr`).
+    pub id: u64,
+    pub field: FieldType,
+    pub rows: Vec<Row>,
+    pub avoid: bool,
+    /// The most data bytes this buffer held since it was handed out: its
+    /// data capacity is at least this much (capacities never shrink).
+    pub peak_data: usize,
+}
+
+impl MCol {
+    pub fn new(field: FieldType) -> MCol {
+        MCol {
+            id: next_id(),
+            field,
+            rows: Vec::new(),
+            avoid: false,
+            peak_data: 0,
+        }
+    }
+
+    pub fn data_len(&self) -> usize {
+        self.rows.iter().map(|r| r.bytes.len()).sum()
+    }
+
+    fn note_peak(&mut self) {
+        self.peak_data = self.peak_data.max(self.data_len());
+    }
+}
+
+/// The model of one live chunk.
+#[derive(Debug)]
+pub struct MChunk {
+    pub slots: Vec<Arc<MCol>>,
+    pub capacity: usize,
+    pub required: usize,
+    /// Index of the pool it returns to; `None` for an unpooled chunk.
+    pub home: Option<usize>,
+    /// Never retyped, replaced, swapped or cloned into, never part of a
+    /// `make_ref`: every column is the one `alloc` handed out for this
+    /// layout and capacity.
+    pub pristine: bool,
+}
+
+/// A real chunk and its model.
+#[derive(Debug)]
+pub struct Live {
+    pub chunk: Chunk,
+    pub m: MChunk,
+}
+
+impl Live {
+    pub fn fields(&self) -> Vec<FieldType> {
+        self.m.slots.iter().map(|c| c.field).collect()
+    }
+}
+
+/// What a pool's counters must say, from what the harness did to it.
+#[derive(Clone, Debug, Default)]
+pub struct Expect {
+    pub allocated: u64,
+    pub returned: u64,
+    /// Columns handed out in allocated chunks.
+    pub columns: u64,
+    /// Columns whose last user gave them back while marked avoid_reusing.
+    pub avoid: u64,
+    /// Other columns given back.
+    pub returned_plain: u64,
+    /// Var columns given back that held more data than TiDB's flat
+    /// oversize limit, when the pool has that rule: the pool must have
+    /// counted at least these as oversize.
+    pub oversize_min: u64,
+    /// Distinct size codes (0 = var) of the columns given back.
+    pub codes: BTreeSet<usize>,
+    /// Some `trim` dropped cached buffers without counting them.
+    pub trimmed: bool,
+}
+
+impl Expect {
+    pub fn on_alloc(&mut self, ncols: usize) {
+        self.allocated += 1;
+        self.columns += ncols as u64;
+    }
+
+    /// A column's last user handed it back to this pool.
+    pub fn on_column_back(&mut self, col: &MCol, cfg: &PoolConfig) {
+        if col.avoid {
+            self.avoid += 1;
+            return;
+        }
+        self.returned_plain += 1;
+        self.codes.insert(col.field.elem_size().unwrap_or(0));
+        // Under a per-row limit the rows a column holds decide, which the
+        // model does not track: only TiDB's flat rule gives a lower bound.
+        let flat = cfg.max_cached_var_bytes_per_row() == 0;
+        if flat && col.field.is_var() && col.peak_data > cfg.max_cached_var_bytes() {
+            self.oversize_min += 1;
+        }
+    }
+
+    pub fn merge(&mut self, o: &Expect) {
+        self.allocated += o.allocated;
+        self.returned += o.returned;
+        self.columns += o.columns;
+        self.avoid += o.avoid;
+        self.returned_plain += o.returned_plain;
+        self.oversize_min += o.oversize_min;
+        self.codes.extend(o.codes.iter().copied());
+        self.trimmed |= o.trimmed;
+    }
+}
+
+/// Where the columns a step gives back are recorded: one `Expect` per pool.
+pub trait Sink {
+    fn column_back(&mut self, home: usize, col: &MCol);
+    fn chunk_back(&mut self, home: usize);
+}
+
+/// Per-pool expectations indexed by pool number, all with one config.
+#[derive(Debug)]
+pub struct Sinks<'a> {
+    pub cfg: &'a PoolConfig,
+    pub exp: &'a mut Vec<Expect>,
+}
+
+/// Per-pool expectations where pools have different configs.
+#[derive(Debug)]
+pub struct MultiSinks<'a> {
+    pub cfgs: &'a [PoolConfig],
+    pub exp: &'a mut Vec<Expect>,
+}
+
+impl Sink for MultiSinks<'_> {
+    fn column_back(&mut self, home: usize, col: &MCol) {
+        self.exp[home].on_column_back(col, &self.cfgs[home]);
+    }
+    fn chunk_back(&mut self, home: usize) {
+        self.exp[home].returned += 1;
+    }
+}
+
+impl Sink for Sinks<'_> {
+    fn column_back(&mut self, home: usize, col: &MCol) {
+        self.exp[home].on_column_back(col, self.cfg);
+    }
+    fn chunk_back(&mut self, home: usize) {
+        self.exp[home].returned += 1;
+    }
+}
+
+/// Gives back the column `slot` held if it was its last user.
+fn release(slot: Arc<MCol>, home: Option<usize>, sink: &mut dyn Sink) {
+    if let (Some(col), Some(h)) = (Arc::into_inner(slot), home) {
+        sink.column_back(h, &col);
+    }
+}
+
+/// What `try_alloc(fields, capacity, max)` must return: the chunk capacity,
+/// or the error.
+pub fn expected_alloc(fields: &[FieldType], capacity: usize, max: usize) -> Result<usize, Error> {
+    if capacity == 0 {
+        return Err(Error::ZeroCapacity);
+    }
+    if max == 0 {
+        return Err(Error::ZeroMaxChunkSize);
+    }
+    let rows = capacity.min(max);
+    for &field in fields {
+        let per_row = field.elem_size().unwrap_or(8);
+        let fits = rows
+            .checked_mul(per_row)
+            .is_some_and(|b| b <= isize::MAX as usize - 8)
+            && (field.elem_size().is_some()
+                || rows.checked_add(1).and_then(|n| n.checked_mul(8)).is_some());
+        if !fits {
+            return Err(Error::CapacityOverflow { field, rows });
+        }
+    }
+    Ok(rows)
+}
+
+/// Checks an allocation result against [`expected_alloc`] and, on success,
+/// checks invariant 2 ([`check_new_chunk`]) and wraps the chunk with a
+/// fresh model. Every allocation the harness makes goes through here.
+pub fn admit(
+    got: Result<Chunk, Error>,
+    fields: &[FieldType],
+    capacity: usize,
+    max: usize,
+    home: Option<usize>,
+) -> Option<Live> {
+    let want = expected_alloc(fields, capacity, max);
+    match (got, want) {
+        (Ok(mut chunk), Ok(cap)) => {
+            check_new_chunk(&mut chunk, fields, capacity, max);
+            assert_eq!(
+                chunk.is_pooled(),
+                home.is_some(),
+                "is_pooled of a new chunk"
+            );
+            let live = Live {
+                chunk,
+                m: MChunk {
+                    slots: fields.iter().map(|&f| Arc::new(MCol::new(f))).collect(),
+                    capacity: cap,
+                    required: max,
+                    home,
+                    pristine: true,
+                },
+            };
+            verify(&live);
+            for i in 0..live.m.slots.len() {
+                assert!(
+                    !live.chunk.column(i).avoid_reusing(),
+                    "a handed-out column is marked avoid_reusing"
+                );
+            }
+            Some(live)
+        }
+        (Err(e), Err(w)) => {
+            assert_eq!(e, w, "alloc error");
+            None
+        }
+        (got, want) => panic!(
+            "alloc({fields:?}, {capacity}, {max}): got {:?}, expected {want:?}",
+            got.map(|c| format!("{c:?}"))
+        ),
+    }
+}
+
+/// Drops a live chunk: its columns whose last user it was go back to its
+/// pool, and the pool counts one returned chunk.
+pub fn drop_live(live: Live, sink: &mut dyn Sink) {
+    let Live { chunk, m } = live;
+    drop(chunk);
+    if let Some(h) = m.home {
+        sink.chunk_back(h);
+    }
+    for slot in m.slots {
+        release(slot, m.home, sink);
+    }
+}
+
+fn same_error_kind(got: &Error, want: &Error) -> bool {
+    match (got, want) {
+        (Error::TypeMismatch { actual: a, .. }, Error::TypeMismatch { actual: b, .. }) => a == b,
+        _ => got == want,
+    }
+}
+
+fn mismatch(field: FieldType) -> Error {
+    Error::TypeMismatch {
+        expected: "",
+        actual: field,
+    }
+}
+
+/// Applies `op` to column `c` of `live` and to the model; the outcome
+/// (success or the error) must agree.
+pub fn col_op(live: &mut Live, c: usize, op: &ColOp) {
+    let real = live.chunk.try_column_mut(c);
+    let model = Arc::get_mut(&mut live.m.slots[c]);
+    let (real, m) = match (real, model) {
+        (Ok(r), Some(m)) => (r, m),
+        (Err(e), None) => {
+            assert_eq!(e, Error::SharedColumn { column: c });
+            return;
+        }
+        (r, m) => panic!(
+            "try_column_mut({c}): got {:?}, model says shared = {}",
+            r.map(|_| ()),
+            m.is_none()
+        ),
+    };
+    let field = m.field;
+    let size = field.elem_size();
+    let outcome: Result<(), Error> = match op {
+        ColOp::Append(v) => append(real, m, v, 0),
+        ColOp::AppendMany { n, seed } => {
+            for i in 0..u64::from(*n % 65) {
+                let v = if *seed % 5 == 0 && i % 3 == 2 {
+                    Val::Null
+                } else {
+                    generated(field, u64::from(*seed), i)
+                };
+                append(real, m, &v, i).expect("generated values fit the column");
+            }
+            Ok(())
+        }
+        ColOp::Resize { rows, null } => {
+            let got = real.try_resize(usize::from(*rows), *null);
+            match size {
+                None => check_err(got, mismatch(field)),
+                Some(s) => {
+                    got.expect("resize of a fixed column");
+                    m.rows = (0..*rows)
+                        .map(|_| Row {
+                            null: *null,
+                            bytes: vec![0; s],
+                        })
+                        .collect();
+                    Ok(())
+                }
+            }
+        }
+        ColOp::WriteSlice { seed } => match size {
+            Some(8) => {
+                let s = real.as_mut_slice::<u64>();
+                assert_eq!(s.len(), m.rows.len());
+                for (i, (x, row)) in s.iter_mut().zip(&mut m.rows).enumerate() {
+                    let b = pattern(u64::from(*seed), i as u64, 8);
+                    *x = u64::from_le_bytes(b[..].try_into().unwrap());
+                    row.bytes = x.to_ne_bytes().to_vec();
+                }
+                Ok(())
+            }
+            Some(4) => {
+                let s = real.as_mut_slice::<u32>();
+                assert_eq!(s.len(), m.rows.len());
+                for (i, (x, row)) in s.iter_mut().zip(&mut m.rows).enumerate() {
+                    let b = pattern(u64::from(*seed), i as u64, 4);
+                    *x = u32::from_le_bytes(b[..].try_into().unwrap());
+                    row.bytes = x.to_ne_bytes().to_vec();
+                }
+                Ok(())
+            }
+            _ => check_err(real.try_as_mut_slice::<u64>().map(|_| ()), mismatch(field)),
+        },
+        ColOp::SetAvoidReusing(a) => {
+            real.set_avoid_reusing(*a);
+            m.avoid = *a;
+            Ok(())
+        }
+        ColOp::Reset => {
+            real.reset();
+            m.rows.clear();
+            Ok(())
+        }
+        ColOp::ResetAs(f) => {
+            real.reset_as(f.ty());
+            m.field = f.ty();
+            m.rows.clear();
+            live.m.pristine = false;
+            Ok(())
+        }
+    };
+    m.note_peak();
+    outcome.expect("column op outcome");
+}
+
+/// Checks that an operation the model rejects failed with that error and
+/// changed nothing (the column is verified afterwards).
+fn check_err(got: Result<(), Error>, want: Error) -> Result<(), Error> {
+    match got {
+        Err(e) if same_error_kind(&e, &want) => Ok(()),
+        other => panic!("expected {want:?}, got {other:?}"),
+    }
+}
+
+/// A value of the right shape for `field`, generated from a seed.
+pub fn generated(field: FieldType, seed: u64, i: u64) -> Val {
+    match field.elem_size() {
+        None => Val::Bytes(pattern(seed, i, ((seed + i * 7) % 97) as usize)),
+        Some(8) => Val::I64(i64::from_le_bytes(
+            pattern(seed, i, 8)[..].try_into().unwrap(),
+        )),
+        Some(4) => Val::F32(f32::from_bits(u32::from_le_bytes(
+            pattern(seed, i, 4)[..].try_into().unwrap(),
+        ))),
+        Some(n) => Val::Bytes(pattern(seed, i, n)),
+    }
+}
+
+/// Appends `v` to the real column and the model; a shape mismatch must be
+/// rejected with `TypeMismatch` and leave the column as it was.
+fn append(real: &mut chunkpool::Column, m: &mut MCol, v: &Val, i: u64) -> Result<(), Error> {
+    let field = m.field;
+    let size = field.elem_size();
+    let (got, bytes): (Result<(), Error>, Option<Vec<u8>>) = match v {
+        Val::I64(x) => (
+            real.try_append_i64(*x),
+            (size == Some(8)).then(|| x.to_ne_bytes().to_vec()),
+        ),
+        Val::U64(x) => (
+            real.try_append_u64(*x),
+            (size == Some(8)).then(|| x.to_ne_bytes().to_vec()),
+        ),
+        Val::F64(x) => (
+            real.try_append_f64(*x),
+            (size == Some(8)).then(|| x.to_ne_bytes().to_vec()),
+        ),
+        Val::I32(x) => (
+            real.try_append_i32(*x),
+            (size == Some(4)).then(|| x.to_ne_bytes().to_vec()),
+        ),
+        Val::U32(x) => (
+            real.try_append_u32(*x),
+            (size == Some(4)).then(|| x.to_ne_bytes().to_vec()),
+        ),
+        Val::F32(x) => (
+            real.try_append_f32(*x),
+            (size == Some(4)).then(|| x.to_ne_bytes().to_vec()),
+        ),
+        Val::Bytes(b) => match size {
+            None => (real.try_append_bytes(b), Some(b.clone())),
+            Some(n) => (
+                real.try_append_fixed_bytes(b),
+                (b.len() == n).then(|| b.clone()),
+            ),
+        },
+        Val::Str(s) => match size {
+            None => {
+                real.append_str(s);
+                (Ok(()), Some(s.as_bytes().to_vec()))
+            }
+            Some(_) => (real.try_append_bytes(s.as_bytes()), None),
+        },
+        Val::Elem(seed) => {
+            let g = generated(field, u64::from(*seed), i);
+            return append(real, m, &g, i);
+        }
+        Val::Null => {
+            real.append_null();
+            m.rows.push(Row {
+                null: true,
+                bytes: vec![0; size.unwrap_or(0)],
+            });
+            return Ok(());
+        }
+    };
+    match bytes {
+        Some(bytes) => {
+            got.expect("append of a matching value");
+            m.rows.push(Row { null: false, bytes });
+            Ok(())
+        }
+        None => check_err(got, mismatch(field)),
+    }
+}
+
+/// `make_ref(src, dst)` on the chunk and the model.
+pub fn make_ref(live: &mut Live, src: usize, dst: usize, sink: &mut dyn Sink) {
+    live.chunk.make_ref(src, dst);
+    live.m.pristine = false;
+    if src == dst {
+        return;
+    }
+    let shared = Arc::clone(&live.m.slots[src]);
+    let old = std::mem::replace(&mut live.m.slots[dst], shared);
+    release(old, live.m.home, sink);
+}
+
+/// `dst_live.make_ref_to(dst, &mut src_live, src)`.
+pub fn make_ref_to(
+    dst_live: &mut Live,
+    dst: usize,
+    src_live: &mut Live,
+    src: usize,
+    sink: &mut dyn Sink,
+) {
+    dst_live.chunk.make_ref_to(dst, &mut src_live.chunk, src);
+    dst_live.m.pristine = false;
+    src_live.m.pristine = false;
+    let shared = Arc::clone(&src_live.m.slots[src]);
+    let old = std::mem::replace(&mut dst_live.m.slots[dst], shared);
+    release(old, dst_live.m.home, sink);
+}
+
+/// `Chunk::reset`: a column still shared with another user is replaced by
+/// a new empty one of the same type; every other column is cleared.
+pub fn reset_chunk(live: &mut Live) {
+    live.chunk.reset();
+    for slot in &mut live.m.slots {
+        if Arc::strong_count(slot) > 1 {
+            let field = slot.field;
+            *slot = Arc::new(MCol::new(field));
+            live.m.pristine = false;
+        }
+        let m = Arc::get_mut(slot).expect("unique after reset");
+        m.rows.clear();
+    }
+}
+
+/// Checks one pool's counters against the harness's expectations and the
+/// configured bounds (DESIGN.md invariants 3 and 5).
+///
+/// `whole_chunks`: the pool caches whole chunks (the lock-free allocator),
+/// whose columns the counters do not show, and no shells; otherwise it
+/// caches empty shells and no whole chunk (the mutex allocator).
+pub fn check_stats(s: &Stats, e: &Expect, cfg: &PoolConfig, whole_chunks: bool) {
+    check_bounds(s, cfg, e.codes.len(), &|| format!("expected {e:#?}"));
+    check_counts(s, e, cfg, whole_chunks);
+}
+
+/// What one pool may retain: the count limits (`ncodes` size classes seen),
+/// the byte budget, nothing at all with limits of 0.
+pub fn check_bounds(s: &Stats, cfg: &PoolConfig, ncodes: usize, more: &dyn Fn() -> String) {
+    let ctx = || format!("stats {s:#?}\nconfig {cfg:?}\n{}", more());
+    assert!(
+        s.retained_chunks <= cfg.max_free_chunks(),
+        "retained_chunks over the limit; {}",
+        ctx()
+    );
+    assert!(
+        s.retained_shells <= cfg.max_free_chunks(),
+        "retained_shells over the limit; {}",
+        ctx()
+    );
+    assert!(
+        s.retained_columns <= cfg.max_free_columns() * ncodes,
+        "retained_columns over the per-class limit; {}",
+        ctx()
+    );
+    assert_eq!(
+        s.cached_columns.total(),
+        s.retained_columns,
+        "cached_columns does not add up to retained_columns; {}",
+        ctx()
+    );
+    assert!(
+        s.cached_columns.iter().len() <= ncodes,
+        "more size classes cached than seen; {}",
+        ctx()
+    );
+    for (class, n) in s.cached_columns.iter() {
+        assert!(
+            n > 0 && n <= cfg.max_free_columns(),
+            "{class:?} class count {n} out of range; {}",
+            ctx()
+        );
+    }
+    if let Some(budget) = cfg.byte_budget() {
+        assert!(
+            s.retained_bytes <= budget,
+            "retained_bytes over the byte budget; {}",
+            ctx()
+        );
+    }
+    if cfg.max_free_columns() == 0 {
+        assert_eq!(s.retained_columns, 0, "{}", ctx());
+    }
+    if cfg.max_free_chunks() == 0 {
+        assert_eq!(s.retained_chunks, 0, "{}", ctx());
+        assert_eq!(s.retained_shells, 0, "{}", ctx());
+    }
+    if !cfg.reuse_enabled() {
+        assert_eq!(s.columns_reused, 0, "reuse with limits of 0; {}", ctx());
+        assert_eq!(s.retained_bytes, 0, "{}", ctx());
+    }
+}
+
+/// The counters against what the harness did (exact where the design makes
+/// them exact), and column conservation.
+pub fn check_counts(s: &Stats, e: &Expect, cfg: &PoolConfig, whole_chunks: bool) {
+    let ctx = || format!("stats {s:#?}\nexpected {e:#?}\nconfig {cfg:?}");
+    assert_eq!(
+        s.chunks_allocated,
+        e.allocated,
+        "chunks_allocated; {}",
+        ctx()
+    );
+    assert_eq!(s.chunks_returned, e.returned, "chunks_returned; {}", ctx());
+    assert_eq!(
+        s.columns_reused + s.columns_fresh,
+        e.columns,
+        "columns handed out; {}",
+        ctx()
+    );
+    assert_eq!(
+        s.discarded_avoid_reuse,
+        e.avoid,
+        "avoid_reusing columns discarded; {}",
+        ctx()
+    );
+    assert!(
+        s.discarded_oversize >= e.oversize_min,
+        "oversized columns kept; {}",
+        ctx()
+    );
+    assert!(s.chunks_from_cache <= s.chunks_allocated, "{}", ctx());
+    if whole_chunks {
+        assert_eq!(
+            s.retained_shells,
+            0,
+            "shells in a whole-chunk cache; {}",
+            ctx()
+        );
+    } else {
+        assert_eq!(
+            s.retained_chunks,
+            0,
+            "whole chunks in a shell cache; {}",
+            ctx()
+        );
+    }
+    // Chunk shells (the mutex allocator's) and whole chunks both hold
+    // bytes: the budget counts the records too.
+    if s.retained_columns == 0 && s.retained_chunks == 0 && s.retained_shells == 0 {
+        assert_eq!(
+            s.retained_bytes,
+            0,
+            "bytes retained with nothing cached; {}",
+            ctx()
+        );
+    }
+    // Conservation: every plain column given back was discarded, reused,
+    // dropped as too small, or is still cached. Whole cached chunks hold
+    // columns the counters do not show, and trim drops without counting.
+    let out = s.discarded_oversize
+        + s.discarded_over_limit
+        + s.columns_reused
+        + s.discarded_too_small
+        + s.retained_columns as u64;
+    if e.trimmed || (whole_chunks && s.retained_chunks > 0) {
+        assert!(
+            out <= e.returned_plain,
+            "more columns left the cache than entered it; {}",
+            ctx()
+        );
+    } else {
+        assert_eq!(out, e.returned_plain, "column conservation; {}", ctx());
+    }
+}
+
+/// The sum of several pools' counters.
+pub fn sum_stats<'a>(all: impl IntoIterator<Item = &'a Stats>) -> Stats {
+    let mut t = Stats::default();
+    for s in all {
+        t.chunks_allocated += s.chunks_allocated;
+        t.chunks_from_cache += s.chunks_from_cache;
+        t.columns_reused += s.columns_reused;
+        t.columns_fresh += s.columns_fresh;
+        t.chunks_returned += s.chunks_returned;
+        t.discarded_over_limit += s.discarded_over_limit;
+        t.discarded_oversize += s.discarded_oversize;
+        t.discarded_avoid_reuse += s.discarded_avoid_reuse;
+        t.discarded_too_small += s.discarded_too_small;
+        t.retained_chunks += s.retained_chunks;
+        t.retained_shells += s.retained_shells;
+        t.retained_columns += s.retained_columns;
+        t.retained_bytes += s.retained_bytes;
+    }
+    t
+}

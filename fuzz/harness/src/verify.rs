@@ -1,0 +1,185 @@
+//! Checks of live chunks against the model: every value, bitmap and
+//! offset of every column (`verify`), and buffer identity across all live
+//! chunks (invariant 1, `verify_identity`).
+
+use crate::model::{Live, MCol};
+use chunkpool::Error;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Checks a live chunk against its model: shape, sharing, every value,
+/// bitmap, offsets, and that misuse fails cleanly.
+pub fn verify(live: &Live) {
+    let (c, m) = (&live.chunk, &live.m);
+    assert_eq!(c.num_cols(), m.slots.len(), "num_cols");
+    assert_eq!(c.columns().len(), m.slots.len());
+    let rows = m.slots.first().map_or(0, |s| s.rows.len());
+    assert_eq!(c.num_rows(), rows, "num_rows");
+    assert_eq!(c.capacity(), m.capacity, "capacity");
+    assert_eq!(c.required_rows(), m.required, "required_rows");
+    assert_eq!(c.is_full(), rows >= m.required, "is_full");
+    assert_eq!(c.is_pooled(), m.home.is_some(), "is_pooled");
+    assert!(matches!(
+        c.try_column(m.slots.len()),
+        Err(Error::ColumnOutOfRange { column, columns }) if column == m.slots.len() && columns == m.slots.len()
+    ));
+    for (i, slot) in m.slots.iter().enumerate() {
+        assert_eq!(
+            c.is_shared(i),
+            Arc::strong_count(slot) > 1,
+            "is_shared({i})"
+        );
+        verify_column(c.column(i), slot);
+    }
+}
+
+pub fn verify_column(col: &chunkpool::Column, m: &MCol) {
+    let n = m.rows.len();
+    assert_eq!(col.field_type(), m.field, "field type");
+    assert_eq!(col.len(), n, "len");
+    assert_eq!(col.is_empty(), n == 0);
+    assert_eq!(col.avoid_reusing(), m.avoid, "avoid_reusing");
+    let mut bitmap = vec![0u8; n.div_ceil(8)];
+    for (r, row) in m.rows.iter().enumerate() {
+        if !row.null {
+            bitmap[r / 8] |= 1 << (r % 8);
+        }
+    }
+    assert_eq!(
+        col.null_bitmap(),
+        &bitmap[..],
+        "null bitmap (bits past the length must be clear)"
+    );
+    assert_eq!(col.null_count(), m.rows.iter().filter(|r| r.null).count());
+    let data: Vec<u8> = m
+        .rows
+        .iter()
+        .flat_map(|r| r.bytes.iter().copied())
+        .collect();
+    assert_eq!(col.data(), &data[..], "data bytes");
+    assert!(col.allocated_bytes() >= data.len());
+    assert_eq!(
+        col.try_is_null(n),
+        Err(Error::RowOutOfRange { row: n, len: n })
+    );
+    for (r, row) in m.rows.iter().enumerate() {
+        assert_eq!(col.is_null(r), row.null, "is_null({r})");
+    }
+    match m.field.elem_size() {
+        None => {
+            let mut offsets = vec![0i64];
+            for row in &m.rows {
+                offsets.push(offsets.last().unwrap() + row.bytes.len() as i64);
+            }
+            assert_eq!(col.offsets(), &offsets[..], "offsets");
+            for (r, row) in m.rows.iter().enumerate() {
+                assert_eq!(col.get_bytes(r), &row.bytes[..], "get_bytes({r})");
+            }
+            assert!(matches!(
+                col.try_get_bytes(n),
+                Err(Error::RowOutOfRange { .. })
+            ));
+            assert!(matches!(
+                col.try_get_i64(0),
+                Err(Error::TypeMismatch { .. })
+            ));
+            assert!(matches!(
+                col.try_get_fixed_bytes(0),
+                Err(Error::TypeMismatch { .. })
+            ));
+            assert!(col.try_as_slice::<u32>().is_err());
+        }
+        Some(size) => {
+            assert!(col.offsets().is_empty(), "a fixed column has no offsets");
+            for (r, row) in m.rows.iter().enumerate() {
+                assert_eq!(
+                    col.get_fixed_bytes(r),
+                    &row.bytes[..],
+                    "get_fixed_bytes({r})"
+                );
+            }
+            assert!(matches!(
+                col.try_get_fixed_bytes(n),
+                Err(Error::RowOutOfRange { .. })
+            ));
+            assert!(matches!(
+                col.try_get_bytes(0),
+                Err(Error::TypeMismatch { .. })
+            ));
+            match size {
+                8 => {
+                    let s = col.as_slice::<u64>();
+                    assert_eq!(s.len(), n);
+                    for (r, row) in m.rows.iter().enumerate() {
+                        let want = u64::from_ne_bytes(row.bytes[..].try_into().unwrap());
+                        assert_eq!(s[r], want);
+                        assert_eq!(col.get_u64(r), want);
+                        assert_eq!(col.get_i64(r), want as i64);
+                        assert_eq!(col.get_f64(r).to_bits(), want);
+                    }
+                    assert!(matches!(
+                        col.try_get_i64(n),
+                        Err(Error::RowOutOfRange { .. })
+                    ));
+                    assert!(matches!(
+                        col.try_get_i32(0),
+                        Err(Error::TypeMismatch { .. })
+                    ));
+                }
+                4 => {
+                    let s = col.as_slice::<u32>();
+                    assert_eq!(s.len(), n);
+                    for (r, row) in m.rows.iter().enumerate() {
+                        let want = u32::from_ne_bytes(row.bytes[..].try_into().unwrap());
+                        assert_eq!(s[r], want);
+                        assert_eq!(col.get_i32(r), want as i32);
+                        assert_eq!(col.get_f32(r).to_bits(), want);
+                    }
+                    assert!(matches!(
+                        col.try_get_u32(n),
+                        Err(Error::RowOutOfRange { .. })
+                    ));
+                    assert!(matches!(
+                        col.try_get_f64(0),
+                        Err(Error::TypeMismatch { .. })
+                    ));
+                }
+                _ => {
+                    assert!(col.try_as_slice::<u64>().is_err());
+                    assert!(matches!(
+                        col.try_get_u32(0),
+                        Err(Error::TypeMismatch { .. })
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// DESIGN.md invariant 1: the same model column is the same buffer, and
+/// different model columns are different buffers, across every live chunk.
+/// A column with no data allocation (a replacement of capacity 0, a clone
+/// of an empty column) has no buffer to compare: its `data_ptr` is null.
+pub fn verify_identity<'a>(lives: impl IntoIterator<Item = &'a Live>) {
+    let mut by_ptr: HashMap<usize, u64> = HashMap::new();
+    let mut by_id: HashMap<u64, usize> = HashMap::new();
+    for live in lives {
+        for (i, slot) in live.m.slots.iter().enumerate() {
+            let ptr = live.chunk.column(i).data_ptr() as usize;
+            if ptr == 0 {
+                continue;
+            }
+            if let Some(&id) = by_ptr.get(&ptr) {
+                assert_eq!(
+                    id, slot.id,
+                    "one buffer (data_ptr {ptr:#x}) owned by two live columns"
+                );
+            }
+            if let Some(&p) = by_id.get(&slot.id) {
+                assert_eq!(p, ptr, "one shared column seen at two addresses");
+            }
+            by_ptr.insert(ptr, slot.id);
+            by_id.insert(slot.id, ptr);
+        }
+    }
+}
