@@ -25,8 +25,9 @@ pub(crate) fn run_mimalloc_child(args: &Args, scenarios: &[&Scenario]) -> Result
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let child = exe.with_file_name(format!("compare_mimalloc{}", std::env::consts::EXE_SUFFIX));
     // Build it with the cargo that built this binary, into the same target
-    // directory and profile (a no-op when it is up to date).
-    let profile_dir = exe.parent().and_then(Path::parent);
+    // directory and profile (a no-op when it is up to date). Bins sit
+    // directly in the profile directory: <target>/<profile>/compare.
+    let profile_dir = exe.parent();
     let target_dir = profile_dir.and_then(Path::parent);
     let cargo = Path::new(env!("CARGO"));
     if let (true, Some(target_dir), Some(profile_dir)) = (cargo.exists(), target_dir, profile_dir) {
