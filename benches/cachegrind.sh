@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Instructions per cycle for every contender, single thread, under
 # `valgrind --tool=cachegrind --cache-sim=no`: repeatable on a noisy machine
-# where wall time is not (PERF.md). Each contender runs N and 2N cycles after
+# where wall time is not (benches/README.md). Each contender runs N and 2N cycles after
 # the same warm-up; the difference divided by N is the cost of one cycle,
 # free of start-up and warm-up.
 #

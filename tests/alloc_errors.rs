@@ -1,4 +1,4 @@
-//! Memory the process cannot have is an error, never an abort (DESIGN.md 4):
+//! Memory the process cannot have is an error, never an abort (the crate docs' "Bad input"):
 //! every `try_` method that makes or grows a buffer returns
 //! [`Error::OutOfMemory`] and leaves the column or the pool as it was; the
 //! panicking twins panic with its message.

@@ -1,5 +1,5 @@
 //! Columns and chunks: typed appends and reads, NULLs, views, reset,
-//! make_ref, and every bad input of DESIGN.md section 4.
+//! make_ref, and every bad input of the crate docs' "Bad input".
 
 use chunkpool::{Chunk, ChunkAllocator, Column, Error, FieldType, LockFreeAllocator, PoolConfig};
 use std::panic::catch_unwind;

@@ -1,4 +1,4 @@
-//! The invariants of DESIGN.md section 3 under real threads: TiDB's
+//! The crate docs' invariants under real threads: TiDB's
 //! `TestSyncAllocator` restated, the issue-46282 session race, bounds under
 //! contention, trim racing with traffic, and unwinding workers.
 //!

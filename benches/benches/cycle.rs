@@ -1,4 +1,4 @@
-//! Criterion benches of PERF.md's scenarios, every contender in each group.
+//! Criterion benches of the scenarios of `benches/README.md`, every contender in each group.
 //!
 //! * `cycle/1-thread`, `cycle/2-threads`, `cycle/16-threads` (S1–S3): one F8
 //!   chunk per cycle, threads sharing one pool; throughput counts cycles of
@@ -20,7 +20,7 @@ use chunkpool_bench::contenders::Kind;
 use chunkpool_bench::pipeline::{self, Opts, Table};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
-/// Every contender of the default binary, under its PERF.md name.
+/// Every contender of the default binary, under its name in `benches/README.md`.
 fn all() -> Vec<(Kind, &'static str)> {
     Kind::ALL.iter().map(|&k| (k, k.name())).collect()
 }

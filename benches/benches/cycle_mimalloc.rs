@@ -1,5 +1,5 @@
 //! Contender `mimalloc`: no pool, with mimalloc as the global allocator
-//! (PERF.md). Same cycle, groups and harness as `benches/benches/cycle.rs`;
+//! (`benches/README.md`). Same cycle, groups and harness as `benches/benches/cycle.rs`;
 //! only the global allocator differs, which needs a binary of its own.
 
 #[global_allocator]

@@ -1,4 +1,4 @@
-//! The contenders of `PERF.md`, each doing the same cycle: get one chunk per
+//! The contenders of the performance brief (`benches/README.md`), each doing the same cycle: get one chunk per
 //! layout (all held at once), [`touch`](crate::shapes::touch) each (or do
 //! another [`Work`] on it, as S7 fills strings), give them back.
 //!
@@ -23,7 +23,7 @@ use chunkpool::{
 use crossbeam_queue::SegQueue;
 use std::sync::Mutex;
 
-/// The contenders, in `PERF.md`'s order.
+/// The contenders, in the brief's order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     Chunkpool,
@@ -49,7 +49,7 @@ impl Kind {
         Kind::Floor,
     ];
 
-    /// The name used in PERF.md, the tables and the benchmark ids.
+    /// The name used in `benches/README.md`, the tables and the benchmark ids.
     pub fn name(self) -> &'static str {
         match self {
             Kind::Chunkpool => "chunkpool",

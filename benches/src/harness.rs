@@ -25,7 +25,7 @@ pub struct Sample {
 }
 
 impl Sample {
-    /// Wall nanoseconds per cycle per thread (PERF.md's unit).
+    /// Wall nanoseconds per cycle per thread (the unit of `benches/README.md`).
     pub fn ns_per_cycle(&self) -> f64 {
         self.wall.as_nanos() as f64 / self.iters as f64
     }

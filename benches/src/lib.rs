@@ -1,5 +1,5 @@
 //! Code shared by every benchmark target: the chunk shapes and the "touch"
-//! of a cycle, the contenders of `PERF.md`, the multi-thread harness, the
+//! of a cycle, the contenders of the performance brief (`benches/README.md`), the multi-thread harness, the
 //! S5 executor pipeline, text of realistic widths (S7 and S5's width sweep), and small `/proc` readers.
 //!
 //! The `chunkpool-bench` crate's library, used by the criterion benches

@@ -50,7 +50,7 @@ use table::{filter, project, scan, sink};
 /// Mean bytes a row of the `name` and `comment` strings unless asked otherwise.
 pub const DEFAULT_STR_BYTES: usize = 8;
 
-/// Contenders of S5 (PERF.md), plus `floor`: workers reuse chunks they own,
+/// Contenders of S5 (`benches/README.md`), plus `floor`: workers reuse chunks they own,
 /// which bounds what any allocator could gain here.
 pub const CONTENDERS: [&str; 4] = ["chunkpool", "tidb-mutex", "malloc", "floor"];
 

@@ -8,7 +8,7 @@ use std::mem::MaybeUninit;
 /// Rows per chunk (TiDB's default `max_chunk_size`); also the capacity asked for.
 pub const ROWS: usize = 1024;
 
-/// PERF.md's shape "F8": two variable-width columns (8 KiB data, 1025
+/// The shape "F8" of `benches/README.md`: two variable-width columns (8 KiB data, 1025
 /// offsets), one 4-byte, one 40-byte (decimal) and four 8-byte columns, each
 /// with its null bitmap.
 pub const F8: [FieldType; 8] = [
@@ -55,7 +55,7 @@ pub static MIXED: &[&[FieldType]] = &[&F8, &MIX_B, &MIX_C];
 /// The most chunks one cycle holds at once.
 pub const MAX_HELD: usize = 4;
 
-/// The touch of a cycle, identical for every contender (PERF.md): write the
+/// The touch of a cycle, identical for every contender (`benches/README.md`): write the
 /// first and the last element of every buffer of every column (data words,
 /// offsets, null bitmap) and read them back, through the public safe API
 /// ([`chunkpool::Column::spare_capacity_mut`]), so a pool that hands out
@@ -86,7 +86,7 @@ pub trait Work: Sync {
     fn work(&self, chk: &mut Chunk) -> u64;
 }
 
-/// PERF.md's touch (S1–S6).
+/// The touch of `benches/README.md` (S1–S6).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Touch;
 

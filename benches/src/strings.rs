@@ -1,4 +1,4 @@
-//! Text of realistic widths for the string scenarios: PERF.md's S7 (the S1
+//! Text of realistic widths for the string scenarios: S7 of `benches/README.md` (the S1
 //! cycle with the variable-width columns filled) and the width sweep of S5's
 //! `name` and `comment` columns.
 //!

@@ -3,7 +3,7 @@
 //! server drives it (`begin_statement`, `set_alloc`, workers allocate through
 //! `session.chunk_allocator()`, `clear_alloc(&mut a, has_err)`, `reset`).
 //! One statement fails half-way and abandons its allocator while a leftover
-//! chunk is still out. This is scenario S5 of PERF.md; the pipeline itself is
+//! chunk is still out. This is scenario S5 of `benches/README.md`; the pipeline itself is
 //! in `benches/src/pipeline.rs`, shared with the benches and `compare`.
 //!
 //! ```text

@@ -6,7 +6,7 @@ use crate::strings::{push_text, splitmix, text_len};
 use chunkpool::{Chunk, FieldType};
 use std::ops::Range;
 
-/// The scanned table's layout (PERF.md's F8): name, comment, discount,
+/// The scanned table's layout (F8 in `benches/README.md`): name, comment, discount,
 /// amount (decimal), id, qty, price, flags.
 pub const SCAN: [FieldType; 8] = F8;
 const NAME: usize = 0;

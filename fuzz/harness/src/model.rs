@@ -517,7 +517,7 @@ pub fn reset_chunk(live: &mut Live) {
 }
 
 /// Checks one pool's counters against the harness's expectations and the
-/// configured bounds (DESIGN.md invariants 3 and 5).
+/// configured bounds (invariants 3 and 5 of the crate docs).
 ///
 /// `whole_chunks`: the pool caches whole chunks (the lock-free allocator),
 /// whose columns the counters do not show, and no shells; otherwise it

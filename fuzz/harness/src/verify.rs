@@ -156,7 +156,7 @@ pub fn verify_column(col: &chunkpool::Column, m: &MCol) {
     }
 }
 
-/// DESIGN.md invariant 1: the same model column is the same buffer, and
+/// Invariant 1 of the crate docs: the same model column is the same buffer, and
 /// different model columns are different buffers, across every live chunk.
 /// A column with no data allocation (a replacement of capacity 0, a clone
 /// of an empty column) has no buffer to compare: its `data_ptr` is null.

@@ -423,7 +423,7 @@ impl<P: Pool> World<P> {
     }
 
     /// Drops every chunk; then every pool got every chunk back, and once
-    /// trimmed and collected retains nothing (DESIGN.md invariant 4).
+    /// trimmed and collected retains nothing (invariant 4 of the crate docs).
     pub fn finish(mut self) {
         while !self.live.is_empty() {
             self.drop_at(self.live.len() - 1);

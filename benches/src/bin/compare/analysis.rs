@@ -1,4 +1,4 @@
-//! The measurements held against PERF.md: ratios to chunkpool, the
+//! The measurements held against the targets of `benches/README.md`: ratios to chunkpool, the
 //! floor-scaling check, and every target with its verdict.
 
 use crate::args::Args;
@@ -9,7 +9,7 @@ use chunkpool_bench::pipeline::{Report as PipeReport, DEFAULT_STR_BYTES};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// One PERF.md target, evaluated.
+/// One target of `benches/README.md`, evaluated.
 pub(crate) struct TargetResult {
     pub(crate) scenario: &'static str,
     pub(crate) text: String,
@@ -238,7 +238,7 @@ pub(crate) fn analyse(
     }
 }
 
-/// PERF.md's time targets for S1–S3, as the least ratio of the
+/// The time targets for S1–S3 (`benches/README.md`), as the least ratio of the
 /// contender's time to chunkpool's in the same repetition: (scenario,
 /// contender, least ratio, how the table prints it).
 const RATIO_TARGETS: &[(&str, &str, f64, &str)] = &[

@@ -1,4 +1,4 @@
-//! The side-by-side comparison of PERF.md: scenarios S1–S7, every contender,
+//! The side-by-side comparison of `benches/README.md`: scenarios S1–S7, every contender,
 //! one run.
 //!
 //! ```text
@@ -19,7 +19,7 @@
 //! S1–S4; `--only S7` runs it alone.
 //!
 //! Prints one table (median ns per cycle per thread, min–max, throughput,
-//! page faults per cycle, ratio to chunkpool, PERF.md's target and whether it
+//! page faults per cycle, ratio to chunkpool, the target (`benches/README.md`) and whether it
 //! holds), the floor-scaling check that decides whether multi-thread rows are
 //! valid, and writes `target/chunkpool-report/` (report.md, report.json,
 //! throughput.svg) under the repository root.
@@ -35,7 +35,7 @@
 //! `strings` (S7, and the tables of S5's width sweep),
 //! `children` (mimalloc, S5 and S6 in processes of their own),
 //! `cachegrind` (the diagnostic mode), `machine` (what the run was
-//! measured on), `analysis` (PERF.md's targets), `table` (text and
+//! measured on), `analysis` (the targets of `benches/README.md`), `table` (text and
 //! Markdown tables) and `report` (report.json, report.md, the plot).
 
 mod analysis;

@@ -142,7 +142,7 @@ pub(crate) fn write_report(
          one 40-byte, four 8-byte), write and read back the first and the last element of every buffer (data, offsets, null bitmap), give it back. \
          ns/cycle is wall time per cycle per thread (S4: per chunk, three layouts live at once). \
          × chunkpool is the contender's time over chunkpool's in the same repetition (> 1: chunkpool is faster); \
-         the target column is the minimum PERF.md asks of it.\n"
+         the target column is the minimum `benches/README.md` asks of it.\n"
     );
         md.push_str(&render_md(&head, &trows));
         let _ = writeln!(
@@ -157,7 +157,7 @@ pub(crate) fn write_report(
              `set_alloc` / workers allocate through the session / `clear_alloc(&mut a, err)` / `reset`; one \
              statement fails half-way and abandons its allocator. Each contender runs in its own process \
              (peak RSS = its VmHWM). Alloc share = worker time inside alloc and chunk drops. \
-             `floor` is not a PERF.md contender: its workers reuse chunks they own, so it is the ceiling \
+             `floor` is not a contender of `benches/README.md`: its workers reuse chunks they own, so it is the ceiling \
              that no allocator can beat here.\n"
         );
         let (h, rws) = s5_rows(s5);
@@ -186,7 +186,7 @@ pub(crate) fn write_report(
         md.push_str(&render_md(&h, &rws));
         md.push('\n');
     }
-    let _ = writeln!(md, "## PERF.md targets\n");
+    let _ = writeln!(md, "## Targets (benches/README.md)\n");
     md.push_str(&targets_lines(a, true));
     for n in notes {
         let _ = writeln!(md, "\nnote: {n}");

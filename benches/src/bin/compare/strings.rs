@@ -16,7 +16,7 @@ use indicatif::ProgressBar;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-/// S7's contenders (PERF.md), in its order.
+/// S7's contenders (`benches/README.md`), in its order.
 pub(crate) const S7_CONTENDERS: [Kind; 5] = [
     Kind::Chunkpool,
     Kind::TidbMutex,
@@ -25,7 +25,7 @@ pub(crate) const S7_CONTENDERS: [Kind; 5] = [
     Kind::Malloc,
 ];
 
-/// The widths up to which PERF.md wants chunkpool's whole-chunk reuse ≥ 95%.
+/// The widths up to which `benches/README.md` wants chunkpool's whole-chunk reuse ≥ 95%.
 const TARGET_WIDTHS: [usize; 3] = [8, 24, 64];
 
 /// S7 samples keyed by (mean bytes a row, contender name).
@@ -199,7 +199,7 @@ pub(crate) fn s7_json(r: &S7Results) -> Vec<Value> {
         .collect()
 }
 
-/// PERF.md's S7 target: with default limits, chunkpool hands out ≥ 95% of
+/// The S7 target of `benches/README.md`: with default limits, chunkpool hands out ≥ 95% of
 /// its chunks whole from the cache at 8, 24 and 64 B a row (judged on the
 /// lowest repetition of each width).
 pub(crate) fn s7_targets(r: &S7Results) -> Vec<TargetResult> {

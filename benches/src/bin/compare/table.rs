@@ -18,7 +18,7 @@ pub(crate) fn order_of(who: &str) -> usize {
     })
 }
 
-/// Rows of the main table: (scenario, contender, series), in PERF.md order.
+/// Rows of the main table: (scenario, contender, series), in the order of `benches/README.md`.
 pub(crate) fn rows(r: &Results) -> Vec<(&str, &str, &Series)> {
     let mut v: Vec<_> = r
         .iter()
@@ -410,7 +410,7 @@ pub(crate) fn render_text(
         let (h, rws) = s7_rows(s7);
         s.push_str(&render_plain(&h, &rws));
     }
-    let _ = writeln!(s, "\nPERF.md targets:");
+    let _ = writeln!(s, "\nTargets (benches/README.md):");
     s.push_str(&targets_lines(a, false));
     for n in notes {
         let _ = writeln!(s, "note: {n}");
