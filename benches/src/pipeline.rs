@@ -282,6 +282,9 @@ pub fn run<A: SessionAlloc>(
             }
             // TiDB's order: clear the slot (renewing the allocator on error),
             // then reset it.
+            // A handle on the allocator being abandoned, if any, so what it
+            // retains can be read once its leftover is back.
+            let abandoned = has_err.then(|| alloc.clone());
             session.clear_alloc(&mut alloc, has_err);
             alloc.reset();
             // The leftover chunk lets go only now; it returns to the
@@ -294,6 +297,13 @@ pub fn run<A: SessionAlloc>(
                 returned(&alloc),
                 "a leftover chunk of an abandoned allocator went back to the new one"
             );
+            // Workers are parked and every chunk of the statement is back:
+            // the pool's cache is at its largest for this statement.
+            if let Some(c) = abandoned.as_ref().unwrap_or(&alloc).counters() {
+                let b = c.retained_bytes as u64;
+                report.retained_bytes_max = Some(report.retained_bytes_max.map_or(b, |m| m.max(b)));
+            }
+            drop(abandoned);
         }
         report.wall = t0.elapsed();
         report.minor_faults = sys::minor_faults().saturating_sub(faults0);

@@ -48,6 +48,14 @@ pub struct Report {
     pub chunk_reuse_rate: Option<f64>,
     pub abandoned_allocators: usize,
     pub peak_rss_kb: Option<u64>,
+    /// The most heap the pool held cached (`Stats::retained_bytes`) at the
+    /// end of any statement, the untimed warm-up included (peak RSS covers
+    /// it too): read once the workers are parked and every chunk of the
+    /// statement is back (after a failed statement, from the abandoned
+    /// allocator once its leftover chunk is back), when the cache is at its
+    /// largest and the per-thread counts it sums are settled. `None` for
+    /// contenders that keep no cache (`malloc`, `floor`).
+    pub retained_bytes_max: Option<u64>,
     /// Minor page faults of the process during the timed statements.
     pub minor_faults: u64,
 }
@@ -64,6 +72,11 @@ impl Report {
     /// Share of worker time spent getting and returning chunks.
     pub fn alloc_share(&self) -> f64 {
         self.alloc_ns as f64 / self.busy_ns.max(1) as f64
+    }
+
+    /// Peak RSS in bytes.
+    pub fn peak_rss_bytes(&self) -> Option<f64> {
+        self.peak_rss_kb.map(|k| k as f64 * 1024.0)
     }
 
     pub fn to_json(&self) -> serde_json::Value {
@@ -84,6 +97,7 @@ impl Report {
             "chunk_reuse_rate": self.chunk_reuse_rate,
             "abandoned_allocators": self.abandoned_allocators,
             "peak_rss_kb": self.peak_rss_kb,
+            "retained_bytes_max": self.retained_bytes_max,
             "minor_faults": self.minor_faults,
             "rows_per_sec": self.rows_per_sec(),
             "alloc_share": self.alloc_share(),
@@ -109,6 +123,7 @@ impl Report {
             chunk_reuse_rate: v.get("chunk_reuse_rate").and_then(|x| x.as_f64()),
             abandoned_allocators: u("abandoned_allocators")? as usize,
             peak_rss_kb: u("peak_rss_kb"),
+            retained_bytes_max: u("retained_bytes_max"),
             minor_faults: u("minor_faults").unwrap_or(0),
         })
     }
@@ -168,4 +183,43 @@ pub fn run_in_child(exe: &Path, name: &str, opts: &Opts) -> Result<Report, Strin
     let line = text.lines().last().unwrap_or_default();
     let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("{e}: {line}"))?;
     Report::from_json(&v).ok_or_else(|| format!("bad child report: {line}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `compare` reads back from a child is what the child measured,
+    /// the pool's retained bytes included (S5's RSS target needs them).
+    #[test]
+    fn report_json_round_trip() {
+        let r = Report {
+            contender: "chunkpool".into(),
+            workers: 2,
+            str_bytes: 24,
+            statements: 16,
+            failed_statements: 1,
+            rows_scanned: 1 << 20,
+            rows_out: 1 << 19,
+            checksum: 0xdead_beef,
+            wall: Duration::from_nanos(123_456_789),
+            alloc_ns: 1_000,
+            busy_ns: 100_000,
+            chunks: 3072,
+            reuse_rate: Some(0.99),
+            chunk_reuse_rate: Some(0.98),
+            abandoned_allocators: 1,
+            peak_rss_kb: Some(40_960),
+            retained_bytes_max: Some(3 << 20),
+            minor_faults: 7,
+        };
+        let back = Report::from_json(&r.to_json()).expect("parses");
+        assert_eq!(format!("{back:?}"), format!("{r:?}"));
+        let mut none = r.clone();
+        none.retained_bytes_max = None;
+        none.peak_rss_kb = None;
+        let back = Report::from_json(&none.to_json()).expect("parses");
+        assert_eq!(back.retained_bytes_max, None);
+        assert_eq!(back.peak_rss_kb, None);
+    }
 }
