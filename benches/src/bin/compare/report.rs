@@ -157,6 +157,7 @@ pub(crate) fn write_report(
              `set_alloc` / workers allocate through the session / `clear_alloc(&mut a, err)` / `reset`; one \
              statement fails half-way and abandons its allocator. Each contender runs in its own process \
              (peak RSS = its VmHWM). Alloc share = worker time inside alloc and chunk drops. \
+             Retained = the most the pool held cached (`stats().retained_bytes`) at the end of any statement. \
              `floor` is not a contender of `benches/README.md`: its workers reuse chunks they own, so it is the ceiling \
              that no allocator can beat here.\n"
         );

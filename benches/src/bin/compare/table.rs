@@ -215,6 +215,7 @@ pub(crate) fn s5_rows(s5: &[PipeReport]) -> (Vec<&'static str>, Vec<Vec<String>>
         "faults/morsel",
         "reuse",
         "peak RSS MiB",
+        "retained MiB",
         "failed stmts",
         "abandoned allocators",
     ];
@@ -249,6 +250,18 @@ pub(crate) fn s5_rows(s5: &[PipeReport]) -> (Vec<&'static str>, Vec<Vec<String>>
                     format!("{:.2}%", median(&sum.reuse) * 100.0)
                 },
                 sum.rss(),
+                {
+                    let kept: Vec<f64> = rs
+                        .iter()
+                        .filter_map(|r| r.retained_bytes_max)
+                        .map(|b| b as f64 / (1024.0 * 1024.0))
+                        .collect();
+                    if kept.is_empty() {
+                        "-".into()
+                    } else {
+                        format!("{:.1}", median(&kept))
+                    }
+                },
                 rs[0].failed_statements.to_string(),
                 rs[0].abandoned_allocators.to_string(),
             ]);
@@ -316,7 +329,7 @@ pub(crate) fn floor_line(a: &Analysis) -> String {
         ),
         Some(f) => format!(
             "floor scaling check: floor's 2-thread throughput is {f:.2}× its 1-thread throughput (≥ 1.5 required): FAIL — \
-             another process holds a core; S2/S3 rows and S5's 2-worker targets are INVALID, rerun when the machine is quiet"
+             another process holds a core; S2/S3 rows and S5's 2-worker time targets (alloc share, rows/s) are INVALID, rerun when the machine is quiet"
         ),
         None => "floor scaling check: not run (needs floor in S1 and S2)".into(),
     }
@@ -346,7 +359,7 @@ pub(crate) fn targets_lines(a: &Analysis, md: bool) -> String {
         } else {
             let _ = writeln!(
                 s,
-                "  {} {:<44} {:<8} {}{}",
+                "  {} {:<54} {:<8} {}{}",
                 t.scenario, t.text, verdict, t.measured, border
             );
         }
