@@ -192,8 +192,8 @@ pub(crate) fn analyse(
 /// * Rows/s, never below `tidb-mutex` or `malloc` beyond the run's noise:
 ///   not met only when chunkpool's best repetition is below the other's
 ///   worst. The median of the per-repetition ratios is reported with its
-///   range; a pass with chunkpool's median below the other's is flagged
-///   "range straddles".
+///   range; a pass with that median ratio below 1, or chunkpool's median
+///   rows/s below the other's, is flagged "range straddles".
 /// * Peak RSS ≤ `malloc`'s plus what the pool itself keeps cached: per
 ///   chunkpool run, its peak RSS less its own `retained_bytes_max`, median
 ///   over runs, against `malloc`'s median peak RSS.
@@ -266,7 +266,7 @@ fn s5_targets(s5: &[PipeReport], floor_ok: bool) -> Vec<TargetResult> {
                 ),
                 met: Some(best >= worst),
                 valid: timing_valid,
-                borderline: best >= worst && cm < om,
+                borderline: best >= worst && (pm < 1.0 || cm < om),
             });
         }
         let m = runs("malloc", w);
