@@ -3,16 +3,44 @@
 
 use crate::config::VarLimit;
 use crate::error::Error;
-use crate::field::FieldType;
+use crate::field::{tag, FieldType};
 use std::fmt;
 use std::mem::MaybeUninit;
 
 mod sealed {
-    pub trait Sealed {}
+    pub trait Sealed {
+        /// The logical types this Rust type reads and writes: bit `tag`
+        /// for each (`crate::field::tag`).
+        const ACCEPTS: u32;
+        /// What the access needs, for [`Error::TypeMismatch`](crate::Error::TypeMismatch).
+        const EXPECTED: &'static str;
+    }
 }
 
-/// A plain value type stored directly in a fixed-width column
-/// (`i32`, `u32`, `i64`, `u64`, `f32`, `f64`).
+/// A plain value type stored directly in a fixed-width column, with the
+/// logical types it reads and writes:
+///
+/// | Rust type | logical types |
+/// |---|---|
+/// | `i8` | `Int8` |
+/// | `i16` | `Int16` |
+/// | `i32` | `Int32` |
+/// | `i64` | `Int64`, `Date`, `Datetime`, `Timestamp`, `Duration` |
+/// | `u8` | `UInt8`, `Bool` (the 0/1 byte it is stored as) |
+/// | `u16` | `UInt16` |
+/// | `u32` | `UInt32` |
+/// | `u64` | `UInt64` |
+/// | `f32` | `Float32` |
+/// | `f64` | `Float64` |
+///
+/// Every typed access (`append_*`, `get_*`, [`Column::as_slice`],
+/// [`Column::as_mut_slice`]) on a column of another logical type is
+/// [`Error::TypeMismatch`], even when the sizes agree: an `f64` does not go
+/// into an `Int64` column. `Decimal` and raw
+/// [`FixedBytes`](crate::LogicalType::FixedBytes) columns have no typed
+/// access; their raw bytes, like those of every fixed-width type, are
+/// reached with [`Column::append_fixed_bytes`] and
+/// [`Column::get_fixed_bytes`].
 ///
 /// Sealed: the crate relies on these types having no padding, no invalid bit
 /// patterns and an alignment of at most 8.
@@ -22,14 +50,37 @@ pub trait FixedElem: bytemuck::Pod + sealed::Sealed + fmt::Debug {
 }
 
 macro_rules! fixed_elem {
-    ($($t:ty),*) => {$(
-        impl sealed::Sealed for $t {}
+    ($($t:ty => $expected:literal, $size:literal, [$($tag:ident),*];)*) => {$(
+        impl sealed::Sealed for $t {
+            const ACCEPTS: u32 = 0 $(| tag::bit(tag::$tag))*;
+            const EXPECTED: &'static str = $expected;
+        }
         impl FixedElem for $t {
             const NAME: &'static str = stringify!($t);
         }
+        const _: () = assert!(std::mem::size_of::<$t>() == $size);
     )*};
 }
-fixed_elem!(i32, u32, i64, u64, f32, f64);
+fixed_elem! {
+    i8 => "i8 (Int8)", 1, [INT8];
+    i16 => "i16 (Int16)", 2, [INT16];
+    i32 => "i32 (Int32)", 4, [INT32];
+    i64 => "i64 (Int64, Date, Datetime, Timestamp, Duration)", 8,
+        [INT64, DATE, DATETIME, TIMESTAMP, DURATION];
+    u8 => "u8 (UInt8, Bool)", 1, [UINT8, BOOL];
+    u16 => "u16 (UInt16)", 2, [UINT16];
+    u32 => "u32 (UInt32)", 4, [UINT32];
+    u64 => "u64 (UInt64)", 8, [UINT64];
+    f32 => "f32 (Float32)", 4, [FLOAT32];
+    f64 => "f64 (Float64)", 8, [FLOAT64];
+}
+
+/// What `append_bool` / `get_bool` accept.
+const BOOL_EXPECTED: &str = "bool (Bool)";
+/// What the byte-string accesses accept.
+const BYTES_EXPECTED: &str = "byte string (Utf8, Binary)";
+/// What `append_str` accepts.
+const STR_EXPECTED: &str = "str (Utf8, Binary)";
 
 /// Why a column must not be cached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,16 +166,19 @@ fn out_of_memory(field: FieldType, rows: usize, bytes: usize) -> Error {
 /// assert_eq!(c.get_i64(0), 7);
 /// assert!(c.is_null(1));
 /// assert_eq!(c.as_slice::<i64>(), &[7, 0, -1]);
+/// // Typed access checks the logical type, not only the size.
+/// assert!(c.try_append_f64(1.5).is_err());
 ///
-/// let mut s = Column::new(FieldType::VAR, 4);
-/// s.append_bytes(b"tidb");
+/// let mut s = Column::new(FieldType::UTF8, 4);
+/// s.append_str("tidb");
 /// s.append_null();
 /// assert_eq!(s.get_bytes(0), b"tidb");
 /// assert_eq!(s.offsets(), &[0, 4, 4]);
 /// ```
 ///
-/// Misuse (a typed access of the wrong width, a row past the length) panics
-/// with a message naming the problem; every such method has a `try_` twin
+/// Misuse (a typed access the column's logical type does not accept, see
+/// [`FixedElem`]; a row past the length) panics with a message naming the
+/// problem; every such method has a `try_` twin
 /// returning [`Error`] instead.
 pub struct Column {
     field: FieldType,
@@ -181,38 +235,75 @@ pub struct SpareCapacity<'a> {
 }
 
 macro_rules! typed_access {
-    ($($t:ty: $append:ident, $try_append:ident, $get:ident, $try_get:ident;)*) => {$(
-        #[doc = concat!("Appends one `", stringify!($t), "`.\n\n# Panics\n",
-                        "With the message of the error [`Column::", stringify!($try_append), "`] returns: ",
-                        "if the column's elements are not `size_of::<", stringify!($t), ">()` bytes wide, ",
+    ($($t:ident: $append:ident, $try_append:ident, $get:ident, $try_get:ident;)*) => {$(
+        #[doc = concat!("Appends one `", stringify!($t), "` to a column of a logical type it ",
+                        "writes: ", accepts_doc!($t), " (see [`FixedElem`]).\n\n# Panics\n",
+                        "With the message of the error [`Column::", stringify!($try_append), "`] returns, ",
+                        "which names both types: if the column is of another logical type, ",
                         "or the buffers must grow and the memory cannot be had.")]
         #[track_caller]
         pub fn $append(&mut self, value: $t) {
             unwrap_or_panic(self.$try_append(value))
         }
         #[doc = concat!("Appends one `", stringify!($t), "`, or fails.\n\n# Errors\n",
-                        "[`Error::TypeMismatch`] on a width mismatch; [`Error::OutOfMemory`] when a buffer ",
+                        "[`Error::TypeMismatch`] unless the column is ", accepts_doc!($t),
+                        " (a same-sized type included); [`Error::OutOfMemory`] when a buffer ",
                         "must grow and the allocator refuses (the column is then unchanged).")]
         pub fn $try_append(&mut self, value: $t) -> Result<(), Error> {
             self.try_append_value(value)
         }
-        #[doc = concat!("Reads row `row` as `", stringify!($t), "`. A NULL row reads as whatever its ",
+        #[doc = concat!("Reads row `row` of a column of a logical type `", stringify!($t), "` reads: ",
+                        accepts_doc!($t), ". A NULL row reads as whatever its ",
                         "element holds (zero unless written).\n\n# Panics\n",
-                        "With the message of the error [`Column::", stringify!($try_get), "`] returns: ",
-                        "if the column's elements are not `size_of::<", stringify!($t), ">()` bytes wide, ",
+                        "With the message of the error [`Column::", stringify!($try_get), "`] returns, ",
+                        "which names both types: if the column is of another logical type, ",
                         "or `row >= len()`.")]
         #[track_caller]
         pub fn $get(&self, row: usize) -> $t {
             unwrap_or_panic(self.$try_get(row))
         }
         #[doc = concat!("Reads row `row` as `", stringify!($t), "`, or fails.\n\n# Errors\n",
-                        "[`Error::TypeMismatch`] if the column's elements are not `size_of::<",
-                        stringify!($t), ">()` bytes wide (a variable-width column included); ",
+                        "[`Error::TypeMismatch`] unless the column is ", accepts_doc!($t),
+                        " (a same-sized type or a variable-width column included); ",
                         "[`Error::RowOutOfRange`] if `row >= len()`.")]
         pub fn $try_get(&self, row: usize) -> Result<$t, Error> {
             self.try_get_value(row)
         }
     )*};
+}
+
+/// The logical types a [`FixedElem`] accepts, for the accessors' docs.
+macro_rules! accepts_doc {
+    (i8) => {
+        "`Int8`"
+    };
+    (i16) => {
+        "`Int16`"
+    };
+    (i32) => {
+        "`Int32`"
+    };
+    (i64) => {
+        "`Int64`, `Date`, `Datetime`, `Timestamp` or `Duration`"
+    };
+    (u8) => {
+        "`UInt8` or `Bool`"
+    };
+    (u16) => {
+        "`UInt16`"
+    };
+    (u32) => {
+        "`UInt32`"
+    };
+    (u64) => {
+        "`UInt64`"
+    };
+    (f32) => {
+        "`Float32`"
+    };
+    (f64) => {
+        "`Float64`"
+    };
 }
 
 #[track_caller]
@@ -226,7 +317,7 @@ fn unwrap_or_panic<T>(r: Result<T, Error>) -> T {
 impl Column {
     /// A column with no buffers, used as a placeholder while moving slots.
     pub(crate) const EMPTY: Column = Column {
-        field: FieldType::VAR,
+        field: FieldType::BINARY,
         len: 0,
         bitmap: Vec::new(),
         offsets: Vec::new(),
@@ -525,17 +616,95 @@ impl Column {
     }
 
     /// Clears the contents and changes the column's type, keeping its buffers
-    /// (TiDB's `Column.Reset(eType)`). A recycled column goes back to the
-    /// pool of its type at that time.
+    /// (TiDB's `Column.Reset(eType)`). The typed accessors follow the new
+    /// logical type. A recycled column goes back to the pool of its
+    /// physical size class at that time.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 4);
+    /// c.append_i64(1);
+    /// c.reset_as(FieldType::F64);
+    /// assert!(c.try_append_i64(2).is_err());
+    /// c.append_f64(2.5);
+    /// assert_eq!(c.as_slice::<f64>(), &[2.5]);
+    /// ```
     pub fn reset_as(&mut self, field: FieldType) {
-        if field != self.field {
+        if field.code() != self.field.code() {
             self.field = field;
             self.rows_capacity = self.rows_held();
+        } else {
+            // Same size: the buffers hold as many rows as before.
+            self.field = field;
         }
         self.reset();
     }
 
+    /// Appends one boolean to a [`FieldType::BOOL`] column (stored as the
+    /// byte 0 or 1).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::BOOL, 4);
+    /// c.append_bool(true);
+    /// c.append_bool(false);
+    /// assert_eq!((c.get_bool(0), c.get_bool(1)), (true, false));
+    /// assert_eq!(c.as_slice::<u8>(), &[1, 0]);
+    /// assert!(Column::new(FieldType::U8, 1).try_append_bool(true).is_err());
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_append_bool`] returns,
+    /// which names both types: on a column of another logical type, or
+    /// when the buffers must grow and the memory cannot be had.
+    #[track_caller]
+    pub fn append_bool(&mut self, value: bool) {
+        unwrap_or_panic(self.try_append_bool(value))
+    }
+
+    /// Like [`Column::append_bool`], returning an error instead of
+    /// panicking.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] unless the column is `Bool`;
+    /// [`Error::OutOfMemory`] when a buffer must grow and the allocator
+    /// refuses (the column is then unchanged).
+    pub fn try_append_bool(&mut self, value: bool) -> Result<(), Error> {
+        self.check_accepts(tag::bit(tag::BOOL), BOOL_EXPECTED)?;
+        self.reserve_append(self.data_len + 1, false)?;
+        self.push_data(&[u8::from(value)]);
+        self.push_bit(true);
+        Ok(())
+    }
+
+    /// Reads row `row` of a [`FieldType::BOOL`] column: true unless its
+    /// byte is 0 (a NULL reads as false unless written).
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_get_bool`] returns: on a
+    /// column of another logical type, or if `row >= len()`.
+    #[track_caller]
+    #[must_use]
+    pub fn get_bool(&self, row: usize) -> bool {
+        unwrap_or_panic(self.try_get_bool(row))
+    }
+
+    /// Like [`Column::get_bool`], returning an error instead of panicking.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] unless the column is `Bool`;
+    /// [`Error::RowOutOfRange`] if `row >= len()`.
+    pub fn try_get_bool(&self, row: usize) -> Result<bool, Error> {
+        self.check_accepts(tag::bit(tag::BOOL), BOOL_EXPECTED)?;
+        self.check_row(row)?;
+        Ok(self.data()[row] != 0)
+    }
+
     typed_access! {
+        i8: append_i8, try_append_i8, get_i8, try_get_i8;
+        i16: append_i16, try_append_i16, get_i16, try_get_i16;
+        u8: append_u8, try_append_u8, get_u8, try_get_u8;
+        u16: append_u16, try_append_u16, get_u16, try_get_u16;
         i32: append_i32, try_append_i32, get_i32, try_get_i32;
         u32: append_u32, try_append_u32, get_u32, try_get_u32;
         i64: append_i64, try_append_i64, get_i64, try_get_i64;
@@ -545,7 +714,17 @@ impl Column {
     }
 
     /// Appends one element of a fixed-width column given as its raw bytes
-    /// (for example a 40-byte decimal).
+    /// (for example a 40-byte decimal): the raw escape hatch, accepted on
+    /// every fixed-width type whose element is `bytes.len()` bytes, whatever
+    /// its logical type (the bytes are its in-memory, native-endian form).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 2);
+    /// c.append_fixed_bytes(&7i64.to_ne_bytes());
+    /// assert_eq!(c.get_i64(0), 7);
+    /// assert_eq!(c.get_fixed_bytes(0), &7i64.to_ne_bytes());
+    /// ```
     ///
     /// # Panics
     /// With the message of the error [`Column::try_append_fixed_bytes`]
@@ -565,7 +744,7 @@ impl Column {
     /// refuses (the column is then unchanged).
     pub fn try_append_fixed_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
         if self.field.elem_size() != Some(bytes.len()) {
-            return Err(self.mismatch("fixed-width element of this length"));
+            return Err(self.mismatch("raw fixed-width bytes of this length"));
         }
         self.reserve_append(self.data_len + bytes.len(), false)?;
         self.push_data(bytes);
@@ -573,7 +752,8 @@ impl Column {
         Ok(())
     }
 
-    /// The raw bytes of row `row` of a fixed-width column.
+    /// The raw bytes of row `row` of a fixed-width column of any logical
+    /// type (the raw escape hatch, as [`Column::append_fixed_bytes`]).
     ///
     /// # Panics
     /// With the message of the error [`Column::try_get_fixed_bytes`]
@@ -594,12 +774,14 @@ impl Column {
         let size = self
             .field
             .elem_size()
-            .ok_or_else(|| self.mismatch("fixed-width element"))?;
+            .ok_or_else(|| self.mismatch("raw fixed-width bytes"))?;
         self.check_row(row)?;
         Ok(&self.data()[row * size..(row + 1) * size])
     }
 
-    /// Appends one byte string to a variable-width column.
+    /// Appends one byte string to a variable-width column (`Utf8` or
+    /// `Binary`). The bytes are not checked to be UTF-8, even on a `Utf8`
+    /// column: use [`Column::append_str`] to keep one valid.
     ///
     /// # Panics
     /// With the message of the error [`Column::try_append_bytes`] returns:
@@ -620,7 +802,7 @@ impl Column {
     /// refuses (the column is then unchanged).
     pub fn try_append_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
         if !self.field.is_var() {
-            return Err(self.mismatch("variable-width byte string"));
+            return Err(self.mismatch(BYTES_EXPECTED));
         }
         let end = self
             .data_len
@@ -634,16 +816,22 @@ impl Column {
         Ok(())
     }
 
-    /// Appends a string to a variable-width column.
+    /// Appends a string to a variable-width column (`Utf8` or `Binary`).
     ///
     /// # Panics
-    /// As [`Column::append_bytes`] does.
+    /// On a fixed-width column (with a message naming its type), past
+    /// `i64::MAX` bytes of data, or when the buffers must grow and the
+    /// memory cannot be had.
     #[track_caller]
     pub fn append_str(&mut self, s: &str) {
+        if !self.field.is_var() {
+            unwrap_or_panic::<()>(Err(self.mismatch(STR_EXPECTED)));
+        }
         self.append_bytes(s.as_bytes())
     }
 
-    /// Row `row` of a variable-width column (empty for a NULL).
+    /// Row `row` of a variable-width column (`Utf8` or `Binary`; empty for
+    /// a NULL).
     ///
     /// # Panics
     /// With the message of the error [`Column::try_get_bytes`] returns: on
@@ -661,7 +849,7 @@ impl Column {
     /// [`Error::RowOutOfRange`] if `row >= len()`.
     pub fn try_get_bytes(&self, row: usize) -> Result<&[u8], Error> {
         if !self.field.is_var() {
-            return Err(self.mismatch("variable-width byte string"));
+            return Err(self.mismatch(BYTES_EXPECTED));
         }
         self.check_row(row)?;
         let (a, b) = (self.offsets[row] as usize, self.offsets[row + 1] as usize);
@@ -760,8 +948,8 @@ impl Column {
     /// ```
     ///
     /// # Panics
-    /// With the message of [`Error::TypeMismatch`] if `size_of::<T>()`
-    /// differs from the element size, or the column is variable-width.
+    /// With the message of [`Error::TypeMismatch`] (naming both types) unless
+    /// `T` reads and writes the column's logical type (see [`FixedElem`]).
     #[track_caller]
     #[must_use]
     pub fn as_slice<T: FixedElem>(&self) -> &[T] {
@@ -771,8 +959,9 @@ impl Column {
     /// Like [`Column::as_slice`], returning an error instead of panicking.
     ///
     /// # Errors
-    /// [`Error::TypeMismatch`] if `size_of::<T>()` differs from the element
-    /// size, or the column is variable-width.
+    /// [`Error::TypeMismatch`] unless `T` reads and writes the column's
+    /// logical type (see [`FixedElem`]): a same-sized type or a
+    /// variable-width column is a mismatch.
     pub fn try_as_slice<T: FixedElem>(&self) -> Result<&[T], Error> {
         self.check_elem::<T>()?;
         Ok(&bytemuck::cast_slice::<u64, T>(&self.data)[..self.len])
@@ -782,8 +971,8 @@ impl Column {
     /// bitmap is not touched.
     ///
     /// # Panics
-    /// With the message of [`Error::TypeMismatch`] if `size_of::<T>()`
-    /// differs from the element size, or the column is variable-width.
+    /// With the message of [`Error::TypeMismatch`] (naming both types) unless
+    /// `T` reads and writes the column's logical type (see [`FixedElem`]).
     #[track_caller]
     pub fn as_mut_slice<T: FixedElem>(&mut self) -> &mut [T] {
         unwrap_or_panic(self.try_as_mut_slice())
@@ -793,8 +982,9 @@ impl Column {
     /// panicking.
     ///
     /// # Errors
-    /// [`Error::TypeMismatch`] if `size_of::<T>()` differs from the element
-    /// size, or the column is variable-width.
+    /// [`Error::TypeMismatch`] unless `T` reads and writes the column's
+    /// logical type (see [`FixedElem`]): a same-sized type or a
+    /// variable-width column is a mismatch.
     pub fn try_as_mut_slice<T: FixedElem>(&mut self) -> Result<&mut [T], Error> {
         self.check_elem::<T>()?;
         let len = self.len;
@@ -815,11 +1005,25 @@ impl Column {
         Ok(bytemuck::cast_slice::<u64, T>(&self.data)[row])
     }
 
+    /// Whether `T` reads and writes this column's logical type. Every type
+    /// `T` accepts has `T`'s size, so this is the size check too.
+    #[inline]
     fn check_elem<T: FixedElem>(&self) -> Result<(), Error> {
-        if self.field.elem_size() == Some(std::mem::size_of::<T>()) {
+        self.check_accepts(
+            <T as sealed::Sealed>::ACCEPTS,
+            <T as sealed::Sealed>::EXPECTED,
+        )?;
+        debug_assert_eq!(self.field.elem_size(), Some(std::mem::size_of::<T>()));
+        Ok(())
+    }
+
+    /// Whether the logical type's bit is in `accepts`.
+    #[inline]
+    fn check_accepts(&self, accepts: u32, expected: &'static str) -> Result<(), Error> {
+        if accepts & tag::bit(self.field.tag()) != 0 {
             Ok(())
         } else {
-            Err(self.mismatch(T::NAME))
+            Err(self.mismatch(expected))
         }
     }
 

@@ -51,11 +51,13 @@ pub enum Error {
         /// The largest accepted value.
         max: usize,
     },
-    /// A typed access whose element width does not match the column.
+    /// A typed access the column's logical type does not accept (an `f64`
+    /// into an `Int64` column, a string into a fixed-width one, ...).
     TypeMismatch {
-        /// What the access needs.
+        /// What the access is and the logical types it accepts, such as
+        /// `"f64 (Float64)"`.
         expected: &'static str,
-        /// What the column is.
+        /// The column's type.
         actual: FieldType,
     },
     /// A row index at or past the column's length.
@@ -94,18 +96,21 @@ impl fmt::Display for Error {
             Error::ZeroMaxChunkSize => f.write_str("max_chunk_size must be at least 1"),
             Error::CapacityOverflow { field, rows } => write!(
                 f,
-                "capacity overflow: {rows} rows of a {field} column do not fit in memory"
+                "capacity overflow: {rows} rows of a column of type {field} do not fit in memory"
             ),
             Error::OutOfMemory { field, rows, bytes } => write!(
                 f,
-                "out of memory: {rows} rows of a {field} column need {bytes} bytes, \
+                "out of memory: {rows} rows of a column of type {field} need {bytes} bytes, \
                  which the allocator refused"
             ),
             Error::LimitTooLarge { limit, value, max } => {
                 write!(f, "limit `{limit}` = {value} is above the maximum {max}")
             }
             Error::TypeMismatch { expected, actual } => {
-                write!(f, "type mismatch: {expected} access on a {actual} column")
+                write!(
+                    f,
+                    "type mismatch: {expected} access on a column of type {actual}"
+                )
             }
             Error::RowOutOfRange { row, len } => {
                 write!(f, "row {row} out of range for a column of length {len}")

@@ -1,52 +1,263 @@
-//! The physical shape of a column: fixed-width elements of some size, or
-//! variable-width byte strings.
+//! A column's type: its logical type (what the values mean and which typed
+//! accessors read them) and the physical shape that follows from it
+//! (fixed-width elements of some size, or variable-width byte strings).
 
 use crate::error::Error;
 use std::fmt;
 
 /// The largest element size a fixed-width column may have, in bytes.
 ///
-/// TiDB uses 4, 8 and 40 (its decimal); anything up to this bound is accepted.
+/// TiDB uses 1 to 8 and 40 (its decimal); anything up to this bound is
+/// accepted as raw bytes ([`FieldType::fixed`]).
 pub const MAX_ELEM_SIZE: usize = 1024;
 
-/// The physical shape of one column: what the pool needs to know to recycle
-/// its buffers.
+/// The tag of each logical type inside a [`FieldType`]. 0 is raw bytes, so
+/// a tag below 32 is a bit of a [`FixedElem`](crate::FixedElem)'s mask of
+/// accepted types.
+pub(crate) mod tag {
+    pub(crate) const FIXED_BYTES: u8 = 0;
+    pub(crate) const INT8: u8 = 1;
+    pub(crate) const INT16: u8 = 2;
+    pub(crate) const INT32: u8 = 3;
+    pub(crate) const INT64: u8 = 4;
+    pub(crate) const UINT8: u8 = 5;
+    pub(crate) const UINT16: u8 = 6;
+    pub(crate) const UINT32: u8 = 7;
+    pub(crate) const UINT64: u8 = 8;
+    pub(crate) const FLOAT32: u8 = 9;
+    pub(crate) const FLOAT64: u8 = 10;
+    pub(crate) const BOOL: u8 = 11;
+    pub(crate) const DATE: u8 = 12;
+    pub(crate) const DATETIME: u8 = 13;
+    pub(crate) const TIMESTAMP: u8 = 14;
+    pub(crate) const DURATION: u8 = 15;
+    pub(crate) const DECIMAL: u8 = 16;
+    pub(crate) const UTF8: u8 = 17;
+    pub(crate) const BINARY: u8 = 18;
+
+    /// The mask bit of `tag`.
+    pub(crate) const fn bit(tag: u8) -> u32 {
+        1 << tag
+    }
+}
+
+/// What the values of a column mean: the logical side of a [`FieldType`].
 ///
-/// A fixed-width column stores every row in `elem_size` bytes (a NULL still
-/// occupies one element). A variable-width column stores byte strings with an
-/// offsets array of `rows + 1` entries.
+/// Each logical type has one physical shape, given in its description
+/// (the size TiDB's chunk format stores it in), except
+/// [`FixedBytes`](LogicalType::FixedBytes), raw elements of any size. The
+/// typed accessors of [`Column`](crate::Column) check the logical type,
+/// not only the size: an `f64` is not an `Int64`. The
+/// [`FixedElem`](crate::FixedElem) docs give which Rust type reads and
+/// writes which logical type.
+///
+/// Non-exhaustive: more logical types may come (a match needs a `_` arm).
 ///
 /// ```
-/// use chunkpool::FieldType;
+/// use chunkpool::{FieldType, LogicalType};
+///
+/// assert_eq!(FieldType::I64.logical(), LogicalType::Int64);
+/// assert_eq!(FieldType::fixed(16)?.logical(), LogicalType::FixedBytes(16));
+/// assert_eq!(FieldType::new(LogicalType::Float64)?, FieldType::F64);
+/// assert_eq!(LogicalType::Utf8.to_string(), "Utf8");
+/// # Ok::<(), chunkpool::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LogicalType {
+    /// Signed 8-bit integers: 1 byte, read as `i8`.
+    Int8,
+    /// Signed 16-bit integers: 2 bytes, read as `i16`.
+    Int16,
+    /// Signed 32-bit integers: 4 bytes, read as `i32`.
+    Int32,
+    /// Signed 64-bit integers: 8 bytes, read as `i64`.
+    Int64,
+    /// Unsigned 8-bit integers: 1 byte, read as `u8`.
+    UInt8,
+    /// Unsigned 16-bit integers: 2 bytes, read as `u16`.
+    UInt16,
+    /// Unsigned 32-bit integers: 4 bytes, read as `u32`.
+    UInt32,
+    /// Unsigned 64-bit integers: 8 bytes, read as `u64`.
+    UInt64,
+    /// 32-bit floats: 4 bytes, read as `f32`.
+    Float32,
+    /// 64-bit floats: 8 bytes, read as `f64`.
+    Float64,
+    /// Booleans: 1 byte, 0 or 1, read as `bool` (`append_bool` /
+    /// `get_bool`) or as the `u8` it is stored as.
+    Bool,
+    /// A date: TiDB's 8-byte packed time, read as `i64` (its bits).
+    Date,
+    /// A date and time: TiDB's 8-byte packed time, read as `i64`.
+    Datetime,
+    /// A timestamp: TiDB's 8-byte packed time, read as `i64`.
+    Timestamp,
+    /// A time span: 8 bytes of signed nanoseconds (TiDB's duration), read
+    /// as `i64`.
+    Duration,
+    /// TiDB's fixed-point decimal: 40 opaque bytes, read and written as raw
+    /// bytes (`append_fixed_bytes` / `get_fixed_bytes`).
+    Decimal,
+    /// UTF-8 text (TiDB's varchar, char, text): variable width.
+    Utf8,
+    /// Byte strings (TiDB's blob, binary, JSON, ...): variable width.
+    Binary,
+    /// Raw fixed-size elements of this many bytes (1 to
+    /// [`MAX_ELEM_SIZE`]), read and written only as raw bytes.
+    FixedBytes(usize),
+}
+
+impl LogicalType {
+    /// The name `Debug` and `Display` print: `Int64`, `Utf8`,
+    /// `FixedBytes(16)`, ...
+    fn fmt_name(self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            LogicalType::Int8 => "Int8",
+            LogicalType::Int16 => "Int16",
+            LogicalType::Int32 => "Int32",
+            LogicalType::Int64 => "Int64",
+            LogicalType::UInt8 => "UInt8",
+            LogicalType::UInt16 => "UInt16",
+            LogicalType::UInt32 => "UInt32",
+            LogicalType::UInt64 => "UInt64",
+            LogicalType::Float32 => "Float32",
+            LogicalType::Float64 => "Float64",
+            LogicalType::Bool => "Bool",
+            LogicalType::Date => "Date",
+            LogicalType::Datetime => "Datetime",
+            LogicalType::Timestamp => "Timestamp",
+            LogicalType::Duration => "Duration",
+            LogicalType::Decimal => "Decimal",
+            LogicalType::Utf8 => "Utf8",
+            LogicalType::Binary => "Binary",
+            LogicalType::FixedBytes(n) => return write!(f, "FixedBytes({n})"),
+        };
+        f.write_str(name)
+    }
+}
+
+impl fmt::Display for LogicalType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_name(f)
+    }
+}
+
+/// The type of one column: a [`LogicalType`] and the physical shape it is
+/// stored in.
+///
+/// The logical type decides which typed accessors a column accepts and
+/// which cached chunks a request may get (a chunk has exactly the types
+/// asked for). The physical shape is what the pool recycles by: a
+/// fixed-width column stores every row in `elem_size` bytes (a NULL still
+/// occupies one element); a variable-width column stores byte strings with
+/// an offsets array of `rows + 1` entries. Loose columns are cached per
+/// physical size class, so an `Int64` column's buffers serve a later
+/// `Float64` request (retyped with [`Column::reset_as`](crate::Column::reset_as)).
+///
+/// | constant | logical type | bytes a row |
+/// |---|---|---|
+/// | [`I8`](Self::I8), [`U8`](Self::U8), [`BOOL`](Self::BOOL) | `Int8`, `UInt8`, `Bool` | 1 |
+/// | [`I16`](Self::I16), [`U16`](Self::U16) | `Int16`, `UInt16` | 2 |
+/// | [`I32`](Self::I32), [`U32`](Self::U32), [`F32`](Self::F32) | `Int32`, `UInt32`, `Float32` | 4 |
+/// | [`I64`](Self::I64), [`U64`](Self::U64), [`F64`](Self::F64) | `Int64`, `UInt64`, `Float64` | 8 |
+/// | [`DATE`](Self::DATE), [`DATETIME`](Self::DATETIME), [`TIMESTAMP`](Self::TIMESTAMP) | TiDB's packed time | 8 |
+/// | [`DURATION`](Self::DURATION) | nanoseconds | 8 |
+/// | [`DECIMAL`](Self::DECIMAL) | TiDB's decimal | 40 |
+/// | [`UTF8`](Self::UTF8), [`BINARY`](Self::BINARY) (alias [`VAR`](Self::VAR)) | strings | variable |
+/// | [`fixed(n)`](Self::fixed) | `FixedBytes(n)`, raw | `n` |
+///
+/// Four bytes, compared as one word: the pool's layout checks cost what
+/// they did when a type was only a size.
+///
+/// ```
+/// use chunkpool::{FieldType, LogicalType};
 ///
 /// assert_eq!(FieldType::I64.elem_size(), Some(8));
 /// assert_eq!(FieldType::DECIMAL.elem_size(), Some(40));
-/// assert_eq!(FieldType::VAR.elem_size(), None);
+/// assert_eq!(FieldType::UTF8.elem_size(), None);
 /// assert_eq!(FieldType::fixed(16)?.elem_size(), Some(16));
 /// assert!(FieldType::fixed(0).is_err());
+/// // Same size, different types.
+/// assert_ne!(FieldType::I64, FieldType::F64);
+/// assert_eq!(format!("{:?}", FieldType::I64), "Int64");
+/// assert_eq!(FieldType::VAR, FieldType::BINARY);
+/// assert_eq!(FieldType::DATE.logical(), LogicalType::Date);
 /// # Ok::<(), chunkpool::Error>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FieldType {
-    /// Element size in bytes; 0 means variable width.
-    size: u16,
+    /// Bits 0..16: element size in bytes, 0 for variable width. Bits
+    /// 16..24: the logical type's tag (see [`tag`]). One word, so equality
+    /// is one comparison.
+    bits: u32,
 }
 
 impl FieldType {
-    /// Variable-width byte strings (TiDB's varchar, blob, JSON, ...).
-    pub const VAR: FieldType = FieldType { size: 0 };
-    /// 8-byte signed integers (also the element of TiDB's datetime and duration).
-    pub const I64: FieldType = FieldType { size: 8 };
-    /// 8-byte unsigned integers.
-    pub const U64: FieldType = FieldType { size: 8 };
-    /// 8-byte floats.
-    pub const F64: FieldType = FieldType { size: 8 };
-    /// 4-byte floats.
-    pub const F32: FieldType = FieldType { size: 4 };
-    /// TiDB's 40-byte fixed-point decimal, stored as opaque bytes.
-    pub const DECIMAL: FieldType = FieldType { size: 40 };
+    const fn make(tag: u8, size: usize) -> FieldType {
+        FieldType {
+            bits: (tag as u32) << 16 | size as u32,
+        }
+    }
 
-    /// A fixed-width type of `elem_size` bytes per row.
+    /// `Int8`: 1-byte signed integers (`i8`).
+    pub const I8: FieldType = FieldType::make(tag::INT8, 1);
+    /// `Int16`: 2-byte signed integers (`i16`).
+    pub const I16: FieldType = FieldType::make(tag::INT16, 2);
+    /// `Int32`: 4-byte signed integers (`i32`).
+    pub const I32: FieldType = FieldType::make(tag::INT32, 4);
+    /// `Int64`: 8-byte signed integers (`i64`).
+    pub const I64: FieldType = FieldType::make(tag::INT64, 8);
+    /// `UInt8`: 1-byte unsigned integers (`u8`).
+    pub const U8: FieldType = FieldType::make(tag::UINT8, 1);
+    /// `UInt16`: 2-byte unsigned integers (`u16`).
+    pub const U16: FieldType = FieldType::make(tag::UINT16, 2);
+    /// `UInt32`: 4-byte unsigned integers (`u32`).
+    pub const U32: FieldType = FieldType::make(tag::UINT32, 4);
+    /// `UInt64`: 8-byte unsigned integers (`u64`).
+    pub const U64: FieldType = FieldType::make(tag::UINT64, 8);
+    /// `Float32`: 4-byte floats (`f32`).
+    pub const F32: FieldType = FieldType::make(tag::FLOAT32, 4);
+    /// `Float64`: 8-byte floats (`f64`).
+    pub const F64: FieldType = FieldType::make(tag::FLOAT64, 8);
+    /// `Bool`: one byte a row, 0 or 1 (`bool` through `append_bool` /
+    /// `get_bool`, or `u8`).
+    pub const BOOL: FieldType = FieldType::make(tag::BOOL, 1);
+    /// `Date`: TiDB's 8-byte packed time (`i64`).
+    pub const DATE: FieldType = FieldType::make(tag::DATE, 8);
+    /// `Datetime`: TiDB's 8-byte packed time (`i64`).
+    pub const DATETIME: FieldType = FieldType::make(tag::DATETIME, 8);
+    /// `Timestamp`: TiDB's 8-byte packed time (`i64`).
+    pub const TIMESTAMP: FieldType = FieldType::make(tag::TIMESTAMP, 8);
+    /// `Duration`: 8 bytes of signed nanoseconds, as TiDB stores a
+    /// duration (`i64`).
+    pub const DURATION: FieldType = FieldType::make(tag::DURATION, 8);
+    /// `Decimal`: TiDB's 40-byte fixed-point decimal, stored as opaque
+    /// bytes (raw access only).
+    pub const DECIMAL: FieldType = FieldType::make(tag::DECIMAL, 40);
+    /// `Utf8`: variable-width text (TiDB's varchar, char, text).
+    pub const UTF8: FieldType = FieldType::make(tag::UTF8, 0);
+    /// `Binary`: variable-width byte strings (TiDB's blob, binary, JSON,
+    /// ...).
+    pub const BINARY: FieldType = FieldType::make(tag::BINARY, 0);
+    /// Variable-width byte strings: the same type as
+    /// [`FieldType::BINARY`], kept under its old name.
+    pub const VAR: FieldType = FieldType::BINARY;
+
+    /// Raw fixed-size elements of `elem_size` bytes a row
+    /// ([`LogicalType::FixedBytes`]), read and written only as raw bytes
+    /// ([`Column::append_fixed_bytes`](crate::Column::append_fixed_bytes),
+    /// [`Column::get_fixed_bytes`](crate::Column::get_fixed_bytes)).
+    ///
+    /// ```
+    /// # use chunkpool::FieldType;
+    /// let uuid = FieldType::fixed(16)?;
+    /// assert_eq!(uuid.elem_size(), Some(16));
+    /// // Raw bytes are not an integer type of the same size.
+    /// assert_ne!(FieldType::fixed(8)?, FieldType::I64);
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidElemSize`] unless `1 <= elem_size <= MAX_ELEM_SIZE`.
@@ -54,57 +265,185 @@ impl FieldType {
         if elem_size == 0 || elem_size > MAX_ELEM_SIZE {
             return Err(Error::InvalidElemSize { size: elem_size });
         }
-        Ok(FieldType {
-            size: elem_size as u16,
+        Ok(FieldType::make(tag::FIXED_BYTES, elem_size))
+    }
+
+    /// The field type of `logical`: the constant of that name, or
+    /// [`fixed(n)`](Self::fixed) for [`LogicalType::FixedBytes`]`(n)`.
+    ///
+    /// ```
+    /// # use chunkpool::{FieldType, LogicalType};
+    /// assert_eq!(FieldType::new(LogicalType::Duration)?, FieldType::DURATION);
+    /// assert_eq!(FieldType::new(LogicalType::FixedBytes(3))?, FieldType::fixed(3)?);
+    /// assert!(FieldType::new(LogicalType::FixedBytes(0)).is_err());
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidElemSize`] for a `FixedBytes` size outside
+    /// `1..=MAX_ELEM_SIZE`.
+    pub const fn new(logical: LogicalType) -> Result<FieldType, Error> {
+        Ok(match logical {
+            LogicalType::Int8 => FieldType::I8,
+            LogicalType::Int16 => FieldType::I16,
+            LogicalType::Int32 => FieldType::I32,
+            LogicalType::Int64 => FieldType::I64,
+            LogicalType::UInt8 => FieldType::U8,
+            LogicalType::UInt16 => FieldType::U16,
+            LogicalType::UInt32 => FieldType::U32,
+            LogicalType::UInt64 => FieldType::U64,
+            LogicalType::Float32 => FieldType::F32,
+            LogicalType::Float64 => FieldType::F64,
+            LogicalType::Bool => FieldType::BOOL,
+            LogicalType::Date => FieldType::DATE,
+            LogicalType::Datetime => FieldType::DATETIME,
+            LogicalType::Timestamp => FieldType::TIMESTAMP,
+            LogicalType::Duration => FieldType::DURATION,
+            LogicalType::Decimal => FieldType::DECIMAL,
+            LogicalType::Utf8 => FieldType::UTF8,
+            LogicalType::Binary => FieldType::BINARY,
+            LogicalType::FixedBytes(n) => return FieldType::fixed(n),
         })
     }
 
-    /// Bytes per row for a fixed-width type; `None` for [`FieldType::VAR`].
-    #[inline]
+    /// The logical type: what the values mean.
     #[must_use]
-    pub const fn elem_size(self) -> Option<usize> {
-        if self.size == 0 {
-            None
-        } else {
-            Some(self.size as usize)
+    pub const fn logical(self) -> LogicalType {
+        match self.tag() {
+            tag::INT8 => LogicalType::Int8,
+            tag::INT16 => LogicalType::Int16,
+            tag::INT32 => LogicalType::Int32,
+            tag::INT64 => LogicalType::Int64,
+            tag::UINT8 => LogicalType::UInt8,
+            tag::UINT16 => LogicalType::UInt16,
+            tag::UINT32 => LogicalType::UInt32,
+            tag::UINT64 => LogicalType::UInt64,
+            tag::FLOAT32 => LogicalType::Float32,
+            tag::FLOAT64 => LogicalType::Float64,
+            tag::BOOL => LogicalType::Bool,
+            tag::DATE => LogicalType::Date,
+            tag::DATETIME => LogicalType::Datetime,
+            tag::TIMESTAMP => LogicalType::Timestamp,
+            tag::DURATION => LogicalType::Duration,
+            tag::DECIMAL => LogicalType::Decimal,
+            tag::UTF8 => LogicalType::Utf8,
+            tag::BINARY => LogicalType::Binary,
+            _ => LogicalType::FixedBytes(self.size()),
         }
     }
 
-    /// True for variable-width columns.
+    /// Bytes per row for a fixed-width type; `None` for the variable-width
+    /// ones ([`FieldType::UTF8`], [`FieldType::BINARY`]).
+    #[inline]
+    #[must_use]
+    pub const fn elem_size(self) -> Option<usize> {
+        match self.size() {
+            0 => None,
+            n => Some(n),
+        }
+    }
+
+    /// True for variable-width columns ([`FieldType::UTF8`],
+    /// [`FieldType::BINARY`]).
     #[inline]
     #[must_use]
     pub const fn is_var(self) -> bool {
-        self.size == 0
+        self.size() == 0
     }
 
-    /// The raw size code: the element size, or 0 for variable width.
+    #[inline]
+    const fn size(self) -> usize {
+        (self.bits & 0xffff) as usize
+    }
+
+    /// The logical type's tag (see [`tag`]).
+    #[inline]
+    pub(crate) const fn tag(self) -> u8 {
+        (self.bits >> 16) as u8
+    }
+
+    /// The physical size code: the element size, or 0 for variable width.
+    /// It names a size class, never a type: `I64` and `F64` share one.
     #[inline]
     pub(crate) const fn code(self) -> usize {
-        self.size as usize
+        self.size()
     }
 
-    /// The type whose [`code`](Self::code) is `code`, which came from one.
+    /// The type that names the size class `code` (which came from
+    /// [`code`](Self::code)): raw bytes of that size, or
+    /// [`FieldType::BINARY`] for variable width.
     #[inline]
     pub(crate) const fn from_code(code: usize) -> FieldType {
         debug_assert!(code <= MAX_ELEM_SIZE);
-        FieldType { size: code as u16 }
+        if code == 0 {
+            FieldType::BINARY
+        } else {
+            FieldType::make(tag::FIXED_BYTES, code)
+        }
+    }
+
+    /// The whole type (logical and physical) in 11 bits, for layout keys:
+    /// the size for raw bytes (1..=1024), `1024 + tag` for the rest. Two
+    /// types have equal identities exactly when they are equal.
+    #[inline]
+    pub(crate) const fn identity(self) -> u32 {
+        if self.tag() == tag::FIXED_BYTES {
+            self.bits & 0xffff
+        } else {
+            MAX_ELEM_SIZE as u32 + self.tag() as u32
+        }
     }
 }
 
 impl fmt::Debug for FieldType {
+    /// The logical type's name: `Int64`, `Utf8`, `FixedBytes(16)`, ...
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.elem_size() {
-            None => f.write_str("Var"),
-            Some(n) => write!(f, "Fixed({n})"),
-        }
+        self.logical().fmt_name(f)
     }
 }
 
 impl fmt::Display for FieldType {
+    /// The logical type's name, as `Debug` prints it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.elem_size() {
-            None => f.write_str("variable-width"),
-            Some(n) => write!(f, "{n}-byte fixed-width"),
+        self.logical().fmt_name(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identities_are_distinct_and_fit_11_bits() {
+        let named = [
+            FieldType::I8,
+            FieldType::I16,
+            FieldType::I32,
+            FieldType::I64,
+            FieldType::U8,
+            FieldType::U16,
+            FieldType::U32,
+            FieldType::U64,
+            FieldType::F32,
+            FieldType::F64,
+            FieldType::BOOL,
+            FieldType::DATE,
+            FieldType::DATETIME,
+            FieldType::TIMESTAMP,
+            FieldType::DURATION,
+            FieldType::DECIMAL,
+            FieldType::UTF8,
+            FieldType::BINARY,
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for f in named
+            .into_iter()
+            .chain((1..=MAX_ELEM_SIZE).map(|n| FieldType::fixed(n).unwrap()))
+        {
+            assert!(f.identity() < 1 << 11, "{f:?}");
+            assert!(seen.insert(f.identity()), "{f:?} repeats an identity");
+            assert_eq!(FieldType::new(f.logical()), Ok(f));
         }
+        assert_eq!(std::mem::size_of::<FieldType>(), 4);
     }
 }

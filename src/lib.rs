@@ -20,7 +20,7 @@
 //!
 //! let session = SessionChunkPool::new();
 //! let mut alloc = LockFreeAllocator::new();
-//! let fields = [FieldType::I64, FieldType::VAR];
+//! let fields = [FieldType::I64, FieldType::UTF8];
 //!
 //! for statement in 0..3 {
 //!     session.begin_statement();
@@ -154,7 +154,7 @@ pub use chunk::Chunk;
 pub use column::{Column, FixedElem, SpareCapacity};
 pub use config::{PoolConfig, PoolConfigBuilder, MAX_COUNT_LIMIT};
 pub use error::Error;
-pub use field::{FieldType, MAX_ELEM_SIZE};
+pub use field::{FieldType, LogicalType, MAX_ELEM_SIZE};
 pub use session::{CurrentAllocator, SessionChunkPool};
 pub use stats::{CachedColumns, Stats};
 

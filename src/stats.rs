@@ -98,9 +98,12 @@ pub struct Stats {
 /// Loose columns cached now, per size class: what TiDB's tests read as
 /// `pool[size].Len()`.
 ///
-/// A size class is a [`FieldType`]'s physical shape: one class for
-/// variable width, one per element size, so [`FieldType::I64`] and
-/// [`FieldType::F64`] name the same 8-byte class. Columns inside cached
+/// A size class is a [`FieldType`]'s physical shape, whatever its logical
+/// type: one class for variable width, one per element size, so
+/// [`FieldType::I64`] and [`FieldType::F64`] are in the same 8-byte class
+/// (a column cached as one is handed out, retyped, as the other). A class
+/// is named by the raw type of its size ([`FieldType::fixed`]`(n)`, or
+/// [`FieldType::BINARY`] for variable width). Columns inside cached
 /// whole chunks (the lock-free allocator's) are not counted here.
 ///
 /// ```
@@ -116,11 +119,16 @@ pub struct Stats {
 /// assert_eq!(cached.get(FieldType::F64), 2); // the same 8-byte class
 /// assert_eq!(cached.get(FieldType::VAR), 1);
 /// assert_eq!(cached.get(FieldType::DECIMAL), 1);
+/// assert_eq!(cached.get(FieldType::UTF8), 1); // variable width
 /// assert_eq!(cached.get(FieldType::F32), 0);
 /// let classes: Vec<_> = cached.iter().collect();
 /// assert_eq!(
 ///     classes,
-///     [(FieldType::VAR, 1), (FieldType::I64, 2), (FieldType::DECIMAL, 1)]
+///     [
+///         (FieldType::BINARY, 1),
+///         (FieldType::fixed(8)?, 2),
+///         (FieldType::fixed(40)?, 1),
+///     ]
 /// );
 /// assert_eq!(cached.total(), 4);
 /// # Ok::<(), chunkpool::Error>(())
@@ -136,30 +144,36 @@ impl CachedColumns {
     /// Built from per-class counts in any order; zero counts are left out
     /// and repeated classes added up.
     pub(crate) fn from_counts(counts: impl IntoIterator<Item = (FieldType, usize)>) -> Self {
-        let mut all: Vec<_> = counts.into_iter().filter(|&(_, n)| n > 0).collect();
+        let mut all: Vec<_> = counts
+            .into_iter()
+            .filter(|&(_, n)| n > 0)
+            .map(|(f, n)| (FieldType::from_code(f.code()), n))
+            .collect();
         all.sort_unstable_by_key(|&(f, _)| f.code());
         let mut classes: Vec<(FieldType, usize)> = Vec::with_capacity(all.len());
         for (f, n) in all {
             match classes.last_mut() {
-                Some((g, m)) if *g == f => *m += n,
+                Some((g, m)) if g.code() == f.code() => *m += n,
                 _ => classes.push((f, n)),
             }
         }
         CachedColumns { classes }
     }
 
-    /// Loose columns cached in the size class of `field`.
+    /// Loose columns cached in the size class of `field`: of any logical
+    /// type of its physical size.
     #[must_use]
     pub fn get(&self, field: FieldType) -> usize {
         self.classes
             .iter()
-            .find(|&&(f, _)| f == field)
+            .find(|&&(f, _)| f.code() == field.code())
             .map_or(0, |&(_, n)| n)
     }
 
     /// Each size class with columns cached and how many: variable width
-    /// first, then by element size. A class is named by one [`FieldType`]
-    /// of its shape (for 8 bytes, [`FieldType::I64`]).
+    /// first, then by element size. A class is named by the raw type of its
+    /// size: [`FieldType::BINARY`] for variable width,
+    /// [`FieldType::fixed`]`(n)` for `n` bytes.
     #[must_use]
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (FieldType, usize)> + '_ {
         self.classes.iter().copied()

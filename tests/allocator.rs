@@ -474,10 +474,11 @@ fn cached_columns_per_size_class<P: Pool>() {
     assert_eq!(
         c.iter().collect::<Vec<_>>(),
         [
-            (FieldType::VAR, 1),
-            (FieldType::I64, 2),
-            (FieldType::DECIMAL, 1)
-        ]
+            (FieldType::BINARY, 1),
+            (FieldType::fixed(8).unwrap(), 2),
+            (FieldType::fixed(40).unwrap(), 1)
+        ],
+        "classes are named by the raw type of their size"
     );
     assert_eq!((c.total(), st.retained_columns), (4, 4));
     // One 8-byte column taken out, retyped to a decimal, and put back into
@@ -506,10 +507,10 @@ fn cached_columns_per_size_class<P: Pool>() {
         assert_eq!(
             classes,
             [
-                (FieldType::VAR, 2),
-                (FieldType::F32, 1),
-                (FieldType::I64, 3),
-                (FieldType::DECIMAL, 1)
+                (FieldType::BINARY, 2),
+                (FieldType::fixed(4).unwrap(), 1),
+                (FieldType::fixed(8).unwrap(), 3),
+                (FieldType::fixed(40).unwrap(), 1)
             ],
             "{st:?}"
         );

@@ -158,11 +158,14 @@ impl MutexShared {
         for &f in fields {
             let cached = st.free_columns.get_mut(&f.code()).and_then(Vec::pop);
             let col = match cached {
-                Some(col) => {
+                Some(mut col) => {
                     st.retained_columns -= 1;
                     st.retained_bytes -= column_bytes(&col);
                     if col.fits(cap) {
                         reused += 1;
+                        // Cached under its size class; the logical type
+                        // may differ.
+                        col.reset_as(f);
                     } else {
                         too_small += 1;
                     }

@@ -88,7 +88,7 @@ pub fn swap_columns(live: &mut [Live], picks: [u8; 4]) {
         if ok_i && ok_j {
             // Two `column_mut` of one chunk cannot be borrowed at once:
             // swap through a placeholder, as safe code would.
-            let placeholder = Column::new(FieldType::VAR, 0);
+            let placeholder = Column::new(FieldType::BINARY, 0);
             let ci = std::mem::replace(l.chunk.column_mut(i), placeholder);
             let cj = std::mem::replace(l.chunk.column_mut(j), ci);
             *l.chunk.column_mut(i) = cj;

@@ -17,8 +17,13 @@ pub const MAX_FIELDS: usize = 12;
 /// Most chunks alive at once in one world (the oldest is dropped first).
 pub const MAX_LIVE: usize = 8;
 
-/// A column type. `Size(n)` is a fixed width of `1 + n % 48` bytes, except
-/// `Size(255)`, which is the largest width the crate accepts (1024).
+/// A column type. `Var` is `Binary`; `Size(n)` is a fixed width of
+/// `1 + n % 48` bytes, except `Size(255)`, which is raw bytes of the largest
+/// width the crate accepts (1024). The logical type of a `Size(n)` is one
+/// of those of its width, picked by `n / 48` (see [`Field::ty`]): raw
+/// bytes, or a named type where the width has one, so two fields of one
+/// width can differ in logical type (the pool shares their buffers but
+/// never their whole chunks).
 #[derive(Arbitrary, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
     Var,
@@ -31,17 +36,34 @@ pub enum Field {
 impl Field {
     pub fn ty(self) -> FieldType {
         match self {
-            Field::Var => FieldType::VAR,
+            Field::Var => FieldType::BINARY,
             Field::I64 => FieldType::I64,
             Field::F32 => FieldType::F32,
             Field::Decimal => FieldType::DECIMAL,
+            Field::Size(255) => {
+                FieldType::fixed(chunkpool::MAX_ELEM_SIZE).expect("1024 is a valid element size")
+            }
             Field::Size(n) => {
-                let size = if n == 255 {
-                    chunkpool::MAX_ELEM_SIZE
-                } else {
-                    1 + usize::from(n) % 48
+                let size = 1 + usize::from(n) % 48;
+                let named: &[FieldType] = match size {
+                    1 => &[FieldType::I8, FieldType::U8, FieldType::BOOL],
+                    2 => &[FieldType::I16, FieldType::U16],
+                    4 => &[FieldType::I32, FieldType::U32, FieldType::F32],
+                    8 => &[
+                        FieldType::I64,
+                        FieldType::F64,
+                        FieldType::U64,
+                        FieldType::TIMESTAMP,
+                        FieldType::DURATION,
+                    ],
+                    40 => &[FieldType::DECIMAL],
+                    _ => &[],
                 };
-                FieldType::fixed(size).expect("1..=1024 is a valid element size")
+                // 0 is raw bytes, 1.. the named types in turn.
+                match usize::from(n / 48) % (named.len() + 1) {
+                    0 => FieldType::fixed(size).expect("1..=48 is a valid element size"),
+                    i => named[i - 1],
+                }
             }
         }
     }
@@ -49,10 +71,7 @@ impl Field {
 
 impl fmt::Debug for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.ty().elem_size() {
-            None => f.write_str("Var"),
-            Some(n) => write!(f, "Fixed({n})"),
-        }
+        write!(f, "{:?}", self.ty())
     }
 }
 
@@ -184,13 +203,15 @@ pub enum Val {
     I32(i32),
     U32(u32),
     F32(f32),
-    /// Var: a byte string. Fixed: raw element bytes (a mismatch unless the
-    /// length is the element size).
+    /// Var: a byte string. Fixed: raw element bytes, on any logical type (a
+    /// mismatch unless the length is the element size).
     Bytes(Vec<u8>),
     /// `append_str` on a var column; `try_append_bytes` (a mismatch) on a
     /// fixed one.
     Str(String),
-    /// An element of the right shape generated from the seed.
+    /// An element of the right shape generated from the seed, appended
+    /// through the typed accessor of the column's logical type (raw bytes
+    /// for raw and decimal columns, a byte string for var ones).
     Elem(u8),
     Null,
 }
@@ -211,8 +232,9 @@ pub enum ColOp {
         rows: u8,
         null: bool,
     },
-    /// Overwrites every element through `as_mut_slice` (u64 or u32 views);
-    /// a mismatch on other widths.
+    /// Overwrites every element through `as_mut_slice` of the Rust type of
+    /// the column's logical type; on raw, decimal and var columns a `u64`
+    /// view, a mismatch.
     WriteSlice {
         seed: u8,
     },

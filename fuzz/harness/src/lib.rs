@@ -14,6 +14,7 @@
 pub mod columns;
 pub mod fresh;
 pub mod input;
+pub mod logical;
 pub mod model;
 pub mod panics;
 pub mod pool;

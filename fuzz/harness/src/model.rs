@@ -9,6 +9,7 @@
 
 use crate::fresh::check_new_chunk;
 use crate::input::{pattern, ColOp, Val};
+use crate::logical::{self, Access};
 use crate::verify::verify;
 use chunkpool::{Chunk, Error, FieldType, PoolConfig, Stats};
 use std::collections::BTreeSet;
@@ -316,7 +317,7 @@ pub fn col_op(live: &mut Live, c: usize, op: &ColOp) {
                 let v = if *seed % 5 == 0 && i % 3 == 2 {
                     Val::Null
                 } else {
-                    generated(field, u64::from(*seed), i)
+                    Val::Elem(*seed)
                 };
                 append(real, m, &v, i).expect("generated values fit the column");
             }
@@ -338,24 +339,17 @@ pub fn col_op(live: &mut Live, c: usize, op: &ColOp) {
                 }
             }
         }
-        ColOp::WriteSlice { seed } => match size {
-            Some(8) => {
-                let s = real.as_mut_slice::<u64>();
-                assert_eq!(s.len(), m.rows.len());
-                for (i, (x, row)) in s.iter_mut().zip(&mut m.rows).enumerate() {
-                    let b = pattern(u64::from(*seed), i as u64, 8);
-                    *x = u64::from_le_bytes(b[..].try_into().unwrap());
-                    row.bytes = x.to_ne_bytes().to_vec();
-                }
-                Ok(())
-            }
-            Some(4) => {
-                let s = real.as_mut_slice::<u32>();
-                assert_eq!(s.len(), m.rows.len());
-                for (i, (x, row)) in s.iter_mut().zip(&mut m.rows).enumerate() {
-                    let b = pattern(u64::from(*seed), i as u64, 4);
-                    *x = u32::from_le_bytes(b[..].try_into().unwrap());
-                    row.bytes = x.to_ne_bytes().to_vec();
+        ColOp::WriteSlice { seed } => match (logical::native(field), size) {
+            (Some(a), Some(size)) => {
+                let mut written = 0;
+                logical::write_slice(real, a, |i| {
+                    written += 1;
+                    pattern(u64::from(*seed), i as u64, size)
+                })
+                .expect("the slice of the column's own type");
+                assert_eq!(written, m.rows.len(), "slice length");
+                for (i, row) in m.rows.iter_mut().enumerate() {
+                    row.bytes = pattern(u64::from(*seed), i as u64, size);
                 }
                 Ok(())
             }
@@ -392,50 +386,34 @@ fn check_err(got: Result<(), Error>, want: Error) -> Result<(), Error> {
     }
 }
 
-/// A value of the right shape for `field`, generated from a seed.
-pub fn generated(field: FieldType, seed: u64, i: u64) -> Val {
-    match field.elem_size() {
-        None => Val::Bytes(pattern(seed, i, ((seed + i * 7) % 97) as usize)),
-        Some(8) => Val::I64(i64::from_le_bytes(
-            pattern(seed, i, 8)[..].try_into().unwrap(),
-        )),
-        Some(4) => Val::F32(f32::from_bits(u32::from_le_bytes(
-            pattern(seed, i, 4)[..].try_into().unwrap(),
-        ))),
-        Some(n) => Val::Bytes(pattern(seed, i, n)),
-    }
+/// The outcome of a typed append through `a` of the element whose
+/// native-endian bytes are `b`, and the bytes the model expects in the
+/// column (`None`: the column's logical type must refuse it).
+fn typed(
+    real: &mut chunkpool::Column,
+    field: FieldType,
+    a: Access,
+    b: &[u8],
+) -> (Result<(), Error>, Option<Vec<u8>>) {
+    (
+        logical::append(real, a, b),
+        logical::accepts(field, a).then(|| b.to_vec()),
+    )
 }
 
-/// Appends `v` to the real column and the model; a shape mismatch must be
-/// rejected with `TypeMismatch` and leave the column as it was.
+/// Appends `v` to the real column and the model; a value the column's
+/// logical type does not take must be rejected with `TypeMismatch` and
+/// leave the column as it was.
 fn append(real: &mut chunkpool::Column, m: &mut MCol, v: &Val, i: u64) -> Result<(), Error> {
     let field = m.field;
     let size = field.elem_size();
     let (got, bytes): (Result<(), Error>, Option<Vec<u8>>) = match v {
-        Val::I64(x) => (
-            real.try_append_i64(*x),
-            (size == Some(8)).then(|| x.to_ne_bytes().to_vec()),
-        ),
-        Val::U64(x) => (
-            real.try_append_u64(*x),
-            (size == Some(8)).then(|| x.to_ne_bytes().to_vec()),
-        ),
-        Val::F64(x) => (
-            real.try_append_f64(*x),
-            (size == Some(8)).then(|| x.to_ne_bytes().to_vec()),
-        ),
-        Val::I32(x) => (
-            real.try_append_i32(*x),
-            (size == Some(4)).then(|| x.to_ne_bytes().to_vec()),
-        ),
-        Val::U32(x) => (
-            real.try_append_u32(*x),
-            (size == Some(4)).then(|| x.to_ne_bytes().to_vec()),
-        ),
-        Val::F32(x) => (
-            real.try_append_f32(*x),
-            (size == Some(4)).then(|| x.to_ne_bytes().to_vec()),
-        ),
+        Val::I64(x) => typed(real, field, Access::I64, &x.to_ne_bytes()),
+        Val::U64(x) => typed(real, field, Access::U64, &x.to_ne_bytes()),
+        Val::F64(x) => typed(real, field, Access::F64, &x.to_ne_bytes()),
+        Val::I32(x) => typed(real, field, Access::I32, &x.to_ne_bytes()),
+        Val::U32(x) => typed(real, field, Access::U32, &x.to_ne_bytes()),
+        Val::F32(x) => typed(real, field, Access::F32, &x.to_ne_bytes()),
         Val::Bytes(b) => match size {
             None => (real.try_append_bytes(b), Some(b.clone())),
             Some(n) => (
@@ -451,8 +429,25 @@ fn append(real: &mut chunkpool::Column, m: &mut MCol, v: &Val, i: u64) -> Result
             Some(_) => (real.try_append_bytes(s.as_bytes()), None),
         },
         Val::Elem(seed) => {
-            let g = generated(field, u64::from(*seed), i);
-            return append(real, m, &g, i);
+            let seed = u64::from(*seed);
+            match (size, logical::native(field)) {
+                (None, _) => {
+                    let b = pattern(seed, i, ((seed + i * 7) % 97) as usize);
+                    (real.try_append_bytes(&b), Some(b))
+                }
+                (Some(_), _) if field == FieldType::BOOL => {
+                    let v = pattern(seed, i, 1)[0] & 1 == 1;
+                    (real.try_append_bool(v), Some(vec![u8::from(v)]))
+                }
+                (Some(n), Some(a)) => {
+                    let b = pattern(seed, i, n);
+                    (logical::append(real, a, &b), Some(b))
+                }
+                (Some(n), None) => {
+                    let b = pattern(seed, i, n);
+                    (real.try_append_fixed_bytes(&b), Some(b))
+                }
+            }
         }
         Val::Null => {
             real.append_null();

@@ -253,7 +253,7 @@ impl<P: Pool> SessWorld<P> {
             SessOp::Statement { allocs, err } => {
                 self.begin_statement();
                 self.set_alloc();
-                let fields = [FieldType::I64, FieldType::VAR];
+                let fields = [FieldType::I64, FieldType::UTF8];
                 for i in 0..*allocs % 8 {
                     self.alloc(&fields, 4, 8, false, Some(&Val::I64(i64::from(i))));
                 }

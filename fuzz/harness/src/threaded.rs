@@ -257,7 +257,7 @@ fn worker_step<P: Pool>(
             install_panic_filter();
             let n = usize::from(*n % 4);
             let pool = lock(&sh.current).clone();
-            let fields = [FieldType::I64, FieldType::VAR];
+            let fields = [FieldType::I64, FieldType::UTF8];
             let got = {
                 let _planned = expect_panic(true);
                 catch_unwind(AssertUnwindSafe(|| {

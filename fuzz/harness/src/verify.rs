@@ -2,8 +2,9 @@
 //! offset of every column (`verify`), and buffer identity across all live
 //! chunks (invariant 1, `verify_identity`).
 
+use crate::logical;
 use crate::model::{Live, MCol};
-use chunkpool::Error;
+use chunkpool::{Error, FieldType};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -89,7 +90,7 @@ pub fn verify_column(col: &chunkpool::Column, m: &MCol) {
             ));
             assert!(col.try_as_slice::<u32>().is_err());
         }
-        Some(size) => {
+        Some(_) => {
             assert!(col.offsets().is_empty(), "a fixed column has no offsets");
             for (r, row) in m.rows.iter().enumerate() {
                 assert_eq!(
@@ -106,51 +107,44 @@ pub fn verify_column(col: &chunkpool::Column, m: &MCol) {
                 col.try_get_bytes(0),
                 Err(Error::TypeMismatch { .. })
             ));
-            match size {
-                8 => {
-                    let s = col.as_slice::<u64>();
-                    assert_eq!(s.len(), n);
+            // Typed access by the model's own table: every accessor that
+            // takes the logical type reads the model's bytes, every other
+            // one is a mismatch, whatever the sizes.
+            for a in logical::ALL {
+                if logical::accepts(m.field, a) {
+                    let want: Vec<u8> = m.rows.iter().flat_map(|r| r.bytes.clone()).collect();
+                    assert_eq!(logical::slice(col, a), Ok(want), "{a:?} slice");
                     for (r, row) in m.rows.iter().enumerate() {
-                        let want = u64::from_ne_bytes(row.bytes[..].try_into().unwrap());
-                        assert_eq!(s[r], want);
-                        assert_eq!(col.get_u64(r), want);
-                        assert_eq!(col.get_i64(r), want as i64);
-                        assert_eq!(col.get_f64(r).to_bits(), want);
+                        assert_eq!(
+                            logical::get(col, a, r),
+                            Ok(row.bytes.clone()),
+                            "{a:?} get({r})"
+                        );
                     }
                     assert!(matches!(
-                        col.try_get_i64(n),
+                        logical::get(col, a, n),
                         Err(Error::RowOutOfRange { .. })
                     ));
+                } else {
                     assert!(matches!(
-                        col.try_get_i32(0),
+                        logical::get(col, a, 0),
+                        Err(Error::TypeMismatch { .. })
+                    ));
+                    assert!(matches!(
+                        logical::slice(col, a),
                         Err(Error::TypeMismatch { .. })
                     ));
                 }
-                4 => {
-                    let s = col.as_slice::<u32>();
-                    assert_eq!(s.len(), n);
-                    for (r, row) in m.rows.iter().enumerate() {
-                        let want = u32::from_ne_bytes(row.bytes[..].try_into().unwrap());
-                        assert_eq!(s[r], want);
-                        assert_eq!(col.get_i32(r), want as i32);
-                        assert_eq!(col.get_f32(r).to_bits(), want);
-                    }
-                    assert!(matches!(
-                        col.try_get_u32(n),
-                        Err(Error::RowOutOfRange { .. })
-                    ));
-                    assert!(matches!(
-                        col.try_get_f64(0),
-                        Err(Error::TypeMismatch { .. })
-                    ));
+            }
+            if m.field == FieldType::BOOL {
+                for (r, row) in m.rows.iter().enumerate() {
+                    assert_eq!(col.get_bool(r), row.bytes[0] != 0, "get_bool({r})");
                 }
-                _ => {
-                    assert!(col.try_as_slice::<u64>().is_err());
-                    assert!(matches!(
-                        col.try_get_u32(0),
-                        Err(Error::TypeMismatch { .. })
-                    ));
-                }
+            } else {
+                assert!(matches!(
+                    col.try_get_bool(0),
+                    Err(Error::TypeMismatch { .. })
+                ));
             }
         }
     }

@@ -4,6 +4,7 @@
 
 use crate::columns::{clone_column_into, replace_column, swap_columns};
 use crate::input::{field_types, AllocInput, Op, MAX_LIVE};
+use crate::logical;
 use crate::model::{
     admit, check_stats, col_op, drop_live, make_ref, make_ref_to, reset_chunk, Expect, Live, Sink,
     Sinks,
@@ -330,11 +331,15 @@ impl<P: Pool> World<P> {
                         let r = len + usize::from(*row);
                         let oob = Error::RowOutOfRange { row: r, len };
                         assert_eq!(column.try_is_null(r), Err(oob.clone()));
-                        match column.field_type().elem_size() {
-                            None => assert_eq!(column.try_get_bytes(r).err(), Some(oob)),
-                            Some(8) => assert_eq!(column.try_get_i64(r).err(), Some(oob)),
-                            Some(4) => assert_eq!(column.try_get_f32(r).err(), Some(oob)),
-                            Some(_) => assert_eq!(column.try_get_fixed_bytes(r).err(), Some(oob)),
+                        let field = column.field_type();
+                        match (field.elem_size(), logical::native(field)) {
+                            (None, _) => assert_eq!(column.try_get_bytes(r).err(), Some(oob)),
+                            (Some(_), Some(a)) => {
+                                assert_eq!(logical::get(column, a, r).err(), Some(oob));
+                            }
+                            (Some(_), None) => {
+                                assert_eq!(column.try_get_fixed_bytes(r).err(), Some(oob));
+                            }
                         }
                     }
                 }

@@ -3,14 +3,17 @@
 
 use crate::field::FieldType;
 
-/// Fields an exact key can hold: 11 bits a field (sizes up to 1024, 0 for
-/// variable width) and 4 bits of length fit in 114 bits, below [`HASHED`].
+/// Fields an exact key can hold: 11 bits a field (its
+/// [`identity`](FieldType::identity): the logical type and size) and 4 bits
+/// of length fit in 114 bits, below [`HASHED`].
 const EXACT_FIELDS: usize = 10;
 /// Set in keys that are hashes, so a hash never equals an exact key.
 const HASHED: u128 = 1 << 127;
 
 /// The identity of a layout. For up to ten fields it is exact (the field
-/// sizes packed side by side), so equal keys mean equal layouts; wider
+/// identities packed side by side: logical types, not only sizes, so an
+/// `[Int64]` layout never passes for `[Float64]`), so equal keys mean equal
+/// layouts; wider
 /// layouts get a hash, and [`LayoutKey::matches`] compares the fields too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct LayoutKey([u64; 2]);
@@ -22,13 +25,13 @@ impl LayoutKey {
         let n = fields.len();
         if n <= EXACT_FIELDS {
             // 11 bits a field, shifted in, then 4 bits of length.
-            let packed = fields.fold(0u128, |acc, f| (acc << 11) | f.code() as u128);
+            let packed = fields.fold(0u128, |acc, f| (acc << 11) | f.identity() as u128);
             LayoutKey::from_bits((packed << 4) | n as u128)
         } else {
-            // FNV-1a over the size codes.
+            // FNV-1a over the identities.
             let mut h: u64 = 0xcbf2_9ce4_8422_2325;
             for f in fields {
-                h = (h ^ f.code() as u64).wrapping_mul(0x0000_0100_0000_01b3);
+                h = (h ^ u64::from(f.identity())).wrapping_mul(0x0000_0100_0000_01b3);
             }
             LayoutKey::from_bits(HASHED | ((n as u128) << 64) | h as u128)
         }
@@ -72,11 +75,14 @@ mod tests {
         assert_ne!(k(&[]), k(&[FieldType::VAR]));
         let big = FieldType::fixed(crate::MAX_ELEM_SIZE).unwrap();
         assert_ne!(k(&[big; 10]), k(&[big; 9]));
-        assert_eq!(
+        assert_ne!(
             k(&[a, b]),
             k(&[FieldType::F64, FieldType::VAR]),
-            "same physical shape"
+            "same physical shape, other logical types"
         );
+        assert_ne!(k(&[FieldType::UTF8]), k(&[FieldType::BINARY]));
+        assert_ne!(k(&[a]), k(&[FieldType::fixed(8).unwrap()]));
+        assert_eq!(k(&[a, b]), k(&[FieldType::I64, FieldType::BINARY]));
         // Wide layouts hash; `matches` compares the fields.
         let wide = [a; 11];
         let mut other = wide;
