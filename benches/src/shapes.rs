@@ -12,8 +12,8 @@ pub const ROWS: usize = 1024;
 /// offsets), one 4-byte, one 40-byte (decimal) and four 8-byte columns, each
 /// with its null bitmap.
 pub const F8: [FieldType; 8] = [
-    FieldType::VAR,
-    FieldType::VAR,
+    FieldType::UTF8,
+    FieldType::UTF8,
     FieldType::F32,
     FieldType::DECIMAL,
     FieldType::I64,
@@ -28,7 +28,7 @@ pub const MIX_B: [FieldType; 8] = [
     FieldType::I64,
     FieldType::I64,
     FieldType::I64,
-    FieldType::VAR,
+    FieldType::UTF8,
     FieldType::F64,
     FieldType::F64,
     FieldType::F32,
@@ -38,12 +38,12 @@ pub const MIX_B: [FieldType; 8] = [
 pub const MIX_C: [FieldType; 8] = [
     FieldType::DECIMAL,
     FieldType::DECIMAL,
-    FieldType::VAR,
+    FieldType::UTF8,
     FieldType::I64,
     FieldType::F32,
     FieldType::F32,
     FieldType::I64,
-    FieldType::VAR,
+    FieldType::UTF8,
 ];
 
 /// S1–S3: one F8 chunk per cycle.

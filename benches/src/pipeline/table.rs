@@ -22,7 +22,7 @@ const FLAGS: usize = 7;
 pub const OUT: [FieldType; 4] = [
     FieldType::I64,
     FieldType::F64,
-    FieldType::VAR,
+    FieldType::UTF8,
     FieldType::DECIMAL,
 ];
 

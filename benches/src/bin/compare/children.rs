@@ -238,7 +238,7 @@ pub(crate) fn s6_child(a: &[String]) -> Result<Value, String> {
         A::Mx(x) => Some((x.stats().retained_bytes, x.stats().budget_reserved)),
         A::Em(_) => None,
     };
-    const SMALL: [FieldType; 2] = [FieldType::I64, FieldType::VAR];
+    const SMALL: [FieldType; 2] = [FieldType::I64, FieldType::UTF8];
     let layouts: [&[FieldType]; 4] = [&F8, &MIX_B, &MIX_C, &SMALL];
     let caps = [1024usize, 256, 64];
     let threads = 2u64;
