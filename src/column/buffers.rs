@@ -1,0 +1,144 @@
+//! The sizes a column's buffers start with, and how an append grows them:
+//! every reservation is fallible, so memory the allocator refuses is an
+//! [`Error::OutOfMemory`], never an abort.
+
+use super::Column;
+use crate::error::Error;
+use crate::field::FieldType;
+
+/// Buffer sizes a column of `rows` rows of `field` starts with.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ColumnPlan {
+    /// Rows the buffers are sized for.
+    pub(super) rows: usize,
+    /// 8-byte words of data.
+    pub(super) data_words: usize,
+    /// Offset entries (variable width only).
+    pub(super) offsets: usize,
+    /// Bytes of null bitmap.
+    pub(super) bitmap: usize,
+}
+
+impl ColumnPlan {
+    /// Sizes for `rows` rows, or [`Error::CapacityOverflow`] when a byte size
+    /// does not fit in `isize`.
+    pub(crate) fn new(field: FieldType, rows: usize) -> Result<ColumnPlan, Error> {
+        let overflow = || Error::CapacityOverflow { field, rows };
+        let data_bytes = match field.elem_size() {
+            Some(size) => rows.checked_mul(size).ok_or_else(overflow)?,
+            None => rows.checked_mul(8).ok_or_else(overflow)?,
+        };
+        let offsets = if field.is_var() {
+            let n = rows.checked_add(1).ok_or_else(overflow)?;
+            n.checked_mul(8).ok_or_else(overflow)?;
+            n
+        } else {
+            0
+        };
+        if data_bytes > isize::MAX as usize - 8 {
+            return Err(overflow());
+        }
+        Ok(ColumnPlan {
+            rows,
+            data_words: data_bytes.div_ceil(8),
+            offsets,
+            bitmap: rows.div_ceil(8),
+        })
+    }
+
+    /// Bytes of all buffers (saturating; the parts each fit in `isize`).
+    pub(super) fn bytes(&self) -> usize {
+        (self.data_words.saturating_mul(8))
+            .saturating_add(self.offsets.saturating_mul(8))
+            .saturating_add(self.bitmap)
+    }
+}
+
+/// [`Error::OutOfMemory`]: the allocator refused memory for `rows` rows of
+/// `field`, which need `bytes` bytes of buffers in all. Kept out of line so
+/// the paths that reserve carry only a call.
+#[cold]
+#[inline(never)]
+pub(super) fn out_of_memory(field: FieldType, rows: usize, bytes: usize) -> Error {
+    Error::OutOfMemory { field, rows, bytes }
+}
+
+impl Column {
+    /// Makes room for one more row whose data ends at byte `data_end`, with
+    /// one more offset if `offset`: afterwards the pushes of an append do
+    /// not allocate. The common case (room in every buffer) is three
+    /// comparisons; growing is out of line.
+    #[inline]
+    pub(super) fn reserve_append(&mut self, data_end: usize, offset: bool) -> Result<(), Error> {
+        let short = data_end.div_ceil(8) > self.data.capacity()
+            || (offset && self.offsets.len() == self.offsets.capacity())
+            || (self.len % 8 == 0 && self.bitmap.len() == self.bitmap.capacity());
+        if short {
+            self.grow_for_append(data_end, offset)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The growing half of [`Column::reserve_append`]: amortised, like the
+    /// pushes it stands in for, and fallible. A refusal leaves the rows as
+    /// they were (a buffer grown before it keeps its new capacity).
+    #[cold]
+    #[inline(never)]
+    pub(super) fn grow_for_append(&mut self, data_end: usize, offset: bool) -> Result<(), Error> {
+        let words = data_end.div_ceil(8);
+        let rows = self.len + 1;
+        let (field, offsets) = (self.field, self.offsets.len() + usize::from(offset));
+        let oom = |_| {
+            let bytes = (words.saturating_mul(8))
+                .saturating_add(offsets.saturating_mul(8))
+                .saturating_add(rows.div_ceil(8));
+            out_of_memory(field, rows, bytes)
+        };
+        self.data
+            .try_reserve(words.saturating_sub(self.data.len()))
+            .map_err(oom)?;
+        if offset {
+            self.offsets.try_reserve(1).map_err(oom)?;
+        }
+        if self.len % 8 == 0 {
+            self.bitmap.try_reserve(1).map_err(oom)?;
+        }
+        Ok(())
+    }
+
+    /// Appends `bytes` to the data, growing by whole words.
+    pub(super) fn push_data(&mut self, bytes: &[u8]) {
+        let start = self.data_len;
+        let end = start + bytes.len();
+        self.grow_words(end);
+        bytemuck::cast_slice_mut::<u64, u8>(&mut self.data)[start..end].copy_from_slice(bytes);
+        self.data_len = end;
+    }
+
+    pub(super) fn push_zeroes(&mut self, n: usize) {
+        let start = self.data_len;
+        let end = start + n;
+        self.grow_words(end);
+        bytemuck::cast_slice_mut::<u64, u8>(&mut self.data)[start..end].fill(0);
+        self.data_len = end;
+    }
+
+    pub(super) fn grow_words(&mut self, end_bytes: usize) {
+        let words = end_bytes.div_ceil(8);
+        if words > self.data.len() {
+            self.data.resize(words, 0);
+        }
+    }
+
+    pub(super) fn push_bit(&mut self, not_null: bool) {
+        let i = self.len;
+        if i % 8 == 0 {
+            self.bitmap.push(0);
+        }
+        if not_null {
+            self.bitmap[i / 8] |= 1 << (i % 8);
+        }
+        self.len = i + 1;
+    }
+}

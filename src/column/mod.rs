@@ -1,0 +1,464 @@
+//! One column of a chunk: a null bitmap, offsets for variable-width data, and
+//! the data bytes, in an Arrow-like layout.
+//!
+//! | file | what it holds |
+//! |---|---|
+//! | `mod.rs` | [`Column`] itself: construction, the buffers as they are, reset, and what the pools read off it |
+//! | `typed.rs` | typed reads and writes, checked against the logical type ([`FixedElem`]) |
+//! | `buffers.rs` | how big the buffers start and how they grow, reserved fallibly |
+
+mod buffers;
+mod typed;
+
+use buffers::out_of_memory;
+pub(crate) use buffers::ColumnPlan;
+pub use typed::FixedElem;
+
+use crate::config::VarLimit;
+use crate::error::Error;
+use crate::field::FieldType;
+use std::fmt;
+use std::mem::MaybeUninit;
+
+/// Why a column must not be cached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// Marked `avoid_reusing`.
+    AvoidReuse,
+    /// Variable-width data capacity above the allocator's limit.
+    Oversize,
+}
+
+/// One column: `len` rows of a [`FieldType`], with a null bitmap (bit set =
+/// not null), `len + 1` offsets for variable-width data, and the data bytes.
+///
+/// Columns come inside a [`Chunk`](crate::Chunk); reach them with
+/// [`Chunk::column`](crate::Chunk::column) and
+/// [`Chunk::column_mut`](crate::Chunk::column_mut).
+///
+/// ```
+/// use chunkpool::{Column, FieldType};
+///
+/// let mut c = Column::new(FieldType::I64, 4);
+/// c.append_i64(7);
+/// c.append_null();
+/// c.append_i64(-1);
+/// assert_eq!(c.len(), 3);
+/// assert_eq!(c.get_i64(0), 7);
+/// assert!(c.is_null(1));
+/// assert_eq!(c.as_slice::<i64>(), &[7, 0, -1]);
+/// // Typed access checks the logical type, not only the size.
+/// assert!(c.try_append_f64(1.5).is_err());
+///
+/// let mut s = Column::new(FieldType::UTF8, 4);
+/// s.append_str("tidb");
+/// s.append_null();
+/// assert_eq!(s.get_bytes(0), b"tidb");
+/// assert_eq!(s.offsets(), &[0, 4, 4]);
+/// ```
+///
+/// Misuse (a typed access the column's logical type does not accept, see
+/// [`FixedElem`]; a row past the length) panics with a message naming the
+/// problem; every such method has a `try_` twin
+/// returning [`Error`] instead.
+pub struct Column {
+    field: FieldType,
+    len: usize,
+    /// Bit `i` set: row `i` is not null.
+    bitmap: Vec<u8>,
+    /// Variable width: `len + 1` entries, the first 0. Fixed width: empty.
+    offsets: Vec<i64>,
+    /// Data bytes, kept in 8-byte words so typed views are always aligned.
+    data: Vec<u64>,
+    /// Bytes of `data` in use; every byte past it is zero or unreachable.
+    data_len: usize,
+    /// Rows the buffers hold without growing, as [`Column::rows_held`]
+    /// computes it from the buffers' capacities. Kept so the pool's return
+    /// path reads one field; every constructor and every change of type
+    /// sets it, and buffers only grow otherwise, so it never overstates.
+    rows_capacity: usize,
+    /// Set by `set_avoid_reusing(true)`: never cache these buffers.
+    avoid_reuse: bool,
+}
+
+impl Clone for Column {
+    /// A copy of the rows. The copy's buffers are as large as its rows
+    /// need, not as the original's, and its capacity says so: a clone put
+    /// into a pooled chunk is cached for the rows it can really hold.
+    fn clone(&self) -> Column {
+        let mut c = Column {
+            field: self.field,
+            len: self.len,
+            bitmap: self.bitmap.clone(),
+            offsets: self.offsets.clone(),
+            data: self.data.clone(),
+            data_len: self.data_len,
+            rows_capacity: 0,
+            avoid_reuse: self.avoid_reuse,
+        };
+        c.rows_capacity = c.rows_held();
+        c
+    }
+}
+
+/// The unused capacity of a column's buffers; see
+/// [`Column::spare_capacity_mut`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct SpareCapacity<'a> {
+    /// Data words past the ones in use.
+    pub data: &'a mut [MaybeUninit<u64>],
+    /// Offset entries past the `len + 1` in use (variable width; empty
+    /// capacity for fixed width).
+    pub offsets: &'a mut [MaybeUninit<i64>],
+    /// Null bitmap bytes past the `(len + 7) / 8` in use.
+    pub null_bitmap: &'a mut [MaybeUninit<u8>],
+}
+
+#[track_caller]
+fn unwrap_or_panic<T>(r: Result<T, Error>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("chunkpool: {e}"),
+    }
+}
+
+impl Column {
+    /// A column with no buffers, used as a placeholder while moving slots.
+    pub(crate) const EMPTY: Column = Column {
+        field: FieldType::BINARY,
+        len: 0,
+        bitmap: Vec::new(),
+        offsets: Vec::new(),
+        data: Vec::new(),
+        data_len: 0,
+        rows_capacity: 0,
+        avoid_reuse: true,
+    };
+
+    /// A new empty column with room for `capacity` rows: `capacity * size`
+    /// data bytes for fixed width; `8 * capacity` data bytes and
+    /// `capacity + 1` offsets for variable width; `(capacity + 7) / 8` bitmap
+    /// bytes.
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_new`] returns: when the
+    /// byte size of `capacity` rows overflows, or the memory cannot be had.
+    #[must_use]
+    #[track_caller]
+    pub fn new(field: FieldType, capacity: usize) -> Column {
+        unwrap_or_panic(Column::try_new(field, capacity))
+    }
+
+    /// Like [`Column::new`], returning an error instead of panicking (or
+    /// aborting the process).
+    ///
+    /// # Errors
+    /// [`Error::CapacityOverflow`] when the byte size of `capacity` rows does
+    /// not fit in the address range; [`Error::OutOfMemory`] when the global
+    /// allocator refuses the buffers.
+    pub fn try_new(field: FieldType, capacity: usize) -> Result<Column, Error> {
+        let plan = ColumnPlan::new(field, capacity)?;
+        let oom = |_| out_of_memory(field, capacity, plan.bytes());
+        // Largest buffer first: an impossible request fails before the
+        // others are made.
+        let mut data = Vec::new();
+        data.try_reserve_exact(plan.data_words).map_err(oom)?;
+        let mut offsets = Vec::new();
+        offsets.try_reserve_exact(plan.offsets).map_err(oom)?;
+        let mut bitmap = Vec::new();
+        bitmap.try_reserve_exact(plan.bitmap).map_err(oom)?;
+        if field.is_var() {
+            // Within the capacity just reserved (`rows + 1` entries).
+            offsets.push(0);
+        }
+        Ok(Column {
+            field,
+            len: 0,
+            bitmap,
+            offsets,
+            data,
+            data_len: 0,
+            rows_capacity: plan.rows,
+            avoid_reuse: false,
+        })
+    }
+
+    /// True for [`Column::EMPTY`], the placeholder the pools put where a
+    /// new column is still to be made. No cached column is ever marked
+    /// `avoid_reusing` (the pools refuse those), so a placeholder never
+    /// passes for a cached one.
+    pub(crate) fn is_placeholder(&self) -> bool {
+        self.avoid_reuse && self.allocated_bytes() == 0
+    }
+
+    /// The column's current shape.
+    #[inline]
+    #[must_use]
+    pub fn field_type(&self) -> FieldType {
+        self.field
+    }
+
+    /// Number of rows.
+    #[inline]
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when the column has no rows.
+    #[inline]
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// True when row `row` is NULL.
+    ///
+    /// # Panics
+    /// With the message of [`Error::RowOutOfRange`] if `row >= len()`.
+    #[track_caller]
+    #[must_use]
+    pub fn is_null(&self, row: usize) -> bool {
+        unwrap_or_panic(self.try_is_null(row))
+    }
+
+    /// Like [`Column::is_null`], returning an error instead of panicking.
+    ///
+    /// # Errors
+    /// [`Error::RowOutOfRange`] if `row >= len()`.
+    pub fn try_is_null(&self, row: usize) -> Result<bool, Error> {
+        self.check_row(row)?;
+        Ok(self.bitmap[row / 8] & (1 << (row % 8)) == 0)
+    }
+
+    /// Number of NULL rows.
+    #[must_use]
+    pub fn null_count(&self) -> usize {
+        let set: usize = self.bitmap.iter().map(|b| b.count_ones() as usize).sum();
+        self.len - set
+    }
+
+    /// The null bitmap: `(len + 7) / 8` bytes, bit `i` set when row `i` is not
+    /// null; bits past `len` are zero.
+    #[must_use]
+    pub fn null_bitmap(&self) -> &[u8] {
+        &self.bitmap
+    }
+
+    /// The offsets of a variable-width column (`len + 1` entries, the first
+    /// 0); empty for a fixed-width column.
+    #[must_use]
+    pub fn offsets(&self) -> &[i64] {
+        &self.offsets
+    }
+
+    /// The data bytes in use (`len * size` for fixed width).
+    #[must_use]
+    pub fn data(&self) -> &[u8] {
+        &bytemuck::cast_slice::<u64, u8>(&self.data)[..self.data_len]
+    }
+
+    /// Whether this column's buffers must never be recycled (TiDB's
+    /// `avoidReusing`; set it when the buffer is handed to another component).
+    #[must_use]
+    pub fn avoid_reusing(&self) -> bool {
+        self.avoid_reuse
+    }
+
+    /// Marks the buffers as never to be recycled: when the chunk holding this
+    /// column is dropped, the column is freed instead of cached.
+    pub fn set_avoid_reusing(&mut self, avoid: bool) {
+        self.avoid_reuse = avoid;
+    }
+
+    /// Address of the data buffer, or null when the column has no data
+    /// buffer (a data capacity of 0: `Column::new(field, 0)`, or a clone of
+    /// a column with no data bytes). Two live columns never share a
+    /// non-null address; tests use it to observe that a recycled column
+    /// came back.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let (a, b) = (Column::new(FieldType::I64, 4), Column::new(FieldType::I64, 4));
+    /// assert!(!a.data_ptr().is_null());
+    /// assert_ne!(a.data_ptr(), b.data_ptr());
+    /// assert!(Column::new(FieldType::I64, 0).data_ptr().is_null());
+    /// ```
+    #[must_use]
+    pub fn data_ptr(&self) -> *const u8 {
+        if self.data.capacity() == 0 {
+            std::ptr::null()
+        } else {
+            self.data.as_ptr().cast()
+        }
+    }
+
+    /// The unused capacity of each buffer, past what the rows use, as
+    /// possibly uninitialised memory: like [`Vec::spare_capacity_mut`] for
+    /// the three buffers at once. Data is kept in 8-byte words.
+    ///
+    /// Writing here does not change the column: its rows, bitmap and
+    /// offsets stay as they are, and a later append overwrites what it
+    /// reaches. Use it to touch or prefault the buffers of a recycled
+    /// column, or as scratch space that lives as long as the column.
+    ///
+    /// ```
+    /// use chunkpool::{Column, FieldType};
+    ///
+    /// let mut c = Column::new(FieldType::I64, 1024);
+    /// let spare = c.spare_capacity_mut();
+    /// assert_eq!(spare.data.len(), 1024);
+    /// assert_eq!(spare.null_bitmap.len(), 128);
+    /// // Touch the last word of the data buffer and read it back.
+    /// let last = spare.data.last_mut().unwrap().write(7);
+    /// assert_eq!(*last, 7);
+    /// assert_eq!(c.len(), 0);
+    /// ```
+    pub fn spare_capacity_mut(&mut self) -> SpareCapacity<'_> {
+        SpareCapacity {
+            data: self.data.spare_capacity_mut(),
+            offsets: self.offsets.spare_capacity_mut(),
+            null_bitmap: self.bitmap.spare_capacity_mut(),
+        }
+    }
+
+    /// Rows the column holds without growing any buffer, computed from its
+    /// buffers as they are now: after appends that grew them, after
+    /// [`reset_as`](Self::reset_as) to another element size, after a clone
+    /// (whose buffers are as large as its rows need). Until its type
+    /// changes, at least the capacity it was made with.
+    ///
+    /// A fixed-width column holds this many elements, never fewer than
+    /// [`len`](Self::len). A variable-width one holds this many offsets and
+    /// null bits and `8 * capacity()` data bytes: this many rows of 8 bytes
+    /// on average (TiDB's estimate), which can be fewer than `len()` when
+    /// its rows are shorter.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 4);
+    /// assert!(c.capacity() >= 4);
+    /// for v in 0..10 {
+    ///     c.append_i64(v); // grows past the first 4 rows
+    /// }
+    /// assert!(c.capacity() >= 10);
+    /// // Appending up to the capacity moves no buffer.
+    /// let (ptr, bytes) = (c.data_ptr(), c.allocated_bytes());
+    /// while c.len() < c.capacity() {
+    ///     c.append_i64(0);
+    /// }
+    /// assert_eq!((c.data_ptr(), c.allocated_bytes()), (ptr, bytes));
+    /// ```
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.rows_held()
+    }
+
+    /// Bytes of heap memory this column's buffers hold (capacities, not lengths).
+    #[must_use]
+    pub fn allocated_bytes(&self) -> usize {
+        self.data.capacity() * 8 + self.offsets.capacity() * 8 + self.bitmap.capacity()
+    }
+
+    /// Bytes of data capacity (what the variable-width limit looks at).
+    pub(crate) fn data_capacity_bytes(&self) -> usize {
+        self.data.capacity() * 8
+    }
+
+    /// Why this column must not be cached, if it must not.
+    #[inline]
+    pub(crate) fn refusal(&self, var: VarLimit) -> Option<Refusal> {
+        if self.avoid_reuse {
+            Some(Refusal::AvoidReuse)
+        } else if self.field.is_var()
+            && var.exceeded(self.data_capacity_bytes(), self.rows_capacity)
+        {
+            Some(Refusal::Oversize)
+        } else {
+            None
+        }
+    }
+
+    /// The rows this column can hold without growing, read off its buffers
+    /// as they are now (not as they were when it was handed out).
+    #[inline]
+    pub(crate) fn rows_capacity(&self) -> usize {
+        debug_assert_eq!(self.rows_capacity, self.rows_held().min(self.rows_capacity));
+        self.rows_capacity
+    }
+
+    /// The rows the buffers hold, computed from their capacities: data
+    /// elements (8 bytes a row for variable width), offsets past the
+    /// leading 0, and bitmap bits, whichever runs out first.
+    fn rows_held(&self) -> usize {
+        let data_bytes = self.data.capacity() * 8;
+        let data_rows = match self.field.elem_size() {
+            Some(size) => data_bytes / size,
+            None => (data_bytes / 8).min(self.offsets.capacity().saturating_sub(1)),
+        };
+        data_rows.min(self.bitmap.capacity().saturating_mul(8))
+    }
+
+    /// Whether this column can hold `rows` rows without growing.
+    #[inline]
+    pub(crate) fn fits(&self, rows: usize) -> bool {
+        self.rows_capacity >= rows
+    }
+
+    /// Clears the contents, keeping type, capacity and the `avoid_reusing` flag.
+    #[inline]
+    pub fn reset(&mut self) {
+        self.len = 0;
+        self.bitmap.clear();
+        if !self.field.is_var() {
+            self.offsets.clear();
+        } else if self.offsets.is_empty() {
+            // Just retyped from fixed width (`reset_as`).
+            self.offsets.push(0);
+        } else {
+            // The first offset is always 0: keep it.
+            self.offsets.truncate(1);
+        }
+        self.data.clear();
+        self.data_len = 0;
+    }
+
+    /// Clears the contents and changes the column's type, keeping its buffers
+    /// (TiDB's `Column.Reset(eType)`). The typed accessors follow the new
+    /// logical type. A recycled column goes back to the pool of its
+    /// physical size class at that time.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 4);
+    /// c.append_i64(1);
+    /// c.reset_as(FieldType::F64);
+    /// assert!(c.try_append_i64(2).is_err());
+    /// c.append_f64(2.5);
+    /// assert_eq!(c.as_slice::<f64>(), &[2.5]);
+    /// ```
+    pub fn reset_as(&mut self, field: FieldType) {
+        if field.code() != self.field.code() {
+            self.field = field;
+            self.rows_capacity = self.rows_held();
+        } else {
+            // Same size: the buffers hold as many rows as before.
+            self.field = field;
+        }
+        self.reset();
+    }
+}
+
+impl fmt::Debug for Column {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Column")
+            .field("field", &self.field)
+            .field("len", &self.len)
+            .field("nulls", &self.null_count())
+            .field("data_bytes", &self.data_len)
+            .field("allocated_bytes", &self.allocated_bytes())
+            .field("avoid_reusing", &self.avoid_reusing())
+            .finish()
+    }
+}

@@ -1,0 +1,561 @@
+//! Typed reads and writes of a column, each checked against the column's
+//! logical type: which Rust type reads which logical type is
+//! [`FixedElem`]'s table.
+
+use super::buffers::out_of_memory;
+use super::buffers::ColumnPlan;
+use super::{unwrap_or_panic, Column};
+use crate::error::Error;
+use crate::field::tag;
+use std::fmt;
+
+mod sealed {
+    pub trait Sealed {
+        /// The logical types this Rust type reads and writes: bit `tag`
+        /// for each (`crate::field::tag`).
+        const ACCEPTS: u32;
+        /// What the access needs, for [`Error::TypeMismatch`](crate::Error::TypeMismatch).
+        const EXPECTED: &'static str;
+    }
+}
+
+/// A plain value type stored directly in a fixed-width column, with the
+/// logical types it reads and writes:
+///
+/// | Rust type | logical types |
+/// |---|---|
+/// | `i8` | `Int8` |
+/// | `i16` | `Int16` |
+/// | `i32` | `Int32` |
+/// | `i64` | `Int64`, `Date`, `Datetime`, `Timestamp`, `Duration` |
+/// | `u8` | `UInt8`, `Bool` (the 0/1 byte it is stored as) |
+/// | `u16` | `UInt16` |
+/// | `u32` | `UInt32` |
+/// | `u64` | `UInt64` |
+/// | `f32` | `Float32` |
+/// | `f64` | `Float64` |
+///
+/// Every typed access (`append_*`, `get_*`, [`Column::as_slice`],
+/// [`Column::as_mut_slice`]) on a column of another logical type is
+/// [`Error::TypeMismatch`], even when the sizes agree: an `f64` does not go
+/// into an `Int64` column. `Decimal` and raw
+/// [`FixedBytes`](crate::LogicalType::FixedBytes) columns have no typed
+/// access; their raw bytes, like those of every fixed-width type, are
+/// reached with [`Column::append_fixed_bytes`] and
+/// [`Column::get_fixed_bytes`].
+///
+/// Sealed: the crate relies on these types having no padding, no invalid bit
+/// patterns and an alignment of at most 8.
+pub trait FixedElem: bytemuck::Pod + sealed::Sealed + fmt::Debug {
+    /// Name used in error messages.
+    const NAME: &'static str;
+}
+
+macro_rules! fixed_elem {
+    ($($t:ty => $expected:literal, $size:literal, [$($tag:ident),*];)*) => {$(
+        impl sealed::Sealed for $t {
+            const ACCEPTS: u32 = 0 $(| tag::bit(tag::$tag))*;
+            const EXPECTED: &'static str = $expected;
+        }
+        impl FixedElem for $t {
+            const NAME: &'static str = stringify!($t);
+        }
+        const _: () = assert!(std::mem::size_of::<$t>() == $size);
+    )*};
+}
+fixed_elem! {
+    i8 => "i8 (Int8)", 1, [INT8];
+    i16 => "i16 (Int16)", 2, [INT16];
+    i32 => "i32 (Int32)", 4, [INT32];
+    i64 => "i64 (Int64, Date, Datetime, Timestamp, Duration)", 8,
+        [INT64, DATE, DATETIME, TIMESTAMP, DURATION];
+    u8 => "u8 (UInt8, Bool)", 1, [UINT8, BOOL];
+    u16 => "u16 (UInt16)", 2, [UINT16];
+    u32 => "u32 (UInt32)", 4, [UINT32];
+    u64 => "u64 (UInt64)", 8, [UINT64];
+    f32 => "f32 (Float32)", 4, [FLOAT32];
+    f64 => "f64 (Float64)", 8, [FLOAT64];
+}
+
+/// What `append_bool` / `get_bool` accept.
+const BOOL_EXPECTED: &str = "bool (Bool)";
+/// What the byte-string accesses accept.
+const BYTES_EXPECTED: &str = "byte string (Utf8, Binary)";
+/// What `append_str` accepts.
+const STR_EXPECTED: &str = "str (Utf8, Binary)";
+
+macro_rules! typed_access {
+    ($($t:ident: $append:ident, $try_append:ident, $get:ident, $try_get:ident;)*) => {$(
+        #[doc = concat!("Appends one `", stringify!($t), "` to a column of a logical type it ",
+                        "writes: ", accepts_doc!($t), " (see [`FixedElem`]).\n\n# Panics\n",
+                        "With the message of the error [`Column::", stringify!($try_append), "`] returns, ",
+                        "which names both types: if the column is of another logical type, ",
+                        "or the buffers must grow and the memory cannot be had.")]
+        #[track_caller]
+        pub fn $append(&mut self, value: $t) {
+            unwrap_or_panic(self.$try_append(value))
+        }
+        #[doc = concat!("Appends one `", stringify!($t), "`, or fails.\n\n# Errors\n",
+                        "[`Error::TypeMismatch`] unless the column is ", accepts_doc!($t),
+                        " (a same-sized type included); [`Error::OutOfMemory`] when a buffer ",
+                        "must grow and the allocator refuses (the column is then unchanged).")]
+        pub fn $try_append(&mut self, value: $t) -> Result<(), Error> {
+            self.try_append_value(value)
+        }
+        #[doc = concat!("Reads row `row` of a column of a logical type `", stringify!($t), "` reads: ",
+                        accepts_doc!($t), ". A NULL row reads as whatever its ",
+                        "element holds (zero unless written).\n\n# Panics\n",
+                        "With the message of the error [`Column::", stringify!($try_get), "`] returns, ",
+                        "which names both types: if the column is of another logical type, ",
+                        "or `row >= len()`.")]
+        #[track_caller]
+        pub fn $get(&self, row: usize) -> $t {
+            unwrap_or_panic(self.$try_get(row))
+        }
+        #[doc = concat!("Reads row `row` as `", stringify!($t), "`, or fails.\n\n# Errors\n",
+                        "[`Error::TypeMismatch`] unless the column is ", accepts_doc!($t),
+                        " (a same-sized type or a variable-width column included); ",
+                        "[`Error::RowOutOfRange`] if `row >= len()`.")]
+        pub fn $try_get(&self, row: usize) -> Result<$t, Error> {
+            self.try_get_value(row)
+        }
+    )*};
+}
+
+/// The logical types a [`FixedElem`] accepts, for the accessors' docs.
+macro_rules! accepts_doc {
+    (i8) => {
+        "`Int8`"
+    };
+    (i16) => {
+        "`Int16`"
+    };
+    (i32) => {
+        "`Int32`"
+    };
+    (i64) => {
+        "`Int64`, `Date`, `Datetime`, `Timestamp` or `Duration`"
+    };
+    (u8) => {
+        "`UInt8` or `Bool`"
+    };
+    (u16) => {
+        "`UInt16`"
+    };
+    (u32) => {
+        "`UInt32`"
+    };
+    (u64) => {
+        "`UInt64`"
+    };
+    (f32) => {
+        "`Float32`"
+    };
+    (f64) => {
+        "`Float64`"
+    };
+}
+
+impl Column {
+    /// Appends one boolean to a [`FieldType::BOOL`](crate::FieldType::BOOL) column (stored as the
+    /// byte 0 or 1).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::BOOL, 4);
+    /// c.append_bool(true);
+    /// c.append_bool(false);
+    /// assert_eq!((c.get_bool(0), c.get_bool(1)), (true, false));
+    /// assert_eq!(c.as_slice::<u8>(), &[1, 0]);
+    /// assert!(Column::new(FieldType::U8, 1).try_append_bool(true).is_err());
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_append_bool`] returns,
+    /// which names both types: on a column of another logical type, or
+    /// when the buffers must grow and the memory cannot be had.
+    #[track_caller]
+    pub fn append_bool(&mut self, value: bool) {
+        unwrap_or_panic(self.try_append_bool(value))
+    }
+
+    /// Like [`Column::append_bool`], returning an error instead of
+    /// panicking.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] unless the column is `Bool`;
+    /// [`Error::OutOfMemory`] when a buffer must grow and the allocator
+    /// refuses (the column is then unchanged).
+    pub fn try_append_bool(&mut self, value: bool) -> Result<(), Error> {
+        self.check_accepts(tag::bit(tag::BOOL), BOOL_EXPECTED)?;
+        self.reserve_append(self.data_len + 1, false)?;
+        self.push_data(&[u8::from(value)]);
+        self.push_bit(true);
+        Ok(())
+    }
+
+    /// Reads row `row` of a [`FieldType::BOOL`](crate::FieldType::BOOL) column: true unless its
+    /// byte is 0 (a NULL reads as false unless written).
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_get_bool`] returns: on a
+    /// column of another logical type, or if `row >= len()`.
+    #[track_caller]
+    #[must_use]
+    pub fn get_bool(&self, row: usize) -> bool {
+        unwrap_or_panic(self.try_get_bool(row))
+    }
+
+    /// Like [`Column::get_bool`], returning an error instead of panicking.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] unless the column is `Bool`;
+    /// [`Error::RowOutOfRange`] if `row >= len()`.
+    pub fn try_get_bool(&self, row: usize) -> Result<bool, Error> {
+        self.check_accepts(tag::bit(tag::BOOL), BOOL_EXPECTED)?;
+        self.check_row(row)?;
+        Ok(self.data()[row] != 0)
+    }
+
+    typed_access! {
+        i8: append_i8, try_append_i8, get_i8, try_get_i8;
+        i16: append_i16, try_append_i16, get_i16, try_get_i16;
+        u8: append_u8, try_append_u8, get_u8, try_get_u8;
+        u16: append_u16, try_append_u16, get_u16, try_get_u16;
+        i32: append_i32, try_append_i32, get_i32, try_get_i32;
+        u32: append_u32, try_append_u32, get_u32, try_get_u32;
+        i64: append_i64, try_append_i64, get_i64, try_get_i64;
+        u64: append_u64, try_append_u64, get_u64, try_get_u64;
+        f32: append_f32, try_append_f32, get_f32, try_get_f32;
+        f64: append_f64, try_append_f64, get_f64, try_get_f64;
+    }
+
+    /// Appends one element of a fixed-width column given as its raw bytes
+    /// (for example a 40-byte decimal): the raw escape hatch, accepted on
+    /// every fixed-width type whose element is `bytes.len()` bytes, whatever
+    /// its logical type (the bytes are its in-memory, native-endian form).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 2);
+    /// c.append_fixed_bytes(&7i64.to_ne_bytes());
+    /// assert_eq!(c.get_i64(0), 7);
+    /// assert_eq!(c.get_fixed_bytes(0), &7i64.to_ne_bytes());
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_append_fixed_bytes`]
+    /// returns: unless `bytes.len()` equals the element size, or when the
+    /// buffers must grow and the memory cannot be had.
+    #[track_caller]
+    pub fn append_fixed_bytes(&mut self, bytes: &[u8]) {
+        unwrap_or_panic(self.try_append_fixed_bytes(bytes))
+    }
+
+    /// Like [`Column::append_fixed_bytes`], returning an error instead of
+    /// panicking.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] unless `bytes.len()` equals the element size;
+    /// [`Error::OutOfMemory`] when a buffer must grow and the allocator
+    /// refuses (the column is then unchanged).
+    pub fn try_append_fixed_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        if self.field.elem_size() != Some(bytes.len()) {
+            return Err(self.mismatch("raw fixed-width bytes of this length"));
+        }
+        self.reserve_append(self.data_len + bytes.len(), false)?;
+        self.push_data(bytes);
+        self.push_bit(true);
+        Ok(())
+    }
+
+    /// The raw bytes of row `row` of a fixed-width column of any logical
+    /// type (the raw escape hatch, as [`Column::append_fixed_bytes`]).
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_get_fixed_bytes`]
+    /// returns: on a variable-width column, or if `row >= len()`.
+    #[track_caller]
+    #[must_use]
+    pub fn get_fixed_bytes(&self, row: usize) -> &[u8] {
+        unwrap_or_panic(self.try_get_fixed_bytes(row))
+    }
+
+    /// Like [`Column::get_fixed_bytes`], returning an error instead of
+    /// panicking.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] on a variable-width column;
+    /// [`Error::RowOutOfRange`] if `row >= len()`.
+    pub fn try_get_fixed_bytes(&self, row: usize) -> Result<&[u8], Error> {
+        let size = self
+            .field
+            .elem_size()
+            .ok_or_else(|| self.mismatch("raw fixed-width bytes"))?;
+        self.check_row(row)?;
+        Ok(&self.data()[row * size..(row + 1) * size])
+    }
+
+    /// Appends one byte string to a variable-width column (`Utf8` or
+    /// `Binary`). The bytes are not checked to be UTF-8, even on a `Utf8`
+    /// column: use [`Column::append_str`] to keep one valid.
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_append_bytes`] returns:
+    /// on a fixed-width column, past `i64::MAX` bytes of data, or when the
+    /// buffers must grow and the memory cannot be had.
+    #[track_caller]
+    pub fn append_bytes(&mut self, bytes: &[u8]) {
+        unwrap_or_panic(self.try_append_bytes(bytes))
+    }
+
+    /// Like [`Column::append_bytes`], returning an error instead of
+    /// panicking.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] on a fixed-width column;
+    /// [`Error::OffsetOverflow`] when the data would pass `i64::MAX` bytes;
+    /// [`Error::OutOfMemory`] when a buffer must grow and the allocator
+    /// refuses (the column is then unchanged).
+    pub fn try_append_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        if !self.field.is_var() {
+            return Err(self.mismatch(BYTES_EXPECTED));
+        }
+        let end = self
+            .data_len
+            .checked_add(bytes.len())
+            .filter(|&e| i64::try_from(e).is_ok())
+            .ok_or(Error::OffsetOverflow)?;
+        self.reserve_append(end, true)?;
+        self.push_data(bytes);
+        self.offsets.push(end as i64);
+        self.push_bit(true);
+        Ok(())
+    }
+
+    /// Appends a string to a variable-width column (`Utf8` or `Binary`).
+    ///
+    /// # Panics
+    /// On a fixed-width column (with a message naming its type), past
+    /// `i64::MAX` bytes of data, or when the buffers must grow and the
+    /// memory cannot be had.
+    #[track_caller]
+    pub fn append_str(&mut self, s: &str) {
+        if !self.field.is_var() {
+            unwrap_or_panic::<()>(Err(self.mismatch(STR_EXPECTED)));
+        }
+        self.append_bytes(s.as_bytes())
+    }
+
+    /// Row `row` of a variable-width column (`Utf8` or `Binary`; empty for
+    /// a NULL).
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_get_bytes`] returns: on
+    /// a fixed-width column, or if `row >= len()`.
+    #[track_caller]
+    #[must_use]
+    pub fn get_bytes(&self, row: usize) -> &[u8] {
+        unwrap_or_panic(self.try_get_bytes(row))
+    }
+
+    /// Like [`Column::get_bytes`], returning an error instead of panicking.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] on a fixed-width column;
+    /// [`Error::RowOutOfRange`] if `row >= len()`.
+    pub fn try_get_bytes(&self, row: usize) -> Result<&[u8], Error> {
+        if !self.field.is_var() {
+            return Err(self.mismatch(BYTES_EXPECTED));
+        }
+        self.check_row(row)?;
+        let (a, b) = (self.offsets[row] as usize, self.offsets[row + 1] as usize);
+        Ok(&self.data()[a..b])
+    }
+
+    /// Appends a NULL. A fixed-width NULL occupies one zeroed element; a
+    /// variable-width NULL repeats the last offset.
+    ///
+    /// # Panics
+    /// With the message of [`Error::OutOfMemory`] when the buffers must grow
+    /// and the memory cannot be had (see [`Column::try_append_null`]).
+    #[track_caller]
+    pub fn append_null(&mut self) {
+        unwrap_or_panic(self.try_append_null())
+    }
+
+    /// Like [`Column::append_null`], returning an error instead of
+    /// panicking.
+    ///
+    /// # Errors
+    /// [`Error::OutOfMemory`] when a buffer must grow and the allocator
+    /// refuses (the column is then unchanged).
+    pub fn try_append_null(&mut self) -> Result<(), Error> {
+        match self.field.elem_size() {
+            Some(size) => {
+                self.reserve_append(self.data_len + size, false)?;
+                self.push_zeroes(size);
+            }
+            None => {
+                self.reserve_append(self.data_len, true)?;
+                self.offsets.push(self.data_len as i64);
+            }
+        }
+        self.push_bit(false);
+        Ok(())
+    }
+
+    /// Sets a fixed-width column's length to `rows`, every element zeroed and
+    /// every row NULL (`null == true`) or not (TiDB's `ResizeInt64` and
+    /// friends). Write the values through [`Column::as_mut_slice`].
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_resize`] returns: on a
+    /// variable-width column, a byte size that overflows, or memory that
+    /// cannot be had.
+    #[track_caller]
+    pub fn resize(&mut self, rows: usize, null: bool) {
+        unwrap_or_panic(self.try_resize(rows, null))
+    }
+
+    /// Like [`Column::resize`], returning an error instead of panicking.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] on a variable-width column;
+    /// [`Error::CapacityOverflow`] when the byte size of `rows` rows does not
+    /// fit in the address range; [`Error::OutOfMemory`] when the buffers
+    /// must grow and the allocator refuses. On an error the column is
+    /// unchanged.
+    pub fn try_resize(&mut self, rows: usize, null: bool) -> Result<(), Error> {
+        let size = self
+            .field
+            .elem_size()
+            .ok_or_else(|| self.mismatch("fixed-width resize"))?;
+        let plan = ColumnPlan::new(self.field, rows)?;
+        // Reserve before touching the rows, so a refusal changes nothing.
+        let field = self.field;
+        let oom = |_| out_of_memory(field, rows, plan.bytes());
+        let more_words = plan.data_words.saturating_sub(self.data.len());
+        self.data.try_reserve(more_words).map_err(oom)?;
+        let more_bitmap = plan.bitmap.saturating_sub(self.bitmap.len());
+        self.bitmap.try_reserve(more_bitmap).map_err(oom)?;
+        self.data.clear();
+        self.data.resize(plan.data_words, 0);
+        self.data_len = rows * size;
+        self.bitmap.clear();
+        self.bitmap.resize(plan.bitmap, if null { 0 } else { 0xff });
+        if !null && rows % 8 != 0 {
+            // Keep bits past the length clear.
+            if let Some(last) = self.bitmap.last_mut() {
+                *last = (1u8 << (rows % 8)) - 1;
+            }
+        }
+        self.len = rows;
+        Ok(())
+    }
+
+    /// The rows of a fixed-width column as a typed slice.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::F64, 8);
+    /// c.resize(3, false);
+    /// c.as_mut_slice::<f64>().copy_from_slice(&[1.0, 2.0, 3.0]);
+    /// assert_eq!(c.as_slice::<f64>().iter().sum::<f64>(), 6.0);
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of [`Error::TypeMismatch`] (naming both types) unless
+    /// `T` reads and writes the column's logical type (see [`FixedElem`]).
+    #[track_caller]
+    #[must_use]
+    pub fn as_slice<T: FixedElem>(&self) -> &[T] {
+        unwrap_or_panic(self.try_as_slice())
+    }
+
+    /// Like [`Column::as_slice`], returning an error instead of panicking.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] unless `T` reads and writes the column's
+    /// logical type (see [`FixedElem`]): a same-sized type or a
+    /// variable-width column is a mismatch.
+    pub fn try_as_slice<T: FixedElem>(&self) -> Result<&[T], Error> {
+        self.check_elem::<T>()?;
+        Ok(&bytemuck::cast_slice::<u64, T>(&self.data)[..self.len])
+    }
+
+    /// The rows of a fixed-width column as a mutable typed slice. The NULL
+    /// bitmap is not touched.
+    ///
+    /// # Panics
+    /// With the message of [`Error::TypeMismatch`] (naming both types) unless
+    /// `T` reads and writes the column's logical type (see [`FixedElem`]).
+    #[track_caller]
+    pub fn as_mut_slice<T: FixedElem>(&mut self) -> &mut [T] {
+        unwrap_or_panic(self.try_as_mut_slice())
+    }
+
+    /// Like [`Column::as_mut_slice`], returning an error instead of
+    /// panicking.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] unless `T` reads and writes the column's
+    /// logical type (see [`FixedElem`]): a same-sized type or a
+    /// variable-width column is a mismatch.
+    pub fn try_as_mut_slice<T: FixedElem>(&mut self) -> Result<&mut [T], Error> {
+        self.check_elem::<T>()?;
+        let len = self.len;
+        Ok(&mut bytemuck::cast_slice_mut::<u64, T>(&mut self.data)[..len])
+    }
+
+    pub(super) fn try_append_value<T: FixedElem>(&mut self, value: T) -> Result<(), Error> {
+        self.check_elem::<T>()?;
+        self.reserve_append(self.data_len + std::mem::size_of::<T>(), false)?;
+        self.push_data(bytemuck::bytes_of(&value));
+        self.push_bit(true);
+        Ok(())
+    }
+
+    pub(super) fn try_get_value<T: FixedElem>(&self, row: usize) -> Result<T, Error> {
+        self.check_elem::<T>()?;
+        self.check_row(row)?;
+        Ok(bytemuck::cast_slice::<u64, T>(&self.data)[row])
+    }
+
+    /// Whether `T` reads and writes this column's logical type. Every type
+    /// `T` accepts has `T`'s size, so this is the size check too.
+    #[inline]
+    pub(super) fn check_elem<T: FixedElem>(&self) -> Result<(), Error> {
+        self.check_accepts(
+            <T as sealed::Sealed>::ACCEPTS,
+            <T as sealed::Sealed>::EXPECTED,
+        )?;
+        debug_assert_eq!(self.field.elem_size(), Some(std::mem::size_of::<T>()));
+        Ok(())
+    }
+
+    /// Whether the logical type's bit is in `accepts`.
+    #[inline]
+    pub(super) fn check_accepts(&self, accepts: u32, expected: &'static str) -> Result<(), Error> {
+        if accepts & tag::bit(self.field.tag()) != 0 {
+            Ok(())
+        } else {
+            Err(self.mismatch(expected))
+        }
+    }
+
+    pub(super) fn check_row(&self, row: usize) -> Result<(), Error> {
+        if row < self.len {
+            Ok(())
+        } else {
+            Err(Error::RowOutOfRange { row, len: self.len })
+        }
+    }
+
+    pub(super) fn mismatch(&self, expected: &'static str) -> Error {
+        Error::TypeMismatch {
+            expected,
+            actual: self.field,
+        }
+    }
+}
