@@ -15,3 +15,17 @@ nightly() {
     fi
     rustup run nightly rustc --version
 }
+
+# crate_target_and_version METADATA: sets `target` (the workspace's target
+# directory) and `version` (the chunkpool package's) from `cargo metadata
+# --no-deps` output, or fails.
+crate_target_and_version() {
+    target=$(printf '%s' "$1" | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+    local pkgid
+    pkgid=$(cargo pkgid -p chunkpool)
+    version=${pkgid##*[#@]}
+    [ -n "$target" ] && [ -n "$version" ] || {
+        echo "could not read the target directory ('$target') or version ('$version') from cargo" >&2
+        exit 1
+    }
+}

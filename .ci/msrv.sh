@@ -36,13 +36,7 @@ case "$metadata" in
     *"\"rust_version\":\"$msrv\""*) ;;
     *) echo "cargo metadata does not report rust_version $msrv" >&2; exit 1 ;;
 esac
-target=$(printf '%s' "$metadata" | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-pkgid=$(cargo pkgid -p chunkpool)
-version=${pkgid##*[#@]}
-[ -n "$target" ] && [ -n "$version" ] || {
-    echo "could not read the target directory ('$target') or version ('$version') from cargo" >&2
-    exit 1
-}
+crate_target_and_version "$metadata"
 
 step "Rust $msrv (rust-version in Cargo.toml)"
 if ! rustup run "$msrv" rustc --version >/dev/null 2>&1; then

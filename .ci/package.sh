@@ -40,13 +40,7 @@ if [ "${PACKAGE_ALLOW_DIRTY:-}" = 1 ]; then
 fi
 
 metadata=$(cargo metadata --format-version 1 --no-deps)
-target=$(printf '%s' "$metadata" | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-pkgid=$(cargo pkgid -p chunkpool)
-version=${pkgid##*[#@]}
-[ -n "$target" ] && [ -n "$version" ] || {
-    echo "could not read the target directory ('$target') or version ('$version') from cargo" >&2
-    exit 1
-}
+crate_target_and_version "$metadata"
 
 step "cargo package --list (the files crates.io would get)"
 cargo package --list ${dirty[@]+"${dirty[@]}"}

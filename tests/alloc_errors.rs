@@ -14,13 +14,16 @@
 //! and a test can lower the limit for its own thread ([`with_limit`]) to
 //! make an ordinary growth fail at a chosen point.
 
+mod common {
+    pub mod panics;
+}
 use chunkpool::{
     Chunk, ChunkAllocator, Column, Error, FieldType, LockFreeAllocator, MutexAllocator, PoolConfig,
     Stats,
 };
+use common::panics::panic_message;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::process::{Command, ExitStatus};
 
 // ---------------------------------------------------------------------------
@@ -223,17 +226,6 @@ fn assert_oom(e: &Error, field: FieldType, rows: usize) -> usize {
 
 fn ptrs(chk: &Chunk) -> Vec<*const u8> {
     chk.columns().map(|c| c.data_ptr()).collect()
-}
-
-fn panic_message(f: impl FnOnce()) -> String {
-    let payload = catch_unwind(AssertUnwindSafe(f)).expect_err("expected a panic");
-    match payload.downcast::<String>() {
-        Ok(s) => *s,
-        Err(p) => p
-            .downcast::<&str>()
-            .map(|s| s.to_string())
-            .unwrap_or_default(),
-    }
 }
 
 /// The pooling allocators, with their statistics.

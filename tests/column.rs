@@ -1,16 +1,11 @@
 //! Columns and chunks: typed appends and reads, NULLs, views, reset,
 //! make_ref, and every bad input of the crate docs' "Bad input".
 
-use chunkpool::{Chunk, ChunkAllocator, Column, Error, FieldType, LockFreeAllocator, PoolConfig};
-use std::panic::catch_unwind;
-
-fn panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
-    let err = catch_unwind(f).expect_err("should panic");
-    err.downcast_ref::<String>()
-        .cloned()
-        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
+mod common {
+    pub mod panics;
 }
+use chunkpool::{Chunk, ChunkAllocator, Column, Error, FieldType, LockFreeAllocator, PoolConfig};
+use common::panics::panic_message;
 
 #[test]
 fn fixed_columns_round_trip_every_type() {

@@ -3,11 +3,14 @@
 //! escape hatch, and pooling by physical size class while whole chunks go
 //! by the full types.
 
+mod common {
+    pub mod panics;
+}
 use chunkpool::{
     Chunk, ChunkAllocator, Column, Error, FieldType, LockFreeAllocator, LogicalType,
     MutexAllocator, PoolConfig, MAX_ELEM_SIZE,
 };
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use common::panics::panic_message;
 
 /// Every named constant, its element size and its name.
 const NAMED: [(FieldType, Option<usize>, &str, LogicalType); 18] = [
@@ -50,17 +53,6 @@ const NAMED: [(FieldType, Option<usize>, &str, LogicalType); 18] = [
     (FieldType::UTF8, None, "Utf8", LogicalType::Utf8),
     (FieldType::BINARY, None, "Binary", LogicalType::Binary),
 ];
-
-fn panic_message(f: impl FnOnce()) -> String {
-    let payload = catch_unwind(AssertUnwindSafe(f)).expect_err("should have panicked");
-    match payload.downcast::<String>() {
-        Ok(s) => *s,
-        Err(p) => p
-            .downcast::<&str>()
-            .map(|s| s.to_string())
-            .unwrap_or_default(),
-    }
-}
 
 #[test]
 fn constants_have_their_sizes_names_and_logical_types() {

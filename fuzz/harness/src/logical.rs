@@ -100,6 +100,24 @@ pub fn get(col: &Column, a: Access, row: usize) -> Result<Vec<u8>, Error> {
     })
 }
 
+/// `$go!(T)` with `T` the Rust type of the access `$a`.
+macro_rules! by_access {
+    ($a:expr, $go:ident) => {
+        match $a {
+            Access::I8 => go!(i8),
+            Access::I16 => go!(i16),
+            Access::I32 => go!(i32),
+            Access::I64 => go!(i64),
+            Access::U8 => go!(u8),
+            Access::U16 => go!(u16),
+            Access::U32 => go!(u32),
+            Access::U64 => go!(u64),
+            Access::F32 => go!(f32),
+            Access::F64 => go!(f64),
+        }
+    };
+}
+
 /// Every row read through `a`'s slice view (`as_slice`), as native-endian
 /// bytes.
 pub fn slice(col: &Column, a: Access) -> Result<Vec<u8>, Error> {
@@ -111,18 +129,7 @@ pub fn slice(col: &Column, a: Access) -> Result<Vec<u8>, Error> {
                 .collect()
         };
     }
-    Ok(match a {
-        Access::I8 => go!(i8),
-        Access::I16 => go!(i16),
-        Access::I32 => go!(i32),
-        Access::I64 => go!(i64),
-        Access::U8 => go!(u8),
-        Access::U16 => go!(u16),
-        Access::U32 => go!(u32),
-        Access::U64 => go!(u64),
-        Access::F32 => go!(f32),
-        Access::F64 => go!(f64),
-    })
+    Ok(by_access!(a, go))
 }
 
 /// Overwrites every element through `a`'s mutable slice view with the
@@ -139,17 +146,6 @@ pub fn write_slice(
             }
         };
     }
-    match a {
-        Access::I8 => go!(i8),
-        Access::I16 => go!(i16),
-        Access::I32 => go!(i32),
-        Access::I64 => go!(i64),
-        Access::U8 => go!(u8),
-        Access::U16 => go!(u16),
-        Access::U32 => go!(u32),
-        Access::U64 => go!(u64),
-        Access::F32 => go!(f32),
-        Access::F64 => go!(f64),
-    }
+    by_access!(a, go);
     Ok(())
 }
