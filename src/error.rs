@@ -82,6 +82,28 @@ pub enum Error {
     },
     /// Variable-width data grew past `i64::MAX` bytes (offsets are `i64`).
     OffsetOverflow,
+    /// Rows moved between chunks of different logical layouts
+    /// ([`Chunk::append_rows`](crate::Chunk::append_rows) and friends): the
+    /// two chunks differ at `column`, in its field type or because one of
+    /// them has no such column (`None`).
+    LayoutMismatch {
+        /// The first column index at which the layouts differ.
+        column: usize,
+        /// The destination's field type there (`None`: it has fewer columns).
+        dst: Option<FieldType>,
+        /// The source's field type there (`None`: it has fewer columns).
+        src: Option<FieldType>,
+    },
+    /// A chunk whose columns differ in length, where an operation needs one
+    /// row count for every column (moving rows into or out of it).
+    RaggedChunk {
+        /// The first column whose length differs from the first column's.
+        column: usize,
+        /// That column's length.
+        len: usize,
+        /// The first column's length (the chunk's `num_rows`).
+        rows: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -126,6 +148,20 @@ impl fmt::Display for Error {
                 "column {column} is shared with another slot (make_ref); it cannot be mutated"
             ),
             Error::OffsetOverflow => f.write_str("variable-width data exceeds i64::MAX bytes"),
+            Error::LayoutMismatch { column, dst, src } => {
+                let show =
+                    |t: &Option<FieldType>| t.map_or("no column".to_owned(), |t| t.to_string());
+                write!(
+                    f,
+                    "layout mismatch at column {column}: the destination has {}, the source has {}",
+                    show(dst),
+                    show(src)
+                )
+            }
+            Error::RaggedChunk { column, len, rows } => write!(
+                f,
+                "ragged chunk: column {column} has {len} rows, column 0 has {rows}"
+            ),
         }
     }
 }

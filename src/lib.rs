@@ -150,7 +150,7 @@ mod sync;
 pub use alloc::{
     ChunkAllocator, EmptyAllocator, LockFreeAllocator, MutexAllocator, Renew, ReuseHook,
 };
-pub use chunk::Chunk;
+pub use chunk::{Chunk, Row, SelectedRows};
 pub use column::{Column, FixedElem, SpareCapacity};
 pub use config::{PoolConfig, PoolConfigBuilder, MAX_COUNT_LIMIT};
 pub use error::Error;

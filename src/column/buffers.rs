@@ -142,3 +142,79 @@ impl Column {
         self.len = i + 1;
     }
 }
+
+/// Bulk row copies for `Chunk`'s row movement (`append_rows` and friends):
+/// reserve for some runs of another column's rows, then copy them. The
+/// caller checks that `src` has this column's field type and that every run
+/// lies within `src`; a refused reservation leaves the rows as they were.
+impl Column {
+    /// Reserves room, fallibly, for the rows of `runs` of `src` (same field
+    /// type): afterwards [`Column::extend_runs`] does not allocate.
+    pub(crate) fn try_reserve_runs(
+        &mut self,
+        src: &Column,
+        runs: &[std::ops::Range<usize>],
+    ) -> Result<(), Error> {
+        debug_assert_eq!(self.field, src.field);
+        let rows: usize = runs.iter().map(ExactSizeIterator::len).sum();
+        let bytes = match self.field.elem_size() {
+            Some(size) => rows * size,
+            None => runs
+                .iter()
+                .map(|r| (src.offsets[r.end] - src.offsets[r.start]) as usize)
+                .sum(),
+        };
+        let data_end = self
+            .data_len
+            .checked_add(bytes)
+            .filter(|&e| !self.field.is_var() || i64::try_from(e).is_ok())
+            .ok_or(Error::OffsetOverflow)?;
+        let total = self.len + rows;
+        let (field, words) = (self.field, data_end.div_ceil(8));
+        let oom = |_| out_of_memory(field, total, words * 8 + total.div_ceil(8));
+        self.data
+            .try_reserve(words.saturating_sub(self.data.len()))
+            .map_err(oom)?;
+        if self.field.is_var() {
+            self.offsets.try_reserve(rows).map_err(oom)?;
+        }
+        self.bitmap
+            .try_reserve(total.div_ceil(8) - self.bitmap.len())
+            .map_err(oom)
+    }
+
+    /// Appends the rows of `runs` of `src` (same field type), run by run:
+    /// the element bytes (or the byte ranges, offsets rebased) in one copy
+    /// per run, then the null bits.
+    pub(crate) fn extend_runs(&mut self, src: &Column, runs: &[std::ops::Range<usize>]) {
+        debug_assert_eq!(self.field, src.field);
+        for r in runs {
+            match self.field.elem_size() {
+                Some(size) => self.push_data(&src.data()[r.start * size..r.end * size]),
+                None => {
+                    let (a, b) = (src.offsets[r.start], src.offsets[r.end]);
+                    let base = self.data_len as i64 - a;
+                    self.push_data(&src.data()[a as usize..b as usize]);
+                    let rebased = src.offsets[r.start + 1..=r.end].iter().map(|o| o + base);
+                    self.offsets.extend(rebased);
+                }
+            }
+            let (d, n) = (self.len, r.len());
+            if d % 8 == 0 && r.start % 8 == 0 {
+                // Byte-aligned: copy whole bytes, clear the bits past the run.
+                self.bitmap
+                    .extend_from_slice(&src.bitmap[r.start / 8..r.end.div_ceil(8)]);
+                if n % 8 != 0 {
+                    if let Some(last) = self.bitmap.last_mut() {
+                        *last &= (1u8 << (n % 8)) - 1;
+                    }
+                }
+                self.len += n;
+            } else {
+                for s in r.clone() {
+                    self.push_bit(src.bitmap[s / 8] & (1 << (s % 8)) != 0);
+                }
+            }
+        }
+    }
+}

@@ -1,5 +1,19 @@
 //! A chunk: an ordered list of columns handed out by an allocator, returned
 //! to it when dropped.
+//!
+//! | file | what it holds |
+//! |---|---|
+//! | `mod.rs` | [`Chunk`] itself: slots, sharing, replacing and swapping columns, reset, return on drop |
+//! | `rows.rs` | moving rows between chunks (`append_row`, `append_rows`, `append_selected`, ...) |
+//! | `select.rs` | the selection vector (`set_sel`, `selected_rows`) |
+//! | `row.rs` | [`Row`], a view of one row |
+
+mod row;
+mod rows;
+mod select;
+
+pub use row::Row;
+pub use select::SelectedRows;
 
 use crate::alloc::Home;
 use crate::column::{Column, ColumnPlan};
@@ -62,6 +76,8 @@ pub struct Chunk {
     capacity: usize,
     required_rows: usize,
     home: Option<Home>,
+    /// The selection vector (TiDB's `sel`): rows of this chunk, in order.
+    sel: Option<Vec<u32>>,
 }
 
 /// Row counts up to which no column of any field type can overflow its
@@ -143,6 +159,7 @@ impl Chunk {
             capacity,
             required_rows,
             home,
+            sel: None,
         }
     }
 
@@ -298,7 +315,8 @@ impl Chunk {
         matches!(self.columns.get(i), Some(Slot::Shared(a)) if SharedArc::strong_count(a) > 1)
     }
 
-    /// Clears every column, keeping types and capacities; `capacity` and
+    /// Clears every column, keeping types and capacities, and drops the
+    /// selection (see [`Chunk::set_sel`]); `capacity` and
     /// `required_rows` are unchanged. A column still shared with another
     /// chunk is replaced by a new empty column of the same type, since its
     /// other user still reads it.
@@ -308,6 +326,7 @@ impl Chunk {
     /// column cannot be had.
     pub fn reset(&mut self) {
         let cap = self.capacity;
+        self.sel = None;
         for slot in &mut self.columns {
             if let Slot::Shared(arc) = slot {
                 let field = arc.field_type();
@@ -382,6 +401,148 @@ impl Chunk {
         self.give_back(old);
     }
 
+    /// Swaps column `i` of this chunk with column `j` of `other` (TiDB's
+    /// `SwapColumn`). The two chunks may come from different allocators and
+    /// the columns may be of different types: each allocator checks what
+    /// comes back to it (crate invariant 2). Selections are kept as they are.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut a = Chunk::new(&[FieldType::I64], 4, 4);
+    /// let mut b = Chunk::new(&[FieldType::UTF8], 4, 4);
+    /// a.column_mut(0).append_i64(1);
+    /// b.column_mut(0).append_str("x");
+    /// a.swap_columns(0, &mut b, 0);
+    /// assert_eq!(a.column(0).get_bytes(0), b"x");
+    /// assert_eq!(b.column(0).get_i64(0), 1);
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Chunk::try_swap_columns`] returns.
+    #[track_caller]
+    pub fn swap_columns(&mut self, i: usize, other: &mut Chunk, j: usize) {
+        if let Err(e) = self.try_swap_columns(i, other, j) {
+            panic!("chunkpool: {e}");
+        }
+    }
+
+    /// Like [`Chunk::swap_columns`], returning an error instead of
+    /// panicking; on an error neither chunk is changed.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, FieldType};
+    /// let mut a = Chunk::new(&[FieldType::I64], 4, 4);
+    /// let mut b = Chunk::new(&[FieldType::I64], 4, 4);
+    /// assert_eq!(
+    ///     a.try_swap_columns(0, &mut b, 3),
+    ///     Err(Error::ColumnOutOfRange { column: 3, columns: 1 })
+    /// );
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ColumnOutOfRange`] if `i` or `j` is out of range;
+    /// [`Error::SharedColumn`] if either column is still shared with
+    /// another slot ([`Chunk::make_ref`]).
+    pub fn try_swap_columns(&mut self, i: usize, other: &mut Chunk, j: usize) -> Result<(), Error> {
+        self.try_column(i)?;
+        other.try_column(j)?;
+        self.try_column_mut(i)?;
+        other.try_column_mut(j)?;
+        std::mem::swap(&mut self.columns[i], &mut other.columns[j]);
+        Ok(())
+    }
+
+    /// Puts `col` at position `i` and returns the column that was there
+    /// (TiDB's `SetCol`). The returned column belongs to no pool any more:
+    /// dropping it frees it. `col` may be of any type and from anywhere;
+    /// the chunk's allocator checks it when the chunk comes back (crate
+    /// invariant 2). The selection is kept as it is.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Column, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64], 4, 4);
+    /// chk.column_mut(0).append_i64(5);
+    /// let mut col = Column::new(FieldType::F64, 4);
+    /// col.append_f64(0.5);
+    /// let old = chk.set_column(0, col);
+    /// assert_eq!(old.get_i64(0), 5);
+    /// assert_eq!(chk.column(0).get_f64(0), 0.5);
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Chunk::try_set_column`] returns.
+    #[track_caller]
+    pub fn set_column(&mut self, i: usize, col: Column) -> Column {
+        match self.try_set_column(i, col) {
+            Ok(c) => c,
+            Err(e) => panic!("chunkpool: {e}"),
+        }
+    }
+
+    /// Like [`Chunk::set_column`], returning an error instead of panicking;
+    /// on an error the chunk is unchanged and `col` is dropped.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Column, Error, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64, FieldType::I64], 4, 4);
+    /// chk.make_ref(0, 1);
+    /// let col = Column::new(FieldType::I64, 4);
+    /// assert_eq!(chk.try_set_column(1, col).err(), Some(Error::SharedColumn { column: 1 }));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ColumnOutOfRange`] if `i >= num_cols()`;
+    /// [`Error::SharedColumn`] while column `i` is shared with another slot.
+    pub fn try_set_column(&mut self, i: usize, col: Column) -> Result<Column, Error> {
+        Ok(std::mem::replace(self.try_column_mut(i)?, col))
+    }
+
+    /// Takes column `i` out of the chunk and puts in its place a new empty
+    /// column of the same type with room for [`capacity()`](Self::capacity)
+    /// rows, so the chunk stays usable. The taken column belongs to no pool
+    /// any more: dropping it frees it. The selection is kept as it is.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::UTF8], 4, 4);
+    /// chk.column_mut(0).append_str("kept");
+    /// let col = chk.take_column(0);
+    /// assert_eq!(col.get_bytes(0), b"kept");
+    /// assert_eq!(chk.column(0).field_type(), FieldType::UTF8);
+    /// assert!(chk.column(0).is_empty() && chk.column(0).capacity() >= 4);
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Chunk::try_take_column`] returns.
+    #[track_caller]
+    pub fn take_column(&mut self, i: usize) -> Column {
+        match self.try_take_column(i) {
+            Ok(c) => c,
+            Err(e) => panic!("chunkpool: {e}"),
+        }
+    }
+
+    /// Like [`Chunk::take_column`], returning an error instead of
+    /// panicking; on an error the chunk is unchanged.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64], 4, 4);
+    /// assert!(matches!(chk.try_take_column(1), Err(Error::ColumnOutOfRange { .. })));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ColumnOutOfRange`] if `i >= num_cols()`;
+    /// [`Error::SharedColumn`] while column `i` is shared with another slot;
+    /// [`Error::OutOfMemory`] (or [`Error::CapacityOverflow`]) when the
+    /// replacement column cannot be made.
+    pub fn try_take_column(&mut self, i: usize) -> Result<Column, Error> {
+        let cap = self.capacity;
+        let field = self.try_column_mut(i)?.field_type();
+        let fresh = Column::try_new(field, cap)?;
+        Ok(std::mem::replace(self.try_column_mut(i)?, fresh))
+    }
+
     /// Turns slot `i` into a shared one and returns another reference to it.
     fn share(&mut self, i: usize) -> SharedArc<Column> {
         let slot = &mut self.columns[i];
@@ -420,6 +581,7 @@ impl fmt::Debug for Chunk {
             .field("capacity", &self.capacity)
             .field("required_rows", &self.required_rows)
             .field("pooled", &self.home.is_some())
+            .field("sel", &self.sel.as_ref().map(Vec::len))
             .field("columns", &self.columns)
             .finish()
     }

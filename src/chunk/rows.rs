@@ -1,0 +1,339 @@
+//! Moving rows between chunks (TiDB's `AppendRow`, `Append`, ...): values,
+//! NULLs and bytes, column by column, with one bulk copy per run of
+//! consecutive rows.
+//!
+//! Every method checks everything before its first write (layouts, equal
+//! column lengths, row indices, shared columns) and reserves every column
+//! before copying into any, so a failed call leaves the destination's rows
+//! as they were (a buffer grown before a refusal keeps its capacity).
+
+use super::select::check_sel;
+use super::{Chunk, Slot};
+use crate::error::Error;
+use std::ops::Range;
+
+/// Coalesces row indices into runs of consecutive rows.
+fn runs_of(rows: impl Iterator<Item = usize>) -> Vec<Range<usize>> {
+    let mut runs: Vec<Range<usize>> = Vec::new();
+    for r in rows {
+        match runs.last_mut() {
+            Some(last) if last.end == r => last.end = r + 1,
+            _ => runs.push(r..r + 1),
+        }
+    }
+    runs
+}
+
+impl Chunk {
+    /// The row count every column shares, or [`Error::RaggedChunk`].
+    fn equal_rows(&self) -> Result<usize, Error> {
+        let rows = self.num_rows();
+        match self.columns().enumerate().find(|(_, c)| c.len() != rows) {
+            Some((column, c)) => Err(Error::RaggedChunk {
+                column,
+                len: c.len(),
+                rows,
+            }),
+            None => Ok(rows),
+        }
+    }
+
+    /// Checks that rows of `src` can be appended to `self`: the same
+    /// layout, no ragged chunk, no shared destination column. Returns the
+    /// source's row count.
+    fn check_append(&mut self, src: &Chunk) -> Result<usize, Error> {
+        let n = self.num_cols().max(src.num_cols());
+        for column in 0..n {
+            let dst = self.columns.get(column).map(|s| s.get().field_type());
+            let from = src.columns.get(column).map(|s| s.get().field_type());
+            if dst != from {
+                return Err(Error::LayoutMismatch {
+                    column,
+                    dst,
+                    src: from,
+                });
+            }
+        }
+        self.equal_rows()?;
+        let rows = src.equal_rows()?;
+        for i in 0..self.num_cols() {
+            self.try_column_mut(i)?;
+        }
+        Ok(rows)
+    }
+
+    /// Appends the runs of rows of `src` (checked by [`Chunk::check_append`]
+    /// and against its rows): reserves every column, then copies.
+    fn append_runs(&mut self, src: &Chunk, runs: &[Range<usize>]) -> Result<(), Error> {
+        for (slot, from) in self.columns.iter_mut().zip(src.columns()) {
+            if let Slot::Own(c) = slot {
+                c.try_reserve_runs(from, runs)?;
+            }
+        }
+        for (slot, from) in self.columns.iter_mut().zip(src.columns()) {
+            if let Slot::Own(c) = slot {
+                c.extend_runs(from, runs);
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends row `row` of `src` (TiDB's `AppendRow`). `row` is a physical
+    /// row index: the source's selection is not consulted.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let fields = [FieldType::I64, FieldType::UTF8];
+    /// let mut src = Chunk::new(&fields, 4, 4);
+    /// src.column_mut(0).append_i64(7);
+    /// src.column_mut(1).append_null();
+    /// let mut dst = Chunk::new(&fields, 4, 4);
+    /// dst.append_row(&src, 0);
+    /// assert_eq!(dst.row(0).get_i64(0), 7);
+    /// assert!(dst.row(0).is_null(1));
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Chunk::try_append_row`] returns.
+    #[track_caller]
+    pub fn append_row(&mut self, src: &Chunk, row: usize) {
+        if let Err(e) = self.try_append_row(src, row) {
+            panic!("chunkpool: {e}");
+        }
+    }
+
+    /// Like [`Chunk::append_row`], returning an error instead of panicking;
+    /// on an error the destination's rows are unchanged.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, FieldType};
+    /// let src = Chunk::new(&[FieldType::I64], 4, 4);
+    /// let mut dst = Chunk::new(&[FieldType::F64], 4, 4);
+    /// assert!(matches!(dst.try_append_row(&src, 0), Err(Error::LayoutMismatch { column: 0, .. })));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::LayoutMismatch`] unless both chunks have the same field
+    /// types in the same order; [`Error::RaggedChunk`] if either chunk's
+    /// columns differ in length; [`Error::RowOutOfRange`] if `row >=
+    /// src.num_rows()`; [`Error::SharedColumn`] if a destination column is
+    /// shared ([`Chunk::make_ref`]); [`Error::OutOfMemory`] or
+    /// [`Error::OffsetOverflow`] when a column cannot grow.
+    pub fn try_append_row(&mut self, src: &Chunk, row: usize) -> Result<(), Error> {
+        let rows = self.check_append(src)?;
+        if row >= rows {
+            return Err(Error::RowOutOfRange { row, len: rows });
+        }
+        self.append_runs(src, std::slice::from_ref(&(row..row + 1)))
+    }
+
+    /// Appends rows `range` of `src` (TiDB's `Append(other, begin, end)`),
+    /// one bulk copy per column: element bytes, or byte ranges with their
+    /// offsets rebased, and null bits. Physical rows: the source's
+    /// selection is not consulted. An empty range appends nothing.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut src = Chunk::new(&[FieldType::UTF8], 4, 4);
+    /// for s in ["a", "bc", "def"] {
+    ///     src.column_mut(0).append_str(s);
+    /// }
+    /// let mut dst = Chunk::new(&[FieldType::UTF8], 4, 4);
+    /// dst.append_rows(&src, 1..3);
+    /// assert_eq!(dst.column(0).get_bytes(1), b"def");
+    /// assert_eq!(dst.column(0).offsets(), &[0, 2, 5]);
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Chunk::try_append_rows`] returns.
+    #[track_caller]
+    pub fn append_rows(&mut self, src: &Chunk, range: Range<usize>) {
+        if let Err(e) = self.try_append_rows(src, range) {
+            panic!("chunkpool: {e}");
+        }
+    }
+
+    /// Like [`Chunk::append_rows`], returning an error instead of
+    /// panicking; on an error the destination's rows are unchanged.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, FieldType};
+    /// let src = Chunk::new(&[FieldType::I64], 4, 4);
+    /// let mut dst = Chunk::new(&[FieldType::I64], 4, 4);
+    /// assert_eq!(dst.try_append_rows(&src, 0..1), Err(Error::RowOutOfRange { row: 0, len: 0 }));
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Chunk::try_append_row`]; [`Error::RowOutOfRange`] names the
+    /// first row of `range` past `src.num_rows()`, or, for an inverted
+    /// range (`start > end`), `start` with `len` = `end`.
+    pub fn try_append_rows(&mut self, src: &Chunk, range: Range<usize>) -> Result<(), Error> {
+        let rows = self.check_append(src)?;
+        if range.start > range.end {
+            return Err(Error::RowOutOfRange {
+                row: range.start,
+                len: range.end,
+            });
+        }
+        if range.end > rows {
+            return Err(Error::RowOutOfRange {
+                row: range.start.max(rows),
+                len: rows,
+            });
+        }
+        self.append_runs(src, std::slice::from_ref(&range))
+    }
+
+    /// Appends the rows of `src` named by `rows`, in that order (repeats
+    /// allowed); consecutive indices are copied as one run. Physical rows:
+    /// the source's selection is not consulted (pass `src.sel()` to use
+    /// it, or call [`Chunk::append_chunk`]).
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut src = Chunk::new(&[FieldType::I64], 4, 4);
+    /// for v in 0..4 {
+    ///     src.column_mut(0).append_i64(v);
+    /// }
+    /// let mut dst = Chunk::new(&[FieldType::I64], 4, 4);
+    /// dst.append_selected(&src, &[3, 1, 2]);
+    /// assert_eq!(dst.column(0).as_slice::<i64>(), &[3, 1, 2]);
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Chunk::try_append_selected`] returns.
+    #[track_caller]
+    pub fn append_selected(&mut self, src: &Chunk, rows: &[u32]) {
+        if let Err(e) = self.try_append_selected(src, rows) {
+            panic!("chunkpool: {e}");
+        }
+    }
+
+    /// Like [`Chunk::append_selected`], returning an error instead of
+    /// panicking; on an error the destination's rows are unchanged.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, FieldType};
+    /// let mut src = Chunk::new(&[FieldType::I64], 4, 4);
+    /// src.column_mut(0).append_i64(1);
+    /// let mut dst = Chunk::new(&[FieldType::I64], 4, 4);
+    /// assert_eq!(dst.try_append_selected(&src, &[0, 5]), Err(Error::RowOutOfRange { row: 5, len: 1 }));
+    /// assert_eq!(dst.num_rows(), 0);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Chunk::try_append_row`], for the first index not below
+    /// `src.num_rows()`.
+    pub fn try_append_selected(&mut self, src: &Chunk, rows: &[u32]) -> Result<(), Error> {
+        let n = self.check_append(src)?;
+        check_sel(rows, n)?;
+        let runs = runs_of(rows.iter().map(|&r| r as usize));
+        self.append_runs(src, &runs)
+    }
+
+    /// Appends the rows of `src` whose bit is set in `mask` (bit `i % 8`
+    /// of byte `i / 8` for row `i`, the layout of
+    /// [`Column::null_bitmap`](crate::Column::null_bitmap)), in row order;
+    /// bytes past the end of `mask` select nothing. Physical rows: the
+    /// source's selection is not consulted.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut src = Chunk::new(&[FieldType::I64], 4, 4);
+    /// for v in 0..4 {
+    ///     src.column_mut(0).append_i64(v);
+    /// }
+    /// let mut dst = Chunk::new(&[FieldType::I64], 4, 4);
+    /// dst.append_selected_bitmap(&src, &[0b1101]);
+    /// assert_eq!(dst.column(0).as_slice::<i64>(), &[0, 2, 3]);
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Chunk::try_append_selected_bitmap`]
+    /// returns.
+    #[track_caller]
+    pub fn append_selected_bitmap(&mut self, src: &Chunk, mask: &[u8]) {
+        if let Err(e) = self.try_append_selected_bitmap(src, mask) {
+            panic!("chunkpool: {e}");
+        }
+    }
+
+    /// Like [`Chunk::append_selected_bitmap`], returning an error instead
+    /// of panicking; on an error the destination's rows are unchanged.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, FieldType};
+    /// let mut src = Chunk::new(&[FieldType::I64], 4, 4);
+    /// src.column_mut(0).append_i64(1);
+    /// let mut dst = Chunk::new(&[FieldType::I64], 4, 4);
+    /// assert_eq!(dst.try_append_selected_bitmap(&src, &[0b10]), Err(Error::RowOutOfRange { row: 1, len: 1 }));
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Chunk::try_append_row`]; [`Error::RowOutOfRange`] for the
+    /// first set bit at or past `src.num_rows()`.
+    pub fn try_append_selected_bitmap(&mut self, src: &Chunk, mask: &[u8]) -> Result<(), Error> {
+        let n = self.check_append(src)?;
+        let set = |i: usize| mask[i / 8] & (1 << (i % 8)) != 0;
+        if let Some(row) = (n..mask.len() * 8).find(|&i| set(i)) {
+            return Err(Error::RowOutOfRange { row, len: n });
+        }
+        let runs = runs_of((0..n.min(mask.len() * 8)).filter(|&i| set(i)));
+        self.append_runs(src, &runs)
+    }
+
+    /// Appends the rows of `src` (coalescing small chunks into one): its
+    /// selected rows, in the selection's order, when `src` has a selection
+    /// ([`Chunk::set_sel`]); otherwise all its rows, in one bulk copy per
+    /// column.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut src = Chunk::new(&[FieldType::I64], 4, 4);
+    /// src.column_mut(0).append_i64(1);
+    /// src.column_mut(0).append_i64(2);
+    /// let mut dst = Chunk::new(&[FieldType::I64], 4, 4);
+    /// dst.append_chunk(&src);
+    /// src.set_sel(Some(vec![1]));
+    /// dst.append_chunk(&src);
+    /// assert_eq!(dst.column(0).as_slice::<i64>(), &[1, 2, 2]);
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Chunk::try_append_chunk`] returns.
+    #[track_caller]
+    pub fn append_chunk(&mut self, src: &Chunk) {
+        if let Err(e) = self.try_append_chunk(src) {
+            panic!("chunkpool: {e}");
+        }
+    }
+
+    /// Like [`Chunk::append_chunk`], returning an error instead of
+    /// panicking; on an error the destination's rows are unchanged.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, FieldType};
+    /// let src = Chunk::new(&[FieldType::I64, FieldType::I64], 4, 4);
+    /// let mut dst = Chunk::new(&[FieldType::I64], 4, 4);
+    /// assert_eq!(
+    ///     dst.try_append_chunk(&src),
+    ///     Err(Error::LayoutMismatch { column: 1, dst: None, src: Some(FieldType::I64) })
+    /// );
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Chunk::try_append_row`]; [`Error::RowOutOfRange`] when the
+    /// source's selection names a row past its rows (its columns were
+    /// replaced since it was set).
+    pub fn try_append_chunk(&mut self, src: &Chunk) -> Result<(), Error> {
+        let n = self.check_append(src)?;
+        match src.sel() {
+            Some(sel) => {
+                check_sel(sel, n)?;
+                let runs = runs_of(sel.iter().map(|&r| r as usize));
+                self.append_runs(src, &runs)
+            }
+            None => self.append_runs(src, std::slice::from_ref(&(0..n))),
+        }
+    }
+}

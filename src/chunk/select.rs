@@ -1,0 +1,159 @@
+//! The selection vector of a chunk (TiDB's `sel`): which of its rows are
+//! "in", in order, without moving them.
+
+use super::Chunk;
+use crate::error::Error;
+use std::iter::FusedIterator;
+
+/// Checks that every index of `sel` is below `rows`.
+pub(super) fn check_sel(sel: &[u32], rows: usize) -> Result<(), Error> {
+    match sel.iter().find(|&&r| r as usize >= rows) {
+        Some(&r) => Err(Error::RowOutOfRange {
+            row: r as usize,
+            len: rows,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The rows a chunk's selection names, or all its rows without one; see
+/// [`Chunk::selected_rows`].
+#[derive(Clone, Debug)]
+pub struct SelectedRows<'a> {
+    inner: Inner<'a>,
+}
+
+#[derive(Clone, Debug)]
+enum Inner<'a> {
+    Sel(std::slice::Iter<'a, u32>),
+    All(std::ops::Range<usize>),
+}
+
+impl Iterator for SelectedRows<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        match &mut self.inner {
+            Inner::Sel(it) => it.next().map(|&r| r as usize),
+            Inner::All(it) => it.next(),
+        }
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.inner {
+            Inner::Sel(it) => it.size_hint(),
+            Inner::All(it) => it.size_hint(),
+        }
+    }
+}
+
+impl ExactSizeIterator for SelectedRows<'_> {}
+impl FusedIterator for SelectedRows<'_> {}
+
+impl Chunk {
+    /// Sets (or with `None` drops) the selection vector (TiDB's `SetSel`):
+    /// the rows of this chunk that are "in", in the given order (repeats
+    /// allowed). The rows themselves are not moved.
+    ///
+    /// A selection names rows of this chunk as they are: [`Chunk::reset`]
+    /// drops it; appending rows, and replacing, taking or swapping columns,
+    /// keep it. Every method that reads rows through it
+    /// ([`Chunk::append_chunk`]) checks it again against the chunk's rows;
+    /// [`Chunk::selected_rows`] yields it as set.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64], 4, 4);
+    /// for v in [10, 20, 30] {
+    ///     chk.column_mut(0).append_i64(v);
+    /// }
+    /// chk.set_sel(Some(vec![2, 0]));
+    /// assert_eq!(chk.sel(), Some(&[2, 0][..]));
+    /// assert_eq!(chk.selected_rows().collect::<Vec<_>>(), [2, 0]);
+    /// chk.set_sel(None);
+    /// assert_eq!(chk.num_selected(), 3);
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Chunk::try_set_sel`] returns: if an
+    /// index is not below [`num_rows()`](Self::num_rows).
+    #[track_caller]
+    pub fn set_sel(&mut self, sel: Option<Vec<u32>>) {
+        if let Err(e) = self.try_set_sel(sel) {
+            panic!("chunkpool: {e}");
+        }
+    }
+
+    /// Like [`Chunk::set_sel`], returning an error instead of panicking;
+    /// on an error the selection is unchanged.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64], 4, 4);
+    /// chk.column_mut(0).append_i64(1);
+    /// assert_eq!(chk.try_set_sel(Some(vec![1])), Err(Error::RowOutOfRange { row: 1, len: 1 }));
+    /// assert_eq!(chk.sel(), None);
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::RowOutOfRange`] for the first index not below
+    /// [`num_rows()`](Self::num_rows).
+    pub fn try_set_sel(&mut self, sel: Option<Vec<u32>>) -> Result<(), Error> {
+        if let Some(s) = &sel {
+            check_sel(s, self.num_rows())?;
+        }
+        self.sel = sel;
+        Ok(())
+    }
+
+    /// The selection vector, if one is set (TiDB's `Sel`).
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let chk = Chunk::new(&[FieldType::I64], 4, 4);
+    /// assert_eq!(chk.sel(), None);
+    /// ```
+    #[must_use]
+    pub fn sel(&self) -> Option<&[u32]> {
+        self.sel.as_deref()
+    }
+
+    /// The selected rows in order: the selection's indices when one is
+    /// set, otherwise `0..num_rows()`.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64], 4, 4);
+    /// chk.column_mut(0).append_i64(1);
+    /// chk.column_mut(0).append_i64(2);
+    /// assert_eq!(chk.selected_rows().collect::<Vec<_>>(), [0, 1]);
+    /// chk.set_sel(Some(vec![1]));
+    /// let sum: i64 = chk.selected_rows().map(|r| chk.row(r).get_i64(0)).sum();
+    /// assert_eq!(sum, 2);
+    /// ```
+    #[must_use]
+    pub fn selected_rows(&self) -> SelectedRows<'_> {
+        let inner = match &self.sel {
+            Some(s) => Inner::Sel(s.iter()),
+            None => Inner::All(0..self.num_rows()),
+        };
+        SelectedRows { inner }
+    }
+
+    /// How many rows [`Chunk::selected_rows`] yields (TiDB's `NumRows` on
+    /// a chunk with a selection).
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64], 4, 4);
+    /// chk.column_mut(0).append_i64(1);
+    /// chk.set_sel(Some(vec![]));
+    /// assert_eq!((chk.num_rows(), chk.num_selected()), (1, 0));
+    /// ```
+    #[must_use]
+    pub fn num_selected(&self) -> usize {
+        self.sel.as_ref().map_or_else(|| self.num_rows(), Vec::len)
+    }
+}

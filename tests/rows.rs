@@ -1,0 +1,500 @@
+//! Moving rows between chunks (issue 11, part 2): `append_row`,
+//! `append_rows`, `append_selected`, `append_selected_bitmap`,
+//! `append_chunk`, the selection vector, `swap_columns` / `set_column` /
+//! `take_column`, and the `Row` view. Values, NULLs and bytes are checked
+//! cell by cell against a model, on fixed and variable-width columns; every
+//! error case is checked to leave the destination exactly as it was; and
+//! chunks built or rearranged by these calls must return to a pool that
+//! still hands out exactly the requested types.
+
+use chunkpool::{Chunk, ChunkAllocator, Column, Error, FieldType, LockFreeAllocator};
+use std::ops::Range;
+
+const LAYOUT: [FieldType; 4] = [
+    FieldType::I64,
+    FieldType::UTF8,
+    FieldType::DECIMAL,
+    FieldType::BOOL,
+];
+
+/// One cell: `None` for NULL, else its bytes.
+type Cell = Option<Vec<u8>>;
+
+fn cell(col: &Column, row: usize) -> Cell {
+    if col.is_null(row) {
+        None
+    } else if col.field_type().is_var() {
+        Some(col.get_bytes(row).to_vec())
+    } else {
+        Some(col.get_fixed_bytes(row).to_vec())
+    }
+}
+
+fn rows_of(chk: &Chunk) -> Vec<Vec<Cell>> {
+    (0..chk.num_rows())
+        .map(|r| chk.columns().map(|c| cell(c, r)).collect())
+        .collect()
+}
+
+/// Everything observable about a chunk's rows, byte for byte.
+type Snapshot = Vec<(FieldType, usize, Vec<u8>, Vec<i64>, Vec<u8>)>;
+
+fn snapshot(chk: &Chunk) -> Snapshot {
+    chk.columns()
+        .map(|c| {
+            (
+                c.field_type(),
+                c.len(),
+                c.data().to_vec(),
+                c.offsets().to_vec(),
+                c.null_bitmap().to_vec(),
+            )
+        })
+        .collect()
+}
+
+/// The column layout rules: bitmap bytes and clean trailing bits, offsets,
+/// data length.
+fn assert_well_formed(chk: &Chunk) {
+    for (i, c) in chk.columns().enumerate() {
+        let n = c.len();
+        let bm = c.null_bitmap();
+        assert_eq!(bm.len(), n.div_ceil(8), "column {i}: bitmap bytes");
+        if n % 8 != 0 {
+            assert_eq!(bm[n / 8] >> (n % 8), 0, "column {i}: bits past the length");
+        }
+        match c.field_type().elem_size() {
+            Some(size) => assert_eq!(c.data().len(), n * size, "column {i}: data"),
+            None => {
+                let off = c.offsets();
+                assert_eq!(off.len(), n + 1, "column {i}: offsets");
+                assert_eq!(off[0], 0);
+                assert!(off.windows(2).all(|w| w[0] <= w[1]), "column {i}: offsets");
+                assert_eq!(*off.last().unwrap() as usize, c.data().len());
+            }
+        }
+    }
+}
+
+/// Appends row `v` of the test pattern: every column NULL on its own
+/// rhythm, strings of varying length.
+fn push_row(chk: &mut Chunk, v: usize) {
+    if v % 3 == 1 {
+        chk.column_mut(0).append_null();
+    } else {
+        chk.column_mut(0).append_i64(v as i64 * 1000 - 7);
+    }
+    if v % 4 == 2 {
+        chk.column_mut(1).append_null();
+    } else {
+        chk.column_mut(1)
+            .append_str(&"x".repeat(v % 5).replace('x', &v.to_string()));
+    }
+    if v % 5 == 3 {
+        chk.column_mut(2).append_null();
+    } else {
+        chk.column_mut(2).append_fixed_bytes(&[v as u8; 40]);
+    }
+    if v % 7 == 0 {
+        chk.column_mut(3).append_null();
+    } else {
+        chk.column_mut(3).append_bool(v % 2 == 0);
+    }
+}
+
+fn filled(rows: Range<usize>) -> Chunk {
+    let mut chk = Chunk::new(&LAYOUT, 4, 1024);
+    for v in rows {
+        push_row(&mut chk, v);
+    }
+    chk
+}
+
+#[test]
+fn append_row_copies_values_nulls_and_bytes() {
+    let src = filled(0..20);
+    let want = rows_of(&src);
+    let mut dst = Chunk::new(&LAYOUT, 4, 1024);
+    for r in (0..20).rev() {
+        dst.append_row(&src, r);
+    }
+    assert_well_formed(&dst);
+    let got = rows_of(&dst);
+    let rev: Vec<_> = want.iter().rev().cloned().collect();
+    assert_eq!(got, rev);
+    assert!(dst.column(0).is_null(20 - 1 - 1));
+    assert_eq!(dst.column(1).get_bytes(20 - 1 - 3), b"333");
+}
+
+#[test]
+fn append_rows_every_alignment_and_empty_ranges() {
+    let src = filled(0..37);
+    let src_rows = rows_of(&src);
+    for pre in 0..10 {
+        for (s, e) in [
+            (0, 0),
+            (5, 5),
+            (0, 37),
+            (1, 9),
+            (3, 30),
+            (8, 16),
+            (7, 8),
+            (36, 37),
+            (37, 37),
+        ] {
+            let mut dst = filled(100..100 + pre);
+            let mut want = rows_of(&dst);
+            dst.append_rows(&src, s..e);
+            want.extend_from_slice(&src_rows[s..e]);
+            assert_well_formed(&dst);
+            assert_eq!(rows_of(&dst), want, "{pre} rows, then {s}..{e}");
+        }
+    }
+}
+
+#[test]
+fn append_selected_in_order_with_repeats() {
+    let src = filled(0..20);
+    let src_rows = rows_of(&src);
+    let idx = [19u32, 0, 1, 2, 2, 7, 6, 10, 11, 12, 13];
+    let mut dst = filled(50..53);
+    let mut want = rows_of(&dst);
+    dst.append_selected(&src, &idx);
+    want.extend(idx.iter().map(|&i| src_rows[i as usize].clone()));
+    assert_well_formed(&dst);
+    assert_eq!(rows_of(&dst), want);
+    dst.append_selected(&src, &[]);
+    assert_eq!(rows_of(&dst), want);
+}
+
+#[test]
+fn append_selected_bitmap_takes_set_bits_in_row_order() {
+    let src = filled(0..20);
+    let src_rows = rows_of(&src);
+    // Rows 0, 2, 3, 8..=15 and 17.
+    let mask = [0b0000_1101u8, 0xff, 0b0000_0010];
+    let mut dst = filled(40..45);
+    let mut want = rows_of(&dst);
+    dst.append_selected_bitmap(&src, &mask);
+    for r in [0, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 17] {
+        want.push(src_rows[r].clone());
+    }
+    assert_well_formed(&dst);
+    assert_eq!(rows_of(&dst), want);
+    // A short mask selects nothing past its end.
+    let before = rows_of(&dst);
+    dst.append_selected_bitmap(&src, &[0b1]);
+    assert_eq!(dst.num_rows(), before.len() + 1);
+    dst.append_selected_bitmap(&src, &[]);
+    assert_eq!(dst.num_rows(), before.len() + 1);
+}
+
+#[test]
+fn append_chunk_all_rows_or_the_selection() {
+    let mut src = filled(0..13);
+    let src_rows = rows_of(&src);
+    let mut dst = filled(60..63);
+    let mut want = rows_of(&dst);
+    dst.append_chunk(&src);
+    want.extend_from_slice(&src_rows);
+    assert_eq!(rows_of(&dst), want);
+    src.set_sel(Some(vec![12, 3, 4, 4]));
+    dst.append_chunk(&src);
+    for r in [12, 3, 4, 4] {
+        want.push(src_rows[r].clone());
+    }
+    assert_well_formed(&dst);
+    assert_eq!(rows_of(&dst), want);
+    // An empty selection appends nothing.
+    src.set_sel(Some(vec![]));
+    dst.append_chunk(&src);
+    assert_eq!(rows_of(&dst), want);
+    // The explicit-row methods ignore the selection.
+    dst.append_rows(&src, 0..1);
+    want.push(src_rows[0].clone());
+    assert_eq!(rows_of(&dst), want);
+}
+
+#[test]
+fn selection_is_validated_iterated_and_dropped_by_reset() {
+    let mut chk = filled(0..5);
+    assert_eq!(chk.selected_rows().collect::<Vec<_>>(), [0, 1, 2, 3, 4]);
+    assert_eq!(chk.num_selected(), 5);
+    assert_eq!(
+        chk.try_set_sel(Some(vec![1, 5])),
+        Err(Error::RowOutOfRange { row: 5, len: 5 })
+    );
+    assert_eq!(chk.sel(), None);
+    chk.set_sel(Some(vec![4, 1]));
+    assert_eq!(chk.sel(), Some(&[4, 1][..]));
+    assert_eq!(chk.selected_rows().len(), 2);
+    assert_eq!(chk.selected_rows().collect::<Vec<_>>(), [4, 1]);
+    assert_eq!(chk.num_selected(), 2);
+    chk.reset();
+    assert_eq!(chk.sel(), None);
+    assert_eq!(chk.num_selected(), 0);
+}
+
+#[test]
+fn a_stale_selection_is_rejected_when_used() {
+    let mut src = filled(0..5);
+    src.set_sel(Some(vec![4]));
+    // Replace every column with shorter ones: the selection now names a
+    // row past the end.
+    for i in 0..LAYOUT.len() {
+        src.take_column(i);
+    }
+    for v in 0..2 {
+        push_row(&mut src, v);
+    }
+    let mut dst = filled(0..3);
+    let before = snapshot(&dst);
+    assert_eq!(
+        dst.try_append_chunk(&src),
+        Err(Error::RowOutOfRange { row: 4, len: 2 })
+    );
+    assert_eq!(snapshot(&dst), before);
+}
+
+/// Runs `f` on a copy-built destination and checks it fails with `want`
+/// leaving the destination byte for byte as it was.
+fn fails_unchanged(dst: &mut Chunk, want: &Error, f: impl FnOnce(&mut Chunk) -> Result<(), Error>) {
+    let before = snapshot(dst);
+    assert_eq!(f(dst).as_ref(), Err(want));
+    assert_eq!(
+        snapshot(dst),
+        before,
+        "a failed call changed the destination"
+    );
+}
+
+#[test]
+fn layout_mismatch_changes_nothing() {
+    let src = filled(0..6);
+    let mut other = LAYOUT;
+    other[2] = FieldType::fixed(40).unwrap(); // same size, another logical type
+    let mut dst = Chunk::new(&other, 4, 1024);
+    dst.column_mut(0).append_i64(1);
+    dst.column_mut(1).append_str("a");
+    dst.column_mut(2).append_fixed_bytes(&[1; 40]);
+    dst.column_mut(3).append_bool(true);
+    let want = Error::LayoutMismatch {
+        column: 2,
+        dst: Some(other[2]),
+        src: Some(FieldType::DECIMAL),
+    };
+    fails_unchanged(&mut dst, &want, |d| d.try_append_row(&src, 0));
+    fails_unchanged(&mut dst, &want, |d| d.try_append_rows(&src, 0..6));
+    fails_unchanged(&mut dst, &want, |d| d.try_append_selected(&src, &[1]));
+    fails_unchanged(&mut dst, &want, |d| {
+        d.try_append_selected_bitmap(&src, &[1])
+    });
+    fails_unchanged(&mut dst, &want, |d| d.try_append_chunk(&src));
+
+    let mut narrow = Chunk::new(&LAYOUT[..3], 4, 1024);
+    let want = Error::LayoutMismatch {
+        column: 3,
+        dst: None,
+        src: Some(FieldType::BOOL),
+    };
+    fails_unchanged(&mut narrow, &want, |d| d.try_append_chunk(&src));
+    assert!(want.to_string().contains("column 3"));
+}
+
+#[test]
+fn ragged_chunks_are_rejected() {
+    let mut ragged = filled(0..4);
+    ragged.column_mut(1).append_str("extra");
+    let want = Error::RaggedChunk {
+        column: 1,
+        len: 5,
+        rows: 4,
+    };
+    let mut dst = filled(0..2);
+    fails_unchanged(&mut dst, &want, |d| d.try_append_rows(&ragged, 0..1));
+    fails_unchanged(&mut dst, &want, |d| d.try_append_row(&ragged, 0));
+    fails_unchanged(&mut dst, &want, |d| d.try_append_chunk(&ragged));
+    // A ragged destination too.
+    let src = filled(0..3);
+    fails_unchanged(&mut ragged, &want, |d| d.try_append_rows(&src, 0..3));
+}
+
+#[test]
+fn rows_out_of_range_change_nothing() {
+    let src = filled(0..10);
+    let mut dst = filled(0..3);
+    let oor = |row, len| Error::RowOutOfRange { row, len };
+    fails_unchanged(&mut dst, &oor(10, 10), |d| d.try_append_row(&src, 10));
+    fails_unchanged(&mut dst, &oor(10, 10), |d| d.try_append_rows(&src, 4..11));
+    fails_unchanged(&mut dst, &oor(12, 10), |d| d.try_append_rows(&src, 12..12));
+    #[allow(clippy::reversed_empty_ranges)]
+    fails_unchanged(&mut dst, &oor(5, 3), |d| d.try_append_rows(&src, 5..3));
+    fails_unchanged(&mut dst, &oor(10, 10), |d| {
+        d.try_append_selected(&src, &[0, 1, 10, 2])
+    });
+    fails_unchanged(&mut dst, &oor(11, 10), |d| {
+        d.try_append_selected_bitmap(&src, &[0xff, 0b1000])
+    });
+    // Bits past the rows that are clear are fine.
+    dst.append_selected_bitmap(&src, &[0, 0b10, 0]);
+    assert_eq!(dst.num_rows(), 4);
+}
+
+#[test]
+fn shared_destination_columns_are_rejected() {
+    let src = filled(0..5);
+    let mut dst = filled(0..2);
+    let mut holder = Chunk::new(&LAYOUT, 4, 1024);
+    holder.make_ref_to(1, &mut dst, 1);
+    let want = Error::SharedColumn { column: 1 };
+    fails_unchanged(&mut dst, &want, |d| d.try_append_rows(&src, 0..5));
+    fails_unchanged(&mut dst, &want, |d| d.try_append_chunk(&src));
+    fails_unchanged(&mut dst, &want, |d| d.try_append_row(&src, 0));
+    // Once the other user lets go, the column is owned again.
+    drop(holder);
+    dst.append_rows(&src, 0..5);
+    assert_eq!(dst.num_rows(), 7);
+    assert_well_formed(&dst);
+}
+
+#[test]
+fn swap_set_and_take_columns() {
+    let mut a = filled(0..3);
+    let mut b = Chunk::new(&[FieldType::F64], 4, 4);
+    b.column_mut(0).append_f64(2.5);
+    let a1 = snapshot(&a)[1].clone();
+    a.swap_columns(1, &mut b, 0);
+    assert_eq!(a.column(1).get_f64(0), 2.5);
+    assert_eq!(snapshot(&b)[0], a1);
+    assert_eq!(
+        a.try_swap_columns(4, &mut b, 0),
+        Err(Error::ColumnOutOfRange {
+            column: 4,
+            columns: 4
+        })
+    );
+    assert_eq!(
+        a.try_swap_columns(0, &mut b, 1),
+        Err(Error::ColumnOutOfRange {
+            column: 1,
+            columns: 1
+        })
+    );
+
+    let old = a.set_column(1, Column::new(FieldType::UTF8, 2));
+    assert_eq!(old.get_f64(0), 2.5);
+    assert_eq!(a.column(1).field_type(), FieldType::UTF8);
+
+    let taken = a.take_column(0);
+    assert_eq!(taken.len(), 3);
+    assert_eq!(taken.get_i64(0), -7);
+    assert_eq!(a.column(0).field_type(), FieldType::I64);
+    assert!(a.column(0).is_empty() && a.column(0).capacity() >= a.capacity());
+
+    // Shared columns cannot be swapped, set or taken.
+    let mut c = filled(0..2);
+    c.make_ref(0, 2);
+    let before = snapshot(&c);
+    let shared = Error::SharedColumn { column: 2 };
+    assert_eq!(c.try_swap_columns(2, &mut b, 0), Err(shared.clone()));
+    assert_eq!(b.try_swap_columns(0, &mut c, 2), Err(shared.clone()));
+    assert_eq!(
+        c.try_set_column(2, Column::new(FieldType::I64, 1)).err(),
+        Some(shared.clone())
+    );
+    assert_eq!(c.try_take_column(2).err(), Some(shared));
+    assert_eq!(snapshot(&c), before);
+    assert!(b.column(0).field_type().is_var());
+}
+
+#[test]
+fn row_view_reads_through_the_columns() {
+    let mut chk = Chunk::new(&[FieldType::I64, FieldType::F64, FieldType::BINARY], 4, 4);
+    chk.column_mut(0).append_i64(-3);
+    chk.column_mut(1).append_null();
+    chk.column_mut(2).append_bytes(b"\x00\xff");
+    let row = chk.row(0);
+    assert_eq!(row.idx(), 0);
+    assert_eq!(row.get_i64(0), -3);
+    assert!(row.is_null(1) && !row.is_null(0));
+    assert_eq!(row.get_bytes(2), b"\x00\xff");
+    assert!(matches!(
+        row.try_get_f64(0),
+        Err(Error::TypeMismatch { .. })
+    ));
+    assert!(matches!(
+        row.try_get_bytes(0),
+        Err(Error::TypeMismatch { .. })
+    ));
+    assert_eq!(
+        row.try_get_i64(3),
+        Err(Error::ColumnOutOfRange {
+            column: 3,
+            columns: 3
+        })
+    );
+    assert_eq!(
+        chk.try_row(1).err(),
+        Some(Error::RowOutOfRange { row: 1, len: 1 })
+    );
+}
+
+/// Every chunk `alloc` hands out has the requested types, no rows and room
+/// for `cap` rows.
+fn assert_fresh(chk: &mut Chunk, fields: &[FieldType], cap: usize) {
+    let got: Vec<FieldType> = chk.columns().map(Column::field_type).collect();
+    assert_eq!(got, fields);
+    assert_eq!(chk.num_rows(), 0);
+    assert_eq!(chk.sel(), None);
+    for i in 0..fields.len() {
+        let col = chk.column_mut(i);
+        assert!(col.is_empty() && col.null_bitmap().is_empty() && col.data().is_empty());
+        assert!(
+            col.capacity() >= cap,
+            "column {i}: room for {}",
+            col.capacity()
+        );
+    }
+}
+
+#[test]
+fn chunks_built_or_rearranged_here_return_to_the_pool_cleanly() {
+    const CAP: usize = 16;
+    const OTHER: [FieldType; 3] = [FieldType::F32, FieldType::BINARY, FieldType::I32];
+    let alloc = LockFreeAllocator::new();
+    let src = filled(0..40);
+    for round in 0..4 {
+        {
+            let mut built = alloc.alloc(&LAYOUT, CAP, 1024);
+            built.append_chunk(&src); // past its capacity: columns grow
+            built.append_selected(&src, &[3, 1]);
+            built.set_sel(Some(vec![0, 41]));
+            let mut other = alloc.alloc(&OTHER, CAP, 1024);
+            push_other(&mut other);
+            let mut rearranged = alloc.alloc(&LAYOUT, CAP, 1024);
+            rearranged.append_rows(&src, 0..5);
+            rearranged.swap_columns(round % 4, &mut other, round % 3);
+            let _old = rearranged.set_column((round + 1) % 4, Column::new(FieldType::DECIMAL, 1));
+            let _taken = other.take_column((round + 1) % 3);
+            rearranged.make_ref(0, 3);
+        }
+        let mut held = Vec::new();
+        for _ in 0..6 {
+            let mut a = alloc.alloc(&LAYOUT, CAP, 1024);
+            assert_fresh(&mut a, &LAYOUT, CAP);
+            let mut b = alloc.alloc(&OTHER, CAP, 1024);
+            assert_fresh(&mut b, &OTHER, CAP);
+            held.push((a, b));
+        }
+    }
+    assert!(
+        alloc.stats().chunks_from_cache > 0,
+        "nothing came back to be reused"
+    );
+}
+
+fn push_other(chk: &mut Chunk) {
+    chk.column_mut(0).append_f32(1.0);
+    chk.column_mut(1).append_bytes(b"other");
+    chk.column_mut(2).append_i32(2);
+}
