@@ -139,6 +139,8 @@ fn append_rows_every_alignment_and_empty_ranges() {
             (3, 30),
             (8, 16),
             (7, 8),
+            (0, 5),
+            (16, 21),
             (36, 37),
             (37, 37),
         ] {
