@@ -324,9 +324,14 @@ struct MagazineChunk {
 
 /// One thread's cache for one allocator.
 struct Entry {
-    pool: Arc<Pool>,
-    /// This thread's participant in the pool's epoch.
+    /// This thread's participant in the pool's epoch. Declared (so dropped)
+    /// before `pool`: if `pool` is the last reference to the pool, the
+    /// pool's collector must outlive this participant. Otherwise dropping
+    /// the handle would drop the collector's last reference from inside
+    /// crossbeam-epoch's `Local::finalize`, which frees the participant
+    /// while that function still borrows it (Miri, Tree Borrows).
     handle: epoch::LocalHandle,
+    pool: Arc<Pool>,
     magazine: Vec<MagazineChunk>,
     /// Whole-chunk credits held for the next returns.
     spare: Spare,
