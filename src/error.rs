@@ -104,6 +104,13 @@ pub enum Error {
         /// The first column's length (the chunk's `num_rows`).
         rows: usize,
     },
+    /// A row of a `Utf8` column read as a string whose bytes are not UTF-8
+    /// (they can be put there with [`Column::append_bytes`](crate::Column::append_bytes),
+    /// which does not check them).
+    InvalidUtf8 {
+        /// The row.
+        row: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -162,6 +169,9 @@ impl fmt::Display for Error {
                 f,
                 "ragged chunk: column {column} has {len} rows, column 0 has {rows}"
             ),
+            Error::InvalidUtf8 { row } => {
+                write!(f, "row {row} of a Utf8 column is not valid UTF-8")
+            }
         }
     }
 }

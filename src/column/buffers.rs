@@ -138,6 +138,8 @@ impl Column {
         }
         if not_null {
             self.bitmap[i / 8] |= 1 << (i % 8);
+        } else {
+            self.nulls += 1;
         }
         self.len = i + 1;
     }

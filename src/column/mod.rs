@@ -5,9 +5,13 @@
 //! |---|---|
 //! | `mod.rs` | [`Column`] itself: construction, the buffers as they are, reset, and what the pools read off it |
 //! | `typed.rs` | typed reads and writes, checked against the logical type ([`FixedElem`]) |
+//! | `read.rs` | NULL-aware reads: `Option` getters, strings, iterators |
+//! | `build.rs` | NULL-aware and bulk writes: `append_option*`, `set_null`, `extend_*` |
 //! | `buffers.rs` | how big the buffers start and how they grow, reserved fallibly |
 
 mod buffers;
+mod build;
+mod read;
 mod typed;
 
 use buffers::out_of_memory;
@@ -66,6 +70,10 @@ pub struct Column {
     len: usize,
     /// Bit `i` set: row `i` is not null.
     bitmap: Vec<u8>,
+    /// Clear bits among the first `len` of `bitmap`: the NULL rows, kept
+    /// by every writer of `bitmap` so [`Column::null_count`] is O(1)
+    /// (`push_bit`, `resize`, `set_null`, `reset`, rollbacks, clone).
+    nulls: usize,
     /// Variable width: `len + 1` entries, the first 0. Fixed width: empty.
     offsets: Vec<i64>,
     /// Data bytes, kept in 8-byte words so typed views are always aligned.
@@ -90,6 +98,7 @@ impl Clone for Column {
             field: self.field,
             len: self.len,
             bitmap: self.bitmap.clone(),
+            nulls: self.nulls,
             offsets: self.offsets.clone(),
             data: self.data.clone(),
             data_len: self.data_len,
@@ -129,6 +138,7 @@ impl Column {
         field: FieldType::BINARY,
         len: 0,
         bitmap: Vec::new(),
+        nulls: 0,
         offsets: Vec::new(),
         data: Vec::new(),
         data_len: 0,
@@ -176,6 +186,7 @@ impl Column {
             field,
             len: 0,
             bitmap,
+            nulls: 0,
             offsets,
             data,
             data_len: 0,
@@ -232,9 +243,17 @@ impl Column {
         Ok(self.bitmap[row / 8] & (1 << (row % 8)) == 0)
     }
 
-    /// Number of NULL rows.
+    /// Number of NULL rows. O(1): the column keeps the count as rows are
+    /// appended, marked ([`Column::set_null`]), resized and reset.
     #[must_use]
     pub fn null_count(&self) -> usize {
+        debug_assert_eq!(self.nulls, self.count_nulls(), "null count out of step");
+        self.nulls
+    }
+
+    /// The NULL rows counted off the bitmap, for the debug check of the
+    /// kept count.
+    fn count_nulls(&self) -> usize {
         let set: usize = self.bitmap.iter().map(|b| b.count_ones() as usize).sum();
         self.len - set
     }
@@ -411,6 +430,7 @@ impl Column {
     pub fn reset(&mut self) {
         self.len = 0;
         self.bitmap.clear();
+        self.nulls = 0;
         if !self.field.is_var() {
             self.offsets.clear();
         } else if self.offsets.is_empty() {

@@ -451,6 +451,7 @@ impl Column {
             }
         }
         self.len = rows;
+        self.nulls = if null { rows } else { 0 };
         Ok(())
     }
 

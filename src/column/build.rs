@@ -1,0 +1,470 @@
+//! NULL-aware and bulk writes: appends of an `Option`, marking a row NULL
+//! or not, and extending a column by many rows at once.
+//!
+//! Every bulk write checks the type first, and on an error leaves the
+//! column as it was (rows appended before the error are rolled back).
+
+use super::buffers::out_of_memory;
+use super::{unwrap_or_panic, Column, FixedElem};
+use crate::error::Error;
+
+/// What the byte-string writes accept.
+const BYTES_EXPECTED: &str = "byte string (Utf8, Binary)";
+/// What the string writes accept.
+const STR_EXPECTED: &str = "str (Utf8, Binary)";
+
+/// Where a column's rows ended before a bulk write, to roll back to.
+#[derive(Clone, Copy)]
+struct Mark {
+    len: usize,
+    data_len: usize,
+    offsets: usize,
+    nulls: usize,
+}
+
+impl Column {
+    fn mark(&self) -> Mark {
+        Mark {
+            len: self.len,
+            data_len: self.data_len,
+            offsets: self.offsets.len(),
+            nulls: self.nulls,
+        }
+    }
+
+    /// Drops the rows appended since `m`, keeping the buffers' capacity:
+    /// the bitmap's bits and data bytes past the old ends are cleared, as
+    /// they were.
+    #[cold]
+    fn rollback(&mut self, m: Mark) {
+        self.len = m.len;
+        self.nulls = m.nulls;
+        self.offsets.truncate(m.offsets);
+        self.bitmap.truncate(m.len.div_ceil(8));
+        if m.len % 8 != 0 {
+            if let Some(last) = self.bitmap.last_mut() {
+                *last &= (1u8 << (m.len % 8)) - 1;
+            }
+        }
+        self.data.truncate(m.data_len.div_ceil(8));
+        let bytes = bytemuck::cast_slice_mut::<u64, u8>(&mut self.data);
+        bytes[m.data_len..].fill(0);
+        self.data_len = m.data_len;
+    }
+
+    /// Reserves, in one go, room for `rows` more rows whose data ends at
+    /// byte `data_end`, with `rows` more offsets on a variable-width
+    /// column.
+    fn reserve_rows(&mut self, rows: usize, data_end: usize) -> Result<(), Error> {
+        let field = self.field;
+        let total = self.len.saturating_add(rows);
+        let words = data_end.div_ceil(8);
+        let offsets = if field.is_var() { total + 1 } else { 0 };
+        let bitmap = total.div_ceil(8);
+        let oom = |_| {
+            let bytes = (words.saturating_mul(8))
+                .saturating_add(offsets.saturating_mul(8))
+                .saturating_add(bitmap);
+            out_of_memory(field, total, bytes)
+        };
+        self.data
+            .try_reserve(words.saturating_sub(self.data.len()))
+            .map_err(oom)?;
+        self.offsets
+            .try_reserve(offsets.saturating_sub(self.offsets.len()))
+            .map_err(oom)?;
+        self.bitmap
+            .try_reserve(bitmap.saturating_sub(self.bitmap.len()))
+            .map_err(oom)?;
+        Ok(())
+    }
+
+    /// Appends `n` not-NULL bits (room reserved).
+    fn push_valid_bits(&mut self, n: usize) {
+        let mut i = self.len;
+        let end = i + n;
+        // The partial byte first, then whole bytes, then the tail.
+        while i < end && i % 8 != 0 {
+            self.bitmap[i / 8] |= 1 << (i % 8);
+            i += 1;
+        }
+        let full = (end - i) / 8;
+        self.bitmap.resize(self.bitmap.len() + full, 0xff);
+        i += full * 8;
+        if i < end {
+            self.bitmap.push((1u8 << (end - i)) - 1);
+        }
+        self.len = end;
+    }
+
+    /// Appends `Some(value)` as a value or `None` as a NULL to a column of
+    /// a logical type `T` writes (see [`FixedElem`]).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 2);
+    /// c.append_option(Some(5i64));
+    /// c.append_option::<i64>(None);
+    /// assert_eq!(c.iter::<i64>().collect::<Vec<_>>(), [Some(5), None]);
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_append_option`]
+    /// returns: if `T` does not write the column's logical type (checked
+    /// for `None` too), or the memory cannot be had.
+    #[track_caller]
+    pub fn append_option<T: FixedElem>(&mut self, value: Option<T>) {
+        unwrap_or_panic(self.try_append_option(value))
+    }
+
+    /// Like [`Column::append_option`], returning an error instead of
+    /// panicking.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 1);
+    /// assert!(c.try_append_option::<f64>(None).is_err());
+    /// assert_eq!(c.len(), 0);
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] unless `T` writes the column's logical type;
+    /// [`Error::OutOfMemory`] when a buffer must grow and the allocator
+    /// refuses (the column is then unchanged).
+    pub fn try_append_option<T: FixedElem>(&mut self, value: Option<T>) -> Result<(), Error> {
+        match value {
+            Some(v) => self.try_append_value(v),
+            None => {
+                self.check_elem::<T>()?;
+                self.try_append_null()
+            }
+        }
+    }
+
+    /// Appends `Some(bytes)` or a NULL to a variable-width column (`Utf8`
+    /// or `Binary`); the bytes are not checked to be UTF-8, as with
+    /// [`Column::append_bytes`].
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::BINARY, 2);
+    /// c.append_option_bytes(Some(b"\x00\x01"));
+    /// c.append_option_bytes(None);
+    /// assert_eq!(c.value_bytes(0), Some(&b"\x00\x01"[..]));
+    /// assert!(c.is_null(1));
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_append_option_bytes`]
+    /// returns: on a fixed-width column, past `i64::MAX` bytes of data, or
+    /// when the memory cannot be had.
+    #[track_caller]
+    pub fn append_option_bytes(&mut self, value: Option<&[u8]>) {
+        unwrap_or_panic(self.try_append_option_bytes(value))
+    }
+
+    /// Like [`Column::append_option_bytes`], returning an error instead of
+    /// panicking.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// assert!(Column::new(FieldType::I8, 1).try_append_option_bytes(None).is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] on a fixed-width column (for `None` too);
+    /// [`Error::OffsetOverflow`] when the data would pass `i64::MAX`
+    /// bytes; [`Error::OutOfMemory`] when a buffer must grow and the
+    /// allocator refuses (the column is then unchanged).
+    pub fn try_append_option_bytes(&mut self, value: Option<&[u8]>) -> Result<(), Error> {
+        match value {
+            Some(b) => self.try_append_bytes(b),
+            None if self.field.is_var() => self.try_append_null(),
+            None => Err(self.mismatch(BYTES_EXPECTED)),
+        }
+    }
+
+    /// Appends `Some(s)` or a NULL to a variable-width column (`Utf8` or
+    /// `Binary`).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::UTF8, 2);
+    /// c.append_option_str(Some("x"));
+    /// c.append_option_str(None);
+    /// assert_eq!(c.iter_str().collect::<Vec<_>>(), [Some("x"), None]);
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_append_option_str`]
+    /// returns: on a fixed-width column, past `i64::MAX` bytes of data, or
+    /// when the memory cannot be had.
+    #[track_caller]
+    pub fn append_option_str(&mut self, value: Option<&str>) {
+        unwrap_or_panic(self.try_append_option_str(value))
+    }
+
+    /// Like [`Column::append_option_str`], returning an error instead of
+    /// panicking.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// assert!(Column::new(FieldType::I64, 1).try_append_option_str(Some("1")).is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] on a fixed-width column (for `None` too);
+    /// [`Error::OffsetOverflow`] when the data would pass `i64::MAX`
+    /// bytes; [`Error::OutOfMemory`] when a buffer must grow and the
+    /// allocator refuses (the column is then unchanged).
+    pub fn try_append_option_str(&mut self, value: Option<&str>) -> Result<(), Error> {
+        if !self.field.is_var() {
+            return Err(self.mismatch(STR_EXPECTED));
+        }
+        self.try_append_option_bytes(value.map(str::as_bytes))
+    }
+
+    /// Marks row `row` NULL (`null == true`) or not NULL, on a column of
+    /// any type. The row's stored element (its bytes, for variable width)
+    /// is kept: marking a row not NULL again brings its old value back,
+    /// and the `get_*` methods read it whichever way the row is marked.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 1);
+    /// c.append_i64(9);
+    /// c.set_null(0, true);
+    /// assert_eq!((c.value::<i64>(0), c.get_i64(0), c.null_count()), (None, 9, 1));
+    /// c.set_null(0, false);
+    /// assert_eq!(c.value::<i64>(0), Some(9));
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of [`Error::RowOutOfRange`] if `row >= len()`.
+    #[track_caller]
+    pub fn set_null(&mut self, row: usize, null: bool) {
+        unwrap_or_panic(self.try_set_null(row, null))
+    }
+
+    /// Like [`Column::set_null`], returning an error instead of panicking.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, Error, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 1);
+    /// assert_eq!(c.try_set_null(0, true), Err(Error::RowOutOfRange { row: 0, len: 0 }));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::RowOutOfRange`] if `row >= len()`.
+    pub fn try_set_null(&mut self, row: usize, null: bool) -> Result<(), Error> {
+        self.check_row(row)?;
+        let (byte, bit) = (&mut self.bitmap[row / 8], 1u8 << (row % 8));
+        let was_null = *byte & bit == 0;
+        if null && !was_null {
+            *byte &= !bit;
+            self.nulls += 1;
+        } else if !null && was_null {
+            *byte |= bit;
+            self.nulls -= 1;
+        }
+        Ok(())
+    }
+
+    /// Appends every value of `values`, none NULL, to a column of a logical
+    /// type `T` writes (see [`FixedElem`]), with one reservation.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::F64, 0);
+    /// c.extend_from_slice(&[1.0f64, 2.0, 3.0]);
+    /// assert_eq!(c.as_slice::<f64>(), &[1.0, 2.0, 3.0]);
+    /// assert_eq!(c.null_count(), 0);
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_extend_from_slice`]
+    /// returns: if `T` does not write the column's logical type, or the
+    /// memory cannot be had.
+    #[track_caller]
+    pub fn extend_from_slice<T: FixedElem>(&mut self, values: &[T]) {
+        unwrap_or_panic(self.try_extend_from_slice(values))
+    }
+
+    /// Like [`Column::extend_from_slice`], returning an error instead of
+    /// panicking.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I32, 2);
+    /// assert!(c.try_extend_from_slice(&[1i64]).is_err());
+    /// assert!(c.try_extend_from_slice(&[1i32, 2]).is_ok());
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] unless `T` writes the column's logical type;
+    /// [`Error::CapacityOverflow`] when the rows' byte size does not fit in
+    /// the address range; [`Error::OutOfMemory`] when a buffer must grow
+    /// and the allocator refuses. On an error the column is unchanged.
+    pub fn try_extend_from_slice<T: FixedElem>(&mut self, values: &[T]) -> Result<(), Error> {
+        self.check_elem::<T>()?;
+        let bytes: &[u8] = bytemuck::cast_slice(values);
+        // Rows cannot overflow where their bytes (at least one a row) do not.
+        let end = self
+            .data_len
+            .checked_add(bytes.len())
+            .filter(|&end| end <= isize::MAX as usize - 8)
+            .ok_or(Error::CapacityOverflow {
+                field: self.field,
+                rows: self.len.saturating_add(values.len()),
+            })?;
+        self.reserve_rows(values.len(), end)?;
+        self.push_data(bytes);
+        self.push_valid_bits(values.len());
+        Ok(())
+    }
+
+    /// Appends every item of `values`, `None` as a NULL, to a column of a
+    /// logical type `T` writes (see [`FixedElem`]).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::U16, 4);
+    /// c.extend_options([Some(1u16), None, Some(3)]);
+    /// assert_eq!(c.iter::<u16>().collect::<Vec<_>>(), [Some(1), None, Some(3)]);
+    /// assert_eq!(c.null_count(), 1);
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_extend_options`]
+    /// returns: if `T` does not write the column's logical type, or the
+    /// memory cannot be had.
+    #[track_caller]
+    pub fn extend_options<T: FixedElem>(&mut self, values: impl IntoIterator<Item = Option<T>>) {
+        unwrap_or_panic(self.try_extend_options(values))
+    }
+
+    /// Like [`Column::extend_options`], returning an error instead of
+    /// panicking.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::U16, 4);
+    /// assert!(c.try_extend_options([Some(1u32)]).is_err());
+    /// assert!(c.is_empty());
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] unless `T` writes the column's logical type
+    /// (checked before any item is read); [`Error::OutOfMemory`] when a
+    /// buffer must grow and the allocator refuses. On an error the column
+    /// is unchanged: the items appended before it are removed.
+    pub fn try_extend_options<T: FixedElem>(
+        &mut self,
+        values: impl IntoIterator<Item = Option<T>>,
+    ) -> Result<(), Error> {
+        self.check_elem::<T>()?;
+        let mark = self.mark();
+        let r = values
+            .into_iter()
+            .try_for_each(|v| self.try_append_option(v));
+        if r.is_err() {
+            self.rollback(mark);
+        }
+        r
+    }
+
+    /// Appends every byte string of `values`, none NULL, to a
+    /// variable-width column (`Utf8` or `Binary`); the bytes are not
+    /// checked to be UTF-8, as with [`Column::append_bytes`].
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::BINARY, 2);
+    /// c.extend_bytes([&b"a"[..], b"bc"]);
+    /// assert_eq!(c.offsets(), &[0, 1, 3]);
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_extend_bytes`] returns:
+    /// on a fixed-width column, past `i64::MAX` bytes of data, or when the
+    /// memory cannot be had.
+    #[track_caller]
+    pub fn extend_bytes<'a>(&mut self, values: impl IntoIterator<Item = &'a [u8]>) {
+        unwrap_or_panic(self.try_extend_bytes(values))
+    }
+
+    /// Like [`Column::extend_bytes`], returning an error instead of
+    /// panicking.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 2);
+    /// assert!(c.try_extend_bytes([&b"a"[..]]).is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] on a fixed-width column (checked before any
+    /// item is read); [`Error::OffsetOverflow`] when the data would pass
+    /// `i64::MAX` bytes; [`Error::OutOfMemory`] when a buffer must grow and
+    /// the allocator refuses. On an error the column is unchanged: the
+    /// items appended before it are removed.
+    pub fn try_extend_bytes<'a>(
+        &mut self,
+        values: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<(), Error> {
+        if !self.field.is_var() {
+            return Err(self.mismatch(BYTES_EXPECTED));
+        }
+        let mark = self.mark();
+        let r = values
+            .into_iter()
+            .try_for_each(|v| self.try_append_bytes(v));
+        if r.is_err() {
+            self.rollback(mark);
+        }
+        r
+    }
+
+    /// Appends every string of `values`, none NULL, to a variable-width
+    /// column (`Utf8` or `Binary`).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::UTF8, 2);
+    /// c.extend_str("a,b".split(','));
+    /// assert_eq!(c.iter_str().collect::<Vec<_>>(), [Some("a"), Some("b")]);
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_extend_str`] returns:
+    /// on a fixed-width column, past `i64::MAX` bytes of data, or when the
+    /// memory cannot be had.
+    #[track_caller]
+    pub fn extend_str<'a>(&mut self, values: impl IntoIterator<Item = &'a str>) {
+        unwrap_or_panic(self.try_extend_str(values))
+    }
+
+    /// Like [`Column::extend_str`], returning an error instead of
+    /// panicking.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// assert!(Column::new(FieldType::BOOL, 1).try_extend_str(["t"]).is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] on a fixed-width column (checked before any
+    /// item is read); [`Error::OffsetOverflow`] when the data would pass
+    /// `i64::MAX` bytes; [`Error::OutOfMemory`] when a buffer must grow and
+    /// the allocator refuses. On an error the column is unchanged: the
+    /// items appended before it are removed.
+    pub fn try_extend_str<'a>(
+        &mut self,
+        values: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), Error> {
+        if !self.field.is_var() {
+            return Err(self.mismatch(STR_EXPECTED));
+        }
+        self.try_extend_bytes(values.into_iter().map(str::as_bytes))
+    }
+}
