@@ -186,6 +186,7 @@ in_child!(
     mutex_try_alloc_loose_columns_cached,
     fixed_appends,
     var_appends,
+    bulk_appends,
     panicking_twins,
 );
 
@@ -491,6 +492,55 @@ fn var_appends() {
     assert_eq!(
         (c.get_bytes(1).len(), n.get_bytes(rows)),
         (big.len(), &b"x"[..])
+    );
+}
+
+/// The bulk writes (issue 11, part 4): one reservation that fails leaves
+/// the column as it was; an error part-way through an `extend_*` rolls
+/// back the rows it had appended, their NULLs included.
+fn bulk_appends() {
+    let mut c = Column::new(FieldType::I64, 4);
+    c.append_i64(1);
+    c.append_null();
+    let big = vec![7i64; 2 * MIB / 8];
+    let e = with_limit(MIB, || c.try_extend_from_slice(&big)).unwrap_err();
+    assert_oom(&e, FieldType::I64, 2 + big.len());
+    assert_eq!((c.len(), c.null_count(), c.data().len()), (2, 1, 16));
+    assert_eq!(c.null_bitmap(), &[0b01]);
+
+    // extend_options: NULLs and values until the data must grow past the
+    // limit (1 MiB of i64 is 2^17 rows).
+    let items = (0..(1usize << 18)).map(|i| (i % 2 == 0).then_some(i as i64));
+    let e = with_limit(MIB, || c.try_extend_options(items)).unwrap_err();
+    assert!(matches!(e, Error::OutOfMemory { .. }), "{e}");
+    assert_eq!((c.len(), c.null_count(), c.data().len()), (2, 1, 16));
+    assert_eq!(c.null_bitmap(), &[0b01]);
+    assert_eq!(c.iter::<i64>().collect::<Vec<_>>(), [Some(1), None]);
+
+    // extend_bytes / extend_str: the third string is too big.
+    let huge = vec![b'z'; 2 * MIB];
+    let mut s = Column::new(FieldType::UTF8, 4);
+    s.append_str("ab");
+    s.append_null();
+    let e = with_limit(MIB, || s.try_extend_bytes([&b"cd"[..], b"e", &huge])).unwrap_err();
+    assert_oom(&e, FieldType::UTF8, 5);
+    let huge_str = std::str::from_utf8(&huge).unwrap();
+    let e = with_limit(MIB, || s.try_extend_str(["cd", huge_str])).unwrap_err();
+    assert_oom(&e, FieldType::UTF8, 4);
+    assert_eq!(
+        (s.len(), s.null_count(), s.offsets(), s.data()),
+        (2, 1, &[0, 2, 2][..], &b"ab"[..])
+    );
+    // And appends work once memory is there.
+    s.extend_str(["cd"]);
+    c.extend_from_slice(&[3i64]);
+    assert_eq!(
+        s.iter_str().collect::<Vec<_>>(),
+        [Some("ab"), None, Some("cd")]
+    );
+    assert_eq!(
+        c.iter::<i64>().collect::<Vec<_>>(),
+        [Some(1), None, Some(3)]
     );
 }
 

@@ -158,7 +158,7 @@ fn iterators() {
         s.iter_bytes().collect::<Vec<_>>(),
         [Some(&b"a"[..]), None, Some(&b""[..])]
     );
-    assert_eq!(s.iter_bytes().rev().next(), Some(Some(&b""[..])));
+    assert_eq!(s.iter_bytes().next_back(), Some(Some(&b""[..])));
 
     // Invalid UTF-8: try_iter_str reports it at the row; iter_str panics
     // when it reaches the row, not before.
