@@ -53,8 +53,8 @@ fn snapshot(chk: &Chunk) -> Snapshot {
         .collect()
 }
 
-/// The column layout rules: bitmap bytes and clean trailing bits, offsets,
-/// data length.
+/// The column layout rules: bitmap bytes and clean trailing bits, the
+/// null count, offsets, data length.
 fn assert_well_formed(chk: &Chunk) {
     for (i, c) in chk.columns().enumerate() {
         let n = c.len();
@@ -63,6 +63,8 @@ fn assert_well_formed(chk: &Chunk) {
         if n % 8 != 0 {
             assert_eq!(bm[n / 8] >> (n % 8), 0, "column {i}: bits past the length");
         }
+        let nulls = (0..n).filter(|&r| c.is_null(r)).count();
+        assert_eq!(c.null_count(), nulls, "column {i}: the kept null count");
         match c.field_type().elem_size() {
             Some(size) => assert_eq!(c.data().len(), n * size, "column {i}: data"),
             None => {

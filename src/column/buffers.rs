@@ -203,7 +203,9 @@ impl Column {
             }
             let (d, n) = (self.len, r.len());
             if d % 8 == 0 && r.start % 8 == 0 {
-                // Byte-aligned: copy whole bytes, clear the bits past the run.
+                // Byte-aligned: copy whole bytes, clear the bits past the run,
+                // and count the NULLs (clear bits) the run brought.
+                let first = self.bitmap.len();
                 self.bitmap
                     .extend_from_slice(&src.bitmap[r.start / 8..r.end.div_ceil(8)]);
                 if n % 8 != 0 {
@@ -211,6 +213,11 @@ impl Column {
                         *last &= (1u8 << (n % 8)) - 1;
                     }
                 }
+                let set: usize = self.bitmap[first..]
+                    .iter()
+                    .map(|b| b.count_ones() as usize)
+                    .sum();
+                self.nulls += n - set;
                 self.len += n;
             } else {
                 for s in r.clone() {
