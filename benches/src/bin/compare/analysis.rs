@@ -2,11 +2,10 @@
 //! floor-scaling check, and every target with its verdict.
 
 use crate::args::Args;
-use crate::scenarios::Results;
-use crate::strings::{s7_targets, S7Results};
+use crate::scenarios::Measured;
+use crate::strings::s7_targets;
 use chunkpool_bench::harness::{median, min_max};
 use chunkpool_bench::pipeline::{Report as PipeReport, DEFAULT_STR_BYTES};
-use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// One target of `benches/README.md`, evaluated.
@@ -34,13 +33,8 @@ pub(crate) fn multi_thread(id: &str) -> bool {
     matches!(id, "S2" | "S3")
 }
 
-pub(crate) fn analyse(
-    args: &Args,
-    r: &Results,
-    s5: &[PipeReport],
-    s6: &[Value],
-    s7: &S7Results,
-) -> Analysis {
+pub(crate) fn analyse(args: &Args, m: &Measured) -> Analysis {
+    let (r, s5, s6, s7) = (&m.cycles, &m.s5[..], &m.s6[..], &m.s7);
     let get = |id: &str, who: &str| r.get(&(id.to_string(), who.to_string()));
     let thr = |id: &str, who: &str| get(id, who).map(|s| median(&s.throughput));
     let floor_scaling = match (thr("S1", "floor"), thr("S2", "floor")) {

@@ -58,7 +58,7 @@ use chunkpool_bench::sys;
 use indicatif::{ProgressBar, ProgressStyle};
 use machine::{fmt_load, load_from_json, machine_meta};
 use report::write_report;
-use scenarios::{Results, Scenario, SCENARIOS};
+use scenarios::{Measured, Results, Scenario, SCENARIOS};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -231,16 +231,15 @@ fn main() {
 
     let meta_after = json!({ "load_after": sys::loadavg().map(|l| vec![l.0, l.1, l.2]) });
     let elapsed = wall.elapsed();
-    let analysis = analyse(&args, &results, &s5_results, &s6_results, &s7_results);
-    let text = render_text(
-        &args,
-        &results,
-        &analysis,
-        &s5_results,
-        &s6_results,
-        &s7_results,
-        &notes,
-    );
+    let measured = Measured {
+        cycles: results,
+        s5: s5_results,
+        s6: s6_results,
+        s7: s7_results,
+        notes,
+    };
+    let analysis = analyse(&args, &measured);
+    let text = render_text(&args, &measured, &analysis);
     println!("{text}");
     println!(
         "load average before {}, after {}; run took {:.1} s",
@@ -253,12 +252,8 @@ fn main() {
         &meta_before,
         &meta_after,
         elapsed,
-        &results,
+        &measured,
         &analysis,
-        &s5_results,
-        &s6_results,
-        &s7_results,
-        &notes,
     ) {
         Ok(dir) => println!("report: {}", dir.display()),
         Err(e) => {

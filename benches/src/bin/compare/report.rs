@@ -5,10 +5,8 @@ use crate::analysis::{multi_thread, row_target, Analysis};
 use crate::args::Args;
 use crate::children::S6_BUDGET;
 use crate::machine::{fmt_load, load_from_json};
-use crate::scenarios::{Results, SCENARIOS};
-use crate::strings::{
-    has_s5_widths, s5_width_rows, s7_json, s7_rows, S7Results, S5_WIDTHS_NOTE, S7_NOTE,
-};
+use crate::scenarios::{Measured, Results, SCENARIOS};
+use crate::strings::{has_s5_widths, s5_width_rows, s7_json, s7_rows, S5_WIDTHS_NOTE, S7_NOTE};
 use crate::table::{
     floor_line, main_table, order_of, render_md, rows, s5_rows, s6_rows, targets_lines,
 };
@@ -27,13 +25,10 @@ pub(crate) fn write_report(
     meta_before: &Value,
     meta_after: &Value,
     elapsed: Duration,
-    r: &Results,
+    m: &Measured,
     a: &Analysis,
-    s5: &[PipeReport],
-    s6: &[Value],
-    s7: &S7Results,
-    notes: &[String],
 ) -> std::io::Result<PathBuf> {
+    let (r, s5, s6, s7, notes) = (&m.cycles, &m.s5[..], &m.s6[..], &m.s7, &m.notes[..]);
     std::fs::create_dir_all(&args.out)?;
     // JSON
     let series: Vec<Value> = rows(r)

@@ -60,3 +60,17 @@ impl Series {
 
 /// Results keyed by (scenario id, contender name).
 pub(crate) type Results = BTreeMap<(String, String), Series>;
+
+/// Everything one run measured, as the analysis and the reports read it.
+pub(crate) struct Measured {
+    /// S1–S4 (and mimalloc's S1–S3) series.
+    pub(crate) cycles: Results,
+    /// S5's pipeline runs.
+    pub(crate) s5: Vec<chunkpool_bench::pipeline::Report>,
+    /// S6's churn results, as the child reported them.
+    pub(crate) s6: Vec<serde_json::Value>,
+    /// S7's string widths.
+    pub(crate) s7: crate::strings::S7Results,
+    /// What could not be measured, and why.
+    pub(crate) notes: Vec<String>,
+}

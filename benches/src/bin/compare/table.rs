@@ -4,8 +4,8 @@
 use crate::analysis::{multi_thread, row_target, Analysis};
 use crate::args::Args;
 use crate::children::S6_BUDGET;
-use crate::scenarios::{Results, Series, SCENARIOS};
-use crate::strings::{has_s5_widths, s5_width_rows, s7_rows, S7Results, S5_WIDTHS_NOTE, S7_NOTE};
+use crate::scenarios::{Measured, Results, Series, SCENARIOS};
+use crate::strings::{has_s5_widths, s5_width_rows, s7_rows, S5_WIDTHS_NOTE, S7_NOTE};
 use chunkpool_bench::contenders::Kind;
 use chunkpool_bench::harness::{median, min_max};
 use chunkpool_bench::pipeline::{self, Report as PipeReport, DEFAULT_STR_BYTES};
@@ -367,15 +367,8 @@ pub(crate) fn targets_lines(a: &Analysis, md: bool) -> String {
     s
 }
 
-pub(crate) fn render_text(
-    args: &Args,
-    r: &Results,
-    a: &Analysis,
-    s5: &[PipeReport],
-    s6: &[Value],
-    s7: &S7Results,
-    notes: &[String],
-) -> String {
+pub(crate) fn render_text(args: &Args, m: &Measured, a: &Analysis) -> String {
+    let (r, s5, s6, s7, notes) = (&m.cycles, &m.s5[..], &m.s6[..], &m.s7, &m.notes[..]);
     let mut s = String::new();
     let (head, rows) = main_table(r, a);
     let rows: Vec<Vec<String>> = rows.into_iter().map(|r| r.cells).collect();
