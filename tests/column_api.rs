@@ -442,3 +442,52 @@ fn null_count_after_every_mutation() {
     let chk = pool.alloc(&[FieldType::I64], 8, 8);
     assert_nulls(chk.column(0), 0);
 }
+
+#[test]
+fn append_str_twins_check_the_type_and_leave_the_column_unchanged() {
+    let mut c = Column::new(FieldType::UTF8, 1);
+    c.try_append_str("ça").unwrap();
+    c.append_str("");
+    assert_eq!(
+        (c.get_str(0), c.get_str(1), c.len()),
+        (Some("ça"), Some(""), 2)
+    );
+    for ty in [FieldType::I64, FieldType::DECIMAL, FieldType::BOOL] {
+        let mut fixed = Column::new(ty, 1);
+        fixed.append_null();
+        let err = fixed.try_append_str("x").unwrap_err();
+        assert!(matches!(err, Error::TypeMismatch { .. }), "{ty:?}: {err}");
+        assert_eq!(
+            (fixed.len(), fixed.null_count()),
+            (1, 1),
+            "{ty:?}: unchanged"
+        );
+        let msg = panic_message(move || fixed.append_str("x"));
+        assert!(
+            msg.contains("str"),
+            "{ty:?}: the panicking form panics naming the type: {msg}"
+        );
+    }
+    let mut bin = Column::new(FieldType::BINARY, 1);
+    bin.try_append_str("raw").unwrap();
+    assert_eq!(bin.get_bytes(0), b"raw");
+}
+
+#[test]
+fn value_bool_tells_null_from_false() {
+    let mut c = Column::new(FieldType::BOOL, 4);
+    c.extend_options([Some(1u8), None, Some(0)]);
+    assert_eq!(
+        (0..3).map(|r| c.value_bool(r)).collect::<Vec<_>>(),
+        [Some(true), None, Some(false)]
+    );
+    assert_eq!(
+        c.try_value_bool(3),
+        Err(Error::RowOutOfRange { row: 3, len: 3 })
+    );
+    let i8s = Column::new(FieldType::I8, 1);
+    assert!(matches!(
+        i8s.try_value_bool(0),
+        Err(Error::TypeMismatch { .. })
+    ));
+}

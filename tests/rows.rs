@@ -443,6 +443,136 @@ fn row_view_reads_through_the_columns() {
     );
 }
 
+#[test]
+fn row_view_option_getters_tell_null_from_value() {
+    let chk = filled(0..8);
+    for r in 0..8 {
+        let row = chk.row(r);
+        let want_i = (r % 3 != 1).then(|| r as i64 * 1000 - 7);
+        assert_eq!(row.value::<i64>(0), want_i, "row {r}");
+        let want_s = (r % 4 != 2).then(|| "x".repeat(r % 5).replace('x', &r.to_string()));
+        assert_eq!(row.get_str(1).map(str::to_owned), want_s, "row {r}");
+        assert_eq!(
+            row.value_bytes(1),
+            chk.column(1).value_bytes(r),
+            "row {r}: bytes agree with the column"
+        );
+        let want_b = (r % 7 != 0).then_some(r % 2 == 0);
+        assert_eq!(row.chunk().column(3).value_bool(r), want_b, "row {r}");
+        assert_eq!(
+            row.value::<u8>(3),
+            want_b.map(u8::from),
+            "row {r}: Bool reads as u8"
+        );
+    }
+    let row = chk.row(0);
+    // Wrong logical type, wrong width class, out of range: errors, not reinterpretation.
+    assert!(matches!(
+        row.try_value::<f64>(0),
+        Err(Error::TypeMismatch { .. })
+    ));
+    assert!(matches!(
+        row.try_value::<i64>(1),
+        Err(Error::TypeMismatch { .. })
+    ));
+    assert!(matches!(
+        row.try_get_str(0),
+        Err(Error::TypeMismatch { .. })
+    ));
+    assert!(matches!(
+        row.try_value_bytes(2),
+        Err(Error::TypeMismatch { .. })
+    ));
+    assert_eq!(
+        row.try_get_str(9),
+        Err(Error::ColumnOutOfRange {
+            column: 9,
+            columns: 4
+        })
+    );
+    // A Binary column is not a string column; a Utf8 row that is not UTF-8 says so.
+    let mut raw = Chunk::new(&[FieldType::BINARY, FieldType::UTF8], 1, 1);
+    raw.column_mut(0).append_bytes(b"ok");
+    raw.column_mut(1).append_bytes(&[0xc3]);
+    assert!(matches!(
+        raw.row(0).try_get_str(0),
+        Err(Error::TypeMismatch { .. })
+    ));
+    assert_eq!(
+        raw.row(0).try_get_str(1),
+        Err(Error::InvalidUtf8 { row: 0 })
+    );
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| raw.row(0).get_str(1)));
+    assert!(caught.is_err(), "the panicking form panics");
+    // A chunk whose rows were swapped in keeps reading through the new column.
+    let mut other = Chunk::new(&[FieldType::F64], 8, 8);
+    other
+        .column_mut(0)
+        .extend_options((0..8).map(|i| (i % 2 == 0).then_some(i as f64)));
+    let mut as_f64 = Chunk::new(&[FieldType::F64, FieldType::UTF8], 8, 8);
+    as_f64.swap_columns(0, &mut other, 0);
+    assert_eq!(as_f64.row(2).value::<f64>(0), Some(2.0));
+    assert_eq!(as_f64.row(3).value::<f64>(0), None);
+    assert!(matches!(
+        as_f64.row(2).try_value::<i64>(0),
+        Err(Error::TypeMismatch { .. })
+    ));
+}
+
+#[test]
+fn make_ref_twins_report_bad_indices_and_change_nothing() {
+    let mut chk = filled(0..5);
+    let before = snapshot(&chk);
+    for (src, dst, bad) in [(4, 0, 4), (0, 4, 4), (9, 7, 9)] {
+        assert_eq!(
+            chk.try_make_ref(src, dst),
+            Err(Error::ColumnOutOfRange {
+                column: bad,
+                columns: 4
+            })
+        );
+    }
+    assert_eq!(snapshot(&chk), before);
+    assert!((0..4).all(|i| !chk.is_shared(i)));
+    assert_eq!(
+        chk.try_make_ref(2, 2),
+        Ok(()),
+        "a column refers to itself already"
+    );
+    assert!(!chk.is_shared(2));
+    let mut other = filled(10..15);
+    let other_before = snapshot(&other);
+    assert_eq!(
+        chk.try_make_ref_to(4, &mut other, 0),
+        Err(Error::ColumnOutOfRange {
+            column: 4,
+            columns: 4
+        })
+    );
+    assert_eq!(
+        chk.try_make_ref_to(0, &mut other, 4),
+        Err(Error::ColumnOutOfRange {
+            column: 4,
+            columns: 4
+        })
+    );
+    assert_eq!(
+        (snapshot(&chk), snapshot(&other)),
+        (before.clone(), other_before)
+    );
+    assert!((0..4).all(|i| !chk.is_shared(i) && !other.is_shared(i)));
+    // The good cases share, and the panicking forms panic on the bad ones.
+    chk.try_make_ref(1, 3).unwrap();
+    assert!(chk.is_shared(1) && chk.is_shared(3));
+    assert_eq!(chk.column(3).field_type(), FieldType::UTF8);
+    chk.try_make_ref_to(0, &mut other, 1).unwrap();
+    assert_eq!(chk.column(0).get_str(0), other.column(1).get_str(0));
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || chk.make_ref(0, 4)));
+    let msg = caught.unwrap_err();
+    let msg = msg.downcast_ref::<String>().expect("a formatted message");
+    assert!(msg.contains("column 4 out of range"), "{msg}");
+}
+
 /// Every chunk `alloc` hands out has the requested types, no rows and room
 /// for `cap` rows.
 fn assert_fresh(chk: &mut Chunk, fields: &[FieldType], cap: usize) {

@@ -347,6 +347,7 @@ impl Chunk {
     /// Makes column `dst` refer to column `src` of the same chunk (TiDB's
     /// `MakeRef`): both slots read one column, which is recycled once, after
     /// its last user lets go. The column `dst` held before is given back.
+    /// `make_ref(i, i)` does nothing.
     ///
     /// ```
     /// # use chunkpool::{Chunk, FieldType};
@@ -358,47 +359,97 @@ impl Chunk {
     /// ```
     ///
     /// # Panics
-    /// If either index is out of range.
+    /// With the message of the error [`Chunk::try_make_ref`] returns: if
+    /// either index is out of range.
     #[track_caller]
     pub fn make_ref(&mut self, src: usize, dst: usize) {
-        let n = self.columns.len();
-        assert!(
-            src < n && dst < n,
-            "chunkpool: make_ref({src}, {dst}) out of range for a chunk of {n} columns"
-        );
+        if let Err(e) = self.try_make_ref(src, dst) {
+            panic!("chunkpool: make_ref: {e}");
+        }
+    }
+
+    /// Like [`Chunk::make_ref`], returning an error instead of panicking.
+    /// On error the chunk is unchanged.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64], 4, 4);
+    /// let err = chk.try_make_ref(0, 3).unwrap_err();
+    /// assert_eq!(err, Error::ColumnOutOfRange { column: 3, columns: 1 });
+    /// assert!(!chk.is_shared(0));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ColumnOutOfRange`] naming the first of `src`, `dst` that is
+    /// out of range.
+    pub fn try_make_ref(&mut self, src: usize, dst: usize) -> Result<(), Error> {
+        self.check_column(src)?;
+        self.check_column(dst)?;
         if src == dst {
-            return;
+            return Ok(());
         }
         let shared = self.share(src);
         let old = std::mem::replace(&mut self.columns[dst], Slot::Shared(shared));
         self.shared = true;
         self.give_back(old);
+        Ok(())
     }
 
     /// Makes column `dst` of this chunk refer to column `src_col` of `src`
     /// (TiDB's `MakeRefTo`). The two chunks may come from different
     /// allocators; the column is recycled once, into the allocator of
-    /// whichever chunk lets go of it last.
+    /// whichever chunk lets go of it last. The column `dst` held before is
+    /// given back.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut scan = Chunk::new(&[FieldType::UTF8], 4, 4);
+    /// scan.column_mut(0).append_str("kept");
+    /// let mut out = Chunk::new(&[FieldType::I64, FieldType::UTF8], 4, 4);
+    /// out.make_ref_to(1, &mut scan, 0); // project column 0 of `scan`, no copy
+    /// assert_eq!(out.column(1).get_str(0), Some("kept"));
+    /// assert!(out.is_shared(1) && scan.is_shared(0));
+    /// ```
     ///
     /// # Panics
-    /// If either index is out of range.
+    /// With the message of the error [`Chunk::try_make_ref_to`] returns: if
+    /// either index is out of range.
     #[track_caller]
     pub fn make_ref_to(&mut self, dst: usize, src: &mut Chunk, src_col: usize) {
-        assert!(
-            dst < self.columns.len(),
-            "chunkpool: make_ref_to: column {dst} out of range for a chunk of {} columns",
-            self.columns.len()
-        );
-        assert!(
-            src_col < src.columns.len(),
-            "chunkpool: make_ref_to: source column {src_col} out of range for a chunk of {} columns",
-            src.columns.len()
-        );
+        if let Err(e) = self.try_make_ref_to(dst, src, src_col) {
+            panic!("chunkpool: make_ref_to: {e}");
+        }
+    }
+
+    /// Like [`Chunk::make_ref_to`], returning an error instead of
+    /// panicking. On error both chunks are unchanged.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, FieldType};
+    /// let mut a = Chunk::new(&[FieldType::I64], 4, 4);
+    /// let mut b = Chunk::new(&[FieldType::I64], 4, 4);
+    /// let err = a.try_make_ref_to(0, &mut b, 1).unwrap_err();
+    /// assert_eq!(err, Error::ColumnOutOfRange { column: 1, columns: 1 });
+    /// assert!(!a.is_shared(0) && !b.is_shared(0));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ColumnOutOfRange`] if `dst` is out of range for this chunk
+    /// (checked first) or `src_col` for `src`.
+    pub fn try_make_ref_to(
+        &mut self,
+        dst: usize,
+        src: &mut Chunk,
+        src_col: usize,
+    ) -> Result<(), Error> {
+        self.check_column(dst)?;
+        src.check_column(src_col)?;
         let shared = src.share(src_col);
         src.shared = true;
         let old = std::mem::replace(&mut self.columns[dst], Slot::Shared(shared));
         self.shared = true;
         self.give_back(old);
+        Ok(())
     }
 
     /// Swaps column `i` of this chunk with column `j` of `other` (TiDB's
@@ -541,6 +592,18 @@ impl Chunk {
         let field = self.try_column_mut(i)?.field_type();
         let fresh = Column::try_new(field, cap)?;
         Ok(std::mem::replace(self.try_column_mut(i)?, fresh))
+    }
+
+    /// `Ok` if `i` names a column of this chunk.
+    fn check_column(&self, i: usize) -> Result<(), Error> {
+        if i < self.columns.len() {
+            Ok(())
+        } else {
+            Err(Error::ColumnOutOfRange {
+                column: i,
+                columns: self.columns.len(),
+            })
+        }
     }
 
     /// Turns slot `i` into a shared one and returns another reference to it.

@@ -3,6 +3,7 @@
 use super::Chunk;
 #[allow(unused_imports)]
 use crate::column::Column; // for the docs' links
+use crate::column::FixedElem;
 use crate::error::Error;
 
 /// One row of a [`Chunk`] (TiDB's `chunk.Row`), from [`Chunk::row`]: its
@@ -96,6 +97,115 @@ impl<'a> Row<'a> {
         i64: get_i64, try_get_i64, try_get_i64, "an `i64`";
         f64: get_f64, try_get_f64, try_get_f64, "an `f64`";
         &'a [u8]: get_bytes, try_get_bytes, try_get_bytes, "bytes of a variable-width column";
+    }
+
+    /// Column `col` at this row as `Some(value)`, or `None` when it is NULL
+    /// (see [`Column::value`]).
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I32, FieldType::BOOL], 2, 2);
+    /// chk.column_mut(0).append_i32(-4);
+    /// chk.column_mut(1).append_null();
+    /// let row = chk.row(0);
+    /// assert_eq!(row.value::<i32>(0), Some(-4));
+    /// assert_eq!(row.value::<u8>(1), None); // a Bool column reads as u8
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Row::try_value`] returns.
+    #[track_caller]
+    #[must_use]
+    pub fn value<T: FixedElem>(&self, col: usize) -> Option<T> {
+        unwrap(self.try_value(col))
+    }
+
+    /// Like [`Row::value`], returning an error instead of panicking.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64], 1, 1);
+    /// chk.column_mut(0).append_i64(1);
+    /// assert!(matches!(chk.row(0).try_value::<f64>(0), Err(Error::TypeMismatch { .. })));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ColumnOutOfRange`] if `col` is out of range; otherwise those
+    /// of [`Column::try_value`].
+    pub fn try_value<T: FixedElem>(&self, col: usize) -> Result<Option<T>, Error> {
+        self.chunk.try_column(col)?.try_value(self.row)
+    }
+
+    /// Column `col` at this row as `Some(bytes)`, or `None` when it is NULL
+    /// (see [`Column::value_bytes`]).
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::BINARY], 2, 2);
+    /// chk.column_mut(0).append_bytes(b"\x00\x01");
+    /// chk.column_mut(0).append_null();
+    /// assert_eq!(chk.row(0).value_bytes(0), Some(&[0u8, 1][..]));
+    /// assert_eq!(chk.row(1).value_bytes(0), None);
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Row::try_value_bytes`] returns.
+    #[track_caller]
+    #[must_use]
+    pub fn value_bytes(&self, col: usize) -> Option<&'a [u8]> {
+        unwrap(self.try_value_bytes(col))
+    }
+
+    /// Like [`Row::value_bytes`], returning an error instead of panicking.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64], 1, 1);
+    /// chk.column_mut(0).append_i64(1);
+    /// assert!(matches!(chk.row(0).try_value_bytes(0), Err(Error::TypeMismatch { .. })));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ColumnOutOfRange`] if `col` is out of range; otherwise those
+    /// of [`Column::try_value_bytes`].
+    pub fn try_value_bytes(&self, col: usize) -> Result<Option<&'a [u8]>, Error> {
+        self.chunk.try_column(col)?.try_value_bytes(self.row)
+    }
+
+    /// Column `col` at this row as `Some(&str)`, or `None` when it is NULL,
+    /// for a `Utf8` column (see [`Column::get_str`]).
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64, FieldType::UTF8], 2, 2);
+    /// chk.column_mut(0).append_i64(7);
+    /// chk.column_mut(1).append_str("seven");
+    /// let row = chk.row(0);
+    /// assert_eq!((row.get_i64(0), row.get_str(1)), (7, Some("seven")));
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Row::try_get_str`] returns.
+    #[track_caller]
+    #[must_use]
+    pub fn get_str(&self, col: usize) -> Option<&'a str> {
+        unwrap(self.try_get_str(col))
+    }
+
+    /// Like [`Row::get_str`], returning an error instead of panicking.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::UTF8], 1, 1);
+    /// chk.column_mut(0).append_bytes(&[0xff]); // not UTF-8
+    /// assert!(matches!(chk.row(0).try_get_str(0), Err(Error::InvalidUtf8 { .. })));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ColumnOutOfRange`] if `col` is out of range; otherwise those
+    /// of [`Column::try_get_str`].
+    pub fn try_get_str(&self, col: usize) -> Result<Option<&'a str>, Error> {
+        self.chunk.try_column(col)?.try_get_str(self.row)
     }
 }
 

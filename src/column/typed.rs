@@ -217,6 +217,44 @@ impl Column {
         Ok(self.data()[row] != 0)
     }
 
+    /// Row `row` of a [`FieldType::BOOL`](crate::FieldType::BOOL) column as
+    /// `Some(bool)`, or `None` when it is NULL (the `bool` twin of
+    /// [`Column::value`]).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::BOOL, 2);
+    /// c.append_bool(true);
+    /// c.append_null();
+    /// assert_eq!((c.value_bool(0), c.value_bool(1)), (Some(true), None));
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_value_bool`] returns.
+    #[track_caller]
+    #[must_use]
+    pub fn value_bool(&self, row: usize) -> Option<bool> {
+        unwrap_or_panic(self.try_value_bool(row))
+    }
+
+    /// Like [`Column::value_bool`], returning an error instead of
+    /// panicking.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, Error, FieldType};
+    /// let mut c = Column::new(FieldType::U8, 1);
+    /// c.append_u8(1);
+    /// assert!(matches!(c.try_value_bool(0), Err(Error::TypeMismatch { .. })));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] unless the column is `Bool`;
+    /// [`Error::RowOutOfRange`] if `row >= len()`.
+    pub fn try_value_bool(&self, row: usize) -> Result<Option<bool>, Error> {
+        let value = self.try_get_bool(row)?;
+        Ok((!self.is_null(row)).then_some(value))
+    }
+
     typed_access! {
         i8: append_i8, try_append_i8, get_i8, try_get_i8;
         i16: append_i16, try_append_i16, get_i16, try_get_i16;
@@ -335,16 +373,42 @@ impl Column {
 
     /// Appends a string to a variable-width column (`Utf8` or `Binary`).
     ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::UTF8, 2);
+    /// c.append_str("héllo");
+    /// assert_eq!(c.get_str(0), Some("héllo"));
+    /// ```
+    ///
     /// # Panics
-    /// On a fixed-width column (with a message naming its type), past
-    /// `i64::MAX` bytes of data, or when the buffers must grow and the
-    /// memory cannot be had.
+    /// With the message of the error [`Column::try_append_str`] returns: on
+    /// a fixed-width column (naming its type), past `i64::MAX` bytes of
+    /// data, or when the buffers must grow and the memory cannot be had.
     #[track_caller]
     pub fn append_str(&mut self, s: &str) {
+        unwrap_or_panic(self.try_append_str(s))
+    }
+
+    /// Like [`Column::append_str`], returning an error instead of
+    /// panicking. On error the column is unchanged.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, Error, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 2);
+    /// assert!(matches!(c.try_append_str("x"), Err(Error::TypeMismatch { .. })));
+    /// assert_eq!(c.len(), 0);
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] on a fixed-width column;
+    /// [`Error::OffsetOverflow`] when the data would pass `i64::MAX` bytes;
+    /// [`Error::OutOfMemory`] when a buffer must grow and the allocator
+    /// refuses.
+    pub fn try_append_str(&mut self, s: &str) -> Result<(), Error> {
         if !self.field.is_var() {
-            unwrap_or_panic::<()>(Err(self.mismatch(STR_EXPECTED)));
+            return Err(self.mismatch(STR_EXPECTED));
         }
-        self.append_bytes(s.as_bytes())
+        self.try_append_bytes(s.as_bytes())
     }
 
     /// Row `row` of a variable-width column (`Utf8` or `Binary`; empty for
