@@ -3,6 +3,16 @@
 use crate::error::Error;
 
 /// The largest count limit accepted (free chunks, free columns per class).
+///
+/// ```
+/// use chunkpool::{Error, PoolConfig, MAX_COUNT_LIMIT};
+///
+/// assert!(PoolConfig::with_limits(MAX_COUNT_LIMIT, 0).is_ok());
+/// assert!(matches!(
+///     PoolConfig::with_limits(MAX_COUNT_LIMIT + 1, 0),
+///     Err(Error::LimitTooLarge { limit: "max_free_chunks", .. })
+/// ));
+/// ```
 pub const MAX_COUNT_LIMIT: usize = 1 << 20;
 
 /// How much an allocator may keep cached. Each allocator has its own limits
@@ -72,6 +82,16 @@ impl Default for PoolConfig {
 
 impl PoolConfig {
     /// A builder starting from the defaults.
+    ///
+    /// ```
+    /// use chunkpool::PoolConfig;
+    ///
+    /// assert_eq!(PoolConfig::builder().build()?, PoolConfig::default());
+    /// let cfg = PoolConfig::builder().max_free_columns(4).build()?;
+    /// assert_eq!(cfg.max_free_columns(), 4);
+    /// assert_eq!(cfg.max_free_chunks(), 64); // the default
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
     pub fn builder() -> PoolConfigBuilder {
         PoolConfigBuilder {
             cfg: PoolConfig::default(),
@@ -80,6 +100,22 @@ impl PoolConfig {
 
     /// TiDB's `NewAllocatorWithSize(free_chunks, free_columns)`, other limits
     /// at their defaults.
+    ///
+    /// ```
+    /// use chunkpool::{Error, PoolConfig, MAX_COUNT_LIMIT};
+    ///
+    /// let cfg = PoolConfig::with_limits(8, 32)?;
+    /// assert_eq!((cfg.max_free_chunks(), cfg.max_free_columns()), (8, 32));
+    /// assert_eq!(
+    ///     PoolConfig::with_limits(8, usize::MAX),
+    ///     Err(Error::LimitTooLarge {
+    ///         limit: "max_free_columns",
+    ///         value: usize::MAX,
+    ///         max: MAX_COUNT_LIMIT,
+    ///     })
+    /// );
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::LimitTooLarge`] for a count above [`MAX_COUNT_LIMIT`].
@@ -114,6 +150,17 @@ impl PoolConfig {
 
     /// Limits of zero: nothing is ever cached, and `check_reuse_alloc_size`
     /// answers false.
+    ///
+    /// ```
+    /// use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator, PoolConfig};
+    ///
+    /// let alloc = LockFreeAllocator::with_config(PoolConfig::no_reuse());
+    /// assert!(!alloc.check_reuse_alloc_size());
+    /// drop(alloc.alloc(&[FieldType::I64], 32, 32));
+    /// let _again = alloc.alloc(&[FieldType::I64], 32, 32);
+    /// let stats = alloc.stats();
+    /// assert_eq!((stats.columns_reused, stats.columns_fresh), (0, 2));
+    /// ```
     #[must_use]
     pub fn no_reuse() -> PoolConfig {
         PoolConfig {
@@ -139,6 +186,13 @@ impl PoolConfig {
     }
 
     /// Whole chunks (with their columns) kept for reuse, at most.
+    ///
+    /// ```
+    /// use chunkpool::PoolConfig;
+    ///
+    /// assert_eq!(PoolConfig::default().max_free_chunks(), 64);
+    /// assert_eq!(PoolConfig::no_reuse().max_free_chunks(), 0);
+    /// ```
     #[must_use]
     pub fn max_free_chunks(&self) -> usize {
         self.max_free_chunks
@@ -147,6 +201,14 @@ impl PoolConfig {
     /// Loose columns kept per element-size class (one class for variable
     /// width), at most. Columns inside cached whole chunks are bounded by
     /// [`max_free_chunks`](Self::max_free_chunks) instead.
+    ///
+    /// ```
+    /// use chunkpool::PoolConfig;
+    ///
+    /// assert_eq!(PoolConfig::default().max_free_columns(), 256);
+    /// assert_eq!(PoolConfig::with_limits(1, 2)?.max_free_columns(), 2);
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
     #[must_use]
     pub fn max_free_columns(&self) -> usize {
         self.max_free_columns
@@ -155,6 +217,15 @@ impl PoolConfig {
     /// Data capacity, in bytes, up to which a variable-width column is
     /// cached whatever its rows (default and TiDB: 16 KiB). Above it, the
     /// per-row limit decides.
+    ///
+    /// ```
+    /// use chunkpool::PoolConfig;
+    ///
+    /// assert_eq!(PoolConfig::default().max_cached_var_bytes(), 16 * 1024);
+    /// let cfg = PoolConfig::builder().max_cached_var_bytes(1 << 20).build()?;
+    /// assert_eq!(cfg.max_cached_var_bytes(), 1 << 20);
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
     #[must_use]
     pub fn max_cached_var_bytes(&self) -> usize {
         self.max_cached_var_bytes
@@ -220,19 +291,60 @@ impl PoolConfig {
     /// it with a counting global allocator for layouts of 1 to 100 columns
     /// and 1 to 1024 rows: at most 192 KiB above a 64 KiB budget, with all
     /// 16 size classes in use.
+    ///
+    /// ```
+    /// use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator, PoolConfig};
+    ///
+    /// let cfg = PoolConfig::builder().byte_budget(64 * 1024).build()?;
+    /// assert_eq!(cfg.byte_budget(), Some(64 * 1024));
+    /// assert_eq!(PoolConfig::default().byte_budget(), None);
+    ///
+    /// let alloc = LockFreeAllocator::with_config(cfg);
+    /// let chunks: Vec<_> = (0..8).map(|_| alloc.alloc(&[FieldType::I64], 1024, 1024)).collect();
+    /// drop(chunks); // 8 chunks of 8 KiB of data each: not all fit
+    /// let stats = alloc.stats();
+    /// assert!(stats.retained_bytes <= 64 * 1024);
+    /// assert!(stats.discarded_over_limit > 0);
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
     #[must_use]
     pub fn byte_budget(&self) -> Option<usize> {
         self.byte_budget
     }
 
     /// TiDB's `CheckReuseAllocSize`: true when any count limit is non-zero.
+    ///
+    /// ```
+    /// use chunkpool::PoolConfig;
+    ///
+    /// assert!(PoolConfig::default().reuse_enabled());
+    /// assert!(PoolConfig::with_limits(0, 1)?.reuse_enabled());
+    /// assert!(!PoolConfig::with_limits(0, 0)?.reuse_enabled());
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
     #[must_use]
     pub fn reuse_enabled(&self) -> bool {
         self.max_free_chunks > 0 || self.max_free_columns > 0
     }
 }
 
-/// Builder for [`PoolConfig`]; see [`PoolConfig::builder`].
+/// Builder for [`PoolConfig`]; see [`PoolConfig::builder`]. Setters take
+/// and return the builder by value; [`build`](Self::build) checks the limits.
+///
+/// ```
+/// use chunkpool::{Error, PoolConfig};
+///
+/// let cfg = PoolConfig::builder()
+///     .max_free_chunks(16)
+///     .max_cached_var_bytes_per_row(0)
+///     .build()?;
+/// assert_eq!(cfg.max_free_chunks(), 16);
+/// assert_eq!(cfg.max_cached_var_bytes_per_row(), 0);
+/// // An absurd limit is an error, not a silent clamp.
+/// let too_big = PoolConfig::builder().byte_budget(usize::MAX).build();
+/// assert!(matches!(too_big, Err(Error::LimitTooLarge { limit: "byte_budget", .. })));
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Clone, Copy, Debug)]
 #[must_use = "call build() to get the configuration"]
 pub struct PoolConfigBuilder {
@@ -240,27 +352,61 @@ pub struct PoolConfigBuilder {
 }
 
 impl PoolConfigBuilder {
-    /// Whole chunks kept for reuse (TiDB default 64).
+    /// Whole chunks kept for reuse (TiDB default 64); at most
+    /// [`MAX_COUNT_LIMIT`], checked by [`build`](Self::build).
+    ///
+    /// ```
+    /// # use chunkpool::PoolConfig;
+    /// let cfg = PoolConfig::builder().max_free_chunks(0).build()?;
+    /// assert_eq!(cfg.max_free_chunks(), 0);
+    /// assert!(cfg.reuse_enabled()); // loose columns are still kept
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
     pub fn max_free_chunks(mut self, n: usize) -> Self {
         self.cfg.max_free_chunks = n;
         self
     }
 
-    /// Loose columns kept per size class (TiDB default 256).
+    /// Loose columns kept per size class (TiDB default 256); at most
+    /// [`MAX_COUNT_LIMIT`], checked by [`build`](Self::build).
+    ///
+    /// ```
+    /// # use chunkpool::PoolConfig;
+    /// let cfg = PoolConfig::builder().max_free_columns(1024).build()?;
+    /// assert_eq!(cfg.max_free_columns(), 1024);
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
     pub fn max_free_columns(mut self, n: usize) -> Self {
         self.cfg.max_free_columns = n;
         self
     }
 
-    /// Largest data capacity, in bytes, of a variable-width column that is
-    /// still cached (TiDB default 16 KiB).
+    /// Data capacity, in bytes, up to which a variable-width column is
+    /// cached whatever its rows (default and TiDB: 16 KiB); above it,
+    /// [`max_cached_var_bytes_per_row`](Self::max_cached_var_bytes_per_row)
+    /// decides. See [`PoolConfig::max_cached_var_bytes`].
+    ///
+    /// ```
+    /// # use chunkpool::PoolConfig;
+    /// let cfg = PoolConfig::builder().max_cached_var_bytes(64 * 1024).build()?;
+    /// assert_eq!(cfg.max_cached_var_bytes(), 64 * 1024);
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
     pub fn max_cached_var_bytes(mut self, bytes: usize) -> Self {
         self.cfg.max_cached_var_bytes = bytes;
         self
     }
 
     /// Data capacity per row a variable-width column may keep above
-    /// `max_cached_var_bytes` (default 128; 0 gives TiDB's flat rule).
+    /// `max_cached_var_bytes` (default 128; 0 gives TiDB's flat rule). See
+    /// [`PoolConfig::max_cached_var_bytes_per_row`].
+    ///
+    /// ```
+    /// # use chunkpool::PoolConfig;
+    /// let flat = PoolConfig::builder().max_cached_var_bytes_per_row(0).build()?;
+    /// assert_eq!(flat, PoolConfig::tidb());
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
     pub fn max_cached_var_bytes_per_row(mut self, bytes: usize) -> Self {
         self.cfg.max_cached_var_bytes_per_row = bytes;
         self
@@ -269,12 +415,30 @@ impl PoolConfigBuilder {
     /// Caps the heap bytes the cache keeps at any moment (buffers and their
     /// records; see [`PoolConfig::byte_budget`]); a chunk or column that
     /// would exceed it is freed. Unset by default.
+    ///
+    /// ```
+    /// # use chunkpool::PoolConfig;
+    /// let cfg = PoolConfig::builder().byte_budget(1 << 20).build()?;
+    /// assert_eq!(cfg.byte_budget(), Some(1 << 20));
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
     pub fn byte_budget(mut self, bytes: usize) -> Self {
         self.cfg.byte_budget = Some(bytes);
         self
     }
 
     /// Validates and returns the configuration.
+    ///
+    /// ```
+    /// use chunkpool::{Error, PoolConfig};
+    ///
+    /// assert!(PoolConfig::builder().max_cached_var_bytes(1 << 30).build().is_ok());
+    /// let err = PoolConfig::builder().max_free_chunks(1 << 30).build().unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "limit `max_free_chunks` = 1073741824 is above the maximum 1048576"
+    /// );
+    /// ```
     ///
     /// # Errors
     /// [`Error::LimitTooLarge`] when a count limit exceeds [`MAX_COUNT_LIMIT`],

@@ -8,6 +8,23 @@ use std::fmt;
 ///
 /// The panicking counterparts (`alloc`, `append_i64`, `get_i64`, ...) panic
 /// with this error's `Display` text.
+///
+/// ```
+/// use chunkpool::{Column, Error, FieldType};
+///
+/// let mut col = Column::new(FieldType::I64, 4);
+/// col.append_i64(7);
+/// match col.try_get_i64(3) {
+///     Err(Error::RowOutOfRange { row, len }) => assert_eq!((row, len), (3, 1)),
+///     other => panic!("unexpected {other:?}"),
+/// }
+/// let err = col.try_append_f64(1.5).unwrap_err();
+/// assert!(matches!(err, Error::TypeMismatch { actual: FieldType::I64, .. }));
+/// assert_eq!(err.to_string(), "type mismatch: f64 (Float64) access on a column of type Int64");
+/// // It is a std error, so `?` converts it into `Box<dyn Error>` and the like.
+/// let boxed: Box<dyn std::error::Error> = Box::new(Error::ZeroCapacity);
+/// assert_eq!(boxed.to_string(), "chunk capacity must be at least 1");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {

@@ -75,6 +75,15 @@ where
 {
     /// An empty slot with reuse enabled (TiDB's `tidb_enable_reuse_chunk`
     /// defaults to on).
+    ///
+    /// ```
+    /// use chunkpool::SessionChunkPool;
+    ///
+    /// let session: SessionChunkPool = SessionChunkPool::new();
+    /// assert!(session.reuse_enabled());
+    /// assert!(!session.is_alloc_valid());
+    /// assert!(session.chunk_allocator().is_empty());
+    /// ```
     #[must_use]
     pub fn new() -> Self {
         SessionChunkPool {
@@ -85,12 +94,33 @@ where
     }
 
     /// Turns chunk reuse for this session on or off (`tidb_enable_reuse_chunk`).
-    /// Takes effect at the next [`set_alloc`](Self::set_alloc).
+    /// Takes effect at the next [`set_alloc`](Self::set_alloc); an
+    /// allocator already installed stays installed until then, but
+    /// [`is_alloc_valid`](Self::is_alloc_valid) answers false at once.
+    ///
+    /// ```
+    /// use chunkpool::{LockFreeAllocator, SessionChunkPool};
+    ///
+    /// let session = SessionChunkPool::new();
+    /// let alloc = LockFreeAllocator::new();
+    /// session.set_reuse_enabled(false);
+    /// session.set_alloc(Some(&alloc));
+    /// assert!(!session.is_alloc_valid());
+    /// assert!(session.chunk_allocator().is_empty()); // unpooled chunks
+    /// ```
     pub fn set_reuse_enabled(&self, enabled: bool) {
         self.reuse_enabled.store(enabled, Ordering::Release);
     }
 
     /// Whether chunk reuse is enabled for this session.
+    ///
+    /// ```
+    /// # use chunkpool::SessionChunkPool;
+    /// let session: SessionChunkPool = SessionChunkPool::new();
+    /// assert!(session.reuse_enabled());
+    /// session.set_reuse_enabled(false);
+    /// assert!(!session.reuse_enabled());
+    /// ```
     pub fn reuse_enabled(&self) -> bool {
         self.reuse_enabled.load(Ordering::Acquire)
     }
@@ -99,6 +129,19 @@ where
     /// that sets [`used_chunk_alloc`](Self::used_chunk_alloc) on the first
     /// reusing allocation. With reuse disabled or `alloc` of `None`, the slot
     /// becomes empty. One atomic swap; the handle is cloned (cheap).
+    ///
+    /// ```
+    /// use chunkpool::{FieldType, LockFreeAllocator, SessionChunkPool};
+    ///
+    /// let session = SessionChunkPool::new();
+    /// let alloc = LockFreeAllocator::new();
+    /// session.set_alloc(Some(&alloc));
+    /// let current = session.chunk_allocator();
+    /// assert!(current.inner().unwrap().same_pool(&alloc));
+    /// drop(current);
+    /// session.set_alloc(None);
+    /// assert!(session.chunk_allocator().is_empty());
+    /// ```
     pub fn set_alloc(&self, alloc: Option<&A>) {
         let new = match alloc {
             Some(a) if self.reuse_enabled() => {
@@ -117,6 +160,24 @@ where
     /// allocator with a new one of the same kind and limits: the old one is
     /// abandoned, not reset, so chunks a leftover worker still holds keep it
     /// alive and return to it, never to the new one.
+    ///
+    /// ```
+    /// use chunkpool::{FieldType, LockFreeAllocator, SessionChunkPool};
+    ///
+    /// let session = SessionChunkPool::new();
+    /// let mut alloc = LockFreeAllocator::new();
+    /// let before = alloc.clone();
+    ///
+    /// session.set_alloc(Some(&alloc));
+    /// session.clear_alloc(&mut alloc, false); // success: keep the allocator
+    /// assert!(!session.is_alloc_valid());
+    /// assert!(alloc.same_pool(&before));
+    ///
+    /// session.set_alloc(Some(&alloc));
+    /// session.clear_alloc(&mut alloc, true); // error: abandon it
+    /// assert!(!alloc.same_pool(&before));
+    /// assert_eq!(alloc.config(), before.config());
+    /// ```
     pub fn clear_alloc(&self, alloc: &mut A, has_err: bool)
     where
         A: Renew,
@@ -128,6 +189,14 @@ where
     }
 
     /// True when reuse is enabled and an allocator is installed.
+    ///
+    /// ```
+    /// # use chunkpool::{LockFreeAllocator, SessionChunkPool};
+    /// let session = SessionChunkPool::new();
+    /// assert!(!session.is_alloc_valid());
+    /// session.set_alloc(Some(&LockFreeAllocator::new()));
+    /// assert!(session.is_alloc_valid());
+    /// ```
     pub fn is_alloc_valid(&self) -> bool {
         self.reuse_enabled() && self.slot.load().is_some()
     }
@@ -135,6 +204,21 @@ where
     /// The installed allocator (hook-wrapped), or the empty allocator when
     /// the slot is empty. A cheap read meant for one batch: load it, allocate,
     /// let it go.
+    ///
+    /// ```
+    /// use chunkpool::{FieldType, LockFreeAllocator, SessionChunkPool};
+    ///
+    /// let session = SessionChunkPool::new();
+    /// // Nothing installed: plain chunks that belong to no pool.
+    /// assert!(!session.chunk_allocator().alloc(&[FieldType::I64], 8, 8).is_pooled());
+    ///
+    /// let alloc = LockFreeAllocator::new();
+    /// session.set_alloc(Some(&alloc));
+    /// let chk = session.chunk_allocator().alloc(&[FieldType::I64], 8, 8);
+    /// assert!(chk.is_pooled());
+    /// drop(chk);
+    /// assert_eq!(alloc.stats().chunks_returned, 1);
+    /// ```
     pub fn chunk_allocator(&self) -> CurrentAllocator<A> {
         CurrentAllocator {
             guard: self.slot.load(),
@@ -144,6 +228,19 @@ where
     /// Starts a statement: the previous statement's
     /// [`used_chunk_alloc`](Self::used_chunk_alloc) becomes
     /// [`last_sql_use_alloc`](Self::last_sql_use_alloc) and the flag clears.
+    ///
+    /// ```
+    /// use chunkpool::{FieldType, LockFreeAllocator, SessionChunkPool};
+    ///
+    /// let session = SessionChunkPool::new();
+    /// session.set_alloc(Some(&LockFreeAllocator::new()));
+    /// drop(session.chunk_allocator().alloc(&[FieldType::I64], 8, 8));
+    /// assert!(session.used_chunk_alloc());
+    ///
+    /// session.begin_statement();
+    /// assert!(!session.used_chunk_alloc());
+    /// assert!(session.last_sql_use_alloc());
+    /// ```
     pub fn begin_statement(&self) {
         let used = self.flags.used_chunk_alloc.swap(false, Ordering::AcqRel);
         self.flags.last_sql_use_alloc.store(used, Ordering::Release);
@@ -151,11 +248,37 @@ where
 
     /// Whether the current statement has allocated from a reusing allocator.
     /// A caller keeping row data past the statement must copy it when true.
+    ///
+    /// ```
+    /// use chunkpool::{FieldType, LockFreeAllocator, PoolConfig, SessionChunkPool};
+    ///
+    /// let session = SessionChunkPool::new();
+    /// // An allocator configured to reuse nothing does not set the flag.
+    /// session.set_alloc(Some(&LockFreeAllocator::with_config(PoolConfig::no_reuse())));
+    /// drop(session.chunk_allocator().alloc(&[FieldType::I64], 8, 8));
+    /// assert!(!session.used_chunk_alloc());
+    ///
+    /// session.set_alloc(Some(&LockFreeAllocator::new()));
+    /// drop(session.chunk_allocator().alloc(&[FieldType::I64], 8, 8));
+    /// assert!(session.used_chunk_alloc());
+    /// ```
     pub fn used_chunk_alloc(&self) -> bool {
         self.flags.used_chunk_alloc.load(Ordering::Acquire)
     }
 
-    /// Whether the previous statement allocated from a reusing allocator.
+    /// Whether the previous statement allocated from a reusing allocator
+    /// (as of the last [`begin_statement`](Self::begin_statement)).
+    ///
+    /// ```
+    /// # use chunkpool::{FieldType, LockFreeAllocator, SessionChunkPool};
+    /// let session = SessionChunkPool::new();
+    /// session.begin_statement();
+    /// session.set_alloc(Some(&LockFreeAllocator::new()));
+    /// drop(session.chunk_allocator().alloc(&[FieldType::I64], 8, 8));
+    /// assert!(!session.last_sql_use_alloc()); // this statement, not the last
+    /// session.begin_statement();
+    /// assert!(session.last_sql_use_alloc());
+    /// ```
     pub fn last_sql_use_alloc(&self) -> bool {
         self.flags.last_sql_use_alloc.load(Ordering::Acquire)
     }
@@ -177,6 +300,19 @@ impl<A: fmt::Debug> fmt::Debug for SessionChunkPool<A> {
 ///
 /// Holding it keeps that allocator alive; it is meant to live for one batch
 /// on one thread, not to be stored.
+///
+/// ```
+/// use chunkpool::{FieldType, LockFreeAllocator, SessionChunkPool};
+///
+/// let session = SessionChunkPool::new();
+/// let alloc = LockFreeAllocator::new();
+/// session.set_alloc(Some(&alloc));
+/// let current = session.chunk_allocator();
+/// session.set_alloc(None); // a racing clear: `current` still works
+/// let chk = current.alloc(&[FieldType::I64], 8, 8);
+/// assert!(chk.is_pooled());
+/// assert!(!current.is_empty());
+/// ```
 pub struct CurrentAllocator<A> {
     guard: OptionArcGuard<SlotAlloc<A>>,
 }
@@ -191,6 +327,17 @@ impl<A: ChunkAllocator> CurrentAllocator<A> {
     /// [`Error::ZeroMaxChunkSize`], [`Error::CapacityOverflow`] when a
     /// column's byte size overflows, or [`Error::OutOfMemory`] when the
     /// global allocator refuses a new column's buffers.
+    ///
+    /// ```
+    /// use chunkpool::{Error, FieldType, SessionChunkPool};
+    ///
+    /// let session: SessionChunkPool = SessionChunkPool::new();
+    /// let current = session.chunk_allocator();
+    /// let chk = current.try_alloc(&[FieldType::I64], 8, 1024)?;
+    /// assert_eq!((chk.capacity(), chk.required_rows()), (8, 1024));
+    /// assert_eq!(current.try_alloc(&[FieldType::I64], 0, 1024).unwrap_err(), Error::ZeroCapacity);
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn try_alloc(
         &self,
         fields: &[FieldType],
@@ -210,6 +357,15 @@ impl<A: ChunkAllocator> CurrentAllocator<A> {
     /// [`try_alloc`](Self::try_alloc) would fail: for this crate's
     /// allocators, on bad arguments, and when memory for a new column
     /// cannot be had.
+    ///
+    /// ```
+    /// use chunkpool::{FieldType, LockFreeAllocator, SessionChunkPool};
+    ///
+    /// let session = SessionChunkPool::new();
+    /// session.set_alloc(Some(&LockFreeAllocator::new()));
+    /// let chk = session.chunk_allocator().alloc(&[FieldType::F64, FieldType::UTF8], 100, 32);
+    /// assert_eq!((chk.num_cols(), chk.capacity()), (2, 32));
+    /// ```
     #[track_caller]
     #[must_use]
     pub fn alloc(&self, fields: &[FieldType], capacity: usize, max_chunk_size: usize) -> Chunk {
@@ -220,6 +376,14 @@ impl<A: ChunkAllocator> CurrentAllocator<A> {
     }
 
     /// See [`ChunkAllocator::check_reuse_alloc_size`]; false for the empty allocator.
+    ///
+    /// ```
+    /// # use chunkpool::{LockFreeAllocator, SessionChunkPool};
+    /// let session = SessionChunkPool::new();
+    /// assert!(!session.chunk_allocator().check_reuse_alloc_size());
+    /// session.set_alloc(Some(&LockFreeAllocator::new()));
+    /// assert!(session.chunk_allocator().check_reuse_alloc_size());
+    /// ```
     #[must_use]
     pub fn check_reuse_alloc_size(&self) -> bool {
         self.guard
@@ -228,12 +392,29 @@ impl<A: ChunkAllocator> CurrentAllocator<A> {
     }
 
     /// True when the slot was empty and this is the empty allocator.
+    ///
+    /// ```
+    /// # use chunkpool::{LockFreeAllocator, SessionChunkPool};
+    /// let session = SessionChunkPool::new();
+    /// assert!(session.chunk_allocator().is_empty());
+    /// session.set_alloc(Some(&LockFreeAllocator::new()));
+    /// assert!(!session.chunk_allocator().is_empty());
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.guard.is_none()
     }
 
     /// The installed allocator itself (without the hook), if any.
+    ///
+    /// ```
+    /// # use chunkpool::{LockFreeAllocator, SessionChunkPool};
+    /// let session = SessionChunkPool::new();
+    /// assert!(session.chunk_allocator().inner().is_none());
+    /// let alloc = LockFreeAllocator::new();
+    /// session.set_alloc(Some(&alloc));
+    /// assert!(session.chunk_allocator().inner().is_some_and(|a| a.same_pool(&alloc)));
+    /// ```
     #[must_use]
     pub fn inner(&self) -> Option<&A> {
         self.guard.as_ref().map(|a| a.inner())

@@ -54,7 +54,10 @@ pub struct Stats {
     pub chunks_returned: u64,
     /// Columns freed because a count limit or the byte budget was reached.
     pub discarded_over_limit: u64,
-    /// Variable-width columns freed for exceeding `max_cached_var_bytes`.
+    /// Variable-width columns freed for holding more data capacity than
+    /// the variable-width limit allows: above `max_cached_var_bytes` and
+    /// above `max_cached_var_bytes_per_row` times the rows they hold (see
+    /// [`PoolConfig`](crate::PoolConfig)).
     pub discarded_oversize: u64,
     /// Columns freed because they were marked `avoid_reusing`.
     pub discarded_avoid_reuse: u64,
@@ -162,6 +165,17 @@ impl CachedColumns {
 
     /// Loose columns cached in the size class of `field`: of any logical
     /// type of its physical size.
+    ///
+    /// ```
+    /// use chunkpool::{ChunkAllocator, FieldType, MutexAllocator};
+    ///
+    /// let alloc = MutexAllocator::new();
+    /// drop(alloc.alloc(&[FieldType::U32], 8, 8));
+    /// let cached = alloc.stats().cached_columns;
+    /// assert_eq!(cached.get(FieldType::U32), 1);
+    /// assert_eq!(cached.get(FieldType::F32), 1); // the same 4-byte class
+    /// assert_eq!(cached.get(FieldType::U64), 0);
+    /// ```
     #[must_use]
     pub fn get(&self, field: FieldType) -> usize {
         self.classes
@@ -174,12 +188,33 @@ impl CachedColumns {
     /// first, then by element size. A class is named by the raw type of its
     /// size: [`FieldType::BINARY`] for variable width,
     /// [`FieldType::fixed`]`(n)` for `n` bytes.
+    ///
+    /// ```
+    /// use chunkpool::{ChunkAllocator, FieldType, MutexAllocator};
+    ///
+    /// let alloc = MutexAllocator::new();
+    /// drop(alloc.alloc(&[FieldType::I16, FieldType::UTF8, FieldType::U16], 8, 8));
+    /// let classes: Vec<_> = alloc.stats().cached_columns.iter().collect();
+    /// assert_eq!(classes, [(FieldType::BINARY, 1), (FieldType::fixed(2)?, 2)]);
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
     #[must_use]
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (FieldType, usize)> + '_ {
         self.classes.iter().copied()
     }
 
-    /// Loose columns cached in all classes.
+    /// Loose columns cached in all classes: the same as
+    /// [`Stats::retained_columns`].
+    ///
+    /// ```
+    /// use chunkpool::{ChunkAllocator, FieldType, MutexAllocator};
+    ///
+    /// let alloc = MutexAllocator::new();
+    /// drop(alloc.alloc(&[FieldType::I8, FieldType::DECIMAL, FieldType::BINARY], 8, 8));
+    /// let stats = alloc.stats();
+    /// assert_eq!(stats.cached_columns.total(), 3);
+    /// assert_eq!(stats.cached_columns.total(), stats.retained_columns);
+    /// ```
     #[must_use]
     pub fn total(&self) -> usize {
         self.classes.iter().map(|&(_, n)| n).sum()
@@ -195,6 +230,16 @@ impl fmt::Debug for CachedColumns {
 impl Stats {
     /// Fraction of handed-out columns that came from the cache (0 when none
     /// were handed out).
+    ///
+    /// ```
+    /// use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator};
+    ///
+    /// let alloc = LockFreeAllocator::new();
+    /// assert_eq!(alloc.stats().reuse_rate(), 0.0);
+    /// drop(alloc.alloc(&[FieldType::I64], 8, 8)); // fresh
+    /// drop(alloc.alloc(&[FieldType::I64], 8, 8)); // reused
+    /// assert_eq!(alloc.stats().reuse_rate(), 0.5);
+    /// ```
     #[must_use]
     pub fn reuse_rate(&self) -> f64 {
         let total = self.columns_reused + self.columns_fresh;

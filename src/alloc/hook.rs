@@ -13,7 +13,9 @@ use std::fmt;
 ///
 /// The session slot uses it to record that a statement used reused buffers.
 /// The hook is marked fired before the callback runs, so a callback that
-/// panics does not run again and leaves the allocator usable.
+/// panics does not run again and leaves the allocator usable. It fires
+/// before the inner allocator is asked, so an allocation that then fails
+/// (bad arguments, no memory) fires it too.
 ///
 /// ```
 /// use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator, ReuseHook};
@@ -39,6 +41,17 @@ where
     F: Fn() + Send + Sync,
 {
     /// Wraps `inner`; `callback` runs on the first reusing allocation.
+    ///
+    /// ```
+    /// use chunkpool::{ChunkAllocator, FieldType, PoolConfig, MutexAllocator, ReuseHook};
+    ///
+    /// // The inner allocator reuses nothing: the callback never runs.
+    /// let hooked = ReuseHook::new(MutexAllocator::with_config(PoolConfig::no_reuse()), || {
+    ///     panic!("not a reusing allocator")
+    /// });
+    /// drop(hooked.alloc(&[FieldType::I64], 4, 4));
+    /// assert!(!hooked.fired());
+    /// ```
     pub fn new(inner: A, callback: F) -> Self {
         ReuseHook {
             inner,
@@ -48,11 +61,32 @@ where
     }
 
     /// The wrapped allocator.
+    ///
+    /// ```
+    /// # use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator, ReuseHook};
+    /// let alloc = LockFreeAllocator::new();
+    /// let hooked = ReuseHook::new(alloc.clone(), || {});
+    /// drop(hooked.alloc(&[FieldType::I64], 4, 4));
+    /// assert!(hooked.inner().same_pool(&alloc));
+    /// assert_eq!(hooked.inner().stats().chunks_allocated, 1);
+    /// ```
     pub fn inner(&self) -> &A {
         &self.inner
     }
 
     /// Whether the callback has run since construction or the last `reset`.
+    ///
+    /// ```
+    /// # use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator, ReuseHook};
+    /// let hooked = ReuseHook::new(LockFreeAllocator::new(), || {});
+    /// assert!(!hooked.fired());
+    /// drop(hooked.alloc(&[FieldType::I64], 4, 4));
+    /// assert!(hooked.fired());
+    /// hooked.reset(); // a new statement re-arms it
+    /// assert!(!hooked.fired());
+    /// assert!(hooked.try_alloc(&[FieldType::I64], 0, 4).is_err());
+    /// assert!(hooked.fired()); // a failed allocation fires it too
+    /// ```
     pub fn fired(&self) -> bool {
         self.fired.load(Ordering::Acquire)
     }

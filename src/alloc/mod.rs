@@ -26,6 +26,29 @@ use crate::sync::Arc;
 /// All implementations are `Send + Sync`: one allocator serves every worker
 /// of a statement. Chunks go back to the allocator they came from when
 /// dropped, so there is no `free`.
+///
+/// Executor code can be generic over it, so one operator runs on any pool
+/// (or, through [`EmptyAllocator`], on none):
+///
+/// ```
+/// use chunkpool::{Chunk, ChunkAllocator, FieldType, LockFreeAllocator, MutexAllocator};
+///
+/// /// A scan operator: fills one batch of `n` rows.
+/// fn scan(alloc: &impl ChunkAllocator, n: i64) -> Chunk {
+///     let mut chk = alloc.alloc(&[FieldType::I64], n as usize, 1024);
+///     for i in 0..n {
+///         chk.column_mut(0).append_i64(i * i);
+///     }
+///     chk
+/// }
+///
+/// let lock_free = LockFreeAllocator::new();
+/// assert_eq!(scan(&lock_free, 4).column(0).get_i64(3), 9);
+/// assert_eq!(scan(&MutexAllocator::new(), 4).num_rows(), 4);
+/// // The first batch went back to `lock_free` when dropped; this one reuses it.
+/// drop(scan(&lock_free, 4));
+/// assert_eq!(lock_free.stats().chunks_from_cache, 1);
+/// ```
 pub trait ChunkAllocator: Send + Sync {
     /// A chunk with one empty column per field, `capacity()` equal to
     /// `min(capacity, max_chunk_size)` and `required_rows()` equal to
@@ -42,6 +65,23 @@ pub trait ChunkAllocator: Send + Sync {
     /// [`Error::CapacityOverflow`] when a column's byte size overflows, or
     /// [`Error::OutOfMemory`] when the global allocator refuses a new
     /// column's buffers.
+    ///
+    /// ```
+    /// use chunkpool::{ChunkAllocator, Error, FieldType, LockFreeAllocator};
+    ///
+    /// let alloc = LockFreeAllocator::new();
+    /// let chk = alloc.try_alloc(&[FieldType::I64, FieldType::UTF8], 2048, 1024)?;
+    /// assert_eq!((chk.num_cols(), chk.num_rows()), (2, 0));
+    /// assert_eq!((chk.capacity(), chk.required_rows()), (1024, 1024));
+    ///
+    /// assert_eq!(alloc.try_alloc(&[FieldType::I64], 32, 0).unwrap_err(), Error::ZeroMaxChunkSize);
+    /// assert!(matches!(
+    ///     alloc.try_alloc(&[FieldType::I64], usize::MAX, usize::MAX),
+    ///     Err(Error::CapacityOverflow { .. })
+    /// ));
+    /// assert_eq!(alloc.stats().chunks_allocated, 1); // failures count nothing
+    /// # Ok::<(), Error>(())
+    /// ```
     fn try_alloc(
         &self,
         fields: &[FieldType],
@@ -55,6 +95,21 @@ pub trait ChunkAllocator: Send + Sync {
     /// # Panics
     /// With the [`Error`]'s message, whenever `try_alloc` would fail: on
     /// bad arguments, and when memory for a new column cannot be had.
+    ///
+    /// ```
+    /// use chunkpool::{ChunkAllocator, FieldType, MutexAllocator};
+    ///
+    /// let alloc = MutexAllocator::new();
+    /// let mut chk = alloc.alloc(&[FieldType::F64], 16, 1024);
+    /// chk.column_mut(0).append_f64(0.5);
+    /// assert_eq!(chk.column(0).get_f64(0), 0.5);
+    /// ```
+    ///
+    /// ```should_panic
+    /// # use chunkpool::{ChunkAllocator, FieldType, MutexAllocator};
+    /// // panics: "chunkpool: chunk capacity must be at least 1"
+    /// let _ = MutexAllocator::new().alloc(&[FieldType::F64], 0, 1024);
+    /// ```
     #[track_caller]
     fn alloc(&self, fields: &[FieldType], capacity: usize, max_chunk_size: usize) -> Chunk {
         match self.try_alloc(fields, capacity, max_chunk_size) {
@@ -64,20 +119,62 @@ pub trait ChunkAllocator: Send + Sync {
     }
 
     /// Marks a statement boundary (TiDB's `Reset`). Chunks return when
-    /// dropped, so this never takes a buffer from a live chunk.
+    /// dropped, so this never takes a buffer from a live chunk. This
+    /// crate's pooling allocators do nothing here (the cache stays);
+    /// [`ReuseHook`] re-arms its callback.
+    ///
+    /// ```
+    /// use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator};
+    ///
+    /// let alloc = LockFreeAllocator::new();
+    /// let live = alloc.alloc(&[FieldType::I64], 8, 8);
+    /// drop(alloc.alloc(&[FieldType::I64], 8, 8));
+    /// alloc.reset();
+    /// assert_eq!(alloc.stats().retained_chunks, 1); // still cached
+    /// assert!(live.is_pooled()); // and the live chunk untouched
+    /// ```
     fn reset(&self);
 
     /// TiDB's `CheckReuseAllocSize`: true when this allocator is configured
     /// to reuse anything (some limit is non-zero), whether or not anything
     /// is cached right now.
+    ///
+    /// ```
+    /// use chunkpool::{ChunkAllocator, EmptyAllocator, LockFreeAllocator, PoolConfig};
+    ///
+    /// assert!(LockFreeAllocator::new().check_reuse_alloc_size());
+    /// assert!(!LockFreeAllocator::with_config(PoolConfig::no_reuse()).check_reuse_alloc_size());
+    /// assert!(!EmptyAllocator.check_reuse_alloc_size());
+    /// ```
     fn check_reuse_alloc_size(&self) -> bool;
 }
 
 /// Allocators that can make a new, empty allocator of the same kind and
 /// limits; [`SessionChunkPool::clear_alloc`](crate::SessionChunkPool::clear_alloc)
 /// uses it to abandon an allocator after an error.
+///
+/// ```
+/// use chunkpool::{ChunkAllocator, FieldType, MutexAllocator, PoolConfig, Renew};
+///
+/// let old = MutexAllocator::with_config(PoolConfig::with_limits(4, 8)?);
+/// drop(old.alloc(&[FieldType::I64], 8, 8));
+/// let new = old.renew();
+/// assert_eq!(new.config(), old.config());
+/// assert_eq!(new.stats().retained_columns, 0); // nothing shared
+/// assert_eq!(old.stats().retained_columns, 1);
+/// # Ok::<(), chunkpool::Error>(())
+/// ```
 pub trait Renew {
     /// A new allocator with the same configuration, sharing nothing with `self`.
+    ///
+    /// ```
+    /// use chunkpool::{LockFreeAllocator, Renew};
+    ///
+    /// let old = LockFreeAllocator::new();
+    /// let new = old.renew();
+    /// assert!(!new.same_pool(&old));
+    /// assert!(old.clone().same_pool(&old));
+    /// ```
     #[must_use = "renew() returns the new allocator and leaves this one as it was"]
     fn renew(&self) -> Self;
 }

@@ -74,12 +74,31 @@ impl Default for MutexAllocator {
 
 impl MutexAllocator {
     /// An allocator with TiDB's default limits.
+    ///
+    /// ```
+    /// use chunkpool::{MutexAllocator, PoolConfig};
+    ///
+    /// assert_eq!(MutexAllocator::new().config(), PoolConfig::default());
+    /// ```
     #[must_use]
     pub fn new() -> MutexAllocator {
         MutexAllocator::with_config(PoolConfig::default())
     }
 
     /// An allocator with the given limits.
+    ///
+    /// ```
+    /// use chunkpool::{ChunkAllocator, FieldType, MutexAllocator, PoolConfig};
+    ///
+    /// let alloc = MutexAllocator::with_config(PoolConfig::with_limits(64, 1)?);
+    /// let a = alloc.alloc(&[FieldType::I64], 8, 8);
+    /// let b = alloc.alloc(&[FieldType::I64], 8, 8);
+    /// drop((a, b));
+    /// let stats = alloc.stats();
+    /// assert_eq!(stats.retained_columns, 1); // one loose column per size class
+    /// assert_eq!(stats.discarded_over_limit, 1);
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
     #[must_use]
     pub fn with_config(config: PoolConfig) -> MutexAllocator {
         MutexAllocator {
@@ -91,6 +110,12 @@ impl MutexAllocator {
     }
 
     /// The limits this allocator was made with.
+    ///
+    /// ```
+    /// # use chunkpool::{MutexAllocator, PoolConfig};
+    /// let alloc = MutexAllocator::with_config(PoolConfig::no_reuse());
+    /// assert_eq!(alloc.config(), PoolConfig::no_reuse());
+    /// ```
     #[must_use]
     pub fn config(&self) -> PoolConfig {
         self.shared.config
@@ -100,6 +125,17 @@ impl MutexAllocator {
     /// under the lock (exact). This allocator keeps no whole chunk:
     /// `retained_chunks` is 0, and the cached chunk shells (column lists
     /// without columns, as TiDB keeps them) are `retained_shells`.
+    ///
+    /// ```
+    /// use chunkpool::{ChunkAllocator, FieldType, MutexAllocator};
+    ///
+    /// let alloc = MutexAllocator::new();
+    /// drop(alloc.alloc(&[FieldType::I64, FieldType::F64], 8, 8));
+    /// let stats = alloc.stats();
+    /// assert_eq!((stats.retained_chunks, stats.retained_shells), (0, 1));
+    /// // I64 and F64 share the 8-byte size class.
+    /// assert_eq!(stats.cached_columns.get(FieldType::I64), 2);
+    /// ```
     #[must_use = "stats() takes a snapshot; it resets no counter"]
     pub fn stats(&self) -> Stats {
         let st = lock(&self.shared.state);
@@ -123,7 +159,20 @@ impl MutexAllocator {
         }
     }
 
-    /// Drops everything cached.
+    /// Drops everything cached. Chunks in use are untouched and return to
+    /// the cache when dropped.
+    ///
+    /// ```
+    /// use chunkpool::{ChunkAllocator, FieldType, MutexAllocator};
+    ///
+    /// let alloc = MutexAllocator::new();
+    /// drop(alloc.alloc(&[FieldType::UTF8], 8, 8));
+    /// assert_eq!(alloc.stats().retained_columns, 1);
+    /// alloc.trim();
+    /// let stats = alloc.stats();
+    /// assert_eq!((stats.retained_columns, stats.retained_shells), (0, 0));
+    /// assert_eq!(stats.retained_bytes, 0);
+    /// ```
     pub fn trim(&self) {
         let mut st = lock(&self.shared.state);
         st.free_chunks.clear();

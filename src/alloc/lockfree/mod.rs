@@ -142,12 +142,32 @@ impl Drop for LockFreeAllocator {
 
 impl LockFreeAllocator {
     /// An allocator with TiDB's default limits.
+    ///
+    /// ```
+    /// use chunkpool::{LockFreeAllocator, PoolConfig};
+    ///
+    /// let alloc = LockFreeAllocator::new();
+    /// assert_eq!(alloc.config(), PoolConfig::default());
+    /// assert_eq!(alloc.stats().chunks_allocated, 0);
+    /// ```
     #[must_use]
     pub fn new() -> LockFreeAllocator {
         LockFreeAllocator::with_config(PoolConfig::default())
     }
 
     /// An allocator with the given limits.
+    ///
+    /// ```
+    /// use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator, PoolConfig};
+    ///
+    /// let alloc = LockFreeAllocator::with_config(PoolConfig::with_limits(2, 0)?);
+    /// let chunks: Vec<_> = (0..3).map(|_| alloc.alloc(&[FieldType::I32], 8, 8)).collect();
+    /// drop(chunks);
+    /// let stats = alloc.stats();
+    /// assert_eq!(stats.retained_chunks, 2); // the third chunk did not fit
+    /// assert_eq!(stats.discarded_over_limit, 1);
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
     #[must_use]
     pub fn with_config(config: PoolConfig) -> LockFreeAllocator {
         LockFreeAllocator {
@@ -156,6 +176,13 @@ impl LockFreeAllocator {
     }
 
     /// The limits this allocator was made with.
+    ///
+    /// ```
+    /// # use chunkpool::{LockFreeAllocator, PoolConfig};
+    /// let alloc = LockFreeAllocator::with_config(PoolConfig::tidb());
+    /// assert_eq!(alloc.config(), PoolConfig::tidb());
+    /// assert_eq!(alloc.clone().config(), PoolConfig::tidb());
+    /// ```
     #[must_use]
     pub fn config(&self) -> PoolConfig {
         *self.pool.config()
@@ -163,6 +190,23 @@ impl LockFreeAllocator {
 
     /// A snapshot of the counters and the current cache contents (shared
     /// depot and per-thread caches).
+    ///
+    /// ```
+    /// use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator};
+    ///
+    /// let alloc = LockFreeAllocator::new();
+    /// let fields = [FieldType::I64, FieldType::UTF8];
+    /// for _batch in 0..4 {
+    ///     let mut chk = alloc.alloc(&fields, 64, 1024);
+    ///     chk.column_mut(0).append_i64(1);
+    ///     chk.column_mut(1).append_str("a");
+    /// } // each batch's chunk returns here
+    /// let stats = alloc.stats();
+    /// assert_eq!((stats.chunks_allocated, stats.chunks_from_cache), (4, 3));
+    /// assert_eq!((stats.columns_fresh, stats.columns_reused), (2, 6));
+    /// assert_eq!(stats.reuse_rate(), 0.75);
+    /// assert_eq!(stats.retained_chunks, 1);
+    /// ```
     #[must_use = "stats() takes a snapshot; it resets no counter"]
     pub fn stats(&self) -> Stats {
         self.pool.stats()
@@ -179,6 +223,19 @@ impl LockFreeAllocator {
     /// at once; its shell is reclaimed with crossbeam-epoch once no thread
     /// can still be inside it (see "When memory comes back" on
     /// [`LockFreeAllocator`]).
+    ///
+    /// ```
+    /// use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator};
+    ///
+    /// let alloc = LockFreeAllocator::new();
+    /// let live = alloc.alloc(&[FieldType::I64], 8, 8);
+    /// drop(alloc.alloc(&[FieldType::I64], 8, 8));
+    /// assert_eq!(alloc.stats().retained_chunks, 1);
+    /// alloc.trim();
+    /// assert_eq!(alloc.stats().retained_bytes, 0);
+    /// drop(live); // returns to the (now empty) cache
+    /// assert_eq!(alloc.stats().retained_chunks, 1);
+    /// ```
     pub fn trim(&self) {
         let pool = &self.pool;
         pool.bump_generation();
@@ -216,6 +273,13 @@ impl LockFreeAllocator {
     }
 
     /// True when both handles share one cache.
+    ///
+    /// ```
+    /// # use chunkpool::LockFreeAllocator;
+    /// let a = LockFreeAllocator::new();
+    /// assert!(a.same_pool(&a.clone()));
+    /// assert!(!a.same_pool(&LockFreeAllocator::new()));
+    /// ```
     #[must_use]
     pub fn same_pool(&self, other: &LockFreeAllocator) -> bool {
         Arc::ptr_eq(&self.pool, &other.pool)
