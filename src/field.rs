@@ -9,6 +9,12 @@ use std::fmt;
 ///
 /// TiDB uses 1 to 8 and 40 (its decimal); anything up to this bound is
 /// accepted as raw bytes ([`FieldType::fixed`]).
+///
+/// ```
+/// # use chunkpool::{FieldType, MAX_ELEM_SIZE};
+/// assert!(FieldType::fixed(MAX_ELEM_SIZE).is_ok());
+/// assert!(FieldType::fixed(MAX_ELEM_SIZE + 1).is_err());
+/// ```
 pub const MAX_ELEM_SIZE: usize = 1024;
 
 /// The tag of each logical type inside a [`FieldType`]. 0 is raw bytes, so
@@ -202,47 +208,185 @@ impl FieldType {
     }
 
     /// `Int8`: 1-byte signed integers (`i8`).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I8, 4);
+    /// c.append_i8(-8);
+    /// assert_eq!(c.get_i8(0), -8);
+    /// ```
     pub const I8: FieldType = FieldType::make(tag::INT8, 1);
     /// `Int16`: 2-byte signed integers (`i16`).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I16, 4);
+    /// c.append_i16(-16_000);
+    /// assert_eq!(c.get_i16(0), -16_000);
+    /// ```
     pub const I16: FieldType = FieldType::make(tag::INT16, 2);
     /// `Int32`: 4-byte signed integers (`i32`).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I32, 4);
+    /// c.append_i32(-32);
+    /// assert_eq!(c.get_i32(0), -32);
+    /// ```
     pub const I32: FieldType = FieldType::make(tag::INT32, 4);
     /// `Int64`: 8-byte signed integers (`i64`).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 4);
+    /// c.append_i64(-64);
+    /// assert_eq!(c.get_i64(0), -64);
+    /// ```
     pub const I64: FieldType = FieldType::make(tag::INT64, 8);
     /// `UInt8`: 1-byte unsigned integers (`u8`).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::U8, 4);
+    /// c.append_u8(8);
+    /// assert_eq!(c.get_u8(0), 8);
+    /// ```
     pub const U8: FieldType = FieldType::make(tag::UINT8, 1);
     /// `UInt16`: 2-byte unsigned integers (`u16`).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::U16, 4);
+    /// c.append_u16(16_000);
+    /// assert_eq!(c.get_u16(0), 16_000);
+    /// ```
     pub const U16: FieldType = FieldType::make(tag::UINT16, 2);
     /// `UInt32`: 4-byte unsigned integers (`u32`).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::U32, 4);
+    /// c.append_u32(32);
+    /// assert_eq!(c.get_u32(0), 32);
+    /// ```
     pub const U32: FieldType = FieldType::make(tag::UINT32, 4);
     /// `UInt64`: 8-byte unsigned integers (`u64`).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::U64, 4);
+    /// c.append_u64(u64::MAX);
+    /// assert_eq!(c.get_u64(0), u64::MAX);
+    /// ```
     pub const U64: FieldType = FieldType::make(tag::UINT64, 8);
     /// `Float32`: 4-byte floats (`f32`).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::F32, 4);
+    /// c.append_f32(0.5);
+    /// assert_eq!(c.get_f32(0), 0.5);
+    /// ```
     pub const F32: FieldType = FieldType::make(tag::FLOAT32, 4);
     /// `Float64`: 8-byte floats (`f64`).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::F64, 4);
+    /// c.append_f64(-2.5);
+    /// assert_eq!(c.get_f64(0), -2.5);
+    /// ```
     pub const F64: FieldType = FieldType::make(tag::FLOAT64, 8);
     /// `Bool`: one byte a row, 0 or 1 (`bool` through `append_bool` /
     /// `get_bool`, or `u8`).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::BOOL, 4);
+    /// c.append_bool(true);
+    /// c.append_u8(0);
+    /// assert!(c.get_bool(0));
+    /// assert_eq!(c.get_u8(0), 1);
+    /// assert!(!c.get_bool(1));
+    /// ```
     pub const BOOL: FieldType = FieldType::make(tag::BOOL, 1);
     /// `Date`: TiDB's 8-byte packed time (`i64`).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::DATE, 4);
+    /// c.append_i64(0x1234);
+    /// assert_eq!(c.get_i64(0), 0x1234);
+    /// assert_ne!(FieldType::DATE, FieldType::I64);
+    /// ```
     pub const DATE: FieldType = FieldType::make(tag::DATE, 8);
     /// `Datetime`: TiDB's 8-byte packed time (`i64`).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::DATETIME, 4);
+    /// c.append_i64(1 << 40);
+    /// assert_eq!(c.get_i64(0), 1 << 40);
+    /// ```
     pub const DATETIME: FieldType = FieldType::make(tag::DATETIME, 8);
     /// `Timestamp`: TiDB's 8-byte packed time (`i64`).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::TIMESTAMP, 4);
+    /// c.append_i64(7);
+    /// assert_eq!(c.get_i64(0), 7);
+    /// ```
     pub const TIMESTAMP: FieldType = FieldType::make(tag::TIMESTAMP, 8);
     /// `Duration`: 8 bytes of signed nanoseconds, as TiDB stores a
     /// duration (`i64`).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::DURATION, 4);
+    /// c.append_i64(-1_500_000_000); // minus 1.5 s
+    /// assert_eq!(c.get_i64(0), -1_500_000_000);
+    /// ```
     pub const DURATION: FieldType = FieldType::make(tag::DURATION, 8);
     /// `Decimal`: TiDB's 40-byte fixed-point decimal, stored as opaque
     /// bytes (raw access only).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::DECIMAL, 4);
+    /// c.append_fixed_bytes(&[7; 40]);
+    /// assert_eq!(c.get_fixed_bytes(0), &[7; 40][..]);
+    /// assert!(c.try_append_i64(7).is_err());
+    /// ```
     pub const DECIMAL: FieldType = FieldType::make(tag::DECIMAL, 40);
     /// `Utf8`: variable-width text (TiDB's varchar, char, text).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::UTF8, 4);
+    /// c.append_str("héllo");
+    /// assert_eq!(c.get_str(0), Some("héllo"));
+    /// assert_eq!(c.get_bytes(0), "héllo".as_bytes());
+    /// ```
     pub const UTF8: FieldType = FieldType::make(tag::UTF8, 0);
     /// `Binary`: variable-width byte strings (TiDB's blob, binary, JSON,
     /// ...).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::BINARY, 4);
+    /// c.append_bytes(&[0xff, 0]);
+    /// assert_eq!(c.get_bytes(0), &[0xff, 0]);
+    /// ```
     pub const BINARY: FieldType = FieldType::make(tag::BINARY, 0);
     /// Variable-width byte strings: the same type as
     /// [`FieldType::BINARY`], kept under its old name.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// assert_eq!(FieldType::VAR, FieldType::BINARY);
+    /// assert_eq!(format!("{:?}", FieldType::VAR), "Binary");
+    /// ```
     pub const VAR: FieldType = FieldType::BINARY;
 
     /// Raw fixed-size elements of `elem_size` bytes a row
@@ -307,6 +451,13 @@ impl FieldType {
     }
 
     /// The logical type: what the values mean.
+    ///
+    /// ```
+    /// # use chunkpool::{FieldType, LogicalType};
+    /// assert_eq!(FieldType::TIMESTAMP.logical(), LogicalType::Timestamp);
+    /// assert_eq!(FieldType::fixed(3)?.logical(), LogicalType::FixedBytes(3));
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
     #[must_use]
     pub const fn logical(self) -> LogicalType {
         match self.tag() {
@@ -334,6 +485,12 @@ impl FieldType {
 
     /// Bytes per row for a fixed-width type; `None` for the variable-width
     /// ones ([`FieldType::UTF8`], [`FieldType::BINARY`]).
+    ///
+    /// ```
+    /// # use chunkpool::FieldType;
+    /// assert_eq!(FieldType::I32.elem_size(), Some(4));
+    /// assert_eq!(FieldType::UTF8.elem_size(), None);
+    /// ```
     #[inline]
     #[must_use]
     pub const fn elem_size(self) -> Option<usize> {
@@ -345,6 +502,12 @@ impl FieldType {
 
     /// True for variable-width columns ([`FieldType::UTF8`],
     /// [`FieldType::BINARY`]).
+    ///
+    /// ```
+    /// # use chunkpool::FieldType;
+    /// assert!(FieldType::UTF8.is_var());
+    /// assert!(!FieldType::DECIMAL.is_var());
+    /// ```
     #[inline]
     #[must_use]
     pub const fn is_var(self) -> bool {

@@ -17,7 +17,26 @@ pub(super) fn check_sel(sel: &[u32], rows: usize) -> Result<(), Error> {
 }
 
 /// The rows a chunk's selection names, or all its rows without one; see
-/// [`Chunk::selected_rows`].
+/// [`Chunk::selected_rows`]. An [`ExactSizeIterator`] of row indices.
+///
+/// A filter operator computes a selection; the next operator reads through it:
+///
+/// ```
+/// use chunkpool::{Chunk, FieldType};
+///
+/// let mut chk = Chunk::new(&[FieldType::I64], 8, 8);
+/// chk.column_mut(0).extend_from_slice(&[5i64, -3, 8, -1]);
+/// // Filter: keep the positive values.
+/// let keep: Vec<u32> = chk
+///     .selected_rows()
+///     .filter(|&r| chk.column(0).get_i64(r) > 0)
+///     .map(|r| r as u32)
+///     .collect();
+/// chk.set_sel(Some(keep));
+/// let rows = chk.selected_rows();
+/// assert_eq!(rows.len(), 2);
+/// assert_eq!(rows.map(|r| chk.column(0).get_i64(r)).collect::<Vec<_>>(), [5, 8]);
+/// ```
 #[derive(Clone, Debug)]
 pub struct SelectedRows<'a> {
     inner: Inner<'a>,

@@ -112,6 +112,20 @@ impl Clone for Column {
 
 /// The unused capacity of a column's buffers; see
 /// [`Column::spare_capacity_mut`].
+///
+/// ```
+/// use chunkpool::{Column, FieldType};
+///
+/// let mut c = Column::new(FieldType::UTF8, 16);
+/// c.append_str("abc");
+/// let spare = c.spare_capacity_mut();
+/// assert_eq!(spare.offsets.len(), 15); // 17 entries held, 2 in use
+/// assert_eq!(spare.null_bitmap.len(), 1); // 2 bytes held, 1 in use
+/// for word in spare.data.iter_mut() {
+///     word.write(0); // prefault the rest of the data buffer
+/// }
+/// assert_eq!(c.get_str(0), Some("abc")); // the rows are untouched
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct SpareCapacity<'a> {
@@ -154,6 +168,15 @@ impl Column {
     /// # Panics
     /// With the message of the error [`Column::try_new`] returns: when the
     /// byte size of `capacity` rows overflows, or the memory cannot be had.
+    ///
+    /// ```
+    /// use chunkpool::{Column, FieldType};
+    ///
+    /// let c = Column::new(FieldType::F32, 100);
+    /// assert!(c.is_empty());
+    /// assert!(c.capacity() >= 100);
+    /// assert_eq!(c.field_type(), FieldType::F32);
+    /// ```
     #[must_use]
     #[track_caller]
     pub fn new(field: FieldType, capacity: usize) -> Column {
@@ -167,6 +190,17 @@ impl Column {
     /// [`Error::CapacityOverflow`] when the byte size of `capacity` rows does
     /// not fit in the address range; [`Error::OutOfMemory`] when the global
     /// allocator refuses the buffers.
+    ///
+    /// ```
+    /// use chunkpool::{Column, Error, FieldType};
+    ///
+    /// assert_eq!(Column::try_new(FieldType::I64, 8)?.capacity(), 8);
+    /// assert_eq!(
+    ///     Column::try_new(FieldType::I64, usize::MAX).unwrap_err(),
+    ///     Error::CapacityOverflow { field: FieldType::I64, rows: usize::MAX }
+    /// );
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn try_new(field: FieldType, capacity: usize) -> Result<Column, Error> {
         let plan = ColumnPlan::new(field, capacity)?;
         let oom = |_| out_of_memory(field, capacity, plan.bytes());
@@ -203,14 +237,31 @@ impl Column {
         self.avoid_reuse && self.allocated_bytes() == 0
     }
 
-    /// The column's current shape.
+    /// The column's type: the one it was made with, or the one it was
+    /// last retyped to with [`reset_as`](Self::reset_as).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 4);
+    /// assert_eq!(c.field_type(), FieldType::I64);
+    /// c.reset_as(FieldType::DATETIME);
+    /// assert_eq!(c.field_type(), FieldType::DATETIME);
+    /// ```
     #[inline]
     #[must_use]
     pub fn field_type(&self) -> FieldType {
         self.field
     }
 
-    /// Number of rows.
+    /// Number of rows, NULL rows included.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::UTF8, 4);
+    /// c.append_str("a");
+    /// c.append_null();
+    /// assert_eq!(c.len(), 2);
+    /// ```
     #[inline]
     #[must_use]
     pub fn len(&self) -> usize {
@@ -218,6 +269,14 @@ impl Column {
     }
 
     /// True when the column has no rows.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 4);
+    /// assert!(c.is_empty());
+    /// c.append_null();
+    /// assert!(!c.is_empty());
+    /// ```
     #[inline]
     #[must_use]
     pub fn is_empty(&self) -> bool {
@@ -228,6 +287,15 @@ impl Column {
     ///
     /// # Panics
     /// With the message of [`Error::RowOutOfRange`] if `row >= len()`.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 4);
+    /// c.append_i64(1);
+    /// c.append_null();
+    /// assert!(!c.is_null(0));
+    /// assert!(c.is_null(1));
+    /// ```
     #[track_caller]
     #[must_use]
     pub fn is_null(&self, row: usize) -> bool {
@@ -238,6 +306,14 @@ impl Column {
     ///
     /// # Errors
     /// [`Error::RowOutOfRange`] if `row >= len()`.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, Error, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 4);
+    /// c.append_null();
+    /// assert_eq!(c.try_is_null(0), Ok(true));
+    /// assert_eq!(c.try_is_null(1), Err(Error::RowOutOfRange { row: 1, len: 1 }));
+    /// ```
     pub fn try_is_null(&self, row: usize) -> Result<bool, Error> {
         self.check_row(row)?;
         Ok(self.bitmap[row / 8] & (1 << (row % 8)) == 0)
@@ -245,6 +321,17 @@ impl Column {
 
     /// Number of NULL rows. O(1): the column keeps the count as rows are
     /// appended, marked ([`Column::set_null`]), resized and reset.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I32, 8);
+    /// c.extend_options([Some(1), None, None, Some(4)]);
+    /// assert_eq!(c.null_count(), 2);
+    /// c.set_null(0, true);
+    /// assert_eq!(c.null_count(), 3);
+    /// c.reset();
+    /// assert_eq!(c.null_count(), 0);
+    /// ```
     #[must_use]
     pub fn null_count(&self) -> usize {
         debug_assert_eq!(self.nulls, self.count_nulls(), "null count out of step");
@@ -260,6 +347,13 @@ impl Column {
 
     /// The null bitmap: `(len + 7) / 8` bytes, bit `i` set when row `i` is not
     /// null; bits past `len` are zero.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 16);
+    /// c.extend_options([Some(1i64), None, Some(3)]);
+    /// assert_eq!(c.null_bitmap(), &[0b101]);
+    /// ```
     #[must_use]
     pub fn null_bitmap(&self) -> &[u8] {
         &self.bitmap
@@ -267,12 +361,33 @@ impl Column {
 
     /// The offsets of a variable-width column (`len + 1` entries, the first
     /// 0); empty for a fixed-width column.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::BINARY, 4);
+    /// c.extend_bytes([&b"ab"[..], b"", b"xyz"]);
+    /// assert_eq!(c.offsets(), &[0, 2, 2, 5]);
+    /// assert!(Column::new(FieldType::I64, 4).offsets().is_empty());
+    /// ```
     #[must_use]
     pub fn offsets(&self) -> &[i64] {
         &self.offsets
     }
 
-    /// The data bytes in use (`len * size` for fixed width).
+    /// The data bytes in use: `len * size` for fixed width (a NULL row
+    /// takes its element too), the rows' bytes back to back for variable
+    /// width.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::U16, 4);
+    /// c.extend_from_slice(&[1u16, 0x0302]);
+    /// assert_eq!(c.data(), &[1u16.to_ne_bytes(), 0x0302u16.to_ne_bytes()].concat()[..]);
+    ///
+    /// let mut s = Column::new(FieldType::UTF8, 4);
+    /// s.extend_str(["ab", "c"]);
+    /// assert_eq!(s.data(), b"abc");
+    /// ```
     #[must_use]
     pub fn data(&self) -> &[u8] {
         &bytemuck::cast_slice::<u64, u8>(&self.data)[..self.data_len]
@@ -280,13 +395,35 @@ impl Column {
 
     /// Whether this column's buffers must never be recycled (TiDB's
     /// `avoidReusing`; set it when the buffer is handed to another component).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 4);
+    /// assert!(!c.avoid_reusing());
+    /// c.set_avoid_reusing(true);
+    /// assert!(c.avoid_reusing());
+    /// ```
     #[must_use]
     pub fn avoid_reusing(&self) -> bool {
         self.avoid_reuse
     }
 
     /// Marks the buffers as never to be recycled: when the chunk holding this
-    /// column is dropped, the column is freed instead of cached.
+    /// column is dropped, the column is freed instead of cached. `false`
+    /// clears the mark.
+    ///
+    /// ```
+    /// use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator};
+    ///
+    /// let alloc = LockFreeAllocator::new();
+    /// let mut chk = alloc.alloc(&[FieldType::I64, FieldType::UTF8], 8, 8);
+    /// chk.column_mut(1).set_avoid_reusing(true); // its bytes escape the executor
+    /// drop(chk);
+    /// let stats = alloc.stats();
+    /// assert_eq!(stats.discarded_avoid_reuse, 1);
+    /// assert_eq!(stats.retained_chunks, 0); // not cached whole ...
+    /// assert_eq!(stats.retained_columns, 1); // ... only the I64 column, loose
+    /// ```
     pub fn set_avoid_reusing(&mut self, avoid: bool) {
         self.avoid_reuse = avoid;
     }
@@ -375,6 +512,15 @@ impl Column {
     }
 
     /// Bytes of heap memory this column's buffers hold (capacities, not lengths).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 64);
+    /// // 64 8-byte elements and 8 bitmap bytes, whatever the rows in use.
+    /// assert_eq!(c.allocated_bytes(), 64 * 8 + 8);
+    /// c.append_i64(1);
+    /// assert_eq!(c.allocated_bytes(), 64 * 8 + 8);
+    /// ```
     #[must_use]
     pub fn allocated_bytes(&self) -> usize {
         self.data.capacity() * 8 + self.offsets.capacity() * 8 + self.bitmap.capacity()
@@ -426,6 +572,17 @@ impl Column {
     }
 
     /// Clears the contents, keeping type, capacity and the `avoid_reusing` flag.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::UTF8, 8);
+    /// c.extend_str(["a", "b"]);
+    /// let bytes = c.allocated_bytes();
+    /// c.reset();
+    /// assert!(c.is_empty());
+    /// assert_eq!(c.offsets(), &[0]);
+    /// assert_eq!(c.allocated_bytes(), bytes); // the buffers stay
+    /// ```
     #[inline]
     pub fn reset(&mut self) {
         self.len = 0;

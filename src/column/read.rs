@@ -66,16 +66,21 @@ impl Column {
 
     /// Row `row` of a variable-width column (`Utf8` or `Binary`) as
     /// `Some(bytes)`, or `None` when it is NULL. [`Column::get_bytes`]
-    /// reads a NULL as the empty slice it stores, the same as an empty
-    /// string.
+    /// reads a NULL as the bytes it stores: the empty slice for an appended
+    /// NULL (the same as an empty string), the old bytes for a row marked
+    /// NULL with [`Column::set_null`].
     ///
     /// ```
     /// # use chunkpool::{Column, FieldType};
-    /// let mut c = Column::new(FieldType::BINARY, 2);
+    /// let mut c = Column::new(FieldType::BINARY, 4);
     /// c.append_bytes(b"");
     /// c.append_null();
+    /// c.append_bytes(b"ab");
+    /// c.set_null(2, true);
     /// assert_eq!(c.value_bytes(0), Some(&b""[..]));
     /// assert_eq!(c.value_bytes(1), None);
+    /// assert_eq!(c.value_bytes(2), None);
+    /// assert_eq!((c.get_bytes(1), c.get_bytes(2)), (&b""[..], &b"ab"[..]));
     /// ```
     ///
     /// # Panics
