@@ -117,6 +117,13 @@ impl Chunk {
     /// With the message of the error [`Chunk::try_new`] returns: on a zero
     /// capacity or max chunk size, a byte size that overflows, or memory
     /// that cannot be had.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64, FieldType::UTF8], 32, 1024);
+    /// assert_eq!((chk.num_cols(), chk.num_rows(), chk.capacity()), (2, 0, 32));
+    /// assert!(!chk.is_pooled()); // frees its buffers when dropped
+    /// ```
     #[must_use]
     #[track_caller]
     pub fn new(fields: &[FieldType], capacity: usize, max_chunk_size: usize) -> Chunk {
@@ -134,6 +141,13 @@ impl Chunk {
     /// [`Error::CapacityOverflow`] when a column's byte size overflows, or
     /// [`Error::OutOfMemory`] when the global allocator refuses a column's
     /// buffers (the columns already made are freed).
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, FieldType};
+    /// assert_eq!(Chunk::try_new(&[FieldType::I64], 0, 1024).err(), Some(Error::ZeroCapacity));
+    /// let chk = Chunk::try_new(&[FieldType::I64], 2048, 1024).unwrap();
+    /// assert_eq!(chk.capacity(), 1024); // min(capacity, max_chunk_size)
+    /// ```
     pub fn try_new(
         fields: &[FieldType],
         capacity: usize,
@@ -164,6 +178,12 @@ impl Chunk {
     }
 
     /// Number of columns.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let chk = Chunk::new(&[FieldType::I64, FieldType::F64, FieldType::UTF8], 4, 4);
+    /// assert_eq!(chk.num_cols(), 3);
+    /// ```
     #[inline]
     #[must_use]
     pub fn num_cols(&self) -> usize {
@@ -171,6 +191,13 @@ impl Chunk {
     }
 
     /// Number of rows: the length of the first column (0 without columns).
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64], 4, 4);
+    /// chk.column_mut(0).extend_from_slice(&[1i64, 2, 3]);
+    /// assert_eq!(chk.num_rows(), 3);
+    /// ```
     #[inline]
     #[must_use]
     pub fn num_rows(&self) -> usize {
@@ -178,6 +205,12 @@ impl Chunk {
     }
 
     /// The capacity the chunk was allocated with: `min(capacity, max_chunk_size)`.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// assert_eq!(Chunk::new(&[FieldType::I64], 32, 1024).capacity(), 32);
+    /// assert_eq!(Chunk::new(&[FieldType::I64], 4096, 1024).capacity(), 1024);
+    /// ```
     #[inline]
     #[must_use]
     pub fn capacity(&self) -> usize {
@@ -186,6 +219,12 @@ impl Chunk {
 
     /// How many rows the consumer wants per batch (the `max_chunk_size` at
     /// allocation, unless changed).
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let chk = Chunk::new(&[FieldType::I64], 32, 1024);
+    /// assert_eq!(chk.required_rows(), 1024);
+    /// ```
     #[inline]
     #[must_use]
     pub fn required_rows(&self) -> usize {
@@ -216,6 +255,16 @@ impl Chunk {
     }
 
     /// True when `num_rows() >= required_rows()`.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64], 4, 4);
+    /// chk.set_required_rows(2, 4);
+    /// chk.column_mut(0).append_i64(1);
+    /// assert!(!chk.is_full());
+    /// chk.column_mut(0).append_i64(2);
+    /// assert!(chk.is_full());
+    /// ```
     #[inline]
     #[must_use]
     pub fn is_full(&self) -> bool {
@@ -223,6 +272,13 @@ impl Chunk {
     }
 
     /// True when the chunk came from a pooling allocator and will return to it.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, ChunkAllocator, FieldType, LockFreeAllocator};
+    /// let alloc = LockFreeAllocator::new();
+    /// assert!(alloc.alloc(&[FieldType::I64], 4, 4).is_pooled());
+    /// assert!(!Chunk::new(&[FieldType::I64], 4, 4).is_pooled());
+    /// ```
     #[must_use]
     pub fn is_pooled(&self) -> bool {
         self.home.is_some()
@@ -233,6 +289,14 @@ impl Chunk {
     /// # Panics
     /// With the message of [`Error::ColumnOutOfRange`] if `i >= num_cols()`
     /// (see [`Chunk::try_column`]).
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64, FieldType::UTF8], 4, 4);
+    /// chk.column_mut(1).append_str("a");
+    /// assert_eq!(chk.column(1).get_str(0), Some("a"));
+    /// assert_eq!(chk.column(0).field_type(), FieldType::I64);
+    /// ```
     #[must_use]
     #[track_caller]
     pub fn column(&self, i: usize) -> &Column {
@@ -246,6 +310,13 @@ impl Chunk {
     ///
     /// # Errors
     /// [`Error::ColumnOutOfRange`] if `i >= num_cols()`.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, FieldType};
+    /// let chk = Chunk::new(&[FieldType::I64], 4, 4);
+    /// assert!(chk.try_column(0).is_ok());
+    /// assert_eq!(chk.try_column(1).err(), Some(Error::ColumnOutOfRange { column: 1, columns: 1 }));
+    /// ```
     pub fn try_column(&self, i: usize) -> Result<&Column, Error> {
         self.columns
             .get(i)
@@ -262,6 +333,13 @@ impl Chunk {
     /// With the message of the error [`Chunk::try_column_mut`] returns: if
     /// `i >= num_cols()`, or column `i` is still shared with another slot
     /// (see [`Chunk::make_ref`]).
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::F64], 4, 4);
+    /// chk.column_mut(0).append_f64(0.5);
+    /// assert_eq!(chk.column(0).get_f64(0), 0.5);
+    /// ```
     #[track_caller]
     #[inline]
     pub fn column_mut(&mut self, i: usize) -> &mut Column {
@@ -278,6 +356,14 @@ impl Chunk {
     /// [`Error::ColumnOutOfRange`] if `i >= num_cols()`;
     /// [`Error::SharedColumn`] while another slot or chunk still shares
     /// column `i`.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64, FieldType::I64], 4, 4);
+    /// chk.make_ref(0, 1);
+    /// assert_eq!(chk.try_column_mut(1).err(), Some(Error::SharedColumn { column: 1 }));
+    /// assert!(chk.try_column_mut(2).is_err());
+    /// ```
     #[inline]
     pub fn try_column_mut(&mut self, i: usize) -> Result<&mut Column, Error> {
         let columns = self.columns.len();
@@ -305,11 +391,25 @@ impl Chunk {
     }
 
     /// Iterates over the columns in order.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Column, FieldType};
+    /// let chk = Chunk::new(&[FieldType::I64, FieldType::UTF8], 4, 4);
+    /// let types: Vec<FieldType> = chk.columns().map(Column::field_type).collect();
+    /// assert_eq!(types, [FieldType::I64, FieldType::UTF8]);
+    /// ```
     pub fn columns(&self) -> impl ExactSizeIterator<Item = &Column> + '_ {
         self.columns.iter().map(Slot::get)
     }
 
     /// True when column `i` is shared with another slot or chunk.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64, FieldType::I64, FieldType::I64], 4, 4);
+    /// chk.make_ref(0, 2);
+    /// assert_eq!((chk.is_shared(0), chk.is_shared(1), chk.is_shared(2)), (true, false, true));
+    /// ```
     #[must_use]
     pub fn is_shared(&self, i: usize) -> bool {
         matches!(self.columns.get(i), Some(Slot::Shared(a)) if SharedArc::strong_count(a) > 1)
@@ -324,6 +424,15 @@ impl Chunk {
     /// # Panics
     /// With the message of [`Error::OutOfMemory`] if memory for such a new
     /// column cannot be had.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64], 4, 4);
+    /// chk.column_mut(0).extend_from_slice(&[1i64, 2]);
+    /// chk.set_sel(Some(vec![1]));
+    /// chk.reset();
+    /// assert_eq!((chk.num_rows(), chk.sel(), chk.capacity()), (0, None, 4));
+    /// ```
     pub fn reset(&mut self) {
         let cap = self.capacity;
         self.sel = None;

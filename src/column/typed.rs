@@ -46,8 +46,26 @@ mod sealed {
 ///
 /// Sealed: the crate relies on these types having no padding, no invalid bit
 /// patterns and an alignment of at most 8.
+///
+/// ```
+/// use chunkpool::{Column, FieldType, FixedElem};
+///
+/// /// Sums any column of a type `T` reads, skipping NULLs.
+/// fn sum<T: FixedElem + std::iter::Sum>(c: &Column) -> T {
+///     c.iter::<T>().flatten().sum()
+/// }
+/// let mut c = Column::new(FieldType::I32, 3);
+/// c.extend_options([Some(4i32), None, Some(5)]);
+/// assert_eq!(sum::<i32>(&c), 9);
+/// assert_eq!(<i32 as FixedElem>::NAME, "i32");
+/// ```
 pub trait FixedElem: bytemuck::Pod + sealed::Sealed + fmt::Debug {
     /// Name used in error messages.
+    ///
+    /// ```
+    /// # use chunkpool::FixedElem;
+    /// assert_eq!(<f64 as FixedElem>::NAME, "f64");
+    /// ```
     const NAME: &'static str;
 }
 
@@ -85,12 +103,17 @@ const BYTES_EXPECTED: &str = "byte string (Utf8, Binary)";
 const STR_EXPECTED: &str = "str (Utf8, Binary)";
 
 macro_rules! typed_access {
-    ($($t:ident: $append:ident, $try_append:ident, $get:ident, $try_get:ident;)*) => {$(
+    ($($t:ident: $append:ident, $try_append:ident, $get:ident, $try_get:ident,
+       $ft:ident = $v:expr, not $other:ident;)*) => {$(
         #[doc = concat!("Appends one `", stringify!($t), "` to a column of a logical type it ",
                         "writes: ", accepts_doc!($t), " (see [`FixedElem`]).\n\n# Panics\n",
                         "With the message of the error [`Column::", stringify!($try_append), "`] returns, ",
                         "which names both types: if the column is of another logical type, ",
-                        "or the buffers must grow and the memory cannot be had.")]
+                        "or the buffers must grow and the memory cannot be had.\n\n```\n",
+                        "# use chunkpool::{Column, FieldType};\n",
+                        "let mut c = Column::new(FieldType::", stringify!($ft), ", 2);\n",
+                        "c.", stringify!($append), "(", stringify!($v), ");\n",
+                        "assert_eq!(c.", stringify!($get), "(0), ", stringify!($v), ");\n```")]
         #[track_caller]
         pub fn $append(&mut self, value: $t) {
             unwrap_or_panic(self.$try_append(value))
@@ -98,7 +121,14 @@ macro_rules! typed_access {
         #[doc = concat!("Appends one `", stringify!($t), "`, or fails.\n\n# Errors\n",
                         "[`Error::TypeMismatch`] unless the column is ", accepts_doc!($t),
                         " (a same-sized type included); [`Error::OutOfMemory`] when a buffer ",
-                        "must grow and the allocator refuses (the column is then unchanged).")]
+                        "must grow and the allocator refuses (the column is then unchanged).\n\n```\n",
+                        "# use chunkpool::{Column, Error, FieldType};\n",
+                        "let mut c = Column::new(FieldType::", stringify!($ft), ", 1);\n",
+                        "assert_eq!(c.", stringify!($try_append), "(", stringify!($v), "), Ok(()));\n",
+                        "let mut other = Column::new(FieldType::", stringify!($other), ", 1);\n",
+                        "let err = other.", stringify!($try_append), "(", stringify!($v), ").unwrap_err();\n",
+                        "assert!(matches!(err, Error::TypeMismatch { .. }));\n",
+                        "assert!(other.is_empty());\n```")]
         pub fn $try_append(&mut self, value: $t) -> Result<(), Error> {
             self.try_append_value(value)
         }
@@ -107,7 +137,15 @@ macro_rules! typed_access {
                         "element holds (zero unless written).\n\n# Panics\n",
                         "With the message of the error [`Column::", stringify!($try_get), "`] returns, ",
                         "which names both types: if the column is of another logical type, ",
-                        "or `row >= len()`.")]
+                        "or `row >= len()`.\n\n```\n",
+                        "# use chunkpool::{Column, FieldType};\n",
+                        "let mut c = Column::new(FieldType::", stringify!($ft), ", 2);\n",
+                        "c.", stringify!($append), "(", stringify!($v), ");\n",
+                        "c.append_null();\n",
+                        "assert_eq!(c.", stringify!($get), "(0), ", stringify!($v), ");\n",
+                        "assert_eq!(c.", stringify!($get), "(1), 0 as ", stringify!($t),
+                        "); // NULL: the element as stored\n",
+                        "assert_eq!(c.value::<", stringify!($t), ">(1), None); // tells NULL apart\n```")]
         #[track_caller]
         pub fn $get(&self, row: usize) -> $t {
             unwrap_or_panic(self.$try_get(row))
@@ -115,7 +153,14 @@ macro_rules! typed_access {
         #[doc = concat!("Reads row `row` as `", stringify!($t), "`, or fails.\n\n# Errors\n",
                         "[`Error::TypeMismatch`] unless the column is ", accepts_doc!($t),
                         " (a same-sized type or a variable-width column included); ",
-                        "[`Error::RowOutOfRange`] if `row >= len()`.")]
+                        "[`Error::RowOutOfRange`] if `row >= len()`.\n\n```\n",
+                        "# use chunkpool::{Column, Error, FieldType};\n",
+                        "let mut c = Column::new(FieldType::", stringify!($ft), ", 1);\n",
+                        "c.", stringify!($append), "(", stringify!($v), ");\n",
+                        "assert_eq!(c.", stringify!($try_get), "(0), Ok(", stringify!($v), "));\n",
+                        "assert_eq!(c.", stringify!($try_get), "(1), Err(Error::RowOutOfRange { row: 1, len: 1 }));\n",
+                        "let other = Column::new(FieldType::", stringify!($other), ", 1);\n",
+                        "assert!(matches!(other.", stringify!($try_get), "(0), Err(Error::TypeMismatch { .. })));\n```")]
         pub fn $try_get(&self, row: usize) -> Result<$t, Error> {
             self.try_get_value(row)
         }
@@ -186,6 +231,14 @@ impl Column {
     /// [`Error::TypeMismatch`] unless the column is `Bool`;
     /// [`Error::OutOfMemory`] when a buffer must grow and the allocator
     /// refuses (the column is then unchanged).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, Error, FieldType};
+    /// let mut c = Column::new(FieldType::BOOL, 1);
+    /// assert_eq!(c.try_append_bool(true), Ok(()));
+    /// let mut bytes = Column::new(FieldType::U8, 1);
+    /// assert!(matches!(bytes.try_append_bool(true), Err(Error::TypeMismatch { .. })));
+    /// ```
     pub fn try_append_bool(&mut self, value: bool) -> Result<(), Error> {
         self.check_accepts(tag::bit(tag::BOOL), BOOL_EXPECTED)?;
         self.reserve_append(self.data_len + 1, false)?;
@@ -200,6 +253,15 @@ impl Column {
     /// # Panics
     /// With the message of the error [`Column::try_get_bool`] returns: on a
     /// column of another logical type, or if `row >= len()`.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::BOOL, 2);
+    /// c.append_bool(true);
+    /// c.append_null();
+    /// assert!(c.get_bool(0));
+    /// assert!(!c.get_bool(1)); // NULL reads as false; `value_bool` tells it apart
+    /// ```
     #[track_caller]
     #[must_use]
     pub fn get_bool(&self, row: usize) -> bool {
@@ -211,6 +273,14 @@ impl Column {
     /// # Errors
     /// [`Error::TypeMismatch`] unless the column is `Bool`;
     /// [`Error::RowOutOfRange`] if `row >= len()`.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, Error, FieldType};
+    /// let mut c = Column::new(FieldType::BOOL, 1);
+    /// c.append_bool(false);
+    /// assert_eq!(c.try_get_bool(0), Ok(false));
+    /// assert_eq!(c.try_get_bool(1), Err(Error::RowOutOfRange { row: 1, len: 1 }));
+    /// ```
     pub fn try_get_bool(&self, row: usize) -> Result<bool, Error> {
         self.check_accepts(tag::bit(tag::BOOL), BOOL_EXPECTED)?;
         self.check_row(row)?;
@@ -256,16 +326,16 @@ impl Column {
     }
 
     typed_access! {
-        i8: append_i8, try_append_i8, get_i8, try_get_i8;
-        i16: append_i16, try_append_i16, get_i16, try_get_i16;
-        u8: append_u8, try_append_u8, get_u8, try_get_u8;
-        u16: append_u16, try_append_u16, get_u16, try_get_u16;
-        i32: append_i32, try_append_i32, get_i32, try_get_i32;
-        u32: append_u32, try_append_u32, get_u32, try_get_u32;
-        i64: append_i64, try_append_i64, get_i64, try_get_i64;
-        u64: append_u64, try_append_u64, get_u64, try_get_u64;
-        f32: append_f32, try_append_f32, get_f32, try_get_f32;
-        f64: append_f64, try_append_f64, get_f64, try_get_f64;
+        i8: append_i8, try_append_i8, get_i8, try_get_i8, I8 = -5, not U8;
+        i16: append_i16, try_append_i16, get_i16, try_get_i16, I16 = -300, not U16;
+        u8: append_u8, try_append_u8, get_u8, try_get_u8, U8 = 200, not I8;
+        u16: append_u16, try_append_u16, get_u16, try_get_u16, U16 = 60_000, not I16;
+        i32: append_i32, try_append_i32, get_i32, try_get_i32, I32 = -70_000, not F32;
+        u32: append_u32, try_append_u32, get_u32, try_get_u32, U32 = 4_000_000_000, not I32;
+        i64: append_i64, try_append_i64, get_i64, try_get_i64, I64 = -9_000_000_000, not F64;
+        u64: append_u64, try_append_u64, get_u64, try_get_u64, U64 = 18_000_000_000_000_000_000, not I64;
+        f32: append_f32, try_append_f32, get_f32, try_get_f32, F32 = 1.5, not I32;
+        f64: append_f64, try_append_f64, get_f64, try_get_f64, F64 = -2.25, not I64;
     }
 
     /// Appends one element of a fixed-width column given as its raw bytes
@@ -297,6 +367,14 @@ impl Column {
     /// [`Error::TypeMismatch`] unless `bytes.len()` equals the element size;
     /// [`Error::OutOfMemory`] when a buffer must grow and the allocator
     /// refuses (the column is then unchanged).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, Error, FieldType};
+    /// let mut c = Column::new(FieldType::fixed(3).unwrap(), 1);
+    /// assert_eq!(c.try_append_fixed_bytes(b"abc"), Ok(()));
+    /// assert!(c.try_append_fixed_bytes(b"ab").is_err()); // wrong width
+    /// assert_eq!(c.len(), 1);
+    /// ```
     pub fn try_append_fixed_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
         if self.field.elem_size() != Some(bytes.len()) {
             return Err(self.mismatch("raw fixed-width bytes of this length"));
@@ -313,6 +391,13 @@ impl Column {
     /// # Panics
     /// With the message of the error [`Column::try_get_fixed_bytes`]
     /// returns: on a variable-width column, or if `row >= len()`.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::DECIMAL, 1);
+    /// c.append_fixed_bytes(&[7; 40]); // TiDB's 40-byte decimal, as raw bytes
+    /// assert_eq!(c.get_fixed_bytes(0), &[7; 40]);
+    /// ```
     #[track_caller]
     #[must_use]
     pub fn get_fixed_bytes(&self, row: usize) -> &[u8] {
@@ -325,6 +410,15 @@ impl Column {
     /// # Errors
     /// [`Error::TypeMismatch`] on a variable-width column;
     /// [`Error::RowOutOfRange`] if `row >= len()`.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, Error, FieldType};
+    /// let mut c = Column::new(FieldType::I16, 1);
+    /// c.append_i16(0x0102);
+    /// assert_eq!(c.try_get_fixed_bytes(0), Ok(&0x0102i16.to_ne_bytes()[..]));
+    /// let s = Column::new(FieldType::UTF8, 1);
+    /// assert!(matches!(s.try_get_fixed_bytes(0), Err(Error::TypeMismatch { .. })));
+    /// ```
     pub fn try_get_fixed_bytes(&self, row: usize) -> Result<&[u8], Error> {
         let size = self
             .field
@@ -342,6 +436,15 @@ impl Column {
     /// With the message of the error [`Column::try_append_bytes`] returns:
     /// on a fixed-width column, past `i64::MAX` bytes of data, or when the
     /// buffers must grow and the memory cannot be had.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::BINARY, 2);
+    /// c.append_bytes(&[0, 255]);
+    /// c.append_bytes(b"");
+    /// assert_eq!((c.get_bytes(0), c.get_bytes(1)), (&[0u8, 255][..], &b""[..]));
+    /// assert_eq!(c.offsets(), &[0, 2, 2]);
+    /// ```
     #[track_caller]
     pub fn append_bytes(&mut self, bytes: &[u8]) {
         unwrap_or_panic(self.try_append_bytes(bytes))
@@ -355,6 +458,13 @@ impl Column {
     /// [`Error::OffsetOverflow`] when the data would pass `i64::MAX` bytes;
     /// [`Error::OutOfMemory`] when a buffer must grow and the allocator
     /// refuses (the column is then unchanged).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, Error, FieldType};
+    /// let mut c = Column::new(FieldType::F64, 1);
+    /// assert!(matches!(c.try_append_bytes(b"x"), Err(Error::TypeMismatch { .. })));
+    /// assert!(c.is_empty());
+    /// ```
     pub fn try_append_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
         if !self.field.is_var() {
             return Err(self.mismatch(BYTES_EXPECTED));
@@ -417,6 +527,15 @@ impl Column {
     /// # Panics
     /// With the message of the error [`Column::try_get_bytes`] returns: on
     /// a fixed-width column, or if `row >= len()`.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::UTF8, 2);
+    /// c.append_str("ab");
+    /// c.append_null();
+    /// assert_eq!(c.get_bytes(0), b"ab");
+    /// assert_eq!(c.get_bytes(1), b""); // use `value_bytes` to tell NULL apart
+    /// ```
     #[track_caller]
     #[must_use]
     pub fn get_bytes(&self, row: usize) -> &[u8] {
@@ -428,6 +547,14 @@ impl Column {
     /// # Errors
     /// [`Error::TypeMismatch`] on a fixed-width column;
     /// [`Error::RowOutOfRange`] if `row >= len()`.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, Error, FieldType};
+    /// let mut c = Column::new(FieldType::BINARY, 1);
+    /// c.append_bytes(b"k");
+    /// assert_eq!(c.try_get_bytes(0), Ok(&b"k"[..]));
+    /// assert_eq!(c.try_get_bytes(1), Err(Error::RowOutOfRange { row: 1, len: 1 }));
+    /// ```
     pub fn try_get_bytes(&self, row: usize) -> Result<&[u8], Error> {
         if !self.field.is_var() {
             return Err(self.mismatch(BYTES_EXPECTED));
@@ -443,6 +570,15 @@ impl Column {
     /// # Panics
     /// With the message of [`Error::OutOfMemory`] when the buffers must grow
     /// and the memory cannot be had (see [`Column::try_append_null`]).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::UTF8, 2);
+    /// c.append_null();
+    /// c.append_str("x");
+    /// assert!(c.is_null(0) && !c.is_null(1));
+    /// assert_eq!((c.null_count(), c.offsets()), (1, &[0, 0, 1][..]));
+    /// ```
     #[track_caller]
     pub fn append_null(&mut self) {
         unwrap_or_panic(self.try_append_null())
@@ -454,6 +590,13 @@ impl Column {
     /// # Errors
     /// [`Error::OutOfMemory`] when a buffer must grow and the allocator
     /// refuses (the column is then unchanged).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::DECIMAL, 0); // no room yet: it grows
+    /// assert_eq!(c.try_append_null(), Ok(()));
+    /// assert_eq!((c.len(), c.null_count()), (1, 1));
+    /// ```
     pub fn try_append_null(&mut self) -> Result<(), Error> {
         match self.field.elem_size() {
             Some(size) => {
@@ -477,6 +620,16 @@ impl Column {
     /// With the message of the error [`Column::try_resize`] returns: on a
     /// variable-width column, a byte size that overflows, or memory that
     /// cannot be had.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 4);
+    /// c.resize(3, false); // three zero rows, not NULL
+    /// c.as_mut_slice::<i64>().copy_from_slice(&[1, 2, 3]);
+    /// assert_eq!(c.as_slice::<i64>(), &[1, 2, 3]);
+    /// c.resize(2, true); // two NULL rows
+    /// assert_eq!(c.null_count(), 2);
+    /// ```
     #[track_caller]
     pub fn resize(&mut self, rows: usize, null: bool) {
         unwrap_or_panic(self.try_resize(rows, null))
@@ -490,6 +643,15 @@ impl Column {
     /// fit in the address range; [`Error::OutOfMemory`] when the buffers
     /// must grow and the allocator refuses. On an error the column is
     /// unchanged.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, Error, FieldType};
+    /// let mut c = Column::new(FieldType::UTF8, 1);
+    /// assert!(matches!(c.try_resize(2, false), Err(Error::TypeMismatch { .. })));
+    /// let mut huge = Column::new(FieldType::I64, 1);
+    /// assert!(matches!(huge.try_resize(usize::MAX, false), Err(Error::CapacityOverflow { .. })));
+    /// assert!(huge.is_empty());
+    /// ```
     pub fn try_resize(&mut self, rows: usize, null: bool) -> Result<(), Error> {
         let size = self
             .field
@@ -544,6 +706,14 @@ impl Column {
     /// [`Error::TypeMismatch`] unless `T` reads and writes the column's
     /// logical type (see [`FixedElem`]): a same-sized type or a
     /// variable-width column is a mismatch.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, Error, FieldType};
+    /// let mut c = Column::new(FieldType::U32, 2);
+    /// c.extend_from_slice(&[7u32, 8]);
+    /// assert_eq!(c.try_as_slice::<u32>(), Ok(&[7, 8][..]));
+    /// assert!(matches!(c.try_as_slice::<i32>(), Err(Error::TypeMismatch { .. })));
+    /// ```
     pub fn try_as_slice<T: FixedElem>(&self) -> Result<&[T], Error> {
         self.check_elem::<T>()?;
         Ok(&bytemuck::cast_slice::<u64, T>(&self.data)[..self.len])
@@ -555,6 +725,16 @@ impl Column {
     /// # Panics
     /// With the message of [`Error::TypeMismatch`] (naming both types) unless
     /// `T` reads and writes the column's logical type (see [`FixedElem`]).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::F32, 2);
+    /// c.extend_from_slice(&[1.0f32, 2.0]);
+    /// for v in c.as_mut_slice::<f32>() {
+    ///     *v *= 10.0;
+    /// }
+    /// assert_eq!(c.as_slice::<f32>(), &[10.0, 20.0]);
+    /// ```
     #[track_caller]
     pub fn as_mut_slice<T: FixedElem>(&mut self) -> &mut [T] {
         unwrap_or_panic(self.try_as_mut_slice())
@@ -567,6 +747,15 @@ impl Column {
     /// [`Error::TypeMismatch`] unless `T` reads and writes the column's
     /// logical type (see [`FixedElem`]): a same-sized type or a
     /// variable-width column is a mismatch.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, Error, FieldType};
+    /// let mut c = Column::new(FieldType::DATE, 1);
+    /// c.append_i64(19_000);
+    /// assert!(matches!(c.try_as_mut_slice::<f64>(), Err(Error::TypeMismatch { .. })));
+    /// c.try_as_mut_slice::<i64>().unwrap()[0] += 1;
+    /// assert_eq!(c.get_i64(0), 19_001);
+    /// ```
     pub fn try_as_mut_slice<T: FixedElem>(&mut self) -> Result<&mut [T], Error> {
         self.check_elem::<T>()?;
         let len = self.len;
