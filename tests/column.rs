@@ -412,3 +412,45 @@ fn debug_output_is_informative() {
     assert!(format!("{pool:?}").contains("LockFreeAllocator"));
     assert_eq!(format!("{}", FieldType::DECIMAL), "Decimal");
 }
+
+#[test]
+fn data_buffers_are_64_byte_aligned_however_they_were_made() {
+    let aligned = |c: &Column, what: &str| {
+        let p = c.data_ptr();
+        assert!(p.is_null() || p as usize % 64 == 0, "{what}: {p:?}");
+    };
+    let types = [
+        FieldType::BOOL,
+        FieldType::I16,
+        FieldType::F32,
+        FieldType::I64,
+        FieldType::DECIMAL,
+        FieldType::UTF8,
+        FieldType::fixed(3).unwrap(),
+        FieldType::fixed(1024).unwrap(),
+    ];
+    for ty in types {
+        for cap in [1, 7, 9, 100] {
+            let mut c = Column::new(ty, cap);
+            aligned(&c, &format!("{ty:?} x {cap}: new"));
+            for r in 0..cap * 2 + 5 {
+                if ty.is_var() {
+                    c.append_bytes(&vec![r as u8; r % 13]);
+                } else {
+                    c.append_fixed_bytes(&vec![r as u8; ty.elem_size().unwrap()]);
+                }
+                aligned(&c, &format!("{ty:?} x {cap}: grown to {} rows", r + 1));
+            }
+            aligned(&c.clone(), &format!("{ty:?} x {cap}: clone"));
+            c.reset_as(FieldType::F64);
+            aligned(&c, &format!("{ty:?} x {cap}: retyped"));
+        }
+    }
+    let alloc = LockFreeAllocator::new();
+    for _ in 0..3 {
+        let chk = alloc.alloc(&types, 33, 1024);
+        for (i, c) in chk.columns().enumerate() {
+            aligned(c, &format!("pooled column {i}"));
+        }
+    }
+}

@@ -11,8 +11,8 @@ use crate::field::FieldType;
 pub(crate) struct ColumnPlan {
     /// Rows the buffers are sized for.
     pub(super) rows: usize,
-    /// 8-byte words of data.
-    pub(super) data_words: usize,
+    /// Bytes of data.
+    pub(super) data_bytes: usize,
     /// Offset entries (variable width only).
     pub(super) offsets: usize,
     /// Bytes of null bitmap.
@@ -35,12 +35,13 @@ impl ColumnPlan {
         } else {
             0
         };
-        if data_bytes > isize::MAX as usize - 8 {
+        // Room to round up to whole 64-byte blocks.
+        if data_bytes > isize::MAX as usize - 64 {
             return Err(overflow());
         }
         Ok(ColumnPlan {
             rows,
-            data_words: data_bytes.div_ceil(8),
+            data_bytes,
             offsets,
             bitmap: rows.div_ceil(8),
         })
@@ -48,7 +49,7 @@ impl ColumnPlan {
 
     /// Bytes of all buffers (saturating; the parts each fit in `isize`).
     pub(super) fn bytes(&self) -> usize {
-        (self.data_words.saturating_mul(8))
+        self.data_bytes
             .saturating_add(self.offsets.saturating_mul(8))
             .saturating_add(self.bitmap)
     }
@@ -70,7 +71,7 @@ impl Column {
     /// comparisons; growing is out of line.
     #[inline]
     pub(super) fn reserve_append(&mut self, data_end: usize, offset: bool) -> Result<(), Error> {
-        let short = data_end.div_ceil(8) > self.data.capacity()
+        let short = data_end > self.data.capacity()
             || (offset && self.offsets.len() == self.offsets.capacity())
             || (self.len % 8 == 0 && self.bitmap.len() == self.bitmap.capacity());
         if short {
@@ -86,18 +87,15 @@ impl Column {
     #[cold]
     #[inline(never)]
     pub(super) fn grow_for_append(&mut self, data_end: usize, offset: bool) -> Result<(), Error> {
-        let words = data_end.div_ceil(8);
         let rows = self.len + 1;
         let (field, offsets) = (self.field, self.offsets.len() + usize::from(offset));
         let oom = |_| {
-            let bytes = (words.saturating_mul(8))
+            let bytes = data_end
                 .saturating_add(offsets.saturating_mul(8))
                 .saturating_add(rows.div_ceil(8));
             out_of_memory(field, rows, bytes)
         };
-        self.data
-            .try_reserve(words.saturating_sub(self.data.len()))
-            .map_err(oom)?;
+        self.data.try_reserve_total(data_end).map_err(oom)?;
         if offset {
             self.offsets.try_reserve(1).map_err(oom)?;
         }
@@ -107,28 +105,22 @@ impl Column {
         Ok(())
     }
 
-    /// Appends `bytes` to the data, growing by whole words.
+    /// Appends `bytes` to the data, growing by whole blocks.
     pub(super) fn push_data(&mut self, bytes: &[u8]) {
         let start = self.data_len;
         let end = start + bytes.len();
-        self.grow_words(end);
-        bytemuck::cast_slice_mut::<u64, u8>(&mut self.data)[start..end].copy_from_slice(bytes);
+        self.data.grow_to(end);
+        self.data.as_bytes_mut()[start..end].copy_from_slice(bytes);
         self.data_len = end;
     }
 
+    /// Appends `n` zero bytes to the data.
     pub(super) fn push_zeroes(&mut self, n: usize) {
         let start = self.data_len;
         let end = start + n;
-        self.grow_words(end);
-        bytemuck::cast_slice_mut::<u64, u8>(&mut self.data)[start..end].fill(0);
+        self.data.grow_to(end);
+        self.data.as_bytes_mut()[start..end].fill(0);
         self.data_len = end;
-    }
-
-    pub(super) fn grow_words(&mut self, end_bytes: usize) {
-        let words = end_bytes.div_ceil(8);
-        if words > self.data.len() {
-            self.data.resize(words, 0);
-        }
     }
 
     pub(super) fn push_bit(&mut self, not_null: bool) {
@@ -172,11 +164,9 @@ impl Column {
             .filter(|&e| !self.field.is_var() || i64::try_from(e).is_ok())
             .ok_or(Error::OffsetOverflow)?;
         let total = self.len + rows;
-        let (field, words) = (self.field, data_end.div_ceil(8));
-        let oom = |_| out_of_memory(field, total, words * 8 + total.div_ceil(8));
-        self.data
-            .try_reserve(words.saturating_sub(self.data.len()))
-            .map_err(oom)?;
+        let field = self.field;
+        let oom = |_| out_of_memory(field, total, data_end + total.div_ceil(8));
+        self.data.try_reserve_total(data_end).map_err(oom)?;
         if self.field.is_var() {
             self.offsets.try_reserve(rows).map_err(oom)?;
         }

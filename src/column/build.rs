@@ -46,9 +46,7 @@ impl Column {
                 *last &= (1u8 << (m.len % 8)) - 1;
             }
         }
-        self.data.truncate(m.data_len.div_ceil(8));
-        let bytes = bytemuck::cast_slice_mut::<u64, u8>(&mut self.data);
-        bytes[m.data_len..].fill(0);
+        self.data.truncate(m.data_len);
         self.data_len = m.data_len;
     }
 
@@ -58,18 +56,15 @@ impl Column {
     fn reserve_rows(&mut self, rows: usize, data_end: usize) -> Result<(), Error> {
         let field = self.field;
         let total = self.len.saturating_add(rows);
-        let words = data_end.div_ceil(8);
         let offsets = if field.is_var() { total + 1 } else { 0 };
         let bitmap = total.div_ceil(8);
         let oom = |_| {
-            let bytes = (words.saturating_mul(8))
+            let bytes = data_end
                 .saturating_add(offsets.saturating_mul(8))
                 .saturating_add(bitmap);
             out_of_memory(field, total, bytes)
         };
-        self.data
-            .try_reserve(words.saturating_sub(self.data.len()))
-            .map_err(oom)?;
+        self.data.try_reserve_total(data_end).map_err(oom)?;
         self.offsets
             .try_reserve(offsets.saturating_sub(self.offsets.len()))
             .map_err(oom)?;

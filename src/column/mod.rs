@@ -8,12 +8,15 @@
 //! | `read.rs` | NULL-aware reads: `Option` getters, strings, iterators |
 //! | `build.rs` | NULL-aware and bulk writes: `append_option*`, `set_null`, `extend_*` |
 //! | `buffers.rs` | how big the buffers start and how they grow, reserved fallibly |
+//! | `blocks.rs` | the data buffer: bytes in 64-byte aligned blocks |
 
+mod blocks;
 mod buffers;
 mod build;
 mod read;
 mod typed;
 
+use blocks::Blocks;
 use buffers::out_of_memory;
 pub(crate) use buffers::ColumnPlan;
 pub use typed::FixedElem;
@@ -76,8 +79,9 @@ pub struct Column {
     nulls: usize,
     /// Variable width: `len + 1` entries, the first 0. Fixed width: empty.
     offsets: Vec<i64>,
-    /// Data bytes, kept in 8-byte words so typed views are always aligned.
-    data: Vec<u64>,
+    /// Data bytes, in 64-byte aligned blocks so typed views are always
+    /// aligned; the bytes past `data_len` are zero.
+    data: Blocks,
     /// Bytes of `data` in use; every byte past it is zero or unreachable.
     data_len: usize,
     /// Rows the buffers hold without growing, as [`Column::rows_held`]
@@ -154,7 +158,7 @@ impl Column {
         bitmap: Vec::new(),
         nulls: 0,
         offsets: Vec::new(),
-        data: Vec::new(),
+        data: Blocks::new(),
         data_len: 0,
         rows_capacity: 0,
         avoid_reuse: true,
@@ -206,8 +210,8 @@ impl Column {
         let oom = |_| out_of_memory(field, capacity, plan.bytes());
         // Largest buffer first: an impossible request fails before the
         // others are made.
-        let mut data = Vec::new();
-        data.try_reserve_exact(plan.data_words).map_err(oom)?;
+        let mut data = Blocks::new();
+        data.try_reserve_total_exact(plan.data_bytes).map_err(oom)?;
         let mut offsets = Vec::new();
         offsets.try_reserve_exact(plan.offsets).map_err(oom)?;
         let mut bitmap = Vec::new();
@@ -390,7 +394,7 @@ impl Column {
     /// ```
     #[must_use]
     pub fn data(&self) -> &[u8] {
-        &bytemuck::cast_slice::<u64, u8>(&self.data)[..self.data_len]
+        &self.data.as_bytes()[..self.data_len]
     }
 
     /// Whether this column's buffers must never be recycled (TiDB's
@@ -432,12 +436,14 @@ impl Column {
     /// buffer (a data capacity of 0: `Column::new(field, 0)`, or a clone of
     /// a column with no data bytes). Two live columns never share a
     /// non-null address; tests use it to observe that a recycled column
-    /// came back.
+    /// came back. A data buffer is aligned to 64 bytes (a cache line, and
+    /// Arrow's recommended alignment), whatever the column's type.
     ///
     /// ```
     /// # use chunkpool::{Column, FieldType};
     /// let (a, b) = (Column::new(FieldType::I64, 4), Column::new(FieldType::I64, 4));
     /// assert!(!a.data_ptr().is_null());
+    /// assert_eq!(a.data_ptr() as usize % 64, 0);
     /// assert_ne!(a.data_ptr(), b.data_ptr());
     /// assert!(Column::new(FieldType::I64, 0).data_ptr().is_null());
     /// ```
@@ -446,13 +452,15 @@ impl Column {
         if self.data.capacity() == 0 {
             std::ptr::null()
         } else {
-            self.data.as_ptr().cast()
+            self.data.as_ptr()
         }
     }
 
     /// The unused capacity of each buffer, past what the rows use, as
     /// possibly uninitialised memory: like [`Vec::spare_capacity_mut`] for
-    /// the three buffers at once. Data is kept in 8-byte words.
+    /// the three buffers at once. Data is offered as 8-byte words; it is
+    /// allocated in 64-byte blocks, and the spare data starts after the
+    /// last block in use (the rest of that block is not offered).
     ///
     /// Writing here does not change the column: its rows, bitmap and
     /// offsets stay as they are, and a later append overwrites what it
@@ -523,12 +531,12 @@ impl Column {
     /// ```
     #[must_use]
     pub fn allocated_bytes(&self) -> usize {
-        self.data.capacity() * 8 + self.offsets.capacity() * 8 + self.bitmap.capacity()
+        self.data.capacity() + self.offsets.capacity() * 8 + self.bitmap.capacity()
     }
 
     /// Bytes of data capacity (what the variable-width limit looks at).
     pub(crate) fn data_capacity_bytes(&self) -> usize {
-        self.data.capacity() * 8
+        self.data.capacity()
     }
 
     /// Why this column must not be cached, if it must not.
@@ -557,7 +565,7 @@ impl Column {
     /// elements (8 bytes a row for variable width), offsets past the
     /// leading 0, and bitmap bits, whichever runs out first.
     fn rows_held(&self) -> usize {
-        let data_bytes = self.data.capacity() * 8;
+        let data_bytes = self.data.capacity();
         let data_rows = match self.field.elem_size() {
             Some(size) => data_bytes / size,
             None => (data_bytes / 8).min(self.offsets.capacity().saturating_sub(1)),

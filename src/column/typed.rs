@@ -661,12 +661,11 @@ impl Column {
         // Reserve before touching the rows, so a refusal changes nothing.
         let field = self.field;
         let oom = |_| out_of_memory(field, rows, plan.bytes());
-        let more_words = plan.data_words.saturating_sub(self.data.len());
-        self.data.try_reserve(more_words).map_err(oom)?;
+        self.data.try_reserve_total(plan.data_bytes).map_err(oom)?;
         let more_bitmap = plan.bitmap.saturating_sub(self.bitmap.len());
         self.bitmap.try_reserve(more_bitmap).map_err(oom)?;
         self.data.clear();
-        self.data.resize(plan.data_words, 0);
+        self.data.grow_to(plan.data_bytes);
         self.data_len = rows * size;
         self.bitmap.clear();
         self.bitmap.resize(plan.bitmap, if null { 0 } else { 0xff });
@@ -716,7 +715,7 @@ impl Column {
     /// ```
     pub fn try_as_slice<T: FixedElem>(&self) -> Result<&[T], Error> {
         self.check_elem::<T>()?;
-        Ok(&bytemuck::cast_slice::<u64, T>(&self.data)[..self.len])
+        Ok(&self.data.as_elems::<T>()[..self.len])
     }
 
     /// The rows of a fixed-width column as a mutable typed slice. The NULL
@@ -759,7 +758,7 @@ impl Column {
     pub fn try_as_mut_slice<T: FixedElem>(&mut self) -> Result<&mut [T], Error> {
         self.check_elem::<T>()?;
         let len = self.len;
-        Ok(&mut bytemuck::cast_slice_mut::<u64, T>(&mut self.data)[..len])
+        Ok(&mut self.data.as_elems_mut::<T>()[..len])
     }
 
     pub(super) fn try_append_value<T: FixedElem>(&mut self, value: T) -> Result<(), Error> {
@@ -773,7 +772,7 @@ impl Column {
     pub(super) fn try_get_value<T: FixedElem>(&self, row: usize) -> Result<T, Error> {
         self.check_elem::<T>()?;
         self.check_row(row)?;
-        Ok(bytemuck::cast_slice::<u64, T>(&self.data)[row])
+        Ok(self.data.as_elems::<T>()[row])
     }
 
     /// Whether `T` reads and writes this column's logical type. Every type
