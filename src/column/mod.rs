@@ -133,7 +133,7 @@ impl Clone for Column {
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct SpareCapacity<'a> {
-    /// Data words past the ones in use.
+    /// Data capacity past the last 64-byte block in use, as 8-byte words.
     pub data: &'a mut [MaybeUninit<u64>],
     /// Offset entries past the `len + 1` in use (variable width; empty
     /// capacity for fixed width).
