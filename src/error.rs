@@ -128,6 +128,18 @@ pub enum Error {
         /// The row.
         row: usize,
     },
+    /// A conversion to or from Apache Arrow refused (feature `arrow`): the
+    /// data has no form on the other side, or arrow-rs rejected it.
+    /// `column` names the column when one is to blame. (A `&'static str`,
+    /// so that `Error` stays free of destructors with the feature on, as
+    /// it is without: enabling it breaks no `const` code.)
+    #[cfg(feature = "arrow")]
+    Arrow {
+        /// The column at fault, if one is.
+        column: Option<usize>,
+        /// What went wrong.
+        reason: &'static str,
+    },
 }
 
 impl fmt::Display for Error {
@@ -189,6 +201,16 @@ impl fmt::Display for Error {
             Error::InvalidUtf8 { row } => {
                 write!(f, "row {row} of a Utf8 column is not valid UTF-8")
             }
+            #[cfg(feature = "arrow")]
+            Error::Arrow {
+                column: Some(c),
+                reason,
+            } => write!(f, "arrow: column {c}: {reason}"),
+            #[cfg(feature = "arrow")]
+            Error::Arrow {
+                column: None,
+                reason,
+            } => write!(f, "arrow: {reason}"),
         }
     }
 }

@@ -101,6 +101,44 @@
 //! those run, while `JoinHandle::join` waits for them. Join explicitly when
 //! the next step must see what the threads cached.
 //!
+//! # Arrow
+//! With the `arrow` feature (arrow-rs 60; Rust 1.88 or newer, arrow-rs's
+//! minimum), `Chunk::into_record_batch` exports a chunk as an arrow
+//! `RecordBatch` and `Column::into_array` a column as an array, sharing
+//! their buffers. Data buffers are aligned to 64 bytes, as arrow
+//! recommends, with or without the feature.
+//!
+//! ## Types
+//!
+//! | logical type | arrow type | copy? |
+//! |---|---|---|
+//! | `Int8` … `UInt64`, `Float32`, `Float64` | the same primitive type | none |
+//! | `Date`, `Datetime`, `Timestamp` (TiDB's packed time) | `Int64` | none |
+//! | `Duration` (nanoseconds) | `Duration(Nanosecond)` | none |
+//! | `Bool` (a byte a row) | `Boolean` (a bit a row) | the values, packed |
+//! | `Decimal` (TiDB's 40 bytes) | `FixedSizeBinary(40)` | none |
+//! | `FixedBytes(n)` | `FixedSizeBinary(n)` | none |
+//! | `Utf8`, `Binary` | `LargeUtf8`, `LargeBinary` (`i64` offsets) | none |
+//! | `Utf8`, `Binary` with `ExportOptions::small_offsets` | `Utf8`, `Binary` | the offsets, as `i32` |
+//!
+//! Every field carries the column's logical type in its metadata under
+//! `LOGICAL_TYPE_KEY` (the [`LogicalType`]'s `Display` name), since
+//! several logical types share an arrow type. The validity bitmap is shared
+//! as it is (the same bit order and polarity); a column without NULLs gets
+//! no validity buffer. `Utf8` data is checked to be UTF-8 by arrow as the
+//! array is made: a `Utf8` column can hold bytes that are not
+//! ([`Column::append_bytes`] does not check), and the export fails then.
+//!
+//! ## Memory
+//!
+//! Every buffer of an export is an arrow `Buffer`
+//! over the column's own memory, holding a reference to the exported chunk.
+//! Clones, slices and arrays moved to other threads all hold it; when the
+//! last one is dropped, on whichever thread, the chunk is dropped there and
+//! goes back to its allocator as any dropped chunk does (checked like any
+//! other). `Stats::exported_chunks` counts
+//! the exports still alive.
+//!
 //! # Design
 //! * **arc-swap** holds the session slot ([`SessionChunkPool`]): setting and
 //!   clearing are atomic swaps, and a read is a guard that does not touch a
@@ -138,6 +176,8 @@
 //! lists), kept as the baseline and as a reference model for tests.
 
 mod alloc;
+#[cfg(feature = "arrow")]
+mod arrow;
 mod chunk;
 mod column;
 mod config;
@@ -150,6 +190,8 @@ mod sync;
 pub use alloc::{
     ChunkAllocator, EmptyAllocator, LockFreeAllocator, MutexAllocator, Renew, ReuseHook,
 };
+#[cfg(feature = "arrow")]
+pub use arrow::{arrow_type, ExportOptions, LOGICAL_TYPE_KEY};
 pub use chunk::{Chunk, Row, SelectedRows};
 pub use column::{Column, FixedElem, SpareCapacity};
 pub use config::{PoolConfig, PoolConfigBuilder, MAX_COUNT_LIMIT};

@@ -96,6 +96,11 @@ pub struct Stats {
     /// hold for their next returns. Never above the budget, at any instant.
     /// 0 without a budget.
     pub budget_reserved: usize,
+    /// Chunks of this allocator exported to Arrow (`Chunk::into_record_batch`)
+    /// whose arrays are still alive somewhere: each comes home when the
+    /// last array, buffer or slice made from it is dropped.
+    #[cfg(feature = "arrow")]
+    pub exported_chunks: usize,
 }
 
 /// Loose columns cached now, per size class: what TiDB's tests read as
@@ -454,6 +459,8 @@ fn stats_from(get: impl Fn(Counter) -> u64) -> Stats {
         retained_bytes: (held_bytes as i64).max(0) as usize,
         reserved_chunks: 0,
         budget_reserved: 0,
+        #[cfg(feature = "arrow")]
+        exported_chunks: 0,
     }
 }
 

@@ -258,6 +258,16 @@ impl Home {
         }
     }
 
+    /// The count of this allocator's chunks exported to Arrow and not yet
+    /// home.
+    #[cfg(feature = "arrow")]
+    pub(crate) fn exported(&self) -> &std::sync::atomic::AtomicUsize {
+        match self {
+            Home::LockFree(p) => &p.exported,
+            Home::Mutex(s) => &s.exported,
+        }
+    }
+
     /// Takes back one column that left a live chunk.
     pub(crate) fn recycle_column(&self, col: Column) {
         match self {

@@ -51,6 +51,9 @@ pub struct MutexAllocator {
 pub(crate) struct MutexShared {
     config: PoolConfig,
     state: Mutex<State>,
+    /// Chunks exported to Arrow and not yet home (`Stats::exported_chunks`).
+    #[cfg(feature = "arrow")]
+    pub(super) exported: std::sync::atomic::AtomicUsize,
 }
 
 #[derive(Default)]
@@ -105,6 +108,8 @@ impl MutexAllocator {
             shared: Arc::new(MutexShared {
                 config,
                 state: Mutex::new(State::default()),
+                #[cfg(feature = "arrow")]
+                exported: std::sync::atomic::AtomicUsize::new(0),
             }),
         }
     }
@@ -155,6 +160,11 @@ impl MutexAllocator {
             } else {
                 0
             },
+            #[cfg(feature = "arrow")]
+            exported_chunks: self
+                .shared
+                .exported
+                .load(std::sync::atomic::Ordering::Relaxed),
             ..st.tally.snapshot()
         }
     }

@@ -703,6 +703,12 @@ impl Chunk {
         Ok(std::mem::replace(self.try_column_mut(i)?, fresh))
     }
 
+    /// The allocator this chunk returns to, if any.
+    #[cfg(feature = "arrow")]
+    pub(crate) fn home(&self) -> Option<&Home> {
+        self.home.as_ref()
+    }
+
     /// `Ok` if `i` names a column of this chunk.
     fn check_column(&self, i: usize) -> Result<(), Error> {
         if i < self.columns.len() {

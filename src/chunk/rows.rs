@@ -26,7 +26,7 @@ fn runs_of(rows: impl Iterator<Item = usize>) -> Vec<Range<usize>> {
 
 impl Chunk {
     /// The row count every column shares, or [`Error::RaggedChunk`].
-    fn equal_rows(&self) -> Result<usize, Error> {
+    pub(crate) fn equal_rows(&self) -> Result<usize, Error> {
         let rows = self.num_rows();
         match self.columns().enumerate().find(|(_, c)| c.len() != rows) {
             Some((column, c)) => Err(Error::RaggedChunk {

@@ -51,6 +51,9 @@ pub(crate) struct Pool {
     collector: epoch::Collector,
     pub(super) stats: Counters,
     control: CachePadded<Control>,
+    /// Chunks exported to Arrow and not yet home (`Stats::exported_chunks`).
+    #[cfg(feature = "arrow")]
+    pub(crate) exported: std::sync::atomic::AtomicUsize,
 }
 
 /// Read-mostly words every operation may glance at.
@@ -80,6 +83,8 @@ impl Pool {
                 generation: AtomicUsize::new(0),
                 threads: StatGauge::new(0),
             }),
+            #[cfg(feature = "arrow")]
+            exported: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -222,6 +227,8 @@ impl Pool {
             retained_bytes: held.retained_bytes + bytes,
             reserved_chunks: self.credits.reserved_chunks(),
             budget_reserved: self.credits.budget_reserved(),
+            #[cfg(feature = "arrow")]
+            exported_chunks: self.exported.load(std::sync::atomic::Ordering::Relaxed),
             ..held
         }
     }

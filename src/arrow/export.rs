@@ -1,0 +1,200 @@
+//! Export: a column's buffers as an arrow array, without a copy (Bool and
+//! `i32` offsets aside), each buffer keeping the export's [`Owner`].
+
+use super::owner::{buffer, Held, Owner};
+use super::{arrow_type, field_of, ExportOptions};
+use crate::chunk::Chunk;
+use crate::column::Column;
+use crate::error::Error;
+use crate::field::LogicalType;
+use arrow_array::types::{
+    DurationNanosecondType, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
+    UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+};
+use arrow_array::{
+    ArrayRef, BinaryArray, BooleanArray, FixedSizeBinaryArray, LargeBinaryArray, LargeStringArray,
+    PrimitiveArray, RecordBatch, RecordBatchOptions, StringArray,
+};
+use arrow_buffer::{BooleanBuffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_schema::{ArrowError, Schema};
+use std::sync::Arc;
+
+/// How to reach one column of what an owner holds.
+#[derive(Clone, Copy)]
+enum Pick {
+    /// Column `i` of the held chunk.
+    Chunk(usize),
+    /// The held column.
+    Column,
+}
+
+impl Pick {
+    fn column(self, held: &Held) -> &Column {
+        match (self, held) {
+            (Pick::Chunk(i), Held::Chunk(chk)) => chk.column(i),
+            (Pick::Column, Held::Column(col)) => col,
+            _ => unreachable!("a pick always matches what its owner holds"),
+        }
+    }
+}
+
+/// arrow-rs refused an array or batch built here. The arrays are built to
+/// arrow's rules (lengths, alignment, offsets) and UTF-8 is checked first,
+/// so this is not expected; debug builds stop on it.
+fn arrow_err(column: Option<usize>, e: ArrowError) -> Error {
+    debug_assert!(false, "arrow-rs refused an export: {e}");
+    Error::Arrow {
+        column,
+        reason: "arrow-rs refused the array",
+    }
+}
+
+/// Exports `chk` (see [`Chunk::into_record_batch_with`]).
+pub(super) fn chunk(chk: Chunk, opts: &ExportOptions) -> Result<RecordBatch, Error> {
+    let rows = chk.equal_rows()?;
+    if chk.sel().is_some() {
+        return Err(Error::Arrow {
+            column: None,
+            reason: "the chunk has a selection vector; copy the selected rows out first \
+                     (Chunk::append_chunk into an empty chunk)",
+        });
+    }
+    let names = opts.names_for(chk.num_cols())?;
+    let fields: Vec<_> = chk
+        .columns()
+        .zip(&names)
+        .map(|(c, name)| field_of(name, c.field_type(), opts))
+        .collect();
+    let n = chk.num_cols();
+    let owner = Owner::new(Held::Chunk(chk));
+    let arrays = (0..n)
+        .map(|i| array(&owner, Pick::Chunk(i), opts).map_err(|e| at(e, i)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let schema = Arc::new(Schema::new(fields));
+    RecordBatch::try_new_with_options(
+        schema,
+        arrays,
+        &RecordBatchOptions::new().with_row_count(Some(rows)),
+    )
+    .map_err(|e| arrow_err(None, e))
+}
+
+/// Exports a column on its own (see [`Column::into_array_with`]).
+pub(super) fn column(col: Column, opts: &ExportOptions) -> Result<ArrayRef, Error> {
+    let owner = Owner::new(Held::Column(col));
+    array(&owner, Pick::Column, opts)
+}
+
+/// Names the column an error of a chunk's export came from.
+fn at(e: Error, i: usize) -> Error {
+    match e {
+        Error::Arrow {
+            column: None,
+            reason,
+        } => Error::Arrow {
+            column: Some(i),
+            reason,
+        },
+        other => other,
+    }
+}
+
+/// The array of one column.
+fn array(owner: &Arc<Owner>, pick: Pick, opts: &ExportOptions) -> Result<ArrayRef, Error> {
+    let col = pick.column(owner.held());
+    let len = col.len();
+    let field = col.field_type();
+    let nulls = (col.null_count() > 0).then(|| {
+        let bits = buffer(owner, |h| pick.column(h).null_bitmap());
+        NullBuffer::new(BooleanBuffer::new(bits, 0, len))
+    });
+    let data = || buffer(owner, |h| pick.column(h).data());
+    macro_rules! primitive {
+        ($t:ty) => {
+            Arc::new(
+                PrimitiveArray::<$t>::try_new(ScalarBuffer::new(data(), 0, len), nulls)
+                    .map_err(|e| arrow_err(None, e))?,
+            ) as ArrayRef
+        };
+    }
+    let array: ArrayRef = match field.logical() {
+        LogicalType::Int8 => primitive!(Int8Type),
+        LogicalType::Int16 => primitive!(Int16Type),
+        LogicalType::Int32 => primitive!(Int32Type),
+        LogicalType::Int64 | LogicalType::Date | LogicalType::Datetime | LogicalType::Timestamp => {
+            primitive!(Int64Type)
+        }
+        LogicalType::UInt8 => primitive!(UInt8Type),
+        LogicalType::UInt16 => primitive!(UInt16Type),
+        LogicalType::UInt32 => primitive!(UInt32Type),
+        LogicalType::UInt64 => primitive!(UInt64Type),
+        LogicalType::Float32 => primitive!(Float32Type),
+        LogicalType::Float64 => primitive!(Float64Type),
+        LogicalType::Duration => primitive!(DurationNanosecondType),
+        LogicalType::Bool => {
+            // Stored a byte a row; arrow packs a bit a row: the one copy.
+            let values = BooleanBuffer::from_iter(col.data().iter().map(|&b| b != 0));
+            Arc::new(BooleanArray::new(values, nulls))
+        }
+        LogicalType::Decimal | LogicalType::FixedBytes(_) => {
+            // Fixed width, at most MAX_ELEM_SIZE (1024) bytes: fits i32.
+            let size = field.elem_size().unwrap_or(0) as i32;
+            Arc::new(
+                FixedSizeBinaryArray::try_new(size, data(), nulls)
+                    .map_err(|e| arrow_err(None, e))?,
+            )
+        }
+        LogicalType::Utf8 | LogicalType::Binary => var(owner, pick, opts, nulls)?,
+    };
+    debug_assert_eq!(array.data_type(), &arrow_type(field, opts));
+    Ok(array)
+}
+
+/// A variable-width column: `i64` offsets as they are, or converted to
+/// `i32` on request.
+fn var(
+    owner: &Arc<Owner>,
+    pick: Pick,
+    opts: &ExportOptions,
+    nulls: Option<NullBuffer>,
+) -> Result<ArrayRef, Error> {
+    let col = pick.column(owner.held());
+    let utf8 = col.field_type().logical() == LogicalType::Utf8;
+    let values = buffer(owner, |h| pick.column(h).data());
+    // Arrow checks UTF-8 (every row) as a string array is made; a Utf8
+    // column can hold rows that are not, which is the one refusal expected.
+    let err = |e| {
+        if utf8 && (0..col.len()).any(|r| col.try_get_str(r).is_err()) {
+            Error::Arrow {
+                column: None,
+                reason: "a row of a Utf8 column is not valid UTF-8",
+            }
+        } else {
+            arrow_err(None, e)
+        }
+    };
+    if opts.small_offsets {
+        let small = col
+            .offsets()
+            .iter()
+            .map(|&o| i32::try_from(o))
+            .collect::<Result<Vec<i32>, _>>()
+            .map_err(|_| Error::Arrow {
+                column: None,
+                reason: "the data does not fit i32 offsets (leave small_offsets off)",
+            })?;
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(small));
+        return Ok(if utf8 {
+            Arc::new(StringArray::try_new(offsets, values, nulls).map_err(err)?)
+        } else {
+            Arc::new(BinaryArray::try_new(offsets, values, nulls).map_err(err)?)
+        });
+    }
+    let offsets = buffer(owner, |h| bytemuck::cast_slice(pick.column(h).offsets()));
+    let offsets = OffsetBuffer::new(ScalarBuffer::new(offsets, 0, col.len() + 1));
+    Ok(if utf8 {
+        Arc::new(LargeStringArray::try_new(offsets, values, nulls).map_err(err)?)
+    } else {
+        Arc::new(LargeBinaryArray::try_new(offsets, values, nulls).map_err(err)?)
+    })
+}

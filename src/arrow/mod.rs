@@ -1,0 +1,256 @@
+//! Apache Arrow interop (feature `arrow`, arrow-rs 60): pooled chunks
+//! leave as [`RecordBatch`]es without a copy and come home when arrow lets
+//! go.
+//!
+//! | file | what it holds |
+//! |---|---|
+//! | `mod.rs` | the public calls, [`ExportOptions`], and which arrow type each logical type becomes |
+//! | `owner.rs` | what keeps exported buffers alive and sends them home (the one `unsafe`) |
+//! | `export.rs` | building arrow arrays over a column's buffers |
+//!
+//! What a user sees (types, memory) is in the crate docs' "Arrow" section.
+
+mod export;
+mod owner;
+
+use crate::chunk::Chunk;
+use crate::column::Column;
+use crate::error::Error;
+use crate::field::{FieldType, LogicalType};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, TimeUnit};
+use std::collections::HashMap;
+
+/// The field metadata key that names a column's logical type.
+///
+/// ```
+/// # use chunkpool::{Chunk, FieldType};
+/// let batch = Chunk::new(&[FieldType::DATE], 1, 1).into_record_batch()?;
+/// let meta = batch.schema().field(0).metadata().clone();
+/// assert_eq!(meta[chunkpool::LOGICAL_TYPE_KEY], "Date");
+/// # Ok::<(), chunkpool::Error>(())
+/// ```
+pub const LOGICAL_TYPE_KEY: &str = "chunkpool.logical_type";
+
+/// How [`Chunk::into_record_batch_with`] and [`Column::into_array_with`]
+/// export.
+///
+/// ```
+/// use chunkpool::{Chunk, ExportOptions, FieldType};
+///
+/// let mut chk = Chunk::new(&[FieldType::I64, FieldType::UTF8], 2, 2);
+/// chk.column_mut(0).append_i64(1);
+/// chk.column_mut(1).append_str("a");
+/// let opts = ExportOptions::new().names(["id", "name"]).small_offsets(true);
+/// let batch = chk.into_record_batch_with(&opts)?;
+/// assert_eq!(batch.schema().field(1).name(), "name");
+/// assert_eq!(batch.column(1).data_type(), &arrow_schema::DataType::Utf8);
+/// # Ok::<(), chunkpool::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct ExportOptions {
+    names: Option<Vec<String>>,
+    small_offsets: bool,
+}
+
+impl ExportOptions {
+    /// The defaults: columns named `c0`, `c1`, …; `i64` offsets
+    /// (`LargeUtf8` / `LargeBinary`).
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, ExportOptions, FieldType};
+    /// let batch = Chunk::new(&[FieldType::UTF8], 1, 1)
+    ///     .into_record_batch_with(&ExportOptions::new())?;
+    /// assert_eq!(batch.schema().field(0).name(), "c0");
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
+    #[must_use]
+    pub fn new() -> ExportOptions {
+        ExportOptions::default()
+    }
+
+    /// Names the columns, in order; there must be one name per column.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, ExportOptions, FieldType};
+    /// let chk = Chunk::new(&[FieldType::I64, FieldType::F64], 1, 1);
+    /// let err = chk.into_record_batch_with(&ExportOptions::new().names(["x"]));
+    /// assert!(matches!(err, Err(Error::Arrow { .. })));
+    /// ```
+    #[must_use]
+    pub fn names<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> ExportOptions {
+        self.names = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Exports `Utf8` / `Binary` columns as arrow `Utf8` / `Binary`, with
+    /// `i32` offsets converted from the column's `i64` ones (a copy of the
+    /// offsets; the data is still shared). A column of more than
+    /// `i32::MAX` bytes then fails to export.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, ExportOptions, FieldType};
+    /// let mut c = Column::new(FieldType::BINARY, 1);
+    /// c.append_bytes(b"\x00");
+    /// let array = c.into_array_with(&ExportOptions::new().small_offsets(true))?;
+    /// assert_eq!(array.data_type(), &arrow_schema::DataType::Binary);
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
+    #[must_use]
+    pub fn small_offsets(mut self, on: bool) -> ExportOptions {
+        self.small_offsets = on;
+        self
+    }
+
+    /// The column names for a chunk of `n` columns.
+    fn names_for(&self, n: usize) -> Result<Vec<String>, Error> {
+        match &self.names {
+            None => Ok((0..n).map(|i| format!("c{i}")).collect()),
+            Some(names) if names.len() == n => Ok(names.clone()),
+            Some(_) => Err(Error::Arrow {
+                column: None,
+                reason: "the options name a different number of columns than the chunk has",
+            }),
+        }
+    }
+}
+
+/// The arrow type a column of `field` exports as.
+///
+/// ```
+/// use arrow_schema::DataType;
+/// use chunkpool::{arrow_type, ExportOptions, FieldType};
+///
+/// let opts = ExportOptions::new();
+/// assert_eq!(arrow_type(FieldType::UTF8, &opts), DataType::LargeUtf8);
+/// assert_eq!(arrow_type(FieldType::DECIMAL, &opts), DataType::FixedSizeBinary(40));
+/// ```
+#[must_use]
+pub fn arrow_type(field: FieldType, opts: &ExportOptions) -> DataType {
+    match field.logical() {
+        LogicalType::Int8 => DataType::Int8,
+        LogicalType::Int16 => DataType::Int16,
+        LogicalType::Int32 => DataType::Int32,
+        LogicalType::Int64 | LogicalType::Date | LogicalType::Datetime | LogicalType::Timestamp => {
+            DataType::Int64
+        }
+        LogicalType::UInt8 => DataType::UInt8,
+        LogicalType::UInt16 => DataType::UInt16,
+        LogicalType::UInt32 => DataType::UInt32,
+        LogicalType::UInt64 => DataType::UInt64,
+        LogicalType::Float32 => DataType::Float32,
+        LogicalType::Float64 => DataType::Float64,
+        LogicalType::Duration => DataType::Duration(TimeUnit::Nanosecond),
+        LogicalType::Bool => DataType::Boolean,
+        LogicalType::Decimal => DataType::FixedSizeBinary(40),
+        // At most MAX_ELEM_SIZE (1024) bytes: fits i32.
+        LogicalType::FixedBytes(n) => DataType::FixedSizeBinary(n as i32),
+        LogicalType::Utf8 if opts.small_offsets => DataType::Utf8,
+        LogicalType::Binary if opts.small_offsets => DataType::Binary,
+        LogicalType::Utf8 => DataType::LargeUtf8,
+        LogicalType::Binary => DataType::LargeBinary,
+    }
+}
+
+/// The schema field of a column named `name` of `field`: nullable, with
+/// its logical type in the metadata.
+fn field_of(name: &str, field: FieldType, opts: &ExportOptions) -> Field {
+    let meta = HashMap::from([(LOGICAL_TYPE_KEY.to_owned(), field.logical().to_string())]);
+    Field::new(name, arrow_type(field, opts), true).with_metadata(meta)
+}
+
+impl Chunk {
+    /// Exports the chunk as an arrow [`RecordBatch`] without copying its
+    /// buffers (see the [crate docs](crate#arrow) for the types). The
+    /// chunk goes back to its allocator when the last array, buffer or
+    /// slice made from it is dropped. Columns are named `c0`, `c1`, …
+    ///
+    /// ```
+    /// use arrow_array::cast::AsArray;
+    /// use arrow_array::types::Int64Type;
+    /// use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator};
+    ///
+    /// let alloc = LockFreeAllocator::new();
+    /// let mut chk = alloc.alloc(&[FieldType::I64], 4, 4);
+    /// chk.column_mut(0).extend_from_slice(&[1i64, 2, 3]);
+    /// let batch = chk.into_record_batch()?;
+    /// assert_eq!(batch.column(0).as_primitive::<Int64Type>().values(), &[1, 2, 3]);
+    /// assert_eq!(alloc.stats().exported_chunks, 1);
+    /// drop(batch); // the chunk goes home
+    /// assert_eq!(alloc.stats().exported_chunks, 0);
+    /// assert_eq!(alloc.stats().chunks_returned, 1);
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::RaggedChunk`] if the columns differ in length;
+    /// [`Error::Arrow`] if the chunk has a selection vector (copy the
+    /// selected rows out first), or a `Utf8` column holds bytes that are
+    /// not UTF-8. The chunk is dropped (and goes home) on error.
+    pub fn into_record_batch(self) -> Result<RecordBatch, Error> {
+        export::chunk(self, &ExportOptions::new())
+    }
+
+    /// Like [`Chunk::into_record_batch`], with names and offsets chosen by
+    /// `opts`.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, ExportOptions, FieldType};
+    /// let chk = Chunk::new(&[FieldType::I64], 1, 1);
+    /// let batch = chk.into_record_batch_with(&ExportOptions::new().names(["id"]))?;
+    /// assert_eq!(batch.schema().field(0).name(), "id");
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Those of [`Chunk::into_record_batch`]; [`Error::Arrow`] if `opts`
+    /// names a different number of columns, or a column's data does not fit
+    /// `i32` offsets under [`ExportOptions::small_offsets`].
+    pub fn into_record_batch_with(self, opts: &ExportOptions) -> Result<RecordBatch, Error> {
+        export::chunk(self, opts)
+    }
+}
+
+impl Column {
+    /// Exports the column as an arrow array without copying its buffers.
+    /// A column on its own belongs to no allocator: its buffers are freed
+    /// when arrow lets go of them. To send columns home, export the chunk.
+    ///
+    /// ```
+    /// use arrow_array::cast::AsArray;
+    /// use arrow_array::Array;
+    /// use chunkpool::{Column, FieldType};
+    ///
+    /// let mut c = Column::new(FieldType::UTF8, 2);
+    /// c.append_option_str(Some("a"));
+    /// c.append_option_str(None);
+    /// let array = c.into_array()?;
+    /// let strings = array.as_string::<i64>();
+    /// assert_eq!((strings.value(0), strings.is_null(1)), ("a", true));
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Arrow`] if a `Utf8` column holds bytes that are not UTF-8.
+    pub fn into_array(self) -> Result<ArrayRef, Error> {
+        export::column(self, &ExportOptions::new())
+    }
+
+    /// Like [`Column::into_array`], with offsets chosen by `opts` (its
+    /// names are not used).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, ExportOptions, FieldType};
+    /// let c = Column::new(FieldType::UTF8, 1);
+    /// let array = c.into_array_with(&ExportOptions::new().small_offsets(true))?;
+    /// assert_eq!(array.data_type(), &arrow_schema::DataType::Utf8);
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Those of [`Column::into_array`]; [`Error::Arrow`] if the data does
+    /// not fit `i32` offsets under [`ExportOptions::small_offsets`].
+    pub fn into_array_with(self, opts: &ExportOptions) -> Result<ArrayRef, Error> {
+        export::column(self, opts)
+    }
+}

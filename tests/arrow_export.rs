@@ -1,0 +1,385 @@
+//! Arrow export (issue 12, part 3; feature `arrow`): every logical type
+//! exports to the arrow type the docs name, without a copy where they say
+//! so, passes arrow's own full validation, reads back every value and NULL
+//! through arrow's accessors, and goes home when the last arrow reference
+//! (clones, slices, arrays on other threads) is dropped.
+#![cfg(feature = "arrow")]
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    DurationNanosecondType, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
+    UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+};
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::DataType;
+use chunkpool::{
+    arrow_type, Chunk, ChunkAllocator, Column, Error, ExportOptions, FieldType, LockFreeAllocator,
+    MutexAllocator, LOGICAL_TYPE_KEY,
+};
+
+/// Every logical type, with raw fixed bytes of two widths.
+fn all_types() -> Vec<FieldType> {
+    vec![
+        FieldType::I8,
+        FieldType::I16,
+        FieldType::I32,
+        FieldType::I64,
+        FieldType::U8,
+        FieldType::U16,
+        FieldType::U32,
+        FieldType::U64,
+        FieldType::F32,
+        FieldType::F64,
+        FieldType::BOOL,
+        FieldType::DATE,
+        FieldType::DATETIME,
+        FieldType::TIMESTAMP,
+        FieldType::DURATION,
+        FieldType::DECIMAL,
+        FieldType::UTF8,
+        FieldType::BINARY,
+        FieldType::fixed(3).unwrap(),
+        FieldType::fixed(1024).unwrap(),
+    ]
+}
+
+/// Row `r` of a column of `ty` in the test pattern: `None` for NULL (on a
+/// rhythm per column `c`), else the value's bytes as the column stores
+/// them.
+fn cell(ty: FieldType, c: usize, r: usize) -> Option<Vec<u8>> {
+    if (r + c) % (3 + c % 4) == 1 {
+        return None;
+    }
+    let v = (r * 7919 + c * 104_729) as u64;
+    Some(match ty.elem_size() {
+        None => format!("r{r}c{c}").repeat(r % 4).into_bytes(),
+        Some(1) if ty == FieldType::BOOL => vec![(v % 2) as u8],
+        Some(size) => (0..size)
+            .map(|i| (v >> (i % 8 * 8)) as u8 ^ i as u8)
+            .collect(),
+    })
+}
+
+fn fill(chk: &mut Chunk, rows: usize) {
+    for c in 0..chk.num_cols() {
+        let col = chk.column_mut(c);
+        let ty = col.field_type();
+        for r in 0..rows {
+            match cell(ty, c, r) {
+                None => col.append_null(),
+                Some(b) if ty.is_var() => {
+                    if ty == FieldType::UTF8 {
+                        col.append_str(std::str::from_utf8(&b).unwrap());
+                    } else {
+                        col.append_bytes(&b);
+                    }
+                }
+                Some(b) if ty == FieldType::BOOL => col.append_bool(b[0] != 0),
+                Some(b) => col.append_fixed_bytes(&b),
+            }
+        }
+    }
+}
+
+/// The bytes arrow shows for row `r`, as the column stored them.
+fn arrow_cell(a: &dyn Array, ty: FieldType, r: usize) -> Option<Vec<u8>> {
+    if a.is_null(r) {
+        return None;
+    }
+    macro_rules! prim {
+        ($t:ty) => {
+            a.as_primitive::<$t>().value(r).to_ne_bytes().to_vec()
+        };
+    }
+    Some(match a.data_type() {
+        DataType::Int8 => prim!(Int8Type),
+        DataType::Int16 => prim!(Int16Type),
+        DataType::Int32 => prim!(Int32Type),
+        DataType::Int64 => prim!(Int64Type),
+        DataType::UInt8 => prim!(UInt8Type),
+        DataType::UInt16 => prim!(UInt16Type),
+        DataType::UInt32 => prim!(UInt32Type),
+        DataType::UInt64 => prim!(UInt64Type),
+        DataType::Float32 => prim!(Float32Type),
+        DataType::Float64 => prim!(Float64Type),
+        DataType::Duration(_) => prim!(DurationNanosecondType),
+        DataType::Boolean => vec![u8::from(a.as_boolean().value(r))],
+        DataType::FixedSizeBinary(_) => a.as_fixed_size_binary().value(r).to_vec(),
+        DataType::LargeUtf8 => a.as_string::<i64>().value(r).as_bytes().to_vec(),
+        DataType::Utf8 => a.as_string::<i32>().value(r).as_bytes().to_vec(),
+        DataType::LargeBinary => a.as_binary::<i64>().value(r).to_vec(),
+        DataType::Binary => a.as_binary::<i32>().value(r).to_vec(),
+        other => panic!("{ty:?} exported as unexpected {other:?}"),
+    })
+}
+
+/// Checks a batch against the pattern: types, metadata, arrow's full
+/// validation, every cell, and no validity buffer where there is no NULL.
+fn check_batch(batch: &RecordBatch, types: &[FieldType], rows: usize, opts: &ExportOptions) {
+    assert_eq!((batch.num_columns(), batch.num_rows()), (types.len(), rows));
+    for (c, &ty) in types.iter().enumerate() {
+        let a = batch.column(c);
+        let field = batch.schema().field(c).clone();
+        assert_eq!(a.data_type(), &arrow_type(ty, opts), "column {c} ({ty:?})");
+        assert_eq!(field.data_type(), a.data_type());
+        assert_eq!(field.metadata()[LOGICAL_TYPE_KEY], ty.logical().to_string());
+        a.to_data()
+            .validate_full()
+            .unwrap_or_else(|e| panic!("column {c} ({ty:?}): {e}"));
+        let nulls = (0..rows).filter(|&r| cell(ty, c, r).is_none()).count();
+        assert_eq!(a.null_count(), nulls, "column {c} ({ty:?})");
+        assert_eq!(
+            a.nulls().is_some(),
+            nulls > 0,
+            "column {c}: validity only with NULLs"
+        );
+        for r in 0..rows {
+            assert_eq!(
+                arrow_cell(a.as_ref(), ty, r),
+                cell(ty, c, r),
+                "column {c} ({ty:?}) row {r}"
+            );
+        }
+    }
+}
+
+/// The address of an array's data (values) buffer.
+fn values_ptr(a: &ArrayRef) -> *const u8 {
+    let data = a.to_data();
+    let i = usize::from(matches!(
+        a.data_type(),
+        DataType::LargeUtf8 | DataType::LargeBinary | DataType::Utf8 | DataType::Binary
+    ));
+    data.buffers()[i].as_ptr()
+}
+
+#[test]
+fn every_type_exports_validates_and_reads_back() {
+    let types = all_types();
+    for rows in [0, 1, 7, 8, 9, 64, 100] {
+        for opts in [
+            ExportOptions::new(),
+            ExportOptions::new().small_offsets(true),
+        ] {
+            let alloc = LockFreeAllocator::new();
+            let mut chk = alloc.alloc(&types, rows.max(1), 1024);
+            fill(&mut chk, rows);
+            let ptrs: Vec<*const u8> = chk.columns().map(Column::data_ptr).collect();
+            let batch = chk.into_record_batch_with(&opts).unwrap();
+            check_batch(&batch, &types, rows, &opts);
+            // Zero copy: arrow reads the columns' own data (Bool aside, packed).
+            for (c, &ty) in types.iter().enumerate() {
+                if ty != FieldType::BOOL && rows > 0 {
+                    assert_eq!(
+                        values_ptr(batch.column(c)),
+                        ptrs[c],
+                        "column {c} ({ty:?}) copied"
+                    );
+                    assert_eq!(ptrs[c] as usize % 64, 0, "column {c}: 64-byte aligned");
+                }
+            }
+            assert_eq!(alloc.stats().exported_chunks, 1);
+            drop(batch);
+            let stats = alloc.stats();
+            assert_eq!((stats.exported_chunks, stats.chunks_returned), (0, 1));
+        }
+    }
+}
+
+#[test]
+fn the_chunk_comes_home_when_the_last_reference_drops_on_another_thread() {
+    let types = [FieldType::I64, FieldType::UTF8, FieldType::DECIMAL];
+    let alloc = LockFreeAllocator::new();
+    let mut chk = alloc.alloc(&types, 64, 64);
+    fill(&mut chk, 50);
+    let batch = chk.into_record_batch().unwrap();
+    // A slice of one array and a clone of another outlive the batch.
+    let slice = batch.column(1).slice(10, 5);
+    let clone = batch.column(2).clone();
+    drop(batch);
+    assert_eq!(
+        alloc.stats().exported_chunks,
+        1,
+        "the slice and clone hold it"
+    );
+    assert_eq!(alloc.stats().chunks_returned, 0);
+    assert_eq!(
+        slice.as_string::<i64>().value(0).as_bytes(),
+        cell(FieldType::UTF8, 1, 10).unwrap()
+    );
+    let t = std::thread::spawn(move || {
+        let n = slice.len() + clone.len();
+        drop(slice);
+        drop(clone);
+        n
+    });
+    assert_eq!(t.join().unwrap(), 55);
+    let stats = alloc.stats();
+    assert_eq!((stats.exported_chunks, stats.chunks_returned), (0, 1));
+    // Home and reusable: the other thread cached it, so this thread's next
+    // chunk is fresh or from the depot, but in either case empty and typed.
+    let again = alloc.alloc(&types, 64, 64);
+    assert_eq!(again.num_rows(), 0);
+    assert_eq!(
+        again.columns().map(Column::field_type).collect::<Vec<_>>(),
+        types
+    );
+    drop(again);
+    // On one thread the very buffers come back.
+    let mut chk = alloc.alloc(&types, 64, 64);
+    fill(&mut chk, 3);
+    let ptrs2: Vec<*const u8> = chk.columns().map(Column::data_ptr).collect();
+    drop(chk.into_record_batch().unwrap());
+    let back = alloc.alloc(&types, 64, 64);
+    assert_eq!(
+        back.columns().map(Column::data_ptr).collect::<Vec<_>>(),
+        ptrs2
+    );
+    assert_eq!(back.num_rows(), 0);
+}
+
+#[test]
+fn the_mutex_allocator_counts_exports_too() {
+    let alloc = MutexAllocator::new();
+    let mut chk = alloc.alloc(&[FieldType::F64], 8, 8);
+    chk.column_mut(0).extend_from_slice(&[0.5f64, 1.5]);
+    let batch = chk.into_record_batch().unwrap();
+    assert_eq!(alloc.stats().exported_chunks, 1);
+    assert_eq!(
+        batch.column(0).as_primitive::<Float64Type>().values(),
+        &[0.5, 1.5]
+    );
+    drop(batch);
+    assert_eq!(alloc.stats().exported_chunks, 0);
+    assert_eq!(alloc.stats().chunks_returned, 1);
+}
+
+#[test]
+fn refusals_name_the_problem_and_still_send_the_chunk_home() {
+    let alloc = LockFreeAllocator::new();
+    let home = |alloc: &LockFreeAllocator, n: u64| {
+        let s = alloc.stats();
+        assert_eq!((s.exported_chunks, s.chunks_returned), (0, n));
+    };
+    // Ragged.
+    let mut chk = alloc.alloc(&[FieldType::I64, FieldType::I64], 4, 4);
+    chk.column_mut(0).append_i64(1);
+    assert_eq!(
+        chk.into_record_batch().err(),
+        Some(Error::RaggedChunk {
+            column: 1,
+            len: 0,
+            rows: 1
+        })
+    );
+    home(&alloc, 1);
+    // A selection vector.
+    let mut chk = alloc.alloc(&[FieldType::I64], 4, 4);
+    chk.column_mut(0).extend_from_slice(&[1i64, 2]);
+    chk.set_sel(Some(vec![1]));
+    let err = chk.into_record_batch().unwrap_err();
+    assert!(err.to_string().contains("selection"), "{err}");
+    home(&alloc, 2);
+    // Invalid UTF-8 in a Utf8 column (Binary takes it).
+    let mut chk = alloc.alloc(&[FieldType::BINARY, FieldType::UTF8], 4, 4);
+    chk.column_mut(0).append_bytes(&[0xff]);
+    chk.column_mut(1).append_bytes(&[0xff]);
+    match chk.into_record_batch() {
+        Err(Error::Arrow {
+            column: Some(1),
+            reason,
+        }) => assert!(reason.contains("UTF-8"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    home(&alloc, 3);
+    // Names of the wrong count.
+    let chk = alloc.alloc(&[FieldType::I64], 4, 4);
+    let err = chk.into_record_batch_with(&ExportOptions::new().names(["a", "b"]));
+    assert!(matches!(err, Err(Error::Arrow { column: None, .. })));
+    home(&alloc, 4);
+}
+
+#[test]
+fn shared_and_rearranged_columns_export_and_the_pool_still_checks_them() {
+    let alloc = LockFreeAllocator::new();
+    let layout = [FieldType::I64, FieldType::I64, FieldType::UTF8];
+    let mut a = alloc.alloc(&layout, 8, 8);
+    fill(&mut a, 5);
+    a.make_ref(0, 1);
+    let mut b = alloc.alloc(&[FieldType::UTF8], 8, 8);
+    b.make_ref_to(0, &mut a, 2);
+    let batch = a.into_record_batch().unwrap();
+    assert_eq!(
+        batch.column(1).as_primitive::<Int64Type>().values(),
+        batch.column(0).as_primitive::<Int64Type>().values()
+    );
+    // `b` still shares column 2 and cannot change it while arrow reads it.
+    assert!(b.try_column_mut(0).is_err());
+    assert_eq!(
+        b.column(0).get_bytes(2),
+        batch.column(2).as_string::<i64>().value(2).as_bytes()
+    );
+    drop(b);
+    drop(batch);
+    // Swapped-in columns of other types go home checked, as with any drop.
+    let mut c = alloc.alloc(&layout, 8, 8);
+    let mut d = alloc.alloc(&[FieldType::F32], 8, 8);
+    c.swap_columns(0, &mut d, 0);
+    c.column_mut(1).append_i64(1);
+    c.column_mut(2).append_str("x");
+    let err = c.into_record_batch().unwrap_err();
+    assert!(matches!(err, Error::RaggedChunk { .. }), "{err}");
+    drop(d);
+    for _ in 0..4 {
+        let chk = alloc.alloc(&layout, 8, 8);
+        assert_eq!(
+            chk.columns().map(Column::field_type).collect::<Vec<_>>(),
+            layout
+        );
+        assert_eq!(chk.num_rows(), 0);
+    }
+    assert_eq!(alloc.stats().exported_chunks, 0);
+}
+
+#[test]
+fn a_column_on_its_own_exports_and_is_freed() {
+    let mut c = Column::new(FieldType::DURATION, 4);
+    c.extend_options([Some(5i64), None, Some(-1)]);
+    let a = c.into_array().unwrap();
+    a.to_data().validate_full().unwrap();
+    let d = a.as_primitive::<DurationNanosecondType>();
+    assert_eq!((d.value(0), d.is_null(1), d.value(2)), (5, true, -1));
+    let mut s = Column::new(FieldType::UTF8, 2);
+    s.append_bytes(&[0xc3]);
+    assert!(matches!(
+        s.into_array(),
+        Err(Error::Arrow { column: None, .. })
+    ));
+}
+
+#[test]
+fn small_offsets_are_converted_and_large_ones_shared() {
+    let mut c = Column::new(FieldType::BINARY, 3);
+    c.extend_bytes([&b"ab"[..], b"", b"cde"]);
+    let small = c
+        .clone()
+        .into_array_with(&ExportOptions::new().small_offsets(true))
+        .unwrap();
+    let large = c.into_array().unwrap();
+    assert_eq!(small.as_binary::<i32>().value_offsets(), &[0, 2, 2, 5]);
+    assert_eq!(large.as_binary::<i64>().value_offsets(), &[0, 2, 2, 5]);
+}
+
+#[test]
+fn a_character_split_across_rows_is_refused() {
+    // Each row alone is not UTF-8, though the bytes together are ("é").
+    let mut c = Column::new(FieldType::UTF8, 2);
+    c.append_bytes(&[0xc3]);
+    c.append_bytes(&[0xa9]);
+    assert_eq!(std::str::from_utf8(c.data()), Ok("é"));
+    let err = c.clone().into_array().unwrap_err();
+    assert!(matches!(err, Error::Arrow { column: None, reason } if reason.contains("UTF-8")));
+    assert!(c
+        .into_array_with(&ExportOptions::new().small_offsets(true))
+        .is_err());
+}
