@@ -35,6 +35,20 @@ fn column_mut_agrees(live: &mut Live, c: usize) -> bool {
     }
 }
 
+/// `Column::try_new(field, rows)`, or `None` where it fails as the model
+/// says it must (a capacity whose byte size overflows).
+pub fn fresh_column(field: FieldType, rows: usize) -> Option<Column> {
+    match Column::try_new(field, rows) {
+        Ok(new) => Some(new),
+        Err(e) => {
+            let want = expected_alloc(&[field], rows, rows)
+                .expect_err("Column::try_new failed where the model expects a column");
+            assert_eq!(e, want, "Column::try_new({field:?}, {rows})");
+            None
+        }
+    }
+}
+
 /// `*column_mut(col) = Column::new(field, cap)` on a live chunk picked by
 /// `chunk`; `cap` is relative to that chunk's capacity.
 pub fn replace_column(live: &mut [Live], chunk: u8, col: u8, field: Field, cap: ColCap) {
@@ -46,14 +60,8 @@ pub fn replace_column(live: &mut [Live], chunk: u8, col: u8, field: Field, cap: 
         return;
     };
     let (field, rows) = (field.ty(), cap.rows(live.m.capacity));
-    let new = match Column::try_new(field, rows) {
-        Ok(new) => new,
-        Err(e) => {
-            let want = expected_alloc(&[field], rows, rows)
-                .expect_err("Column::try_new failed where the model expects a column");
-            assert_eq!(e, want, "Column::try_new({field:?}, {rows})");
-            return;
-        }
+    let Some(new) = fresh_column(field, rows) else {
+        return;
     };
     if column_mut_agrees(live, c) {
         *live.chunk.column_mut(c) = new;

@@ -28,6 +28,7 @@ pub fn check_new_chunk(chk: &mut Chunk, fields: &[FieldType], capacity: usize, m
         "invariant 2: a new chunk's column types are not the ones requested"
     );
     assert_eq!(chk.num_rows(), 0, "invariant 2: a new chunk has rows");
+    assert_eq!(chk.sel(), None, "invariant 2: a new chunk has a selection");
     assert_eq!(chk.capacity(), rows, "invariant 2: capacity()");
     assert_eq!(chk.required_rows(), max, "invariant 2: required_rows()");
     for (i, &field) in fields.iter().enumerate() {

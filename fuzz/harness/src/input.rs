@@ -31,6 +31,8 @@ pub enum Field {
     F32,
     Decimal,
     Size(u8),
+    /// `Utf8`: variable width, read as `&str` (`get_str`, `iter_str`).
+    Utf8,
 }
 
 impl Field {
@@ -40,6 +42,7 @@ impl Field {
             Field::I64 => FieldType::I64,
             Field::F32 => FieldType::F32,
             Field::Decimal => FieldType::DECIMAL,
+            Field::Utf8 => FieldType::UTF8,
             Field::Size(255) => {
                 FieldType::fixed(chunkpool::MAX_ELEM_SIZE).expect("1024 is a valid element size")
             }
@@ -241,6 +244,179 @@ pub enum ColOp {
     SetAvoidReusing(bool),
     Reset,
     ResetAs(Field),
+    /// A NULL-aware or bulk builder call (`append_option*`, `set_null`,
+    /// `extend_*`): the `try_` form, or with `panicking` the panicking
+    /// one (expected to panic with the `try_` form's error where the model
+    /// predicts one).
+    Build {
+        op: BuildOp,
+        panicking: bool,
+    },
+}
+
+/// Which Rust type a typed builder call uses: an even byte picks the
+/// column's own (the first accessor that takes its logical type, `i64`
+/// where none does), an odd one any of the ten (mostly a mismatch).
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Acc(pub u8);
+
+/// A column builder call (`fuzz/harness/src/build.rs` models them).
+/// Values of a typed call are generated from their seed (`pattern`).
+#[derive(Arbitrary, Clone, Debug, PartialEq)]
+pub enum BuildOp {
+    /// `append_option::<T>(Some(..) or None)`.
+    AppendOption {
+        acc: Acc,
+        val: Option<u8>,
+    },
+    AppendOptionBytes(Option<Vec<u8>>),
+    AppendOptionStr(Option<String>),
+    /// `set_null(row, null)`; the row may be past the length.
+    SetNull {
+        row: RowIdx,
+        null: bool,
+    },
+    /// `extend_from_slice::<T>` of `n % 33` values.
+    ExtendFromSlice {
+        acc: Acc,
+        n: u8,
+        seed: u8,
+    },
+    ExtendOptions {
+        acc: Acc,
+        vals: Vec<Option<u8>>,
+    },
+    ExtendBytes(Vec<Vec<u8>>),
+    ExtendStr(Vec<String>),
+}
+
+/// A row index relative to the row count `n` it is used against: `In(i)`
+/// is `i % n` (`i` itself when `n` is 0, so out of range), `Past(i)` is
+/// `n + i % 4`, or the type's largest value for `Past(255)`.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowIdx {
+    In(u8),
+    Past(u8),
+}
+
+impl RowIdx {
+    pub fn resolve(self, n: usize) -> usize {
+        match self {
+            RowIdx::In(i) if n > 0 => usize::from(i) % n,
+            RowIdx::In(i) => usize::from(i),
+            RowIdx::Past(255) => usize::MAX,
+            RowIdx::Past(i) => n + usize::from(i % 4),
+        }
+    }
+
+    /// As a selection-vector entry.
+    pub fn resolve_u32(self, n: usize) -> u32 {
+        match self {
+            RowIdx::Past(255) => u32::MAX,
+            _ => u32::try_from(self.resolve(n)).expect("small row counts"),
+        }
+    }
+}
+
+/// A column index relative to a chunk's column count `n`: `In(i)` is
+/// `i % n` (past the end when `n` is 0), `Past(i)` is `n + i % 4`.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColIdx {
+    In(u8),
+    Past(u8),
+}
+
+impl ColIdx {
+    pub fn resolve(self, n: usize) -> usize {
+        match self {
+            ColIdx::In(i) if n > 0 => usize::from(i) % n,
+            ColIdx::In(i) | ColIdx::Past(i) => n + usize::from(i % 4),
+        }
+    }
+}
+
+/// Row movement, the selection vector and the chunk-level column moves
+/// on live chunks (`fuzz/harness/src/rows.rs` models them). Chunks are
+/// picked modulo the live count; `dst` and `src` naming one chunk is a
+/// no-op (the borrow rules forbid it). Every op runs the `try_` method, or
+/// with `panicking` the panicking one (expected to panic with the `try_`
+/// form's error where the model predicts one).
+#[derive(Arbitrary, Clone, Debug, PartialEq)]
+pub enum RowOp {
+    /// `append_row(src, row)`.
+    AppendRow {
+        dst: u8,
+        src: u8,
+        row: RowIdx,
+        panicking: bool,
+    },
+    /// `append_rows(src, start..end)` (the range may be inverted).
+    AppendRows {
+        dst: u8,
+        src: u8,
+        start: RowIdx,
+        end: RowIdx,
+        panicking: bool,
+    },
+    /// `append_selected(src, rows)`.
+    AppendSelected {
+        dst: u8,
+        src: u8,
+        rows: Vec<RowIdx>,
+        panicking: bool,
+    },
+    /// `append_selected_bitmap(src, mask)`.
+    AppendBitmap {
+        dst: u8,
+        src: u8,
+        mask: Vec<u8>,
+        panicking: bool,
+    },
+    /// `append_chunk(src)`: the source's selection, or all its rows.
+    AppendChunk { dst: u8, src: u8, panicking: bool },
+    /// `set_sel(sel)`; indices relative to the chunk's `num_rows()`.
+    SetSel {
+        chunk: u8,
+        sel: Option<Vec<RowIdx>>,
+        panicking: bool,
+    },
+    /// `a.swap_columns(i, b, j)` (the method; [`Op::SwapColumns`] swaps
+    /// through `column_mut`): indices may be out of range.
+    Swap {
+        a: u8,
+        i: ColIdx,
+        b: u8,
+        j: ColIdx,
+        panicking: bool,
+    },
+    /// `set_column(col, c)` with `c` a new column of `field` (capacity
+    /// relative to the chunk's) holding `fill % 17` generated values.
+    SetColumn {
+        chunk: u8,
+        col: ColIdx,
+        field: Field,
+        cap: ColCap,
+        fill: u8,
+        seed: u8,
+        panicking: bool,
+    },
+    /// `take_column(col)`; the taken column is checked, then dropped.
+    TakeColumn {
+        chunk: u8,
+        col: ColIdx,
+        panicking: bool,
+    },
+    /// A column travels: taken from `src` (`take_column`), put into `dst`
+    /// (`set_column`), and with `back` the column that comes out of `dst`
+    /// is put where the taken one was. Chunks may be one, of other
+    /// allocators, or unpooled.
+    Move {
+        src: u8,
+        src_col: ColIdx,
+        dst: u8,
+        dst_col: ColIdx,
+        back: bool,
+    },
 }
 
 /// The row capacity of a column made to replace another: absolute, or
@@ -357,6 +533,7 @@ pub enum Op {
         dst_chunk: u8,
         dst_col: u8,
     },
+    Rows(RowOp),
 }
 
 /// Input of `allocator_ops` and `differential`.
@@ -424,6 +601,8 @@ pub enum SessOp {
         panics: bool,
         steps: Vec<HookStep>,
     },
+    /// Between kept chunks, which may come from different allocators.
+    Rows(RowOp),
 }
 
 /// Input of `session_ops`.
@@ -520,6 +699,8 @@ pub enum ThreadOp {
         dst_chunk: u8,
         dst_col: u8,
     },
+    /// As [`Op::Rows`], between chunks this worker holds.
+    Rows(RowOp),
 }
 
 /// One phase: the main thread's steps, then every worker's steps at once.

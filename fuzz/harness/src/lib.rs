@@ -11,6 +11,7 @@
 //! root workspace (built and linted on stable with everything else), and a
 //! path dependency of the nightly cargo-fuzz workspace in `fuzz/`.
 
+pub mod build;
 pub mod columns;
 pub mod fresh;
 pub mod input;
@@ -18,6 +19,7 @@ pub mod logical;
 pub mod model;
 pub mod panics;
 pub mod pool;
+pub mod rows;
 pub mod session;
 pub mod threaded;
 pub mod verify;

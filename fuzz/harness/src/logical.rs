@@ -149,3 +149,135 @@ pub fn write_slice(
     by_access!(a, go);
     Ok(())
 }
+
+/// Decodes native-endian element bytes as `T`.
+macro_rules! elem {
+    ($t:ty, $b:expr) => {
+        <$t>::from_ne_bytes($b[..].try_into().expect("element size"))
+    };
+}
+
+/// The element size of `a`'s Rust type.
+pub fn size(a: Access) -> usize {
+    macro_rules! go {
+        ($t:ty) => {
+            std::mem::size_of::<$t>()
+        };
+    }
+    by_access!(a, go)
+}
+
+/// `append_option` (or `try_append_option`) through `a` of the element
+/// whose native-endian bytes are `v`, or a NULL.
+pub fn append_option(
+    col: &mut Column,
+    a: Access,
+    v: Option<&[u8]>,
+    panicking: bool,
+) -> Result<(), Error> {
+    macro_rules! go {
+        ($t:ty) => {{
+            let v = v.map(|b| elem!($t, b));
+            if panicking {
+                col.append_option(v);
+                Ok(())
+            } else {
+                col.try_append_option(v)
+            }
+        }};
+    }
+    by_access!(a, go)
+}
+
+/// `extend_from_slice` (or its `try_` form) through `a`.
+pub fn extend_from_slice(
+    col: &mut Column,
+    a: Access,
+    vals: &[Vec<u8>],
+    panicking: bool,
+) -> Result<(), Error> {
+    macro_rules! go {
+        ($t:ty) => {{
+            let v: Vec<$t> = vals.iter().map(|b| elem!($t, b)).collect();
+            if panicking {
+                col.extend_from_slice(&v);
+                Ok(())
+            } else {
+                col.try_extend_from_slice(&v)
+            }
+        }};
+    }
+    by_access!(a, go)
+}
+
+/// `extend_options` (or its `try_` form) through `a`.
+pub fn extend_options(
+    col: &mut Column,
+    a: Access,
+    vals: &[Option<Vec<u8>>],
+    panicking: bool,
+) -> Result<(), Error> {
+    macro_rules! go {
+        ($t:ty) => {{
+            let v = vals.iter().map(|o| o.as_ref().map(|b| elem!($t, b)));
+            if panicking {
+                col.extend_options(v);
+                Ok(())
+            } else {
+                col.try_extend_options(v)
+            }
+        }};
+    }
+    by_access!(a, go)
+}
+
+/// Row `row` read through `a` with `value` (`try_value`), as
+/// native-endian bytes (`None`: NULL).
+pub fn value(
+    col: &Column,
+    a: Access,
+    row: usize,
+    panicking: bool,
+) -> Result<Option<Vec<u8>>, Error> {
+    macro_rules! go {
+        ($t:ty) => {{
+            let v = if panicking {
+                col.value::<$t>(row)
+            } else {
+                col.try_value::<$t>(row)?
+            };
+            Ok(v.map(|x| x.to_ne_bytes().to_vec()))
+        }};
+    }
+    by_access!(a, go)
+}
+
+/// Every row read through `a`'s iterator (`iter` / `try_iter`), as
+/// native-endian bytes; read backwards too, which must agree.
+pub fn iter(col: &Column, a: Access, panicking: bool) -> Result<Vec<Option<Vec<u8>>>, Error> {
+    macro_rules! go {
+        ($t:ty) => {{
+            let bytes = |x: Option<$t>| x.map(|x| x.to_ne_bytes().to_vec());
+            let (fwd, len, mut back): (Vec<_>, usize, Vec<_>) = if panicking {
+                let it = col.iter::<$t>();
+                (
+                    it.map(bytes).collect(),
+                    col.iter::<$t>().len(),
+                    col.iter::<$t>().rev().map(bytes).collect(),
+                )
+            } else {
+                let it = col.try_iter::<$t>()?;
+                (
+                    it.map(bytes).collect(),
+                    col.try_iter::<$t>()?.len(),
+                    col.try_iter::<$t>()?.rev().map(bytes).collect(),
+                )
+            };
+            back.reverse();
+            assert_eq!(fwd, back, "{a:?} iter forwards and backwards");
+            assert_eq!(len, fwd.len(), "{a:?} iter len");
+            Ok(fwd)
+        }};
+    }
+    by_access!(a, go)
+}

@@ -59,7 +59,8 @@ impl MCol {
         self.rows.iter().map(|r| r.bytes.len()).sum()
     }
 
-    fn note_peak(&mut self) {
+    /// Records the data now held in `peak_data`; after every write.
+    pub fn note_peak(&mut self) {
         self.peak_data = self.peak_data.max(self.data_len());
     }
 }
@@ -76,6 +77,9 @@ pub struct MChunk {
     /// `make_ref`: every column is the one `alloc` handed out for this
     /// layout and capacity.
     pub pristine: bool,
+    /// The selection vector (`set_sel`): kept by everything but
+    /// `set_sel` and `reset`, whatever happens to the rows.
+    pub sel: Option<Vec<u32>>,
 }
 
 /// A real chunk and its model.
@@ -242,6 +246,7 @@ pub fn admit(
                     required: max,
                     home,
                     pristine: true,
+                    sel: None,
                 },
             };
             verify(&live);
@@ -277,14 +282,16 @@ pub fn drop_live(live: Live, sink: &mut dyn Sink) {
     }
 }
 
-fn same_error_kind(got: &Error, want: &Error) -> bool {
+/// Errors alike, `TypeMismatch` by its `actual` type only.
+pub fn same_error_kind(got: &Error, want: &Error) -> bool {
     match (got, want) {
         (Error::TypeMismatch { actual: a, .. }, Error::TypeMismatch { actual: b, .. }) => a == b,
         _ => got == want,
     }
 }
 
-fn mismatch(field: FieldType) -> Error {
+/// A `TypeMismatch` on `field` (compare with [`same_error_kind`]).
+pub fn mismatch(field: FieldType) -> Error {
     Error::TypeMismatch {
         expected: "",
         actual: field,
@@ -372,6 +379,7 @@ pub fn col_op(live: &mut Live, c: usize, op: &ColOp) {
             live.m.pristine = false;
             Ok(())
         }
+        ColOp::Build { op, panicking } => crate::build::build_op(real, m, op, *panicking),
     };
     m.note_peak();
     outcome.expect("column op outcome");
@@ -379,7 +387,7 @@ pub fn col_op(live: &mut Live, c: usize, op: &ColOp) {
 
 /// Checks that an operation the model rejects failed with that error and
 /// changed nothing (the column is verified afterwards).
-fn check_err(got: Result<(), Error>, want: Error) -> Result<(), Error> {
+pub fn check_err(got: Result<(), Error>, want: Error) -> Result<(), Error> {
     match got {
         Err(e) if same_error_kind(&e, &want) => Ok(()),
         other => panic!("expected {want:?}, got {other:?}"),
@@ -404,7 +412,7 @@ fn typed(
 /// Appends `v` to the real column and the model; a value the column's
 /// logical type does not take must be rejected with `TypeMismatch` and
 /// leave the column as it was.
-fn append(real: &mut chunkpool::Column, m: &mut MCol, v: &Val, i: u64) -> Result<(), Error> {
+pub fn append(real: &mut chunkpool::Column, m: &mut MCol, v: &Val, i: u64) -> Result<(), Error> {
     let field = m.field;
     let size = field.elem_size();
     let (got, bytes): (Result<(), Error>, Option<Vec<u8>>) = match v {
@@ -497,9 +505,11 @@ pub fn make_ref_to(
 }
 
 /// `Chunk::reset`: a column still shared with another user is replaced by
-/// a new empty one of the same type; every other column is cleared.
+/// a new empty one of the same type; every other column is cleared; the
+/// selection is dropped.
 pub fn reset_chunk(live: &mut Live) {
     live.chunk.reset();
+    live.m.sel = None;
     for slot in &mut live.m.slots {
         if Arc::strong_count(slot) > 1 {
             let field = slot.field;

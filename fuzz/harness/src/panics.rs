@@ -56,3 +56,16 @@ pub fn message(payload: &(dyn Any + Send)) -> &str {
 
 pub const HOOK_PANIC: &str = "planned panic in a reuse-hook callback";
 pub const WORKER_PANIC: &str = "planned panic in a worker holding chunks";
+
+/// Runs `f`, a panicking method whose `try_` form returned `want`: it must
+/// panic with the message the crate gives that error (`chunkpool: {want}`).
+#[track_caller]
+pub fn expect_error_panic(want: &chunkpool::Error, f: impl FnOnce()) {
+    install_panic_filter();
+    let got = {
+        let _planned = expect_panic(true);
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+    };
+    let payload = got.expect_err("the panicking form of a failing call returned");
+    assert_eq!(message(&*payload), format!("chunkpool: {want}"));
+}

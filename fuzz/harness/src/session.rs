@@ -261,6 +261,7 @@ impl<P: Pool> SessWorld<P> {
                 self.caller.reset();
             }
             SessOp::Hook { panics, steps } => self.hook(*panics, steps),
+            SessOp::Rows(op) => crate::rows::row_op(&mut self.live, op),
         }
     }
 

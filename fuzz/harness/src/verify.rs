@@ -32,6 +32,7 @@ pub fn verify(live: &Live) {
         );
         verify_column(c.column(i), slot);
     }
+    crate::rows::verify_rows(live);
 }
 
 pub fn verify_column(col: &chunkpool::Column, m: &MCol) {
@@ -52,6 +53,7 @@ pub fn verify_column(col: &chunkpool::Column, m: &MCol) {
         "null bitmap (bits past the length must be clear)"
     );
     assert_eq!(col.null_count(), m.rows.iter().filter(|r| r.null).count());
+    crate::build::verify_reads(col, m);
     let data: Vec<u8> = m
         .rows
         .iter()

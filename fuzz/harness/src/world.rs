@@ -371,6 +371,7 @@ impl<P: Pool> World<P> {
                 let picks = [*src_chunk, *src_col, *dst_chunk, *dst_col];
                 clone_column_into(&mut self.live, picks)
             }
+            Op::Rows(op) => crate::rows::row_op(&mut self.live, op),
             Op::Renew => {
                 let old = &self.pools[self.cur()];
                 let new = old.renew();
@@ -480,6 +481,7 @@ struct Observed {
     capacity: usize,
     required: usize,
     pooled: bool,
+    sel: Option<Vec<u32>>,
     columns: Vec<ObservedColumn>,
 }
 
@@ -493,6 +495,7 @@ fn observe(live: &Live) -> Observed {
         capacity: c.capacity(),
         required: c.required_rows(),
         pooled: c.is_pooled(),
+        sel: c.sel().map(<[u32]>::to_vec),
         columns: (0..c.num_cols())
             .map(|i| {
                 let col = c.column(i);

@@ -1,0 +1,324 @@
+//! The column builders (`append_option*`, `set_null`, `extend_*`) against
+//! the model, and every NULL-aware reader (`value`, `value_bytes`,
+//! `get_str`, `iter*`) checked on every column after every step.
+//!
+//! A builder call the column's type does not take must fail with
+//! `TypeMismatch` and leave the column as it was; a `set_null` past the
+//! length with `RowOutOfRange`. `set_null` keeps a row's stored element,
+//! so the model's `Row` keeps its bytes whichever way it is marked.
+
+use crate::input::{pattern, Acc, BuildOp};
+use crate::logical::{self, Access, ALL};
+use crate::model::{check_err, mismatch, same_error_kind, MCol, Row};
+use crate::panics::expect_error_panic;
+use chunkpool::{Column, Error, FieldType};
+
+impl Acc {
+    /// The accessor this byte picks for a column of `field`.
+    pub fn access(self, field: FieldType) -> Access {
+        if self.0 % 2 == 0 {
+            logical::native(field).unwrap_or(Access::I64)
+        } else {
+            ALL[usize::from(self.0 / 2) % ALL.len()]
+        }
+    }
+}
+
+/// The element bytes a typed call writes for `seed`, `i`.
+fn gen(a: Access, seed: u8, i: usize) -> Vec<u8> {
+    pattern(u64::from(seed), i as u64, logical::size(a))
+}
+
+/// What a builder call must do to the model's rows: the rows it appends,
+/// or the error (`set_null` is handled apart).
+fn predict(m: &MCol, op: &BuildOp) -> Result<Vec<Row>, Error> {
+    let field = m.field;
+    let zeros = vec![0; field.elem_size().unwrap_or(0)];
+    let typed = |acc: Acc| {
+        let a = acc.access(field);
+        if logical::accepts(field, a) {
+            Ok(a)
+        } else {
+            Err(mismatch(field))
+        }
+    };
+    let var = || {
+        if field.is_var() {
+            Ok(())
+        } else {
+            Err(mismatch(field))
+        }
+    };
+    let value = |bytes: Vec<u8>| Row { null: false, bytes };
+    let null = || Row {
+        null: true,
+        bytes: zeros.clone(),
+    };
+    Ok(match op {
+        BuildOp::AppendOption { acc, val } => {
+            let a = typed(*acc)?;
+            vec![val.map_or_else(null, |s| value(gen(a, s, 0)))]
+        }
+        BuildOp::AppendOptionBytes(v) => {
+            var()?;
+            vec![v.clone().map_or_else(null, value)]
+        }
+        BuildOp::AppendOptionStr(v) => {
+            var()?;
+            vec![v
+                .as_ref()
+                .map_or_else(null, |s| value(s.as_bytes().to_vec()))]
+        }
+        BuildOp::SetNull { .. } => Vec::new(),
+        BuildOp::ExtendFromSlice { acc, n, seed } => {
+            let a = typed(*acc)?;
+            (0..usize::from(n % 33))
+                .map(|i| value(gen(a, *seed, i)))
+                .collect()
+        }
+        BuildOp::ExtendOptions { acc, vals } => {
+            let a = typed(*acc)?;
+            vals.iter()
+                .enumerate()
+                .map(|(i, v)| v.map_or_else(null, |s| value(gen(a, s, i))))
+                .collect()
+        }
+        BuildOp::ExtendBytes(vals) => {
+            var()?;
+            vals.iter().map(|b| value(b.clone())).collect()
+        }
+        BuildOp::ExtendStr(vals) => {
+            var()?;
+            vals.iter().map(|s| value(s.as_bytes().to_vec())).collect()
+        }
+    })
+}
+
+/// The call itself, on the real column (`panicking`: the panicking form).
+fn call(real: &mut Column, field: FieldType, op: &BuildOp, panicking: bool) -> Result<(), Error> {
+    macro_rules! either {
+        ($try:expr, $panicking:expr) => {
+            if panicking {
+                $panicking;
+                Ok(())
+            } else {
+                $try
+            }
+        };
+    }
+    match op {
+        BuildOp::AppendOption { acc, val } => {
+            let a = acc.access(field);
+            let bytes = val.map(|s| gen(a, s, 0));
+            logical::append_option(real, a, bytes.as_deref(), panicking)
+        }
+        BuildOp::AppendOptionBytes(v) => either!(
+            real.try_append_option_bytes(v.as_deref()),
+            real.append_option_bytes(v.as_deref())
+        ),
+        BuildOp::AppendOptionStr(v) => either!(
+            real.try_append_option_str(v.as_deref()),
+            real.append_option_str(v.as_deref())
+        ),
+        BuildOp::SetNull { row, null } => {
+            let row = row.resolve(real.len());
+            either!(real.try_set_null(row, *null), real.set_null(row, *null))
+        }
+        BuildOp::ExtendFromSlice { acc, n, seed } => {
+            let a = acc.access(field);
+            let vals: Vec<Vec<u8>> = (0..usize::from(n % 33)).map(|i| gen(a, *seed, i)).collect();
+            logical::extend_from_slice(real, a, &vals, panicking)
+        }
+        BuildOp::ExtendOptions { acc, vals } => {
+            let a = acc.access(field);
+            let vals: Vec<Option<Vec<u8>>> = vals
+                .iter()
+                .enumerate()
+                .map(|(i, v)| v.map(|s| gen(a, s, i)))
+                .collect();
+            logical::extend_options(real, a, &vals, panicking)
+        }
+        BuildOp::ExtendBytes(vals) => either!(
+            real.try_extend_bytes(vals.iter().map(Vec::as_slice)),
+            real.extend_bytes(vals.iter().map(Vec::as_slice))
+        ),
+        BuildOp::ExtendStr(vals) => either!(
+            real.try_extend_str(vals.iter().map(String::as_str)),
+            real.extend_str(vals.iter().map(String::as_str))
+        ),
+    }
+}
+
+/// Applies a builder call to the real column and the model; the outcome
+/// must be the model's, exactly (a refused call changes nothing: the
+/// column is verified afterwards).
+pub fn build_op(
+    real: &mut Column,
+    m: &mut MCol,
+    op: &BuildOp,
+    panicking: bool,
+) -> Result<(), Error> {
+    let want = match op {
+        BuildOp::SetNull { row, null } => {
+            let len = m.rows.len();
+            let row = row.resolve(len);
+            match m.rows.get_mut(row) {
+                Some(r) => {
+                    r.null = *null;
+                    Ok(Vec::new())
+                }
+                None => Err(Error::RowOutOfRange { row, len }),
+            }
+        }
+        _ => predict(m, op),
+    };
+    let field = m.field;
+    match want {
+        Ok(rows) => {
+            call(real, field, op, panicking).expect("a builder call the model accepts");
+            m.rows.extend(rows);
+            Ok(())
+        }
+        Err(want) => {
+            let got = call(real, field, op, false);
+            if let Err(e) = &got {
+                assert!(same_error_kind(e, &want), "expected {want:?}, got {e:?}");
+                if panicking {
+                    expect_error_panic(e, || {
+                        let _ = call(real, field, op, true);
+                    });
+                }
+            }
+            check_err(got, want)
+        }
+    }
+}
+
+/// Every NULL-aware reader of `col` against the model `m`: the `try_`
+/// forms on every row, the panicking forms where they succeed, and a
+/// mismatch for every reader the column's type does not take.
+pub fn verify_reads(col: &Column, m: &MCol) {
+    let n = m.rows.len();
+    let field = m.field;
+    let want: Vec<Option<Vec<u8>>> = m
+        .rows
+        .iter()
+        .map(|r| (!r.null).then(|| r.bytes.clone()))
+        .collect();
+    let is_mismatch =
+        |e: &Error| matches!(e, Error::TypeMismatch { actual, .. } if *actual == field);
+    let oob = Error::RowOutOfRange { row: n, len: n };
+    for a in ALL {
+        if field.elem_size().is_some() && logical::accepts(field, a) {
+            assert_eq!(
+                logical::iter(col, a, false).as_ref(),
+                Ok(&want),
+                "{a:?} try_iter"
+            );
+            assert_eq!(
+                logical::iter(col, a, true).as_ref(),
+                Ok(&want),
+                "{a:?} iter"
+            );
+            for (r, w) in want.iter().enumerate() {
+                assert_eq!(
+                    logical::value(col, a, r, r % 2 == 1).as_ref(),
+                    Ok(w),
+                    "{a:?} value({r})"
+                );
+            }
+            assert_eq!(
+                logical::value(col, a, n, false),
+                Err(oob.clone()),
+                "{a:?} value past the end"
+            );
+        } else {
+            let e = logical::value(col, a, 0, false).expect_err("value of another type");
+            assert!(is_mismatch(&e), "{a:?} value: {e:?}");
+            let e = logical::iter(col, a, false).expect_err("iter of another type");
+            assert!(is_mismatch(&e), "{a:?} iter: {e:?}");
+        }
+    }
+    if field.is_var() {
+        let got: Vec<Option<Vec<u8>>> = col
+            .try_iter_bytes()
+            .expect("iter_bytes of a var column")
+            .map(|b| b.map(<[u8]>::to_vec))
+            .collect();
+        assert_eq!(got, want, "try_iter_bytes");
+        assert_eq!(col.iter_bytes().len(), n);
+        assert!(col
+            .iter_bytes()
+            .rev()
+            .map(|b| b.map(<[u8]>::to_vec))
+            .eq(want.iter().rev().cloned()));
+        for (r, w) in want.iter().enumerate() {
+            assert_eq!(
+                col.try_value_bytes(r)
+                    .map(|b| b.map(<[u8]>::to_vec))
+                    .as_ref(),
+                Ok(w)
+            );
+            assert_eq!(col.value_bytes(r).map(<[u8]>::to_vec).as_ref(), w.as_ref());
+        }
+        assert_eq!(
+            col.try_value_bytes(n),
+            Err(oob.clone()),
+            "value_bytes past the end"
+        );
+    } else {
+        assert!(is_mismatch(
+            &col.try_value_bytes(0)
+                .expect_err("value_bytes of a fixed column")
+        ));
+        assert!(is_mismatch(
+            &col.try_iter_bytes()
+                .err()
+                .expect("iter_bytes of a fixed column")
+        ));
+    }
+    if field == FieldType::UTF8 {
+        let strs: Vec<Result<Option<&str>, Error>> = want
+            .iter()
+            .enumerate()
+            .map(|(row, w)| match w {
+                None => Ok(None),
+                Some(b) => std::str::from_utf8(b)
+                    .map(Some)
+                    .map_err(|_| Error::InvalidUtf8 { row }),
+            })
+            .collect();
+        let got: Vec<_> = col.try_iter_str().expect("iter_str of Utf8").collect();
+        assert_eq!(got, strs, "try_iter_str");
+        for (r, s) in strs.iter().enumerate() {
+            assert_eq!(&col.try_get_str(r), s, "try_get_str({r})");
+            if let Ok(s) = s {
+                assert_eq!(&col.get_str(r), s, "get_str({r})");
+            }
+        }
+        if strs.iter().all(Result::is_ok) {
+            let all: Vec<Option<&str>> = strs.into_iter().map(Result::unwrap).collect();
+            assert_eq!(col.iter_str().collect::<Vec<_>>(), all, "iter_str");
+            assert!(
+                col.iter_str().rev().eq(all.into_iter().rev()),
+                "iter_str backwards"
+            );
+        }
+        assert_eq!(col.try_get_str(n), Err(oob), "get_str past the end");
+    } else {
+        assert!(is_mismatch(
+            &col.try_get_str(0)
+                .expect_err("get_str of a non-Utf8 column")
+        ));
+        assert!(is_mismatch(
+            &col.try_iter_str()
+                .err()
+                .expect("iter_str of a non-Utf8 column")
+        ));
+    }
+    assert_eq!(
+        col.null_count(),
+        m.rows.iter().filter(|r| r.null).count(),
+        "null_count"
+    );
+}
