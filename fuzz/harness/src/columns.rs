@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 /// Whether `try_column_mut(c)` on `live` agrees with the model (it fails
 /// exactly while the column is shared); true when it succeeded.
-fn column_mut_agrees(live: &mut Live, c: usize) -> bool {
+pub fn column_mut_agrees(live: &mut Live, c: usize) -> bool {
     let got = live.chunk.try_column_mut(c).map(|_| ());
     let unique = Arc::get_mut(&mut live.m.slots[c]).is_some();
     match got {

@@ -417,6 +417,11 @@ pub enum RowOp {
         dst_col: ColIdx,
         back: bool,
     },
+    /// `n % 17` generated rows appended to every column (row `i` NULL
+    /// where bit `i % 8` of `seed` is set): the chunk stays rectangular
+    /// where it was, so appends between chunks get past the ragged check
+    /// with rows, and NULLs, to move.
+    Fill { chunk: u8, n: u8, seed: u8 },
 }
 
 /// The row capacity of a column made to replace another: absolute, or

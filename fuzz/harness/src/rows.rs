@@ -11,7 +11,7 @@
 //! more; one that comes in returns with the chunk it ends up in, so the
 //! pool's checks of what comes back (invariant 2) see it.
 
-use crate::columns::fresh_column;
+use crate::columns::{column_mut_agrees, fresh_column};
 use crate::input::{ColCap, ColIdx, Field, RowIdx, RowOp, Val};
 use crate::model::{append, Live, MChunk, MCol};
 use crate::panics::expect_error_panic;
@@ -450,6 +450,32 @@ pub fn row_op(live: &mut [Live], op: &RowOp) {
                 set(&mut live[s], si, out, false).expect("the slot just taken from is unshared");
             }
         }
+        RowOp::Fill { chunk, n, seed } => {
+            if let Some(k) = pick(*chunk, live.len()) {
+                fill(&mut live[k], *n, *seed);
+            }
+        }
+    }
+}
+
+/// [`RowOp::Fill`]: `n % 17` generated rows in every unshared column,
+/// row `i` NULL where bit `i % 8` of `seed` is set.
+fn fill(live: &mut Live, n: u8, seed: u8) {
+    for c in 0..live.m.slots.len() {
+        if !column_mut_agrees(live, c) {
+            continue;
+        }
+        let real = live.chunk.column_mut(c);
+        let m = Arc::get_mut(&mut live.m.slots[c]).expect("checked unshared");
+        for i in 0..n % 17 {
+            let v = if (seed >> (i % 8)) & 1 == 1 {
+                Val::Null
+            } else {
+                Val::Elem(seed.wrapping_add(c as u8))
+            };
+            append(real, m, &v, u64::from(i)).expect("generated values fit the column");
+        }
+        m.note_peak();
     }
 }
 
