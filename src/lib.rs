@@ -191,7 +191,7 @@ pub use alloc::{
     ChunkAllocator, EmptyAllocator, LockFreeAllocator, MutexAllocator, Renew, ReuseHook,
 };
 #[cfg(feature = "arrow")]
-pub use arrow::{arrow_type, ExportOptions, LOGICAL_TYPE_KEY};
+pub use arrow::{arrow_type, field_type_of, ExportOptions, LOGICAL_TYPE_KEY};
 pub use chunk::{Chunk, Row, SelectedRows};
 pub use column::{Column, FixedElem, SpareCapacity};
 pub use config::{PoolConfig, PoolConfigBuilder, MAX_COUNT_LIMIT};

@@ -7,12 +7,15 @@
 //! | `mod.rs` | the public calls, [`ExportOptions`], and which arrow type each logical type becomes |
 //! | `owner.rs` | what keeps exported buffers alive and sends them home (the one `unsafe`) |
 //! | `export.rs` | building arrow arrays over a column's buffers |
+//! | `import.rs` | copying a `RecordBatch`'s rows into a chunk |
 //!
 //! What a user sees (types, memory) is in the crate docs' "Arrow" section.
 
 mod export;
+mod import;
 mod owner;
 
+use crate::alloc::ChunkAllocator;
 use crate::chunk::Chunk;
 use crate::column::Column;
 use crate::error::Error;
@@ -252,5 +255,169 @@ impl Column {
     /// not fit `i32` offsets under [`ExportOptions::small_offsets`].
     pub fn into_array_with(self, opts: &ExportOptions) -> Result<ArrayRef, Error> {
         export::column(self, opts)
+    }
+}
+
+/// The column type an arrow field imports as: the logical type its
+/// metadata names under [`LOGICAL_TYPE_KEY`] (as an export writes it) when
+/// that type exports to the field's arrow type; otherwise the natural one
+/// (`Int64` for `Int64`, `Utf8` for `Utf8` and `LargeUtf8`, `fixed(n)` for
+/// `FixedSizeBinary(n)`, …).
+///
+/// ```
+/// use arrow_schema::{DataType, Field};
+/// use chunkpool::{field_type_of, FieldType, LOGICAL_TYPE_KEY};
+///
+/// let plain = Field::new("t", DataType::Int64, true);
+/// assert_eq!(field_type_of(&plain)?, FieldType::I64);
+/// let meta = std::collections::HashMap::from([(LOGICAL_TYPE_KEY.into(), "Date".into())]);
+/// let date = plain.with_metadata(meta);
+/// assert_eq!(field_type_of(&date)?, FieldType::DATE);
+/// assert!(field_type_of(&Field::new("d", DataType::Date32, true)).is_err());
+/// # Ok::<(), chunkpool::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::Arrow`] for an arrow type no column type exports as (such as
+/// `Date32`, `Decimal128`, nested types, or `FixedSizeBinary` past 1024
+/// bytes).
+pub fn field_type_of(field: &Field) -> Result<FieldType, Error> {
+    import::field_type_of(field)
+}
+
+impl Chunk {
+    /// Appends every row of `batch` to the chunk, by copy (TiDB's
+    /// `Append`, from arrow): sliced arrays, NULLs and both offset widths
+    /// are taken as they are. An array goes into a column whose type
+    /// exports as the array's arrow type (so an `Int64` array goes into an
+    /// `Int64`, `Date`, `Datetime` or `Timestamp` column, a `Utf8` or
+    /// `LargeUtf8` array into a `Utf8` column).
+    ///
+    /// ```
+    /// use arrow_array::{Int64Array, RecordBatch, StringArray};
+    /// use chunkpool::{Chunk, FieldType};
+    /// use std::sync::Arc;
+    ///
+    /// let batch = RecordBatch::try_from_iter([
+    ///     ("id", Arc::new(Int64Array::from(vec![1, 2, 3])) as _),
+    ///     ("name", Arc::new(StringArray::from(vec![Some("a"), None, Some("c")])) as _),
+    /// ])
+    /// .unwrap();
+    /// let mut chk = Chunk::new(&[FieldType::I64, FieldType::UTF8], 4, 1024);
+    /// chk.append_record_batch(&batch.slice(1, 2));
+    /// assert_eq!(chk.column(0).as_slice::<i64>(), &[2, 3]);
+    /// assert_eq!((chk.column(1).get_str(0), chk.column(1).get_str(1)), (None, Some("c")));
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Chunk::try_append_record_batch`]
+    /// returns.
+    #[track_caller]
+    pub fn append_record_batch(&mut self, batch: &RecordBatch) {
+        if let Err(e) = self.try_append_record_batch(batch) {
+            panic!("chunkpool: {e}");
+        }
+    }
+
+    /// Like [`Chunk::append_record_batch`], returning an error instead of
+    /// panicking. On error the chunk is unchanged.
+    ///
+    /// ```
+    /// use arrow_array::{Float64Array, RecordBatch};
+    /// use chunkpool::{Chunk, Error, FieldType};
+    /// use std::sync::Arc;
+    ///
+    /// let batch = RecordBatch::try_from_iter([("x", Arc::new(Float64Array::from(vec![0.5])) as _)])
+    ///     .unwrap();
+    /// let mut ints = Chunk::new(&[FieldType::I64], 4, 4);
+    /// let err = ints.try_append_record_batch(&batch).unwrap_err();
+    /// assert!(matches!(err, Error::Arrow { column: Some(0), .. }));
+    /// assert_eq!(ints.num_rows(), 0);
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Arrow`] if the batch has another number of columns or an
+    /// array's type does not go into its column; [`Error::RaggedChunk`] and
+    /// [`Error::SharedColumn`] as for [`Chunk::append_rows`];
+    /// [`Error::OutOfMemory`] when a buffer must grow and the allocator
+    /// refuses.
+    pub fn try_append_record_batch(&mut self, batch: &RecordBatch) -> Result<(), Error> {
+        import::append(self, batch)
+    }
+
+    /// A chunk from `alloc` holding a copy of `batch`'s rows, with one
+    /// column per field, typed by [`field_type_of`], and room for the
+    /// batch's rows (at least 1).
+    ///
+    /// ```
+    /// use arrow_array::{Int32Array, RecordBatch};
+    /// use chunkpool::{Chunk, ChunkAllocator, FieldType, LockFreeAllocator};
+    /// use std::sync::Arc;
+    ///
+    /// let alloc = LockFreeAllocator::new();
+    /// let batch = RecordBatch::try_from_iter([("n", Arc::new(Int32Array::from(vec![7, 8])) as _)])
+    ///     .unwrap();
+    /// let chk = Chunk::from_record_batch(&alloc, &batch);
+    /// assert!(chk.is_pooled());
+    /// assert_eq!(chk.column(0).field_type(), FieldType::I32);
+    /// assert_eq!(chk.column(0).as_slice::<i32>(), &[7, 8]);
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Chunk::try_from_record_batch`]
+    /// returns.
+    #[track_caller]
+    #[must_use]
+    pub fn from_record_batch<A: ChunkAllocator + ?Sized>(alloc: &A, batch: &RecordBatch) -> Chunk {
+        match Chunk::try_from_record_batch(alloc, batch) {
+            Ok(chk) => chk,
+            Err(e) => panic!("chunkpool: {e}"),
+        }
+    }
+
+    /// Like [`Chunk::from_record_batch`], returning an error instead of
+    /// panicking. A chunk allocated before the error goes back to `alloc`.
+    ///
+    /// ```
+    /// use arrow_array::{Date32Array, RecordBatch};
+    /// use chunkpool::{Chunk, Error, LockFreeAllocator};
+    /// use std::sync::Arc;
+    ///
+    /// let batch = RecordBatch::try_from_iter([("d", Arc::new(Date32Array::from(vec![1])) as _)])
+    ///     .unwrap();
+    /// let err = Chunk::try_from_record_batch(&LockFreeAllocator::new(), &batch).unwrap_err();
+    /// assert!(matches!(err, Error::Arrow { column: Some(0), .. }));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Arrow`] for a field [`field_type_of`] refuses (naming its
+    /// column); those of [`ChunkAllocator::try_alloc`] and
+    /// [`Chunk::try_append_record_batch`].
+    pub fn try_from_record_batch<A: ChunkAllocator + ?Sized>(
+        alloc: &A,
+        batch: &RecordBatch,
+    ) -> Result<Chunk, Error> {
+        let fields = batch
+            .schema()
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                import::field_type_of(f).map_err(|e| match e {
+                    Error::Arrow {
+                        column: None,
+                        reason,
+                    } => Error::Arrow {
+                        column: Some(i),
+                        reason,
+                    },
+                    other => other,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let rows = batch.num_rows().max(1);
+        let mut chk = alloc.try_alloc(&fields, rows, rows)?;
+        chk.try_append_record_batch(batch)?;
+        Ok(chk)
     }
 }

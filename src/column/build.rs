@@ -15,7 +15,7 @@ const STR_EXPECTED: &str = "str (Utf8, Binary)";
 
 /// Where a column's rows ended before a bulk write, to roll back to.
 #[derive(Clone, Copy)]
-struct Mark {
+pub(crate) struct Mark {
     len: usize,
     data_len: usize,
     offsets: usize,
@@ -23,7 +23,7 @@ struct Mark {
 }
 
 impl Column {
-    fn mark(&self) -> Mark {
+    pub(crate) fn mark(&self) -> Mark {
         Mark {
             len: self.len,
             data_len: self.data_len,
@@ -36,7 +36,7 @@ impl Column {
     /// the bitmap's bits and data bytes past the old ends are cleared, as
     /// they were.
     #[cold]
-    fn rollback(&mut self, m: Mark) {
+    pub(crate) fn rollback(&mut self, m: Mark) {
         self.len = m.len;
         self.nulls = m.nulls;
         self.offsets.truncate(m.offsets);

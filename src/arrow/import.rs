@@ -1,0 +1,180 @@
+//! Import: the rows of an arrow `RecordBatch` copied into a chunk, column
+//! by column, all or nothing.
+
+use super::{arrow_type, ExportOptions, LOGICAL_TYPE_KEY};
+use crate::chunk::Chunk;
+use crate::column::Column;
+use crate::error::Error;
+use crate::field::FieldType;
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    DurationNanosecondType, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
+    UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+};
+use arrow_array::{Array, ArrowPrimitiveType, RecordBatch};
+use arrow_schema::{DataType, Field, TimeUnit};
+
+fn refused(column: Option<usize>, reason: &'static str) -> Error {
+    Error::Arrow { column, reason }
+}
+
+/// The field type an arrow field imports as: the logical type its
+/// metadata names (under [`LOGICAL_TYPE_KEY`]) when that type exports to
+/// the field's arrow type, else the natural one for the arrow type.
+pub(super) fn field_type_of(field: &Field) -> Result<FieldType, Error> {
+    let dt = field.data_type();
+    if let Some(named) = field.metadata().get(LOGICAL_TYPE_KEY) {
+        if let Some(ty) = by_name(named).filter(|&ty| accepts(ty, dt)) {
+            return Ok(ty);
+        }
+    }
+    let ty = match dt {
+        DataType::Int8 => FieldType::I8,
+        DataType::Int16 => FieldType::I16,
+        DataType::Int32 => FieldType::I32,
+        DataType::Int64 => FieldType::I64,
+        DataType::UInt8 => FieldType::U8,
+        DataType::UInt16 => FieldType::U16,
+        DataType::UInt32 => FieldType::U32,
+        DataType::UInt64 => FieldType::U64,
+        DataType::Float32 => FieldType::F32,
+        DataType::Float64 => FieldType::F64,
+        DataType::Boolean => FieldType::BOOL,
+        DataType::Duration(TimeUnit::Nanosecond) => FieldType::DURATION,
+        DataType::Utf8 | DataType::LargeUtf8 => FieldType::UTF8,
+        DataType::Binary | DataType::LargeBinary => FieldType::BINARY,
+        DataType::FixedSizeBinary(n) => usize::try_from(*n)
+            .ok()
+            .and_then(|n| FieldType::fixed(n).ok())
+            .ok_or_else(|| refused(None, "a FixedSizeBinary wider than 1024 bytes"))?,
+        _ => return Err(refused(None, "an arrow type with no chunkpool column type")),
+    };
+    Ok(ty)
+}
+
+/// The field type a metadata value names (a `LogicalType`'s `Display`).
+fn by_name(name: &str) -> Option<FieldType> {
+    let ty = match name {
+        "Int8" => FieldType::I8,
+        "Int16" => FieldType::I16,
+        "Int32" => FieldType::I32,
+        "Int64" => FieldType::I64,
+        "UInt8" => FieldType::U8,
+        "UInt16" => FieldType::U16,
+        "UInt32" => FieldType::U32,
+        "UInt64" => FieldType::U64,
+        "Float32" => FieldType::F32,
+        "Float64" => FieldType::F64,
+        "Bool" => FieldType::BOOL,
+        "Date" => FieldType::DATE,
+        "Datetime" => FieldType::DATETIME,
+        "Timestamp" => FieldType::TIMESTAMP,
+        "Duration" => FieldType::DURATION,
+        "Decimal" => FieldType::DECIMAL,
+        "Utf8" => FieldType::UTF8,
+        "Binary" => FieldType::BINARY,
+        _ => {
+            let n = name.strip_prefix("FixedBytes(")?.strip_suffix(')')?;
+            return FieldType::fixed(n.parse().ok()?).ok();
+        }
+    };
+    Some(ty)
+}
+
+/// Whether an array of `dt` goes into a column of `ty`: `dt` is what the
+/// column exports as, with either offset width.
+fn accepts(ty: FieldType, dt: &DataType) -> bool {
+    *dt == arrow_type(ty, &ExportOptions::new())
+        || *dt == arrow_type(ty, &ExportOptions::new().small_offsets(true))
+}
+
+/// Appends every row of `batch` to `chk` (see
+/// [`Chunk::try_append_record_batch`]).
+pub(super) fn append(chk: &mut Chunk, batch: &RecordBatch) -> Result<(), Error> {
+    chk.equal_rows()?;
+    if batch.num_columns() != chk.num_cols() {
+        return Err(refused(
+            None,
+            "the batch has a different number of columns than the chunk",
+        ));
+    }
+    for (i, a) in batch.columns().iter().enumerate() {
+        let col = chk.try_column_mut(i)?;
+        if !accepts(col.field_type(), a.data_type()) {
+            return Err(refused(
+                Some(i),
+                "the array's arrow type does not go into this column's type",
+            ));
+        }
+    }
+    let marks: Vec<_> = (0..chk.num_cols()).map(|i| chk.column(i).mark()).collect();
+    for (i, a) in batch.columns().iter().enumerate() {
+        let col = chk.try_column_mut(i)?;
+        if let Err(e) = extend(col, a.as_ref()) {
+            for (j, m) in marks.into_iter().enumerate().take(i + 1) {
+                chk.try_column_mut(j)?.rollback(m);
+            }
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// Appends the rows of `a` (of a type the column accepts) to `col`.
+fn extend(col: &mut Column, a: &dyn Array) -> Result<(), Error> {
+    fn primitive<T: ArrowPrimitiveType>(col: &mut Column, a: &dyn Array) -> Result<(), Error>
+    where
+        T::Native: crate::FixedElem,
+    {
+        let p = a.as_primitive::<T>();
+        if p.null_count() == 0 {
+            col.try_extend_from_slice(p.values())
+        } else {
+            col.try_extend_options(p.iter())
+        }
+    }
+    match a.data_type() {
+        DataType::Int8 => primitive::<Int8Type>(col, a),
+        DataType::Int16 => primitive::<Int16Type>(col, a),
+        DataType::Int32 => primitive::<Int32Type>(col, a),
+        DataType::Int64 => primitive::<Int64Type>(col, a),
+        DataType::UInt8 => primitive::<UInt8Type>(col, a),
+        DataType::UInt16 => primitive::<UInt16Type>(col, a),
+        DataType::UInt32 => primitive::<UInt32Type>(col, a),
+        DataType::UInt64 => primitive::<UInt64Type>(col, a),
+        DataType::Float32 => primitive::<Float32Type>(col, a),
+        DataType::Float64 => primitive::<Float64Type>(col, a),
+        DataType::Duration(TimeUnit::Nanosecond) => primitive::<DurationNanosecondType>(col, a),
+        DataType::Boolean => col.try_extend_options(a.as_boolean().iter().map(|b| b.map(u8::from))),
+        DataType::FixedSizeBinary(_) => {
+            let f = a.as_fixed_size_binary();
+            for r in 0..f.len() {
+                if f.is_null(r) {
+                    col.try_append_null()?;
+                } else {
+                    col.try_append_fixed_bytes(f.value(r))?;
+                }
+            }
+            Ok(())
+        }
+        DataType::LargeUtf8 => strings(col, a.as_string::<i64>().iter()),
+        DataType::Utf8 => strings(col, a.as_string::<i32>().iter()),
+        DataType::LargeBinary => bytes(col, a.as_binary::<i64>().iter()),
+        DataType::Binary => bytes(col, a.as_binary::<i32>().iter()),
+        _ => Err(refused(None, "an arrow type with no chunkpool column type")),
+    }
+}
+
+fn strings<'a>(col: &mut Column, rows: impl Iterator<Item = Option<&'a str>>) -> Result<(), Error> {
+    for s in rows {
+        col.try_append_option_str(s)?;
+    }
+    Ok(())
+}
+
+fn bytes<'a>(col: &mut Column, rows: impl Iterator<Item = Option<&'a [u8]>>) -> Result<(), Error> {
+    for b in rows {
+        col.try_append_option_bytes(b)?;
+    }
+    Ok(())
+}
