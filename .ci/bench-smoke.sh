@@ -16,6 +16,11 @@ start=$SECONDS
 
 # Everything here is the chunkpool-bench crate (benches/), which
 # `cargo test --workspace` does not build.
+# The library is `test = false` (so `cargo test --workspace` skips this
+# crate); naming it runs its unit tests anyway.
+step "cargo test -p chunkpool-bench --lib (S5 operators vs the copiers they replaced, report format)"
+cargo test -p chunkpool-bench --lib
+
 step "cargo bench -p chunkpool-bench --no-run (criterion benches, incl. the mimalloc binary)"
 cargo bench -p chunkpool-bench --no-run
 

@@ -4,8 +4,11 @@
 //! A statement scans a generated table with `workers` parallel workers. Each
 //! worker claims 1024-row morsels and runs scan → filter → project on them:
 //! the scan fills a chunk of the table's layout, the filter copies the rows
-//! that pass into a second chunk, the projection computes an output chunk of
-//! another layout, and a sink folds it into a checksum. Every chunk comes from
+//! that pass into a second chunk (`append_selected`), the projection computes
+//! an output chunk of another layout (revenue and a name prefix computed, the
+//! pass-through columns moved over with `swap_columns`), and a sink folds it
+//! into a checksum. The operators use the crate's row-movement API, not
+//! copiers of their own. Every chunk comes from
 //! `session.chunk_allocator()` and is dropped once consumed, as batches are
 //! in Rust executors, so the allocator is on the path of every morsel.
 //!
@@ -222,7 +225,7 @@ pub fn run<A: SessionAlloc>(
                         drop(scanned);
                         let mut out = a.alloc(&OUT, ROWS, ROWS);
                         alloc_ns += t.elapsed().as_nanos() as u64;
-                        project(&passed, &mut out);
+                        project(&mut passed, &mut out);
                         sum = sum.wrapping_add(sink(&out));
                         rows += range.len() as u64;
                         out_rows += out.num_rows() as u64;
