@@ -65,14 +65,15 @@ impl Chunk {
     /// Appends the runs of rows of `src` (checked by [`Chunk::check_append`]
     /// and against its rows): reserves every column, then copies.
     fn append_runs(&mut self, src: &Chunk, runs: &[Range<usize>]) -> Result<(), Error> {
+        let rows = runs.iter().map(ExactSizeIterator::len).sum();
         for (slot, from) in self.columns.iter_mut().zip(src.columns()) {
             if let Slot::Own(c) = slot {
-                c.try_reserve_runs(from, runs)?;
+                c.try_reserve_runs(from, runs, rows)?;
             }
         }
         for (slot, from) in self.columns.iter_mut().zip(src.columns()) {
             if let Slot::Own(c) = slot {
-                c.extend_runs(from, runs);
+                c.extend_runs(from, runs, rows);
             }
         }
         Ok(())

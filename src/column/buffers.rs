@@ -142,15 +142,17 @@ impl Column {
 /// caller checks that `src` has this column's field type and that every run
 /// lies within `src`; a refused reservation leaves the rows as they were.
 impl Column {
-    /// Reserves room, fallibly, for the rows of `runs` of `src` (same field
-    /// type): afterwards [`Column::extend_runs`] does not allocate.
+    /// Reserves room, fallibly, for the `rows` rows of `runs` of `src`
+    /// (same field type): afterwards [`Column::extend_runs`] does not
+    /// allocate.
     pub(crate) fn try_reserve_runs(
         &mut self,
         src: &Column,
         runs: &[std::ops::Range<usize>],
+        rows: usize,
     ) -> Result<(), Error> {
         debug_assert_eq!(self.field, src.field);
-        let rows: usize = runs.iter().map(ExactSizeIterator::len).sum();
+        debug_assert_eq!(rows, runs.iter().map(ExactSizeIterator::len).sum::<usize>());
         let bytes = match self.field.elem_size() {
             Some(size) => rows * size,
             None => runs
@@ -175,45 +177,117 @@ impl Column {
             .map_err(oom)
     }
 
-    /// Appends the rows of `runs` of `src` (same field type), run by run:
-    /// the element bytes (or the byte ranges, offsets rebased) in one copy
-    /// per run, then the null bits.
-    pub(crate) fn extend_runs(&mut self, src: &Column, runs: &[std::ops::Range<usize>]) {
+    /// Appends the rows of `runs` of `src` (same field type), `rows` in
+    /// all (room reserved by [`Column::try_reserve_runs`]): the data
+    /// gathered into place in one pass (element by element for short runs,
+    /// a copy per longer run; byte ranges with offsets rebased for
+    /// variable width), then the validity bits (all set at once when `src`
+    /// has no NULL).
+    pub(crate) fn extend_runs(
+        &mut self,
+        src: &Column,
+        runs: &[std::ops::Range<usize>],
+        rows: usize,
+    ) {
         debug_assert_eq!(self.field, src.field);
-        for r in runs {
-            match self.field.elem_size() {
-                Some(size) => self.push_data(&src.data()[r.start * size..r.end * size]),
-                None => {
-                    let (a, b) = (src.offsets[r.start], src.offsets[r.end]);
-                    let base = self.data_len as i64 - a;
-                    self.push_data(&src.data()[a as usize..b as usize]);
-                    let rebased = src.offsets[r.start + 1..=r.end].iter().map(|o| o + base);
-                    self.offsets.extend(rebased);
-                }
-            }
-            let (d, n) = (self.len, r.len());
-            if d % 8 == 0 && r.start % 8 == 0 {
-                // Byte-aligned: copy whole bytes, clear the bits past the run,
-                // and count the NULLs (clear bits) the run brought.
-                let first = self.bitmap.len();
-                self.bitmap
-                    .extend_from_slice(&src.bitmap[r.start / 8..r.end.div_ceil(8)]);
-                if n % 8 != 0 {
-                    if let Some(last) = self.bitmap.last_mut() {
-                        *last &= (1u8 << (n % 8)) - 1;
+        debug_assert_eq!(rows, runs.iter().map(ExactSizeIterator::len).sum::<usize>());
+        match self.field.elem_size() {
+            Some(size) => {
+                let first = self.data_len / size;
+                let end = self.data_len + rows * size;
+                self.data.grow_to(end);
+                match size {
+                    1 => gather::<u8>(&mut self.data, first, src, runs),
+                    2 => gather::<u16>(&mut self.data, first, src, runs),
+                    4 => gather::<u32>(&mut self.data, first, src, runs),
+                    8 => gather::<u64>(&mut self.data, first, src, runs),
+                    _ => {
+                        let (from, to) = (src.data(), self.data.as_bytes_mut());
+                        let mut at = self.data_len;
+                        for r in runs {
+                            let n = r.len() * size;
+                            to[at..at + n].copy_from_slice(&from[r.start * size..r.end * size]);
+                            at += n;
+                        }
                     }
                 }
-                let set: usize = self.bitmap[first..]
-                    .iter()
-                    .map(|b| b.count_ones() as usize)
-                    .sum();
-                self.nulls += n - set;
-                self.len += n;
-            } else {
-                for s in r.clone() {
-                    self.push_bit(src.bitmap[s / 8] & (1 << (s % 8)) != 0);
-                }
+                self.data_len = end;
             }
+            None => {
+                let span = |r: &std::ops::Range<usize>| {
+                    (src.offsets[r.start] as usize, src.offsets[r.end] as usize)
+                };
+                let total: usize = runs.iter().map(|r| span(r).1 - span(r).0).sum();
+                let end = self.data_len + total;
+                self.data.grow_to(end);
+                let (from, to) = (src.data(), self.data.as_bytes_mut());
+                let mut at = self.data_len;
+                for r in runs {
+                    let (a, b) = span(r);
+                    to[at..at + (b - a)].copy_from_slice(&from[a..b]);
+                    let base = at as i64 - a as i64;
+                    if r.len() == 1 {
+                        self.offsets.push(b as i64 + base);
+                    } else {
+                        let rebased = src.offsets[r.start + 1..=r.end].iter().map(|o| o + base);
+                        self.offsets.extend(rebased);
+                    }
+                    at += b - a;
+                }
+                self.data_len = end;
+            }
+        }
+        if src.nulls == 0 {
+            self.push_valid_bits(rows);
+            return;
+        }
+        // Room for every new bit at once, cleared; then set the valid ones.
+        let total = self.len + rows;
+        self.bitmap.resize(total.div_ceil(8), 0);
+        let mut d = self.len;
+        let mut valid = 0;
+        for r in runs {
+            let mut from = r.start;
+            if d % 8 == 0 && from % 8 == 0 && r.len() >= 8 {
+                // Byte-aligned: whole source bytes, then the tail by bits.
+                let whole = r.len() / 8;
+                let bytes = &src.bitmap[from / 8..from / 8 + whole];
+                self.bitmap[d / 8..d / 8 + whole].copy_from_slice(bytes);
+                valid += bytes.iter().map(|b| b.count_ones() as usize).sum::<usize>();
+                d += whole * 8;
+                from += whole * 8;
+            }
+            for s in from..r.end {
+                let bit = (src.bitmap[s / 8] >> (s % 8)) & 1;
+                self.bitmap[d / 8] |= bit << (d % 8);
+                valid += usize::from(bit);
+                d += 1;
+            }
+        }
+        self.nulls += rows - valid;
+        self.len = total;
+    }
+}
+
+/// Copies the elements of `runs` of `src` into `dst`'s blocks from element
+/// `first` on, as `T` (the element size): one store for a run of one row,
+/// a slice copy for a longer run.
+fn gather<T: bytemuck::Pod>(
+    dst: &mut super::blocks::Blocks,
+    first: usize,
+    src: &Column,
+    runs: &[std::ops::Range<usize>],
+) {
+    let from = src.data.as_elems::<T>();
+    let to = &mut dst.as_elems_mut::<T>()[first..];
+    let mut k = 0;
+    for r in runs {
+        if r.len() == 1 {
+            to[k] = from[r.start];
+            k += 1;
+        } else {
+            to[k..k + r.len()].copy_from_slice(&from[r.clone()]);
+            k += r.len();
         }
     }
 }

@@ -75,7 +75,7 @@ impl Column {
     }
 
     /// Appends `n` not-NULL bits (room reserved).
-    fn push_valid_bits(&mut self, n: usize) {
+    pub(super) fn push_valid_bits(&mut self, n: usize) {
         let mut i = self.len;
         let end = i + n;
         // The partial byte first, then whole bytes, then the tail.
