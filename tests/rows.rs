@@ -632,3 +632,21 @@ fn push_other(chk: &mut Chunk) {
     chk.column_mut(1).append_bytes(b"other");
     chk.column_mut(2).append_i32(2);
 }
+
+#[test]
+fn take_sel_hands_the_buffer_back_for_the_next_batch() {
+    let mut chk = filled(0..10);
+    assert_eq!(chk.take_sel(), None);
+    chk.set_sel(Some(Vec::with_capacity(64)));
+    let mut buf = chk.take_sel().unwrap();
+    let ptr = buf.as_ptr();
+    assert_eq!((chk.sel(), chk.num_selected()), (None, 10));
+    buf.extend([9, 1, 1]);
+    chk.set_sel(Some(buf));
+    assert_eq!(chk.selected_rows().collect::<Vec<_>>(), [9, 1, 1]);
+    let back = chk.take_sel().unwrap();
+    assert_eq!(back.as_ptr(), ptr, "the same allocation, no copy");
+    let mut out = Chunk::new(&LAYOUT, 4, 1024);
+    out.append_chunk(&chk); // no selection now: every row
+    assert_eq!(out.num_rows(), 10);
+}

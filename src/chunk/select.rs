@@ -127,6 +127,26 @@ impl Chunk {
         Ok(())
     }
 
+    /// Removes the selection vector and hands it back, so an operator can
+    /// refill the same buffer for its next batch instead of allocating one
+    /// per batch.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64], 4, 4);
+    /// chk.column_mut(0).extend_from_slice(&[5i64, 6, 7]);
+    /// chk.set_sel(Some(vec![0, 2]));
+    /// let mut buf = chk.take_sel().unwrap();
+    /// assert_eq!((buf.as_slice(), chk.sel()), (&[0, 2][..], None));
+    /// buf.clear();
+    /// buf.push(1); // the next batch's selection, in the same allocation
+    /// chk.set_sel(Some(buf));
+    /// assert_eq!(chk.selected_rows().collect::<Vec<_>>(), [1]);
+    /// ```
+    pub fn take_sel(&mut self) -> Option<Vec<u32>> {
+        self.sel.take()
+    }
+
     /// The selection vector, if one is set (TiDB's `Sel`).
     ///
     /// ```
