@@ -375,6 +375,7 @@ pub enum RowOp {
     /// `append_chunk(src)`: the source's selection, or all its rows.
     AppendChunk { dst: u8, src: u8, panicking: bool },
     /// `set_sel(sel)`; indices relative to the chunk's `num_rows()`.
+    /// `sel: None` with `panicking` is `take_sel()` instead.
     SetSel {
         chunk: u8,
         sel: Option<Vec<RowIdx>>,

@@ -194,6 +194,13 @@ fn outcome<T: std::fmt::Debug>(
 
 /// `set_sel` on live chunk `chunk`.
 fn set_sel(live: &mut Live, sel: Option<&[RowIdx]>, panicking: bool) {
+    if sel.is_none() && panicking {
+        // Dropping the selection through `take_sel`, which hands it back
+        // (the same input format: `SetSel { sel: None, panicking: true }`).
+        let got = live.chunk.take_sel();
+        assert_eq!(got, live.m.sel.take(), "take_sel hands back the selection");
+        return;
+    }
     let rows = num_rows(&live.m);
     let sel: Option<Vec<u32>> = sel.map(|s| s.iter().map(|r| r.resolve_u32(rows)).collect());
     let want = sel.as_deref().map_or(Ok(()), |s| check_sel(s, rows));
