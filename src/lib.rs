@@ -132,7 +132,9 @@
 //! ## Memory
 //!
 //! Every buffer of an export is an arrow `Buffer`
-//! over the column's own memory, holding a reference to the exported chunk.
+//! over the column's own memory, holding a reference to the exported chunk
+//! (except a `Bool` column's values, which are packed into a new buffer:
+//! a `Bool` array without NULLs holds nothing of the chunk).
 //! Clones, slices and arrays moved to other threads all hold it; when the
 //! last one is dropped, on whichever thread, the chunk is dropped there and
 //! goes back to its allocator as any dropped chunk does (checked like any
