@@ -117,6 +117,7 @@
 //! | `Duration` (nanoseconds) | `Duration(Nanosecond)` | none |
 //! | `Bool` (a byte a row) | `Boolean` (a bit a row) | the values, packed |
 //! | `Decimal` (TiDB's 40 bytes) | `FixedSizeBinary(40)` | none |
+//! | `Decimal` with `ExportOptions::decimal128(p, s)` | `Decimal128(p, s)` | the values, converted |
 //! | `FixedBytes(n)` | `FixedSizeBinary(n)` | none |
 //! | `Utf8`, `Binary` | `LargeUtf8`, `LargeBinary` (`i64` offsets) | none |
 //! | `Utf8`, `Binary` with `ExportOptions::small_offsets` | `Utf8`, `Binary` | the offsets, as `i32` |

@@ -389,3 +389,70 @@ fn a_character_split_across_rows_is_refused() {
         .into_array_with(&ExportOptions::new().small_offsets(true))
         .is_err());
 }
+
+/// TiDB's `MyDecimal` of `int_digits` / `frac_digits` and `words`.
+fn my_decimal(int_digits: u8, frac_digits: u8, negative: bool, words: &[i32]) -> [u8; 40] {
+    let mut b = [0u8; 40];
+    (b[0], b[1], b[2], b[3]) = (int_digits, frac_digits, frac_digits, u8::from(negative));
+    for (i, w) in words.iter().enumerate() {
+        b[4 + 4 * i..8 + 4 * i].copy_from_slice(&w.to_le_bytes());
+    }
+    b
+}
+
+#[test]
+fn decimals_export_as_decimal128_when_asked() {
+    use arrow_array::types::Decimal128Type;
+    let alloc = LockFreeAllocator::new();
+    let mut chk = alloc.alloc(&[FieldType::DECIMAL, FieldType::I64], 4, 4);
+    let rows = [
+        Some(my_decimal(10, 1, false, &[1, 234_567_890, 500_000_000])), // 1234567890.5
+        None,
+        Some(my_decimal(0, 3, true, &[5_000_000])), // -0.005
+        Some([0; 40]),                              // 0
+    ];
+    for r in &rows {
+        match r {
+            Some(b) => chk.column_mut(0).append_fixed_bytes(b),
+            None => chk.column_mut(0).append_null(),
+        }
+        chk.column_mut(1).append_i64(1);
+    }
+    let opts = ExportOptions::new().decimal128(20, 2);
+    let batch = chk.into_record_batch_with(&opts).unwrap();
+    let a = batch.column(0);
+    assert_eq!(a.data_type(), &DataType::Decimal128(20, 2));
+    assert_eq!(batch.schema().field(0).data_type(), a.data_type());
+    a.to_data().validate_full().unwrap();
+    let d = a.as_primitive::<Decimal128Type>();
+    assert_eq!(d.value(0), 123_456_789_050);
+    assert!(d.is_null(1));
+    assert_eq!(d.value(2), -1, "-0.005 rounds half away from zero to -0.01");
+    assert_eq!(d.value(3), 0);
+    drop(batch);
+    assert_eq!(alloc.stats().exported_chunks, 0);
+    // Too many digits, not a decimal, a bad precision: refused, home anyway.
+    let refuse = |bytes: [u8; 40], opts: &ExportOptions| {
+        let mut c = alloc.alloc(&[FieldType::DECIMAL], 1, 1);
+        c.column_mut(0).append_fixed_bytes(&bytes);
+        c.into_record_batch_with(opts).unwrap_err()
+    };
+    let big = my_decimal(10, 0, false, &[1, 234_567_890]);
+    assert!(
+        matches!(refuse(big, &ExportOptions::new().decimal128(9, 0)), Error::Arrow { column: Some(0), reason } if reason.contains("precision"))
+    );
+    let junk = my_decimal(99, 0, false, &[]);
+    assert!(
+        matches!(refuse(junk, &opts), Error::Arrow { reason, .. } if reason.contains("not a TiDB decimal"))
+    );
+    assert!(matches!(
+        refuse(big, &ExportOptions::new().decimal128(39, 0)),
+        Error::Arrow { .. }
+    ));
+    assert!(matches!(
+        refuse(big, &ExportOptions::new().decimal128(10, 11)),
+        Error::Arrow { .. }
+    ));
+    let s = alloc.stats();
+    assert_eq!((s.exported_chunks, s.chunks_returned), (0, 5));
+}

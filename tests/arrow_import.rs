@@ -390,3 +390,57 @@ fn unsupported_fields_are_refused_before_allocating() {
     let chk = Chunk::from_record_batch(&alloc, &empty);
     assert_eq!((chk.num_rows(), chk.capacity()), (0, 1));
 }
+
+#[test]
+fn decimal128_imports_into_decimal_columns_and_round_trips() {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::Decimal128Type;
+    use arrow_array::Decimal128Array;
+    let values = [
+        Some(12_345i128),
+        None,
+        Some(-7),
+        Some(0),
+        Some(10i128.pow(37)),
+    ];
+    let array = Decimal128Array::from(values.to_vec())
+        .with_precision_and_scale(38, 3)
+        .unwrap();
+    let batch = RecordBatch::try_from_iter([("d", Arc::new(array) as ArrayRef)]).unwrap();
+    assert_eq!(
+        field_type_of(batch.schema().field(0)),
+        Ok(FieldType::DECIMAL)
+    );
+    let alloc = LockFreeAllocator::new();
+    let chk = Chunk::from_record_batch(&alloc, &batch);
+    assert_eq!(chk.column(0).field_type(), FieldType::DECIMAL);
+    // 12.345 in TiDB's layout: 2 integer digits, 3 fraction digits.
+    let b = chk.column(0).get_fixed_bytes(0);
+    assert_eq!((b[0], b[1], b[3]), (2, 3, 0));
+    assert_eq!(&b[4..8], &12i32.to_le_bytes(), "integer word");
+    assert_eq!(&b[8..12], &345_000_000i32.to_le_bytes(), "fraction word");
+    assert!(chk.column(0).is_null(1));
+    let back = chk
+        .into_record_batch_with(&chunkpool::ExportOptions::new().decimal128(38, 3))
+        .unwrap();
+    let got: Vec<Option<i128>> = back
+        .column(0)
+        .as_primitive::<Decimal128Type>()
+        .iter()
+        .collect();
+    assert_eq!(got, values);
+    // A scale TiDB's decimal cannot hold is refused, the chunk unchanged.
+    let wide = Decimal128Array::from(vec![1i128])
+        .with_precision_and_scale(38, 31)
+        .unwrap();
+    let wide = RecordBatch::try_from_iter([("d", Arc::new(wide) as ArrayRef)]).unwrap();
+    let mut c = Chunk::new(&[FieldType::DECIMAL], 1, 1);
+    assert!(matches!(
+        c.try_append_record_batch(&wide),
+        Err(Error::Arrow {
+            column: Some(0),
+            ..
+        })
+    ));
+    assert_eq!(c.num_rows(), 0);
+}

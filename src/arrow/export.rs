@@ -1,6 +1,7 @@
 //! Export: a column's buffers as an arrow array, without a copy (Bool and
 //! `i32` offsets aside), each buffer keeping the export's [`Owner`].
 
+use super::decimal;
 use super::owner::{buffer, Held, Owner};
 use super::{arrow_type, field_of, ExportOptions};
 use crate::chunk::Chunk;
@@ -8,8 +9,8 @@ use crate::column::Column;
 use crate::error::Error;
 use crate::field::LogicalType;
 use arrow_array::types::{
-    DurationNanosecondType, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
-    UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+    Decimal128Type, DurationNanosecondType, Float32Type, Float64Type, Int16Type, Int32Type,
+    Int64Type, Int8Type, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
 use arrow_array::{
     ArrayRef, BinaryArray, BooleanArray, FixedSizeBinaryArray, LargeBinaryArray, LargeStringArray,
@@ -136,6 +137,10 @@ fn array(owner: &Arc<Owner>, pick: Pick, opts: &ExportOptions) -> Result<ArrayRe
             let values = BooleanBuffer::from_iter(col.data().iter().map(|&b| b != 0));
             Arc::new(BooleanArray::new(values, nulls))
         }
+        LogicalType::Decimal if opts.decimal128.is_some() => {
+            let (p, s) = opts.decimal128.unwrap_or_default();
+            decimal128(col, p, s, nulls)?
+        }
         LogicalType::Decimal | LogicalType::FixedBytes(_) => {
             // Fixed width, at most MAX_ELEM_SIZE (1024) bytes: fits i32.
             let size = field.elem_size().unwrap_or(0) as i32;
@@ -197,4 +202,36 @@ fn var(
     } else {
         Arc::new(LargeBinaryArray::try_new(offsets, values, nulls).map_err(err)?)
     })
+}
+
+/// A `Decimal` column as `Decimal128(p, s)`: each value converted from
+/// TiDB's layout (NULL rows as 0).
+fn decimal128(col: &Column, p: u8, s: i8, nulls: Option<NullBuffer>) -> Result<ArrayRef, Error> {
+    if !(1..=38).contains(&p) || !(0..=30).contains(&s) || s as u8 > p {
+        return Err(Error::Arrow {
+            column: None,
+            reason:
+                "Decimal128 needs a precision of 1 to 38 and a scale of 0 to min(precision, 30)",
+        });
+    }
+    let values = (0..col.len())
+        .map(|r| {
+            if col.is_null(r) {
+                return Ok(0);
+            }
+            decimal::to_i128(col.get_fixed_bytes(r), p, s).map_err(|e| Error::Arrow {
+                column: None,
+                reason: match e {
+                    decimal::Refusal::Overflow => {
+                        "a Decimal value does not fit the Decimal128 precision"
+                    }
+                    decimal::Refusal::NotADecimal => "a Decimal row is not a TiDB decimal",
+                },
+            })
+        })
+        .collect::<Result<Vec<i128>, Error>>()?;
+    let array = PrimitiveArray::<Decimal128Type>::try_new(ScalarBuffer::from(values), nulls)
+        .and_then(|a| a.with_precision_and_scale(p, s))
+        .map_err(|e| arrow_err(None, e))?;
+    Ok(Arc::new(array))
 }

@@ -1,18 +1,22 @@
 //! Import: the rows of an arrow `RecordBatch` copied into a chunk, column
 //! by column, all or nothing.
 
-use super::{arrow_type, ExportOptions, LOGICAL_TYPE_KEY};
+use super::{arrow_type, decimal, ExportOptions, LOGICAL_TYPE_KEY};
 use crate::chunk::Chunk;
 use crate::column::Column;
 use crate::error::Error;
 use crate::field::FieldType;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
-    DurationNanosecondType, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
-    UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+    Decimal128Type, DurationNanosecondType, Float32Type, Float64Type, Int16Type, Int32Type,
+    Int64Type, Int8Type, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
 use arrow_array::{Array, ArrowPrimitiveType, RecordBatch};
 use arrow_schema::{DataType, Field, TimeUnit};
+
+/// Why a `Decimal128` array does not go into a `Decimal` column.
+const DECIMAL_SCALE: &str =
+    "a Decimal128 scale below 0 or past 30 (TiDB's decimal holds 0 to 30 fraction digits)";
 
 fn refused(column: Option<usize>, reason: &'static str) -> Error {
     Error::Arrow { column, reason }
@@ -43,6 +47,7 @@ pub(super) fn field_type_of(field: &Field) -> Result<FieldType, Error> {
         DataType::Duration(TimeUnit::Nanosecond) => FieldType::DURATION,
         DataType::Utf8 | DataType::LargeUtf8 => FieldType::UTF8,
         DataType::Binary | DataType::LargeBinary => FieldType::BINARY,
+        DataType::Decimal128(_, _) => FieldType::DECIMAL,
         DataType::FixedSizeBinary(n) => usize::try_from(*n)
             .ok()
             .and_then(|n| FieldType::fixed(n).ok())
@@ -86,6 +91,7 @@ fn by_name(name: &str) -> Option<FieldType> {
 fn accepts(ty: FieldType, dt: &DataType) -> bool {
     *dt == arrow_type(ty, &ExportOptions::new())
         || *dt == arrow_type(ty, &ExportOptions::new().small_offsets(true))
+        || (ty == FieldType::DECIMAL && matches!(dt, DataType::Decimal128(..)))
 }
 
 /// Appends every row of `batch` to `chk` (see
@@ -105,6 +111,11 @@ pub(super) fn append(chk: &mut Chunk, batch: &RecordBatch) -> Result<(), Error> 
                 Some(i),
                 "the array's arrow type does not go into this column's type",
             ));
+        }
+        if let DataType::Decimal128(_, scale) = a.data_type() {
+            if !(0..=30).contains(scale) {
+                return Err(refused(Some(i), DECIMAL_SCALE));
+            }
         }
     }
     let marks: Vec<_> = (0..chk.num_cols()).map(|i| chk.column(i).mark()).collect();
@@ -153,6 +164,20 @@ fn extend(col: &mut Column, a: &dyn Array) -> Result<(), Error> {
                     col.try_append_null()?;
                 } else {
                     col.try_append_fixed_bytes(f.value(r))?;
+                }
+            }
+            Ok(())
+        }
+        DataType::Decimal128(_, scale) => {
+            let d = a.as_primitive::<Decimal128Type>();
+            for v in d.iter() {
+                match v {
+                    None => col.try_append_null()?,
+                    Some(v) => {
+                        let bytes = decimal::from_i128(v, *scale)
+                            .map_err(|_| refused(None, DECIMAL_SCALE))?;
+                        col.try_append_fixed_bytes(&bytes)?;
+                    }
                 }
             }
             Ok(())

@@ -8,9 +8,11 @@
 //! | `owner.rs` | what keeps exported buffers alive and sends them home (the one `unsafe`) |
 //! | `export.rs` | building arrow arrays over a column's buffers |
 //! | `import.rs` | copying a `RecordBatch`'s rows into a chunk |
+//! | `decimal.rs` | TiDB's 40-byte decimal to and from `Decimal128` |
 //!
 //! What a user sees (types, memory) is in the crate docs' "Arrow" section.
 
+mod decimal;
 mod export;
 mod import;
 mod owner;
@@ -54,6 +56,7 @@ pub const LOGICAL_TYPE_KEY: &str = "chunkpool.logical_type";
 pub struct ExportOptions {
     names: Option<Vec<String>>,
     small_offsets: bool,
+    decimal128: Option<(u8, i8)>,
 }
 
 impl ExportOptions {
@@ -105,6 +108,38 @@ impl ExportOptions {
         self
     }
 
+    /// Exports `Decimal` columns (TiDB's 40-byte `MyDecimal`) as arrow
+    /// `Decimal128(precision, scale)` instead of `FixedSizeBinary(40)`:
+    /// each value is converted (a copy of the values; the validity bitmap
+    /// is still shared), rounded half away from zero to `scale` fraction
+    /// digits. A value with more digits than `precision` allows, or 40
+    /// bytes that are not a `MyDecimal`, fails the export. `precision` is
+    /// 1 to 38; `scale` 0 to `precision`, and at most 30 (a `MyDecimal`'s
+    /// most).
+    ///
+    /// ```
+    /// use arrow_array::cast::AsArray;
+    /// use arrow_array::types::Decimal128Type;
+    /// use chunkpool::{Column, ExportOptions, FieldType};
+    ///
+    /// // 12.5 as TiDB lays it out: 2 integer digits, 1 fraction digit,
+    /// // words [12] and [500000000].
+    /// let mut bytes = [0u8; 40];
+    /// (bytes[0], bytes[1], bytes[2]) = (2, 1, 1);
+    /// bytes[4..8].copy_from_slice(&12i32.to_le_bytes());
+    /// bytes[8..12].copy_from_slice(&500_000_000i32.to_le_bytes());
+    /// let mut c = Column::new(FieldType::DECIMAL, 1);
+    /// c.append_fixed_bytes(&bytes);
+    /// let a = c.into_array_with(&ExportOptions::new().decimal128(10, 2))?;
+    /// assert_eq!(a.as_primitive::<Decimal128Type>().value(0), 1250); // 12.50
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
+    #[must_use]
+    pub fn decimal128(mut self, precision: u8, scale: i8) -> ExportOptions {
+        self.decimal128 = Some((precision, scale));
+        self
+    }
+
     /// The column names for a chunk of `n` columns.
     fn names_for(&self, n: usize) -> Result<Vec<String>, Error> {
         match &self.names {
@@ -145,7 +180,10 @@ pub fn arrow_type(field: FieldType, opts: &ExportOptions) -> DataType {
         LogicalType::Float64 => DataType::Float64,
         LogicalType::Duration => DataType::Duration(TimeUnit::Nanosecond),
         LogicalType::Bool => DataType::Boolean,
-        LogicalType::Decimal => DataType::FixedSizeBinary(40),
+        LogicalType::Decimal => match opts.decimal128 {
+            Some((p, s)) => DataType::Decimal128(p, s),
+            None => DataType::FixedSizeBinary(40),
+        },
         // At most MAX_ELEM_SIZE (1024) bytes: fits i32.
         LogicalType::FixedBytes(n) => DataType::FixedSizeBinary(n as i32),
         LogicalType::Utf8 if opts.small_offsets => DataType::Utf8,
