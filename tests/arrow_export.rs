@@ -5,6 +5,9 @@
 //! (clones, slices, arrays on other threads) is dropped.
 #![cfg(feature = "arrow")]
 
+#[path = "common/arrow_model.rs"]
+mod arrow_model;
+
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
     DurationNanosecondType, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
@@ -16,32 +19,6 @@ use chunkpool::{
     arrow_type, Chunk, ChunkAllocator, Column, Error, ExportOptions, FieldType, LockFreeAllocator,
     MutexAllocator, LOGICAL_TYPE_KEY,
 };
-
-/// Every logical type, with raw fixed bytes of two widths.
-fn all_types() -> Vec<FieldType> {
-    vec![
-        FieldType::I8,
-        FieldType::I16,
-        FieldType::I32,
-        FieldType::I64,
-        FieldType::U8,
-        FieldType::U16,
-        FieldType::U32,
-        FieldType::U64,
-        FieldType::F32,
-        FieldType::F64,
-        FieldType::BOOL,
-        FieldType::DATE,
-        FieldType::DATETIME,
-        FieldType::TIMESTAMP,
-        FieldType::DURATION,
-        FieldType::DECIMAL,
-        FieldType::UTF8,
-        FieldType::BINARY,
-        FieldType::fixed(3).unwrap(),
-        FieldType::fixed(1024).unwrap(),
-    ]
-}
 
 /// Row `r` of a column of `ty` in the test pattern: `None` for NULL (on a
 /// rhythm per column `c`), else the value's bytes as the column stores
@@ -155,7 +132,7 @@ fn values_ptr(a: &ArrayRef) -> *const u8 {
 
 #[test]
 fn every_type_exports_validates_and_reads_back() {
-    let types = all_types();
+    let types = arrow_model::all_types();
     // Fewer shapes under Miri, which runs the export's unsafe slowly.
     let shapes: &[usize] = if cfg!(miri) {
         &[0, 9]

@@ -5,6 +5,9 @@
 //! refusals that leave the chunk exactly as it was.
 #![cfg(feature = "arrow")]
 
+#[path = "common/arrow_model.rs"]
+mod arrow_model;
+
 use arrow_array::builder::{FixedSizeBinaryBuilder, LargeBinaryBuilder};
 use arrow_array::{
     ArrayRef, BinaryArray, BooleanArray, DurationNanosecondArray, Float32Array, Int16Array,
@@ -39,31 +42,10 @@ fn types(chk: &Chunk) -> Vec<FieldType> {
     chk.columns().map(Column::field_type).collect()
 }
 
-const ALL: [FieldType; 19] = [
-    FieldType::I8,
-    FieldType::I16,
-    FieldType::I32,
-    FieldType::I64,
-    FieldType::U8,
-    FieldType::U16,
-    FieldType::U32,
-    FieldType::U64,
-    FieldType::F32,
-    FieldType::F64,
-    FieldType::BOOL,
-    FieldType::DATE,
-    FieldType::DATETIME,
-    FieldType::TIMESTAMP,
-    FieldType::DURATION,
-    FieldType::DECIMAL,
-    FieldType::UTF8,
-    FieldType::BINARY,
-    FieldType::VAR,
-];
-
 /// A chunk of every type with a pattern of values and NULLs.
 fn patterned(alloc: &dyn ChunkAllocator, rows: usize) -> Chunk {
-    let mut fields = ALL.to_vec();
+    let mut fields = arrow_model::all_types();
+    fields.push(FieldType::VAR);
     fields.push(FieldType::fixed(5).unwrap());
     let mut chk = alloc.alloc(&fields, rows.max(1), 1024);
     for (c, &ty) in fields.iter().enumerate() {

@@ -3,7 +3,7 @@
 
 use super::decimal;
 use super::owner::{buffer, Held, Owner};
-use super::{arrow_type, field_of, ExportOptions};
+use super::{arrow_type, at_column, field_of, ExportOptions};
 use crate::chunk::Chunk;
 use crate::column::Column;
 use crate::error::Error;
@@ -69,7 +69,7 @@ pub(super) fn chunk(chk: Chunk, opts: &ExportOptions) -> Result<RecordBatch, Err
     let n = chk.num_cols();
     let owner = Owner::new(Held::Chunk(chk));
     let arrays = (0..n)
-        .map(|i| array(&owner, Pick::Chunk(i), opts).map_err(|e| at(e, i)))
+        .map(|i| array(&owner, Pick::Chunk(i), opts).map_err(|e| at_column(e, i)))
         .collect::<Result<Vec<_>, _>>()?;
     let schema = Arc::new(Schema::new(fields));
     RecordBatch::try_new_with_options(
@@ -84,20 +84,6 @@ pub(super) fn chunk(chk: Chunk, opts: &ExportOptions) -> Result<RecordBatch, Err
 pub(super) fn column(col: Column, opts: &ExportOptions) -> Result<ArrayRef, Error> {
     let owner = Owner::new(Held::Column(col));
     array(&owner, Pick::Column, opts)
-}
-
-/// Names the column an error of a chunk's export came from.
-fn at(e: Error, i: usize) -> Error {
-    match e {
-        Error::Arrow {
-            column: None,
-            reason,
-        } => Error::Arrow {
-            column: Some(i),
-            reason,
-        },
-        other => other,
-    }
 }
 
 /// The array of one column.

@@ -1,7 +1,7 @@
 //! Import: the rows of an arrow `RecordBatch` copied into a chunk, column
 //! by column, all or nothing.
 
-use super::{arrow_type, decimal, ExportOptions, LOGICAL_TYPE_KEY};
+use super::{arrow_type, at_column, decimal, ExportOptions, LOGICAL_TYPE_KEY};
 use crate::chunk::Chunk;
 use crate::column::Column;
 use crate::error::Error;
@@ -125,7 +125,7 @@ pub(super) fn append(chk: &mut Chunk, batch: &RecordBatch) -> Result<(), Error> 
             for (j, m) in marks.into_iter().enumerate().take(i + 1) {
                 chk.try_column_mut(j)?.rollback(m);
             }
-            return Err(e);
+            return Err(at_column(e, i));
         }
     }
     Ok(())

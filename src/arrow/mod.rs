@@ -193,6 +193,20 @@ pub fn arrow_type(field: FieldType, opts: &ExportOptions) -> DataType {
     }
 }
 
+/// Names column `i` in an [`Error::Arrow`] that names none.
+fn at_column(e: Error, i: usize) -> Error {
+    match e {
+        Error::Arrow {
+            column: None,
+            reason,
+        } => Error::Arrow {
+            column: Some(i),
+            reason,
+        },
+        other => other,
+    }
+}
+
 /// The schema field of a column named `name` of `field`: nullable, with
 /// its logical type in the metadata.
 fn field_of(name: &str, field: FieldType, opts: &ExportOptions) -> Field {
@@ -440,18 +454,7 @@ impl Chunk {
             .fields()
             .iter()
             .enumerate()
-            .map(|(i, f)| {
-                import::field_type_of(f).map_err(|e| match e {
-                    Error::Arrow {
-                        column: None,
-                        reason,
-                    } => Error::Arrow {
-                        column: Some(i),
-                        reason,
-                    },
-                    other => other,
-                })
-            })
+            .map(|(i, f)| import::field_type_of(f).map_err(|e| at_column(e, i)))
             .collect::<Result<Vec<_>, _>>()?;
         let rows = batch.num_rows().max(1);
         let mut chk = alloc.try_alloc(&fields, rows, rows)?;
