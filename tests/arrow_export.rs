@@ -10,8 +10,7 @@ mod arrow_model;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
-    DurationNanosecondType, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
-    UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+    DurationNanosecondType, Float64Type, Int64Type,
 };
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::DataType;
@@ -58,38 +57,6 @@ fn fill(chk: &mut Chunk, rows: usize) {
     }
 }
 
-/// The bytes arrow shows for row `r`, as the column stored them.
-fn arrow_cell(a: &dyn Array, ty: FieldType, r: usize) -> Option<Vec<u8>> {
-    if a.is_null(r) {
-        return None;
-    }
-    macro_rules! prim {
-        ($t:ty) => {
-            a.as_primitive::<$t>().value(r).to_ne_bytes().to_vec()
-        };
-    }
-    Some(match a.data_type() {
-        DataType::Int8 => prim!(Int8Type),
-        DataType::Int16 => prim!(Int16Type),
-        DataType::Int32 => prim!(Int32Type),
-        DataType::Int64 => prim!(Int64Type),
-        DataType::UInt8 => prim!(UInt8Type),
-        DataType::UInt16 => prim!(UInt16Type),
-        DataType::UInt32 => prim!(UInt32Type),
-        DataType::UInt64 => prim!(UInt64Type),
-        DataType::Float32 => prim!(Float32Type),
-        DataType::Float64 => prim!(Float64Type),
-        DataType::Duration(_) => prim!(DurationNanosecondType),
-        DataType::Boolean => vec![u8::from(a.as_boolean().value(r))],
-        DataType::FixedSizeBinary(_) => a.as_fixed_size_binary().value(r).to_vec(),
-        DataType::LargeUtf8 => a.as_string::<i64>().value(r).as_bytes().to_vec(),
-        DataType::Utf8 => a.as_string::<i32>().value(r).as_bytes().to_vec(),
-        DataType::LargeBinary => a.as_binary::<i64>().value(r).to_vec(),
-        DataType::Binary => a.as_binary::<i32>().value(r).to_vec(),
-        other => panic!("{ty:?} exported as unexpected {other:?}"),
-    })
-}
-
 /// Checks a batch against the pattern: types, metadata, arrow's full
 /// validation, every cell, and no validity buffer where there is no NULL.
 fn check_batch(batch: &RecordBatch, types: &[FieldType], rows: usize, opts: &ExportOptions) {
@@ -112,7 +79,7 @@ fn check_batch(batch: &RecordBatch, types: &[FieldType], rows: usize, opts: &Exp
         );
         for r in 0..rows {
             assert_eq!(
-                arrow_cell(a.as_ref(), ty, r),
+                arrow_model::arrow_cell(a.as_ref(), r),
                 cell(ty, c, r),
                 "column {c} ({ty:?}) row {r}"
             );
