@@ -27,6 +27,8 @@ cargo bench -p chunkpool-bench --no-run
 step "build the bench binaries (compare, compare_mimalloc, executor)"
 cargo build --release -p chunkpool-bench --bins
 
+# Every scenario, S8 (the Arrow hand-off, the crate's default `arrow`
+# feature) included; S8 exits non-zero on a wrong checksum.
 step "cargo run --release -p chunkpool-bench --bin compare -- --quick"
 t0=$SECONDS
 cargo run --release -p chunkpool-bench --bin compare -- --quick
@@ -39,6 +41,10 @@ for f in report.md report.json throughput.svg; do
         exit 1
     fi
 done
+if ! grep -q '"rows_per_batch"' "$report/report.json"; then
+    echo "S8 (arrow_handoff) missing from $report/report.json" >&2
+    exit 1
+fi
 echo "report written: $report/{report.md,report.json,throughput.svg}"
 
 step "executor (S5 pipeline, small)"

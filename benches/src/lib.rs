@@ -1,6 +1,7 @@
 //! Code shared by every benchmark target: the chunk shapes and the "touch"
 //! of a cycle, the contenders of the performance brief (`benches/README.md`), the multi-thread harness, the
-//! S5 executor pipeline, text of realistic widths (S7 and S5's width sweep), and small `/proc` readers.
+//! S5 executor pipeline, text of realistic widths (S7 and S5's width sweep), the Arrow hand-off
+//! (S8, feature `arrow`), and small `/proc` readers.
 //!
 //! The `chunkpool-bench` crate's library, used by the criterion benches
 //! (`benches/benches/cycle.rs`, `benches/benches/cycle_mimalloc.rs`) and by
@@ -11,6 +12,8 @@
 //! dev-dependency, for the benches only).
 
 pub mod contenders;
+#[cfg(feature = "arrow")]
+pub mod handoff;
 pub mod harness;
 pub mod pipeline;
 pub mod shapes;

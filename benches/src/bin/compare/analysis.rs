@@ -166,6 +166,7 @@ pub(crate) fn analyse(args: &Args, m: &Measured) -> Analysis {
         });
     }
     targets.extend(s7_targets(s7));
+    targets.extend(crate::handoff::s8_targets(&m.s8));
     let _ = args;
     Analysis {
         floor_scaling,

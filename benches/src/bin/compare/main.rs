@@ -1,4 +1,4 @@
-//! The side-by-side comparison of `benches/README.md`: scenarios S1–S7, every contender,
+//! The side-by-side comparison of `benches/README.md`: scenarios S1–S8, every contender,
 //! one run.
 //!
 //! ```text
@@ -16,7 +16,11 @@
 //! (strings of 24, 64 and 200 bytes a row besides the default 8, 2 workers).
 //! S7 (string widths: the S1 cycle with both string columns filled with
 //! text averaging 8, 24, 64 and 200 bytes a row) runs in this process like
-//! S1–S4; `--only S7` runs it alone.
+//! S1–S4; `--only S7` runs it alone. S8 (the Arrow hand-off: a pooled chunk
+//! exported as a `RecordBatch`, filtered and summed by arrow's kernels,
+//! dropped, against the same batch built with arrow's builders) runs in this
+//! process too, one thread; it needs the bench crate's `arrow` feature (on
+//! by default).
 //!
 //! Prints one table (median ns per cycle per thread, min–max, throughput,
 //! page faults per cycle, ratio to chunkpool, the target (`benches/README.md`) and whether it
@@ -32,7 +36,7 @@
 //! `valgrind --tool=cachegrind`).
 //!
 //! Layout: `args` (flags), `scenarios` (S1–S4 and their samples),
-//! `strings` (S7, and the tables of S5's width sweep),
+//! `strings` (S7, and the tables of S5's width sweep), `handoff` (S8),
 //! `children` (mimalloc, S5 and S6 in processes of their own),
 //! `cachegrind` (the diagnostic mode), `machine` (what the run was
 //! measured on), `analysis` (the targets of `benches/README.md`), `table` (text and
@@ -42,6 +46,7 @@ mod analysis;
 mod args;
 mod cachegrind;
 mod children;
+mod handoff;
 mod machine;
 mod report;
 mod scenarios;
@@ -55,6 +60,7 @@ use children::{run_mimalloc_child, run_s6_child, s5_plan, s6_child, s6_plan, S6_
 use chunkpool_bench::contenders::{AnyContender, Kind};
 use chunkpool_bench::pipeline::{self, Report as PipeReport};
 use chunkpool_bench::sys;
+use handoff::{run_s8, s8_steps, S8Results};
 use indicatif::{ProgressBar, ProgressStyle};
 use machine::{fmt_load, load_from_json, machine_meta};
 use report::write_report;
@@ -111,6 +117,7 @@ fn main() {
     let s5 = args.children && wants(&args, "S5");
     let s6 = args.children && wants(&args, "S6");
     let s7 = wants(&args, "S7");
+    let s8 = wants(&args, "S8");
     let mimalloc = args.children && scenarios.iter().any(|s| s.id != "S4");
     let s5_plan = s5_plan(&args);
     let s6_plan = s6_plan(&args);
@@ -118,7 +125,8 @@ fn main() {
         + usize::from(mimalloc)
         + if s5 { s5_plan.len() } else { 0 }
         + if s6 { s6_plan.len() } else { 0 }
-        + if s7 { s7_steps(&args) } else { 0 };
+        + if s7 { s7_steps(&args) } else { 0 }
+        + if s8 { s8_steps(&args) } else { 0 };
     let pb = ProgressBar::new(total as u64);
     pb.set_style(
         ProgressStyle::with_template("{elapsed:>4} [{bar:32.cyan/blue}] {pos:>3}/{len} {msg}")
@@ -186,6 +194,22 @@ fn main() {
             }
         }
     }
+    let mut s8_results = S8Results::default();
+    if s8 {
+        match run_s8(&args, &pb) {
+            Ok(r) => {
+                if let Some(why) = r.not_built {
+                    notes.push(why.to_string());
+                }
+                s8_results = r;
+            }
+            Err(e) => {
+                pb.abandon();
+                eprintln!("{e}");
+                std::process::exit(1);
+            }
+        }
+    }
     if mimalloc {
         pb.set_message("mimalloc (child process)");
         match run_mimalloc_child(&args, &scenarios) {
@@ -236,6 +260,7 @@ fn main() {
         s5: s5_results,
         s6: s6_results,
         s7: s7_results,
+        s8: s8_results,
         notes,
     };
     let analysis = analyse(&args, &measured);

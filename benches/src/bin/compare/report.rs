@@ -4,6 +4,7 @@
 use crate::analysis::{multi_thread, row_target, Analysis};
 use crate::args::Args;
 use crate::children::S6_BUDGET;
+use crate::handoff::{s8_json, s8_rows, S8_NOTE};
 use crate::machine::{fmt_load, load_from_json};
 use crate::scenarios::{Measured, Results, SCENARIOS};
 use crate::strings::{has_s5_widths, s5_width_rows, s7_json, s7_rows, S5_WIDTHS_NOTE, S7_NOTE};
@@ -67,6 +68,7 @@ pub(crate) fn write_report(
         "pipeline": s5.iter().map(PipeReport::to_json).collect::<Vec<_>>(),
         "churn": s6,
         "strings": s7_json(s7),
+        "arrow_handoff": s8_json(&m.s8),
         "targets": targets,
         "notes": notes,
     });
@@ -179,6 +181,12 @@ pub(crate) fn write_report(
     if !s7.is_empty() {
         let _ = writeln!(md, "## S7: string widths\n\n{}\n", S7_NOTE);
         let (h, rws) = s7_rows(s7);
+        md.push_str(&render_md(&h, &rws));
+        md.push('\n');
+    }
+    if !m.s8.is_empty() {
+        let _ = writeln!(md, "## S8: Arrow hand-off\n\n{}\n", S8_NOTE);
+        let (h, rws) = s8_rows(&m.s8);
         md.push_str(&render_md(&h, &rws));
         md.push('\n');
     }

@@ -1,5 +1,5 @@
 //! The in-process scenarios S1–S4 and the samples each contender leaves in
-//! them (S7, in `strings`, keeps its samples in the same form).
+//! them (S7, in `strings`, and S8, in `handoff`, keep theirs in the same form).
 
 use chunkpool::FieldType;
 use chunkpool_bench::shapes::{MIXED, SINGLE};
@@ -71,6 +71,8 @@ pub(crate) struct Measured {
     pub(crate) s6: Vec<serde_json::Value>,
     /// S7's string widths.
     pub(crate) s7: crate::strings::S7Results,
+    /// S8's Arrow hand-off.
+    pub(crate) s8: crate::handoff::S8Results,
     /// What could not be measured, and why.
     pub(crate) notes: Vec<String>,
 }

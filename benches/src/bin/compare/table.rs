@@ -1,9 +1,10 @@
-//! The tables of a run (S1–S4, S5, S6, targets), rendered as plain text for
+//! The tables of a run (S1–S4, S5, S6, S7, S8, targets), rendered as plain text for
 //! the terminal or as Markdown for the report.
 
 use crate::analysis::{multi_thread, row_target, Analysis};
 use crate::args::Args;
 use crate::children::S6_BUDGET;
+use crate::handoff::{s8_rows, S8_NOTE};
 use crate::scenarios::{Measured, Results, Series, SCENARIOS};
 use crate::strings::{has_s5_widths, s5_width_rows, s7_rows, S5_WIDTHS_NOTE, S7_NOTE};
 use chunkpool_bench::contenders::Kind;
@@ -414,6 +415,16 @@ pub(crate) fn render_text(args: &Args, m: &Measured, a: &Analysis) -> String {
             if args.quick { " QUICK run." } else { "" }
         );
         let (h, rws) = s7_rows(s7);
+        s.push_str(&render_plain(&h, &rws));
+    }
+    if !m.s8.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nS8 Arrow hand-off: {S8_NOTE} {} repetitions, contender order rotated.{}",
+            args.reps,
+            if args.quick { " QUICK run." } else { "" }
+        );
+        let (h, rws) = s8_rows(&m.s8);
         s.push_str(&render_plain(&h, &rws));
     }
     let _ = writeln!(s, "\nTargets (benches/README.md):");
