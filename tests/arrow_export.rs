@@ -9,9 +9,7 @@
 mod arrow_model;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{
-    DurationNanosecondType, Float64Type, Int64Type,
-};
+use arrow_array::types::{DurationNanosecondType, Float64Type, Int64Type};
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::DataType;
 use chunkpool::{
