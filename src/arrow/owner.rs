@@ -74,19 +74,22 @@ impl std::fmt::Debug for Owner {
 ///
 /// `pick` returns a slice borrowed from its argument (or `'static`), so
 /// the bytes can only be memory the owner keeps.
+///
+/// Why the buffer is sound: `bytes` is an initialised slice borrowed from
+/// `owner`'s held chunk or column (or static), so its pointer is valid for
+/// reads of `bytes.len()` bytes (dangling but aligned when empty). It stays
+/// so while the buffer lives: the buffer holds a clone of `owner`, the
+/// owner never gives out `&mut` access to what it holds, and those bytes
+/// are in heap buffers that do not move when their `Vec` does. Nothing
+/// writes them meanwhile: the chunk or column was moved into the owner,
+/// and a column shared with another chunk (`make_ref`) cannot be mutated
+/// through either while the other holds it. Arrow never writes through a
+/// custom allocation (`Buffer::into_mutable` refuses it).
 pub(super) fn buffer(owner: &Arc<Owner>, pick: impl FnOnce(&Held) -> &[u8]) -> Buffer {
     let bytes = pick(owner.held());
     let ptr = NonNull::from(bytes).cast::<u8>();
     let keep: Arc<dyn Allocation> = Arc::clone(owner) as Arc<dyn Allocation>;
-    // SAFETY: `bytes` is an initialised slice borrowed from `owner`'s held
-    // chunk or column (or static), so `ptr` is valid for reads of
-    // `bytes.len()` bytes (dangling but aligned when empty). It stays so
-    // while the buffer lives: the buffer holds a clone of `owner`, the
-    // owner never gives out `&mut` access to what it holds, and those bytes
-    // are in heap buffers that do not move when their `Vec` does. Nothing
-    // writes them meanwhile: the chunk or column was moved into the owner,
-    // and a column shared with another chunk (`make_ref`) cannot be mutated
-    // through either while the other holds it. Arrow never writes through
-    // a custom allocation (`Buffer::into_mutable` refuses it).
+    // SAFETY: `ptr` reads `bytes.len()` initialised bytes that `keep` (a
+    // clone of their owner) keeps alive and unchanged (see above).
     unsafe { Buffer::from_custom_allocation(ptr, bytes.len(), keep) }
 }

@@ -118,17 +118,20 @@ impl Blocks {
     }
 
     /// The capacity past the last block in use, as 8-byte words.
+    ///
+    /// Why the cast is sound: `MaybeUninit<Block>` has `Block`'s layout,
+    /// eight `u64`s with no padding, so the spare blocks are `words`
+    /// consecutive `MaybeUninit<u64>` slots, aligned well enough (64 ≥ 8).
+    /// The new slice reborrows `spare` mutably for the same lifetime, so
+    /// nothing else reaches that memory meanwhile. Whatever is written
+    /// there, uninitialised bytes included, lies past the blocks in use,
+    /// which the `Vec` treats as uninitialised until `grow_to` writes them.
     #[inline]
     pub(super) fn spare_capacity_mut(&mut self) -> &mut [MaybeUninit<u64>] {
         let spare = self.0.spare_capacity_mut();
         let words = spare.len() * (BLOCK / 8);
-        // SAFETY: `MaybeUninit<Block>` has `Block`'s layout, eight `u64`s
-        // with no padding, so the spare blocks are `words` consecutive
-        // `MaybeUninit<u64>` slots, aligned well enough (64 ≥ 8). The new
-        // slice reborrows `spare` mutably for the same lifetime, so nothing
-        // else reaches that memory meanwhile. Whatever is written there,
-        // uninitialised bytes included, lies past the blocks in use, which
-        // the `Vec` treats as uninitialised until `grow_to` writes them.
+        // SAFETY: `words` `MaybeUninit<u64>` slots of the spare blocks,
+        // reborrowed from `spare` (same layout, alignment 64 ≥ 8; see above).
         unsafe { std::slice::from_raw_parts_mut(spare.as_mut_ptr().cast(), words) }
     }
 }
