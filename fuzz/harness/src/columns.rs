@@ -36,10 +36,30 @@ pub fn column_mut_agrees(live: &mut Live, c: usize) -> bool {
 }
 
 /// `Column::try_new(field, rows)`, or `None` where it fails as the model
-/// says it must (a capacity whose byte size overflows).
+/// says it must (a capacity whose byte size overflows), or as no model can
+/// rule out (`OutOfMemory`: a size within the address range that the
+/// allocator refuses, such as `isize::MAX / 2` bytes).
 pub fn fresh_column(field: FieldType, rows: usize) -> Option<Column> {
+    // A request the model allows but no machine can meet (a chunk of no
+    // columns may have a capacity near `isize::MAX`, and `SetColumn` sizes
+    // its column from it) is not made: under libFuzzer a malloc that large
+    // is itself a crash. 1 GiB is far past anything the targets need.
+    let per_row = field.elem_size().unwrap_or(16);
+    if expected_alloc(&[field], rows, rows).is_ok() && rows.saturating_mul(per_row) > 1 << 30 {
+        return None;
+    }
     match Column::try_new(field, rows) {
         Ok(new) => Some(new),
+        Err(Error::OutOfMemory {
+            field: f, rows: r, ..
+        }) => {
+            assert_eq!((f, r), (field, rows), "OutOfMemory names the request");
+            assert!(
+                expected_alloc(&[field], rows, rows).is_ok(),
+                "OutOfMemory where the model expects CapacityOverflow: {field:?} x {rows}"
+            );
+            None
+        }
         Err(e) => {
             let want = expected_alloc(&[field], rows, rows)
                 .expect_err("Column::try_new failed where the model expects a column");

@@ -209,7 +209,9 @@ pub fn expected_alloc(fields: &[FieldType], capacity: usize, max: usize) -> Resu
         let per_row = field.elem_size().unwrap_or(8);
         let fits = rows
             .checked_mul(per_row)
-            .is_some_and(|b| b <= isize::MAX as usize - 8)
+            // Data is allocated in whole 64-byte blocks: the byte size
+            // must leave room to round up (`ColumnPlan::new`).
+            .is_some_and(|b| b <= isize::MAX as usize - 64)
             && (field.elem_size().is_some()
                 || rows.checked_add(1).and_then(|n| n.checked_mul(8)).is_some());
         if !fits {
