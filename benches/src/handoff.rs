@@ -19,6 +19,7 @@
 //! exact and the checksum (rows kept, sum) must equal [`Table::expected`],
 //! whatever order the kernels add in.
 
+use crate::harness::Sample;
 use crate::strings::{push_text, splitmix};
 use arrow_arith::aggregate::sum;
 use arrow_array::builder::{Float64Builder, Int32Builder, Int64Builder, LargeStringBuilder};
@@ -26,7 +27,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
 use arrow_array::{ArrayRef, Int32Array, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
-use chunkpool::{Chunk, ChunkAllocator, FieldType, LockFreeAllocator, Stats};
+use chunkpool::{Chunk, ChunkAllocator, FieldType, LockFreeAllocator};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -177,38 +178,21 @@ pub fn kernels(batch: &RecordBatch, qty_max: &arrow_array::Scalar<Int32Array>) -
     (kept.num_rows() as u64, total)
 }
 
-/// One timed S8 sample.
+/// One timed S8 sample: a one-thread [`Sample`] (wall time, faults, the
+/// pool's counters for `chunkpool`) plus the part of it spent making
+/// batches.
 #[derive(Clone, Debug)]
 pub struct HandoffSample {
-    pub iters: u64,
-    pub wall: Duration,
-    /// Of `wall`, the time spent making batches (filling and exporting, or
-    /// building); the rest is the kernels and the drops.
+    pub sample: Sample,
+    /// Of the sample's wall time, the time spent making batches (filling
+    /// and exporting, or building); the rest is the kernels and the drops.
     pub make: Duration,
-    pub minor_faults: u64,
-    /// The allocator's counters before and after the timed cycles
-    /// (`chunkpool` only).
-    pub stats_before: Option<Stats>,
-    pub stats_after: Option<Stats>,
 }
 
 impl HandoffSample {
-    pub fn ns_per_cycle(&self) -> f64 {
-        self.wall.as_nanos() as f64 / self.iters as f64
-    }
-
-    /// Cycles (batches) per second.
     /// Nanoseconds per cycle making the batch.
     pub fn make_ns_per_cycle(&self) -> f64 {
-        self.make.as_nanos() as f64 / self.iters as f64
-    }
-
-    pub fn throughput(&self) -> f64 {
-        self.iters as f64 / self.wall.as_secs_f64()
-    }
-
-    pub fn faults_per_cycle(&self) -> f64 {
-        self.minor_faults as f64 / self.iters as f64
+        self.make.as_nanos() as f64 / self.sample.iters as f64
     }
 }
 
@@ -386,12 +370,15 @@ impl Handoffs {
             ));
         }
         Ok(HandoffSample {
-            iters,
-            wall,
+            sample: Sample {
+                threads: 1,
+                iters,
+                wall,
+                minor_faults,
+                stats_before,
+                stats_after,
+            },
             make,
-            minor_faults,
-            stats_before,
-            stats_after,
         })
     }
 

@@ -96,18 +96,18 @@ mod run {
                 pb.set_message(format!("rep {}/{} S8 {}", rep + 1, args.reps, k.name()));
                 let s = h.run(k, iters[&k]).map_err(|e| format!("S8: {e}"))?;
                 res.series.entry(k.name().to_string()).or_default().push(
-                    s.ns_per_cycle(),
-                    s.throughput(),
-                    s.faults_per_cycle(),
+                    s.sample.ns_per_cycle(),
+                    s.sample.throughput(),
+                    s.sample.faults_per_cycle(),
                     None,
                 );
                 res.make_ns
                     .entry(k.name().to_string())
                     .or_default()
                     .push(s.make_ns_per_cycle());
-                if let (Some(a), Some(b)) = (&s.stats_before, &s.stats_after) {
+                if let (Some(a), Some(b)) = (&s.sample.stats_before, &s.sample.stats_after) {
                     res.pool.push(PoolSample {
-                        exported: s.iters,
+                        exported: s.sample.iters,
                         returned: b.chunks_returned - a.chunks_returned,
                         allocated: b.chunks_allocated - a.chunks_allocated,
                         from_cache: b.chunks_from_cache - a.chunks_from_cache,
