@@ -216,7 +216,9 @@ impl PoolConfig {
 
     /// Data capacity, in bytes, up to which a variable-width column is
     /// cached whatever its rows (default and TiDB: 16 KiB). Above it, the
-    /// per-row limit decides.
+    /// per-row limit decides. Data capacity comes in whole 64-byte blocks
+    /// (a new one-row column holds 64 bytes), so a limit under 64 refuses
+    /// every variable-width column the per-row limit does not allow.
     ///
     /// ```
     /// use chunkpool::PoolConfig;

@@ -114,8 +114,10 @@ fn col(chunk: u8, col: u8, op: ColOp) -> Op {
 }
 
 /// The limits every allocator seed runs under: TiDB's defaults, no reuse,
-/// limits of 0 and 1, tiny byte budgets.
-fn configs() -> [Cfg; 7] {
+/// limits of 0 and 1, tiny byte budgets, and a variable-width limit below
+/// one 64-byte block with no budget (a fresh one-row string column is then
+/// refused, and the model must not promise it comes back).
+fn configs() -> [Cfg; 8] {
     [
         Cfg::Default,
         Cfg::NoReuse,
@@ -142,6 +144,12 @@ fn configs() -> [Cfg; 7] {
             columns: Limit::new(64),
             max_var_bytes: 255,
             budget: Some(0),
+        },
+        Cfg::Tiny {
+            chunks: Limit::new(3),
+            columns: Limit::new(3),
+            max_var_bytes: 1,
+            budget: None,
         },
     ]
 }
@@ -347,8 +355,32 @@ fn alloc_seeds() -> Vec<AllocInput> {
             ]
         })
         .collect();
+    // One-row string columns: 8 bytes of data asked for, one 64-byte block
+    // made, which a variable-width limit under 64 bytes refuses (the CI
+    // fuzz finding of 2026-12-02 in `differential`).
+    let one_row_strings = vec![
+        Op::Alloc {
+            fields: vec![Field::Var],
+            cap: Cap::Rows(1),
+            max: Cap::Rows(1),
+        },
+        Op::Drop { chunk: 0 },
+        Op::Alloc {
+            fields: vec![Field::Utf8, Field::I64],
+            cap: Cap::Rows(1),
+            max: Cap::Rows(2),
+        },
+        col(0, 0, ColOp::Append(Val::Str("a".into()))),
+        Op::Drop { chunk: 0 },
+        Op::Alloc {
+            fields: vec![Field::Utf8, Field::I64],
+            cap: Cap::Rows(1),
+            max: Cap::Rows(2),
+        },
+    ];
     let mut seeds = Vec::new();
     for ops in [
+        one_row_strings,
         tidb_reuse,
         null_after_reuse,
         sharing,

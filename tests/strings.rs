@@ -136,3 +136,37 @@ fn the_per_row_limit_scales_with_the_rows_a_column_holds() {
         pool.trim();
     }
 }
+
+#[test]
+fn the_var_limit_counts_data_capacity_in_whole_64_byte_blocks() {
+    // A one-row string column asks for 8 bytes of data and is given one
+    // 64-byte block: a limit under 64 bytes refuses it even empty.
+    for (limit, kept) in [(8, false), (63, false), (64, true)] {
+        let cfg = PoolConfig::builder()
+            .max_cached_var_bytes(limit)
+            .max_cached_var_bytes_per_row(0)
+            .build()
+            .unwrap();
+        let lockfree = LockFreeAllocator::with_config(cfg);
+        let mutex = chunkpool::MutexAllocator::with_config(cfg);
+        let pools: [(&dyn ChunkAllocator, &dyn Fn() -> Stats); 2] = [
+            (&lockfree, &|| lockfree.stats()),
+            (&mutex, &|| mutex.stats()),
+        ];
+        for (pool, stats) in pools {
+            drop(pool.alloc(&[FieldType::VAR], 1, 1));
+            let s = stats();
+            assert_eq!(
+                s.discarded_oversize,
+                u64::from(!kept),
+                "limit {limit}: {s:?}"
+            );
+            // Kept as a column, or (lock-free) as a whole chunk.
+            assert_eq!(
+                s.retained_columns + s.retained_chunks,
+                usize::from(kept),
+                "limit {limit}: {s:?}"
+            );
+        }
+    }
+}

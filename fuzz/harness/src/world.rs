@@ -147,7 +147,9 @@ impl<P: Pool> World<P> {
                 return None;
             }
             if slot.field.is_var() {
-                let initial = 8 * live.m.capacity;
+                // A new column asks for 8 bytes a row and gets whole
+                // 64-byte blocks: the limit judges what it got.
+                let initial = (8 * live.m.capacity).div_ceil(64) * 64;
                 let per_row = cfg.max_cached_var_bytes_per_row();
                 let refused = initial > cfg.max_cached_var_bytes()
                     && initial > per_row.saturating_mul(live.m.capacity);
