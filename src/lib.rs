@@ -126,9 +126,17 @@
 //! `LOGICAL_TYPE_KEY` (the [`LogicalType`]'s `Display` name), since
 //! several logical types share an arrow type. The validity bitmap is shared
 //! as it is (the same bit order and polarity); a column without NULLs gets
-//! no validity buffer. `Utf8` data is checked to be UTF-8 by arrow as the
-//! array is made: a `Utf8` column can hold bytes that are not
-//! ([`Column::append_bytes`] does not check), and the export fails then.
+//! no validity buffer. A `Utf8` column whose rows were all written as
+//! `&str` since it was made or reset (`append_str`, `append_option_str`,
+//! `extend_str`, or rows copied from such a column) vouches for its UTF-8
+//! and exports without arrow's check. One given bytes
+//! ([`Column::append_bytes`] and its kin do not check) is checked by arrow
+//! as the array is made, and the export fails if a row is not UTF-8.
+//!
+//! `Chunk::into_record_batch_with` builds the schema from
+//! `ExportOptions` on every call; `export_schema` builds it once and
+//! `Chunk::into_record_batch_as` exports into it (or into a schema written
+//! by hand, whose field types choose the offsets and decimal form).
 //!
 //! ## Memory
 //!
@@ -194,7 +202,7 @@ pub use alloc::{
     ChunkAllocator, EmptyAllocator, LockFreeAllocator, MutexAllocator, Renew, ReuseHook,
 };
 #[cfg(feature = "arrow")]
-pub use arrow::{arrow_type, field_type_of, ExportOptions, LOGICAL_TYPE_KEY};
+pub use arrow::{arrow_type, export_schema, field_type_of, ExportOptions, LOGICAL_TYPE_KEY};
 pub use chunk::{Chunk, Row, SelectedRows};
 pub use column::{Column, FixedElem, SpareCapacity};
 pub use config::{PoolConfig, PoolConfigBuilder, MAX_COUNT_LIMIT};

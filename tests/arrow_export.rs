@@ -9,13 +9,14 @@
 mod arrow_model;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{DurationNanosecondType, Float64Type, Int64Type};
+use arrow_array::types::{Decimal128Type, DurationNanosecondType, Float64Type, Int64Type};
 use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_schema::DataType;
+use arrow_schema::{DataType, Field, Schema};
 use chunkpool::{
-    arrow_type, Chunk, ChunkAllocator, Column, Error, ExportOptions, FieldType, LockFreeAllocator,
-    MutexAllocator, LOGICAL_TYPE_KEY,
+    arrow_type, export_schema, Chunk, ChunkAllocator, Column, Error, ExportOptions, FieldType,
+    LockFreeAllocator, MutexAllocator, LOGICAL_TYPE_KEY,
 };
+use std::sync::Arc;
 
 /// Row `r` of a column of `ty` in the test pattern: `None` for NULL (on a
 /// rhythm per column `c`), else the value's bytes as the column stores
@@ -132,6 +133,100 @@ fn every_type_exports_validates_and_reads_back() {
             assert_eq!((stats.exported_chunks, stats.chunks_returned), (0, 1));
         }
     }
+}
+
+#[test]
+fn exports_into_a_schema_made_once_match_the_per_call_ones() {
+    let types = arrow_model::all_types();
+    let rows = if cfg!(miri) { 9 } else { 100 };
+    for opts in [
+        ExportOptions::new(),
+        ExportOptions::new().small_offsets(true),
+    ] {
+        let schema = Arc::new(export_schema(&types, &opts).unwrap());
+        let alloc = LockFreeAllocator::new();
+        for round in 0..3 {
+            let mut a = alloc.alloc(&types, rows, 1024);
+            fill(&mut a, rows);
+            let ptrs: Vec<*const u8> = a.columns().map(Column::data_ptr).collect();
+            let batch = a.into_record_batch_as(&schema).unwrap();
+            assert!(Arc::ptr_eq(&batch.schema(), &schema), "round {round}");
+            check_batch(&batch, &types, rows, &opts);
+            for (c, &ty) in types.iter().enumerate() {
+                if ty != FieldType::BOOL {
+                    assert_eq!(values_ptr(batch.column(c)), ptrs[c], "column {c} copied");
+                }
+            }
+            let mut b = Chunk::new(&types, rows, 1024);
+            fill(&mut b, rows);
+            assert_eq!(batch, b.into_record_batch_with(&opts).unwrap());
+            drop(batch);
+            let s = alloc.stats();
+            assert_eq!((s.exported_chunks, s.chunks_returned), (0, round + 1));
+        }
+    }
+}
+
+#[test]
+fn a_schema_chooses_offsets_and_decimals_and_is_checked() {
+    let types = [FieldType::UTF8, FieldType::DECIMAL, FieldType::BINARY];
+    let field = |name: &str, ty: DataType, nullable: bool| Field::new(name, ty, nullable);
+    let strict = Arc::new(Schema::new(vec![
+        field("s", DataType::Utf8, false),
+        field("d", DataType::Decimal128(10, 2), true),
+        field("b", DataType::LargeBinary, false),
+    ]));
+    let alloc = LockFreeAllocator::new();
+    let make = |null_string: bool| {
+        let mut chk = alloc.alloc(&types, 4, 4);
+        chk.column_mut(0)
+            .append_option_str((!null_string).then_some("é"));
+        chk.column_mut(1)
+            .append_fixed_bytes(&my_decimal(2, 1, false, &[12, 500_000_000]));
+        chk.column_mut(2).append_bytes(b"\xff");
+        chk
+    };
+    let batch = make(false).into_record_batch_as(&strict).unwrap();
+    assert_eq!(batch.column(0).as_string::<i32>().value(0), "é");
+    assert_eq!(
+        batch.column(1).as_primitive::<Decimal128Type>().value(0),
+        1250
+    );
+    assert_eq!(batch.column(2).as_binary::<i64>().value(0), b"\xff");
+    assert_eq!(batch.schema().field(0).name(), "s");
+    for c in 0..3 {
+        batch.column(c).to_data().validate_full().unwrap();
+    }
+    drop(batch);
+
+    // Refusals name the column, and the chunk still goes home.
+    let refused = |schema: Schema, null_string: bool, column: Option<usize>, says: &str| {
+        let err = make(null_string)
+            .into_record_batch_as(&Arc::new(schema))
+            .unwrap_err();
+        match err {
+            Error::Arrow { column: c, reason } => {
+                assert_eq!(c, column, "{reason}");
+                assert!(reason.contains(says), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    };
+    refused((*strict).clone(), true, Some(0), "not nullable");
+    let mut wrong = strict.fields().to_vec();
+    wrong[2] = Arc::new(field("b", DataType::LargeUtf8, true));
+    refused(Schema::new(wrong), false, Some(2), "arrow type");
+    let mut wrong = strict.fields().to_vec();
+    wrong[1] = Arc::new(field("d", DataType::Int64, true));
+    refused(Schema::new(wrong), false, Some(1), "arrow type");
+    refused(
+        Schema::new(strict.fields()[..2].to_vec()),
+        false,
+        None,
+        "number of fields",
+    );
+    let s = alloc.stats();
+    assert_eq!((s.exported_chunks, s.chunks_returned), (0, 5));
 }
 
 #[test]
@@ -330,6 +425,121 @@ fn a_character_split_across_rows_is_refused() {
     assert!(c
         .into_array_with(&ExportOptions::new().small_offsets(true))
         .is_err());
+}
+
+/// Every safe way bytes that are not UTF-8 can reach a `Utf8` column: the
+/// export must check them, however they came (the export skips arrow's
+/// UTF-8 check only for a column every row of which was written as a
+/// `&str`).
+#[test]
+fn bytes_not_known_to_be_utf8_are_checked_however_they_arrived() {
+    const BAD: &[u8] = &[b'a', 0xff];
+    let layout = [FieldType::UTF8];
+    let refused = |chk: Chunk, how: &str| {
+        let small = ExportOptions::new().small_offsets(true);
+        let err = chk.column(0).clone().into_array_with(&small).unwrap_err();
+        assert!(
+            matches!(&err, Error::Arrow { reason, .. } if reason.contains("UTF-8")),
+            "{how}, i32 offsets: {err:?}"
+        );
+        let err = chk.into_record_batch().unwrap_err();
+        assert!(
+            matches!(&err, Error::Arrow { column: Some(0), reason } if reason.contains("UTF-8")),
+            "{how}: {err:?}"
+        );
+    };
+    let bad = || {
+        let mut chk = Chunk::new(&layout, 4, 4);
+        chk.column_mut(0).append_str("ok");
+        chk.column_mut(0).append_bytes(BAD);
+        chk
+    };
+    refused(bad(), "append_bytes");
+    let mut c = Chunk::new(&layout, 4, 4);
+    c.column_mut(0).append_option_bytes(Some(BAD));
+    refused(c, "append_option_bytes");
+    let mut c = Chunk::new(&layout, 4, 4);
+    c.column_mut(0).extend_bytes([&b"x"[..], BAD]);
+    refused(c, "extend_bytes");
+
+    // Copied from a column that holds them, by every row mover; the
+    // destination was clean (written as `&str` only) before.
+    let clean = || {
+        let mut chk = Chunk::new(&layout, 8, 8);
+        chk.column_mut(0).append_str("clean");
+        chk
+    };
+    let src = bad();
+    let mut c = clean();
+    c.append_row(&src, 1);
+    refused(c, "append_row");
+    let mut c = clean();
+    c.append_rows(&src, 0..2);
+    refused(c, "append_rows");
+    let mut c = clean();
+    c.append_selected(&src, &[1]);
+    refused(c, "append_selected");
+    let mut c = clean();
+    c.append_selected_bitmap(&src, &[0b10]);
+    refused(c, "append_selected_bitmap");
+    let mut c = clean();
+    c.append_chunk(&src);
+    refused(c, "append_chunk");
+
+    // Moved or shared: the column carries what it knows.
+    let mut c = clean();
+    c.set_column(0, bad().take_column(0));
+    refused(c, "set_column");
+    let mut c = clean();
+    let mut other = bad();
+    c.swap_columns(0, &mut other, 0);
+    refused(c, "swap_columns");
+    let mut c = clean();
+    *c.column_mut(0) = bad().column(0).clone();
+    refused(c, "a clone assigned");
+    let mut c = Chunk::new(&[FieldType::UTF8, FieldType::UTF8], 4, 4);
+    c.column_mut(1).append_bytes(BAD);
+    c.column_mut(0).append_str("ok");
+    c.make_ref(1, 0);
+    refused(c, "make_ref");
+    let mut c = clean();
+    let mut other = bad();
+    c.make_ref_to(0, &mut other, 0);
+    refused(c, "make_ref_to");
+
+    // Bytes that are UTF-8, written as bytes, pass arrow's check.
+    let mut c = Chunk::new(&layout, 4, 4);
+    c.column_mut(0).append_bytes("é".as_bytes());
+    let batch = c.into_record_batch().unwrap();
+    assert_eq!(batch.column(0).as_string::<i64>().value(0), "é");
+
+    // A reset forgets the bytes and what they were: the column is clean
+    // again, retyped or not, and pooled columns come back clean.
+    let mut c = bad();
+    c.reset();
+    c.column_mut(0).append_str("again");
+    assert_eq!(
+        c.into_record_batch()
+            .unwrap()
+            .column(0)
+            .as_string::<i64>()
+            .value(0),
+        "again"
+    );
+    let mut c = Chunk::new(&[FieldType::BINARY], 4, 4);
+    c.column_mut(0).append_bytes(BAD);
+    c.column_mut(0).reset_as(FieldType::UTF8);
+    c.column_mut(0).append_str("retyped");
+    assert!(c.into_record_batch().is_ok());
+    let alloc = LockFreeAllocator::new();
+    let mut pooled = alloc.alloc(&layout, 4, 4);
+    pooled.column_mut(0).append_bytes(BAD);
+    refused(pooled, "a pooled column");
+    let mut again = alloc.alloc(&layout, 4, 4);
+    assert_eq!(alloc.stats().chunks_from_cache, 1);
+    again.column_mut(0).extend_str(["a", "b"]);
+    let batch = again.into_record_batch().unwrap();
+    assert_eq!(batch.column(0).as_string::<i64>().value(1), "b");
 }
 
 /// TiDB's `MyDecimal` of `int_digits` / `frac_digits` and `words`.

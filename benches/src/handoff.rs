@@ -3,13 +3,13 @@
 //! ways:
 //!
 //! * `chunkpool`: a chunk from a [`LockFreeAllocator`], filled, exported
-//!   with [`Chunk::into_record_batch`] (no copy); the chunk goes home when
-//!   the batch drops;
+//!   with [`Chunk::into_record_batch_as`] (no copy) into a schema made
+//!   once; the chunk goes home when the batch drops;
 //! * `arrow-builders`: the same batch built with arrow's builders
 //!   (`Int64Builder`, `Float64Builder`, `Int32Builder`, `LargeStringBuilder`,
 //!   sized exactly) into a schema made once: fresh buffers every cycle;
-//! * `malloc`: an unpooled [`Chunk::new`], filled and exported: the export
-//!   without the pool.
+//! * `malloc`: an unpooled [`Chunk::new`], filled and exported the same
+//!   way: the export without the pool.
 //!
 //! Every contender fills from the same pre-generated [`Table`], one
 //! 1024-row slice a cycle (`id` i64, `price` f64, `qty` i32, `name` text
@@ -197,11 +197,15 @@ impl HandoffSample {
 }
 
 /// S8's state: the table, the pool (alive for the whole run, like a
-/// server's) and the builders' schema (made once: their best case).
+/// server's) and the schemas (each made once: every contender's best
+/// case).
 pub struct Handoffs {
     pub table: Table,
     pub alloc: LockFreeAllocator,
+    /// The builders' schema.
     schema: SchemaRef,
+    /// The exports' schema (the same types, with chunkpool's metadata).
+    export_schema: SchemaRef,
     qty_max: arrow_array::Scalar<Int32Array>,
 }
 
@@ -219,10 +223,13 @@ impl Handoffs {
             Field::new("c2", DataType::Int32, true),
             Field::new("c3", DataType::LargeUtf8, true),
         ]));
+        let export_schema = chunkpool::export_schema(&FIELDS, &chunkpool::ExportOptions::new())
+            .expect("one name per field");
         Handoffs {
             table: Table::generate(),
             alloc: LockFreeAllocator::new(),
             schema,
+            export_schema: Arc::new(export_schema),
             qty_max: Int32Array::new_scalar(QTY_MAX),
         }
     }
@@ -233,12 +240,14 @@ impl Handoffs {
             Handoff::Chunkpool => {
                 let mut chk = self.alloc.alloc(&FIELDS, ROWS, ROWS);
                 self.table.fill(&mut chk, k);
-                chk.into_record_batch().expect("export")
+                chk.into_record_batch_as(&self.export_schema)
+                    .expect("export")
             }
             Handoff::Malloc => {
                 let mut chk = Chunk::new(&FIELDS, ROWS, ROWS);
                 self.table.fill(&mut chk, k);
-                chk.into_record_batch().expect("export")
+                chk.into_record_batch_as(&self.export_schema)
+                    .expect("export")
             }
             Handoff::Builders => self.build(k),
         }

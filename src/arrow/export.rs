@@ -3,7 +3,7 @@
 
 use super::decimal;
 use super::owner::{buffer, Held, Owner};
-use super::{arrow_type, at_column, field_of, ExportOptions};
+use super::{arrow_type, at_column, export_schema, options_for, ExportOptions};
 use crate::chunk::Chunk;
 use crate::column::Column;
 use crate::error::Error;
@@ -17,7 +17,7 @@ use arrow_array::{
     PrimitiveArray, RecordBatch, RecordBatchOptions, StringArray,
 };
 use arrow_buffer::{BooleanBuffer, NullBuffer, OffsetBuffer, ScalarBuffer};
-use arrow_schema::{ArrowError, Schema};
+use arrow_schema::{ArrowError, SchemaRef};
 use std::sync::Arc;
 
 /// How to reach one column of what an owner holds.
@@ -52,6 +52,13 @@ fn arrow_err(column: Option<usize>, e: ArrowError) -> Error {
 
 /// Exports `chk` (see [`Chunk::into_record_batch_with`]).
 pub(super) fn chunk(chk: Chunk, opts: &ExportOptions) -> Result<RecordBatch, Error> {
+    let fields: Vec<_> = chk.columns().map(Column::field_type).collect();
+    let schema = Arc::new(export_schema(&fields, opts)?);
+    chunk_as(chk, &schema)
+}
+
+/// Exports `chk` into `schema` (see [`Chunk::into_record_batch_as`]).
+pub(super) fn chunk_as(chk: Chunk, schema: &SchemaRef) -> Result<RecordBatch, Error> {
     let rows = chk.equal_rows()?;
     if chk.sel().is_some() {
         return Err(Error::Arrow {
@@ -60,20 +67,24 @@ pub(super) fn chunk(chk: Chunk, opts: &ExportOptions) -> Result<RecordBatch, Err
                      (Chunk::append_chunk into an empty chunk)",
         });
     }
-    let names = opts.names_for(chk.num_cols())?;
-    let fields: Vec<_> = chk
-        .columns()
-        .zip(&names)
-        .map(|(c, name)| field_of(name, c.field_type(), opts))
-        .collect();
     let n = chk.num_cols();
+    if schema.fields().len() != n {
+        return Err(Error::Arrow {
+            column: None,
+            reason: "the schema has another number of fields than the chunk has columns",
+        });
+    }
     let owner = Owner::new(Held::Chunk(chk));
     let arrays = (0..n)
-        .map(|i| array(&owner, Pick::Chunk(i), opts).map_err(|e| at_column(e, i)))
+        .map(|i| {
+            let col = Pick::Chunk(i).column(owner.held());
+            options_for(col.field_type(), schema.field(i), col.null_count() > 0)
+                .and_then(|opts| array(&owner, Pick::Chunk(i), &opts))
+                .map_err(|e| at_column(e, i))
+        })
         .collect::<Result<Vec<_>, _>>()?;
-    let schema = Arc::new(Schema::new(fields));
     RecordBatch::try_new_with_options(
-        schema,
+        Arc::clone(schema),
         arrays,
         &RecordBatchOptions::new().with_row_count(Some(rows)),
     )
@@ -175,19 +186,55 @@ fn var(
                 reason: "the data does not fit i32 offsets (leave small_offsets off)",
             })?;
         let offsets = OffsetBuffer::new(ScalarBuffer::from(small));
-        return Ok(if utf8 {
-            Arc::new(StringArray::try_new(offsets, values, nulls).map_err(err)?)
-        } else {
-            Arc::new(BinaryArray::try_new(offsets, values, nulls).map_err(err)?)
-        });
+        return Ok(
+            if utf8 && col.utf8_vouched() && fits(&offsets, &values, nulls.as_ref()) {
+                debug_assert!(
+                    std::str::from_utf8(&values).is_ok(),
+                    "a vouched column is UTF-8"
+                );
+                // SAFETY: as for `LargeStringArray` below: the offsets (now
+                // `i32`, the same values) rise from 0 and end within the
+                // values, the bitmap fits, and the rows are whole `&str`s.
+                Arc::new(unsafe { StringArray::new_unchecked(offsets, values, nulls) })
+            } else if utf8 {
+                Arc::new(StringArray::try_new(offsets, values, nulls).map_err(err)?)
+            } else {
+                Arc::new(BinaryArray::try_new(offsets, values, nulls).map_err(err)?)
+            },
+        );
     }
     let offsets = buffer(owner, |h| bytemuck::cast_slice(pick.column(h).offsets()));
     let offsets = OffsetBuffer::new(ScalarBuffer::new(offsets, 0, col.len() + 1));
-    Ok(if utf8 {
-        Arc::new(LargeStringArray::try_new(offsets, values, nulls).map_err(err)?)
-    } else {
-        Arc::new(LargeBinaryArray::try_new(offsets, values, nulls).map_err(err)?)
-    })
+    Ok(
+        if utf8 && col.utf8_vouched() && fits(&offsets, &values, nulls.as_ref()) {
+            debug_assert!(
+                std::str::from_utf8(&values).is_ok(),
+                "a vouched column is UTF-8"
+            );
+            // SAFETY: `try_new` would accept these parts: `fits` checked its
+            // length rules, `OffsetBuffer::new` that the offsets rise from 0,
+            // and a vouched column's rows are whole `&str`s back to back, so
+            // the values are UTF-8 and every offset is on a char boundary.
+            Arc::new(unsafe { LargeStringArray::new_unchecked(offsets, values, nulls) })
+        } else if utf8 {
+            Arc::new(LargeStringArray::try_new(offsets, values, nulls).map_err(err)?)
+        } else {
+            Arc::new(LargeBinaryArray::try_new(offsets, values, nulls).map_err(err)?)
+        },
+    )
+}
+
+/// The checks of arrow's `GenericByteArray::try_new` other than UTF-8 and
+/// what `OffsetBuffer::new` checks: the offsets end within the values, and
+/// the validity bitmap has a bit per row.
+fn fits<O: arrow_array::OffsetSizeTrait>(
+    offsets: &OffsetBuffer<O>,
+    values: &arrow_buffer::Buffer,
+    nulls: Option<&NullBuffer>,
+) -> bool {
+    let rows = offsets.len() - 1;
+    // An `OffsetBuffer` is never empty: it holds at least the leading 0.
+    offsets.last().as_usize() <= values.len() && nulls.map_or(true, |n| n.len() == rows)
 }
 
 /// A `Decimal` column as `Decimal128(p, s)`: each value converted from

@@ -23,7 +23,7 @@ use crate::column::Column;
 use crate::error::Error;
 use crate::field::{FieldType, LogicalType};
 use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Field, TimeUnit};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use std::collections::HashMap;
 
 /// The field metadata key that names a column's logical type.
@@ -214,6 +214,62 @@ fn field_of(name: &str, field: FieldType, opts: &ExportOptions) -> Field {
     Field::new(name, arrow_type(field, opts), true).with_metadata(meta)
 }
 
+/// The schema [`Chunk::into_record_batch_with`] gives a chunk of columns
+/// of `fields` under `opts`: one nullable field per column, named by
+/// `opts`, typed by [`arrow_type`], with the logical type in the metadata.
+/// Make it once and export many chunks into it with
+/// [`Chunk::into_record_batch_as`].
+///
+/// ```
+/// use arrow_schema::DataType;
+/// use chunkpool::{export_schema, ExportOptions, FieldType};
+///
+/// let opts = ExportOptions::new().names(["id", "name"]);
+/// let schema = export_schema(&[FieldType::I64, FieldType::UTF8], &opts)?;
+/// assert_eq!(schema.field(1).name(), "name");
+/// assert_eq!(schema.field(1).data_type(), &DataType::LargeUtf8);
+/// # Ok::<(), chunkpool::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::Arrow`] if `opts` names a different number of columns.
+pub fn export_schema(fields: &[FieldType], opts: &ExportOptions) -> Result<Schema, Error> {
+    let names = opts.names_for(fields.len())?;
+    Ok(Schema::new(
+        fields
+            .iter()
+            .zip(&names)
+            .map(|(&f, name)| field_of(name, f, opts))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// The options that export a column of `field` as `to`'s arrow type, if
+/// any do, checking that a column with NULLs goes into a nullable field.
+fn options_for(field: FieldType, to: &Field, nulls: bool) -> Result<ExportOptions, Error> {
+    let mut opts = ExportOptions::new();
+    match (field.logical(), to.data_type()) {
+        (LogicalType::Utf8 | LogicalType::Binary, DataType::Utf8 | DataType::Binary) => {
+            opts.small_offsets = true;
+        }
+        (LogicalType::Decimal, &DataType::Decimal128(p, s)) => opts.decimal128 = Some((p, s)),
+        _ => {}
+    }
+    if arrow_type(field, &opts) != *to.data_type() {
+        return Err(Error::Arrow {
+            column: None,
+            reason: "the schema's field has an arrow type this column does not export as",
+        });
+    }
+    if nulls && !to.is_nullable() {
+        return Err(Error::Arrow {
+            column: None,
+            reason: "the schema's field is not nullable and the column holds NULLs",
+        });
+    }
+    Ok(opts)
+}
+
 impl Chunk {
     /// Exports the chunk as an arrow [`RecordBatch`] without copying its
     /// buffers (see the [crate docs](crate#arrow) for the types). The
@@ -263,6 +319,52 @@ impl Chunk {
     /// `i32` offsets under [`ExportOptions::small_offsets`].
     pub fn into_record_batch_with(self, opts: &ExportOptions) -> Result<RecordBatch, Error> {
         export::chunk(self, opts)
+    }
+
+    /// Like [`Chunk::into_record_batch`], into a schema made beforehand
+    /// (by [`export_schema`], or by hand): the batch carries `schema`
+    /// itself, so names, metadata and nullability are the schema's, and a
+    /// scan that exports every batch into one schema builds it once. Each
+    /// field's arrow type picks how its column exports: one
+    /// [`arrow_type`] gives the column under some [`ExportOptions`]
+    /// (`Utf8` or `LargeUtf8` for a `Utf8` column, `Decimal128(p, s)` or
+    /// `FixedSizeBinary(40)` for a `Decimal` one).
+    ///
+    /// ```
+    /// use arrow_schema::{DataType, Field, Schema};
+    /// use chunkpool::{export_schema, Chunk, ExportOptions, FieldType};
+    /// use std::sync::Arc;
+    ///
+    /// let types = [FieldType::I64, FieldType::UTF8];
+    /// let schema = Arc::new(export_schema(&types, &ExportOptions::new())?);
+    /// for k in 0..3 {
+    ///     let mut chk = Chunk::new(&types, 2, 2);
+    ///     chk.column_mut(0).append_i64(k);
+    ///     chk.column_mut(1).append_str("x");
+    ///     let batch = chk.into_record_batch_as(&schema)?;
+    ///     assert!(Arc::ptr_eq(&batch.schema(), &schema));
+    /// }
+    /// // A schema written by hand: names, `i32` offsets, no NULLs allowed.
+    /// let strict = Arc::new(Schema::new(vec![
+    ///     Field::new("id", DataType::Int64, false),
+    ///     Field::new("name", DataType::Utf8, false),
+    /// ]));
+    /// let mut chk = Chunk::new(&types, 2, 2);
+    /// chk.column_mut(0).append_i64(1);
+    /// chk.column_mut(1).append_null();
+    /// assert!(chk.into_record_batch_as(&strict).is_err()); // a NULL name
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Those of [`Chunk::into_record_batch`]; [`Error::Arrow`] if the
+    /// schema has another number of fields than the chunk has columns, a
+    /// field's arrow type is not one its column exports as, a column with
+    /// NULLs meets a non-nullable field, or a column's data does not fit
+    /// the `i32` offsets a `Utf8` / `Binary` field asks for. The chunk is
+    /// dropped (and goes home) on error.
+    pub fn into_record_batch_as(self, schema: &SchemaRef) -> Result<RecordBatch, Error> {
+        export::chunk_as(self, schema)
     }
 }
 

@@ -42,10 +42,22 @@ impl Blocks {
         Blocks(Vec::new())
     }
 
+    /// A copy of the blocks that cover the first `bytes` bytes (of those
+    /// in use), in an allocation of just those blocks.
+    pub(super) fn clone_covering(&self, bytes: usize) -> Blocks {
+        Blocks(self.0[..blocks_for(bytes)].to_vec())
+    }
+
     /// Bytes the allocation holds.
     #[inline]
     pub(super) fn capacity(&self) -> usize {
         self.0.capacity() * BLOCK
+    }
+
+    /// Bytes of the blocks in use (written, zero past the column's data).
+    #[inline]
+    pub(super) fn in_use(&self) -> usize {
+        self.0.len() * BLOCK
     }
 
     /// Makes room for `bytes` bytes in all, amortised like

@@ -65,30 +65,91 @@ pub(super) fn out_of_memory(field: FieldType, rows: usize, bytes: usize) -> Erro
 }
 
 impl Column {
-    /// Makes room for one more row whose data ends at byte `data_end`, with
-    /// one more offset if `offset`: afterwards the pushes of an append do
-    /// not allocate. The common case (room in every buffer) is three
-    /// comparisons; growing is out of line.
-    #[inline]
-    pub(super) fn reserve_append(&mut self, data_end: usize, offset: bool) -> Result<(), Error> {
-        let short = data_end > self.data.capacity()
-            || (offset && self.offsets.len() == self.offsets.capacity())
-            || (self.len % 8 == 0 && self.bitmap.len() == self.bitmap.capacity());
-        if short {
-            self.grow_for_append(data_end, offset)
-        } else {
-            Ok(())
-        }
+    /// Appends one not-NULL row whose data is `bytes`, and its end offset
+    /// on a variable-width column (`var`); the caller has checked that
+    /// `bytes` suits the column's type. The common case, room in every
+    /// buffer and a data block already in use, is three comparisons and
+    /// the copies; growing is out of line. On error nothing changes.
+    /// On a variable-width column the bytes may be anything: the column
+    /// no longer vouches for UTF-8 (see [`Column::push_str_row`]).
+    #[inline(always)]
+    pub(super) fn push_row(&mut self, bytes: &[u8], var: bool) -> Result<(), Error> {
+        self.push_row_bytes(bytes, var)?;
+        self.raw_bytes |= var;
+        Ok(())
     }
 
-    /// The growing half of [`Column::reserve_append`]: amortised, like the
-    /// pushes it stands in for, and fallible. A refusal leaves the rows as
-    /// they were (a buffer grown before it keeps its new capacity).
+    /// [`Column::push_row`] of a `&str` to a variable-width column: valid
+    /// UTF-8, so what the column vouches for is unchanged.
+    #[inline(always)]
+    pub(super) fn push_str_row(&mut self, s: &str) -> Result<(), Error> {
+        self.push_row_bytes(s.as_bytes(), true)
+    }
+
+    /// The writes of [`Column::push_row`], leaving `raw_bytes` to the
+    /// caller.
+    #[inline(always)]
+    fn push_row_bytes(&mut self, bytes: &[u8], var: bool) -> Result<(), Error> {
+        let start = self.data_len;
+        // Both terms are at most `isize::MAX`: no wrap.
+        let end = start + bytes.len();
+        if !self.has_room(end, var) {
+            self.grow_for_append(end, var)?;
+        }
+        self.data.as_bytes_mut()[start..end].copy_from_slice(bytes);
+        self.data_len = end;
+        if var {
+            // `end` lies within the allocation, so it fits `i64`.
+            self.offsets.push(end as i64);
+        }
+        self.push_bit(true);
+        Ok(())
+    }
+
+    /// Appends one NULL row: `size` zero bytes of data on a fixed-width
+    /// column (whose bytes past the data in use are zero already, and
+    /// rewritten anyway), an empty value on a variable-width one (`size`
+    /// 0, `var`).
+    #[inline(always)]
+    pub(super) fn push_null_row(&mut self, size: usize, var: bool) -> Result<(), Error> {
+        let start = self.data_len;
+        let end = start + size;
+        if !self.has_room(end, var) {
+            self.grow_for_append(end, var)?;
+        }
+        self.data.as_bytes_mut()[start..end].fill(0);
+        self.data_len = end;
+        if var {
+            self.offsets.push(end as i64);
+        }
+        self.push_bit(false);
+        Ok(())
+    }
+
+    /// Whether one more row whose data ends at byte `data_end` (with one
+    /// more offset if `var`) fits the buffers as they are, data blocks in
+    /// use included.
+    #[inline(always)]
+    fn has_room(&self, data_end: usize, var: bool) -> bool {
+        data_end <= self.data.in_use()
+            && (!var || self.offsets.len() < self.offsets.capacity())
+            && (self.len % 8 != 0 || self.bitmap.len() < self.bitmap.capacity())
+    }
+
+    /// The growing half of [`Column::push_row`]: refuses data past
+    /// `i64::MAX` bytes on a variable-width column, grows the buffers
+    /// (amortised, like the pushes it stands in for, and fallibly), and
+    /// brings the data blocks in use up to `data_end` at least (zeroed).
+    /// A refusal leaves the rows as they were (a buffer grown before it
+    /// keeps its new capacity).
     #[cold]
     #[inline(never)]
-    pub(super) fn grow_for_append(&mut self, data_end: usize, offset: bool) -> Result<(), Error> {
+    fn grow_for_append(&mut self, data_end: usize, var: bool) -> Result<(), Error> {
+        if var && i64::try_from(data_end).is_err() {
+            return Err(Error::OffsetOverflow);
+        }
         let rows = self.len + 1;
-        let (field, offsets) = (self.field, self.offsets.len() + usize::from(offset));
+        let (field, offsets) = (self.field, self.offsets.len() + usize::from(var));
         let oom = |_| {
             let bytes = data_end
                 .saturating_add(offsets.saturating_mul(8))
@@ -96,17 +157,32 @@ impl Column {
             out_of_memory(field, rows, bytes)
         };
         self.data.try_reserve_total(data_end).map_err(oom)?;
-        if offset {
+        if var {
             self.offsets.try_reserve(1).map_err(oom)?;
         }
         if self.len % 8 == 0 {
             self.bitmap.try_reserve(1).map_err(oom)?;
         }
+        // Variable-width rows are short and many: bring twice the blocks
+        // into use (within capacity), so growing is rare, not every few
+        // rows.
+        let target = if var {
+            let doubled = self.data.in_use().saturating_mul(2);
+            data_end.max(doubled.min(self.data.capacity()))
+        } else {
+            data_end
+        };
+        self.data.grow_to(target);
         Ok(())
     }
 
-    /// Appends `bytes` to the data, growing by whole blocks.
+    /// Appends `bytes` to a fixed-width column's data, growing by whole
+    /// blocks.
     pub(super) fn push_data(&mut self, bytes: &[u8]) {
+        debug_assert!(
+            !self.field.is_var(),
+            "variable-width data goes through push_row"
+        );
         let start = self.data_len;
         let end = start + bytes.len();
         self.data.grow_to(end);
@@ -114,25 +190,19 @@ impl Column {
         self.data_len = end;
     }
 
-    /// Appends `n` zero bytes to the data.
-    pub(super) fn push_zeroes(&mut self, n: usize) {
-        let start = self.data_len;
-        let end = start + n;
-        self.data.grow_to(end);
-        self.data.as_bytes_mut()[start..end].fill(0);
-        self.data_len = end;
-    }
-
+    /// Sets row `self.len`'s validity bit (a bitmap byte for every 8 rows;
+    /// room reserved) and counts the row.
+    #[inline(always)]
     pub(super) fn push_bit(&mut self, not_null: bool) {
         let i = self.len;
+        let bit = u8::from(not_null) << (i % 8);
         if i % 8 == 0 {
-            self.bitmap.push(0);
+            self.bitmap.push(bit);
+        } else if let Some(last) = self.bitmap.last_mut() {
+            // The bitmap holds `ceil(len / 8)` bytes: the last is row i's.
+            *last |= bit;
         }
-        if not_null {
-            self.bitmap[i / 8] |= 1 << (i % 8);
-        } else {
-            self.nulls += 1;
-        }
+        self.nulls += usize::from(!not_null);
         self.len = i + 1;
     }
 }
@@ -217,6 +287,8 @@ impl Column {
                 let span = |r: &std::ops::Range<usize>| {
                     (src.offsets[r.start] as usize, src.offsets[r.end] as usize)
                 };
+                // Whole rows of `src`: UTF-8 if all of its rows are.
+                self.raw_bytes |= src.raw_bytes;
                 let total: usize = runs.iter().map(|r| span(r).1 - span(r).0).sum();
                 let end = self.data_len + total;
                 self.data.grow_to(end);

@@ -154,6 +154,7 @@ impl Column {
     /// returns: on a fixed-width column, past `i64::MAX` bytes of data, or
     /// when the memory cannot be had.
     #[track_caller]
+    #[inline]
     pub fn append_option_bytes(&mut self, value: Option<&[u8]>) {
         unwrap_or_panic(self.try_append_option_bytes(value))
     }
@@ -171,6 +172,7 @@ impl Column {
     /// [`Error::OffsetOverflow`] when the data would pass `i64::MAX`
     /// bytes; [`Error::OutOfMemory`] when a buffer must grow and the
     /// allocator refuses (the column is then unchanged).
+    #[inline]
     pub fn try_append_option_bytes(&mut self, value: Option<&[u8]>) -> Result<(), Error> {
         match value {
             Some(b) => self.try_append_bytes(b),
@@ -195,6 +197,7 @@ impl Column {
     /// returns: on a fixed-width column, past `i64::MAX` bytes of data, or
     /// when the memory cannot be had.
     #[track_caller]
+    #[inline]
     pub fn append_option_str(&mut self, value: Option<&str>) {
         unwrap_or_panic(self.try_append_option_str(value))
     }
@@ -212,11 +215,15 @@ impl Column {
     /// [`Error::OffsetOverflow`] when the data would pass `i64::MAX`
     /// bytes; [`Error::OutOfMemory`] when a buffer must grow and the
     /// allocator refuses (the column is then unchanged).
+    #[inline]
     pub fn try_append_option_str(&mut self, value: Option<&str>) -> Result<(), Error> {
         if !self.field.is_var() {
             return Err(self.mismatch(STR_EXPECTED));
         }
-        self.try_append_option_bytes(value.map(str::as_bytes))
+        match value {
+            Some(s) => self.push_str_row(s),
+            None => self.push_null_row(0, true),
+        }
     }
 
     /// Marks row `row` NULL (`null == true`) or not NULL, on a column of
@@ -460,6 +467,11 @@ impl Column {
         if !self.field.is_var() {
             return Err(self.mismatch(STR_EXPECTED));
         }
-        self.try_extend_bytes(values.into_iter().map(str::as_bytes))
+        let mark = self.mark();
+        let r = values.into_iter().try_for_each(|v| self.push_str_row(v));
+        if r.is_err() {
+            self.rollback(mark);
+        }
+        r
     }
 }

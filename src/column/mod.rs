@@ -91,6 +91,15 @@ pub struct Column {
     rows_capacity: usize,
     /// Set by `set_avoid_reusing(true)`: never cache these buffers.
     avoid_reuse: bool,
+    /// Variable width: some row's bytes were written without being known
+    /// to be UTF-8 (`append_bytes` and its kin, or rows copied from a
+    /// column with this set). Clear on a new or reset column, copied by
+    /// `clone`; only `push_str_row`, which takes a `&str`, writes data
+    /// without setting it. While it is clear, every row is valid UTF-8
+    /// and the data is their concatenation, so the Arrow export of a
+    /// `Utf8` column skips arrow's UTF-8 check (`arrow::export::var`
+    /// relies on this for soundness).
+    raw_bytes: bool,
 }
 
 impl Clone for Column {
@@ -104,10 +113,11 @@ impl Clone for Column {
             bitmap: self.bitmap.clone(),
             nulls: self.nulls,
             offsets: self.offsets.clone(),
-            data: self.data.clone(),
+            data: self.data.clone_covering(self.data_len),
             data_len: self.data_len,
             rows_capacity: 0,
             avoid_reuse: self.avoid_reuse,
+            raw_bytes: self.raw_bytes,
         };
         c.rows_capacity = c.rows_held();
         c
@@ -162,6 +172,7 @@ impl Column {
         data_len: 0,
         rows_capacity: 0,
         avoid_reuse: true,
+        raw_bytes: false,
     };
 
     /// A new empty column with room for `capacity` rows: `capacity * size`
@@ -230,7 +241,15 @@ impl Column {
             data_len: 0,
             rows_capacity: plan.rows,
             avoid_reuse: false,
+            raw_bytes: false,
         })
+    }
+
+    /// Whether every row of this variable-width column is known to be
+    /// valid UTF-8 (see the `raw_bytes` field).
+    #[cfg(feature = "arrow")]
+    pub(crate) fn utf8_vouched(&self) -> bool {
+        self.field.is_var() && !self.raw_bytes
     }
 
     /// True for [`Column::EMPTY`], the placeholder the pools put where a
@@ -601,9 +620,11 @@ impl Column {
         } else if self.offsets.is_empty() {
             // Just retyped from fixed width (`reset_as`).
             self.offsets.push(0);
+            self.raw_bytes = false;
         } else {
             // The first offset is always 0: keep it.
             self.offsets.truncate(1);
+            self.raw_bytes = false;
         }
         self.data.clear();
         self.data_len = 0;

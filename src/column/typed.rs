@@ -241,10 +241,7 @@ impl Column {
     /// ```
     pub fn try_append_bool(&mut self, value: bool) -> Result<(), Error> {
         self.check_accepts(tag::bit(tag::BOOL), BOOL_EXPECTED)?;
-        self.reserve_append(self.data_len + 1, false)?;
-        self.push_data(&[u8::from(value)]);
-        self.push_bit(true);
-        Ok(())
+        self.push_row(&[u8::from(value)], false)
     }
 
     /// Reads row `row` of a [`FieldType::BOOL`](crate::FieldType::BOOL) column: true unless its
@@ -379,10 +376,7 @@ impl Column {
         if self.field.elem_size() != Some(bytes.len()) {
             return Err(self.mismatch("raw fixed-width bytes of this length"));
         }
-        self.reserve_append(self.data_len + bytes.len(), false)?;
-        self.push_data(bytes);
-        self.push_bit(true);
-        Ok(())
+        self.push_row(bytes, false)
     }
 
     /// The raw bytes of row `row` of a fixed-width column of any logical
@@ -446,6 +440,7 @@ impl Column {
     /// assert_eq!(c.offsets(), &[0, 2, 2]);
     /// ```
     #[track_caller]
+    #[inline]
     pub fn append_bytes(&mut self, bytes: &[u8]) {
         unwrap_or_panic(self.try_append_bytes(bytes))
     }
@@ -465,20 +460,12 @@ impl Column {
     /// assert!(matches!(c.try_append_bytes(b"x"), Err(Error::TypeMismatch { .. })));
     /// assert!(c.is_empty());
     /// ```
+    #[inline]
     pub fn try_append_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
         if !self.field.is_var() {
             return Err(self.mismatch(BYTES_EXPECTED));
         }
-        let end = self
-            .data_len
-            .checked_add(bytes.len())
-            .filter(|&e| i64::try_from(e).is_ok())
-            .ok_or(Error::OffsetOverflow)?;
-        self.reserve_append(end, true)?;
-        self.push_data(bytes);
-        self.offsets.push(end as i64);
-        self.push_bit(true);
-        Ok(())
+        self.push_row(bytes, true)
     }
 
     /// Appends a string to a variable-width column (`Utf8` or `Binary`).
@@ -495,6 +482,7 @@ impl Column {
     /// a fixed-width column (naming its type), past `i64::MAX` bytes of
     /// data, or when the buffers must grow and the memory cannot be had.
     #[track_caller]
+    #[inline]
     pub fn append_str(&mut self, s: &str) {
         unwrap_or_panic(self.try_append_str(s))
     }
@@ -514,11 +502,12 @@ impl Column {
     /// [`Error::OffsetOverflow`] when the data would pass `i64::MAX` bytes;
     /// [`Error::OutOfMemory`] when a buffer must grow and the allocator
     /// refuses.
+    #[inline]
     pub fn try_append_str(&mut self, s: &str) -> Result<(), Error> {
         if !self.field.is_var() {
             return Err(self.mismatch(STR_EXPECTED));
         }
-        self.try_append_bytes(s.as_bytes())
+        self.push_str_row(s)
     }
 
     /// Row `row` of a variable-width column (`Utf8` or `Binary`; empty for
@@ -580,6 +569,7 @@ impl Column {
     /// assert_eq!((c.null_count(), c.offsets()), (1, &[0, 0, 1][..]));
     /// ```
     #[track_caller]
+    #[inline]
     pub fn append_null(&mut self) {
         unwrap_or_panic(self.try_append_null())
     }
@@ -597,19 +587,12 @@ impl Column {
     /// assert_eq!(c.try_append_null(), Ok(()));
     /// assert_eq!((c.len(), c.null_count()), (1, 1));
     /// ```
+    #[inline]
     pub fn try_append_null(&mut self) -> Result<(), Error> {
         match self.field.elem_size() {
-            Some(size) => {
-                self.reserve_append(self.data_len + size, false)?;
-                self.push_zeroes(size);
-            }
-            None => {
-                self.reserve_append(self.data_len, true)?;
-                self.offsets.push(self.data_len as i64);
-            }
+            Some(size) => self.push_null_row(size, false),
+            None => self.push_null_row(0, true),
         }
-        self.push_bit(false);
-        Ok(())
     }
 
     /// Sets a fixed-width column's length to `rows`, every element zeroed and
@@ -763,10 +746,7 @@ impl Column {
 
     pub(super) fn try_append_value<T: FixedElem>(&mut self, value: T) -> Result<(), Error> {
         self.check_elem::<T>()?;
-        self.reserve_append(self.data_len + std::mem::size_of::<T>(), false)?;
-        self.push_data(bytemuck::bytes_of(&value));
-        self.push_bit(true);
-        Ok(())
+        self.push_row(bytemuck::bytes_of(&value), false)
     }
 
     pub(super) fn try_get_value<T: FixedElem>(&self, row: usize) -> Result<T, Error> {
