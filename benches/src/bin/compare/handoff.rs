@@ -333,7 +333,7 @@ pub(crate) fn s8_targets(r: &S8Results) -> Vec<TargetResult> {
 pub(crate) const S8_NOTE: &str = "One thread, one cycle = a 1024-row scan batch \
 (id i64, price f64, qty i32, name text averaging 16 B with 1 in 8 NULL) filled from a pre-generated table, \
 made a RecordBatch, `qty <= 25` (arrow_ord::cmp::lt_eq), filter_record_batch, sum of the kept prices, dropped. \
-chunkpool: a LockFreeAllocator chunk exported with into_record_batch() (no copy; it goes home when the batch drops); \
+chunkpool: a LockFreeAllocator chunk exported with into_record_batch_as() into a schema made once (no copy; it goes home when the batch drops); \
 arrow-builders: Int64/Float64/Int32/LargeString builders sized exactly, into a schema made once; \
 malloc: an unpooled Chunk::new exported. The filter's output is new arrow memory for everyone. \
 × chunkpool = contender's time / chunkpool's in the same repetition (> 1: chunkpool faster). \
