@@ -6,12 +6,16 @@
 # free of start-up and warm-up.
 #
 #   bash benches/cachegrind.sh [N] [--mixed] [--threads T] [CONTENDER...]
+#   bash benches/cachegrind.sh 200 [--make-only] s8-chunkpool s8-arrow-builders s8-malloc
 #
 # N defaults to 20000 cycles (per thread), the shape to S1's; the default
 # contenders are all of them. With `--threads T`, T threads run N cycles
 # each (valgrind serialises them: it counts the instructions of the
 # multi-thread paths, not their timing) and the figure is per cycle of one
-# thread.
+# thread. The `s8-` contenders are S8's (the Arrow hand-off: 1024-row
+# batches made, run through the kernels, dropped; `--make-only` leaves out
+# the kernels); they are not in the default list, and N of a few hundred
+# is plenty.
 #
 # Builds the `compare` binary of the chunkpool-bench crate (benches/src/bin/)
 # with the bench profile (optimised, with debug info; the profile is the root
@@ -29,6 +33,7 @@ contenders=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --mixed) flags+=(--mixed) ;;
+        --make-only) flags+=(--make-only) ;;
         --threads) threads=$2; flags+=(--threads "$2"); shift ;;
         [0-9]*) n=$1 ;;
         *) contenders+=("$1") ;;

@@ -85,7 +85,7 @@ pub(crate) fn parse_args(raw: &[String]) -> Result<Args, String> {
 }
 
 pub(crate) const HELP: &str = "usage: compare [--quick] [--reps N] [--sample-ms N] [--only S1,S2,...] \
-[--contenders a,b,...] [--no-children] [--s5-reps N] [--s6-cycles N] [--out DIR]\n       compare --cachegrind CONTENDER CYCLES [--mixed] [--threads N]";
+[--contenders a,b,...] [--no-children] [--s5-reps N] [--s6-cycles N] [--out DIR]\n       compare --cachegrind CONTENDER CYCLES [--mixed] [--threads N]\n       compare --cachegrind s8-{chunkpool,arrow-builders,malloc} CYCLES [--make-only]";
 
 pub(crate) fn wants(args: &Args, id: &str) -> bool {
     args.only
