@@ -13,10 +13,10 @@ use arrow_array::types::{
     Int64Type, Int8Type, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
 use arrow_array::{
-    ArrayRef, BinaryArray, BooleanArray, FixedSizeBinaryArray, LargeBinaryArray, LargeStringArray,
-    PrimitiveArray, RecordBatch, RecordBatchOptions, StringArray,
+    ArrayRef, BooleanArray, FixedSizeBinaryArray, GenericBinaryArray, GenericStringArray,
+    OffsetSizeTrait, PrimitiveArray, RecordBatch, RecordBatchOptions,
 };
-use arrow_buffer::{BooleanBuffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{ArrowError, SchemaRef};
 use std::sync::Arc;
 
@@ -186,50 +186,53 @@ fn var(
                 reason: "the data does not fit i32 offsets (leave small_offsets off)",
             })?;
         let offsets = OffsetBuffer::new(ScalarBuffer::from(small));
-        return Ok(
-            if utf8 && col.utf8_vouched() && fits(&offsets, &values, nulls.as_ref()) {
-                debug_assert!(
-                    std::str::from_utf8(&values).is_ok(),
-                    "a vouched column is UTF-8"
-                );
-                // SAFETY: as for `LargeStringArray` below: the offsets (now
-                // `i32`, the same values) rise from 0 and end within the
-                // values, the bitmap fits, and the rows are whole `&str`s.
-                Arc::new(unsafe { StringArray::new_unchecked(offsets, values, nulls) })
-            } else if utf8 {
-                Arc::new(StringArray::try_new(offsets, values, nulls).map_err(err)?)
-            } else {
-                Arc::new(BinaryArray::try_new(offsets, values, nulls).map_err(err)?)
-            },
-        );
+        return bytes_array(col, offsets, values, nulls).map_err(err);
     }
     let offsets = buffer(owner, |h| bytemuck::cast_slice(pick.column(h).offsets()));
-    let offsets = OffsetBuffer::new(ScalarBuffer::new(offsets, 0, col.len() + 1));
-    Ok(
-        if utf8 && col.utf8_vouched() && fits(&offsets, &values, nulls.as_ref()) {
-            debug_assert!(
-                std::str::from_utf8(&values).is_ok(),
-                "a vouched column is UTF-8"
-            );
-            // SAFETY: `try_new` would accept these parts: `fits` checked its
-            // length rules, `OffsetBuffer::new` that the offsets rise from 0,
-            // and a vouched column's rows are whole `&str`s back to back, so
-            // the values are UTF-8 and every offset is on a char boundary.
-            Arc::new(unsafe { LargeStringArray::new_unchecked(offsets, values, nulls) })
-        } else if utf8 {
-            Arc::new(LargeStringArray::try_new(offsets, values, nulls).map_err(err)?)
-        } else {
-            Arc::new(LargeBinaryArray::try_new(offsets, values, nulls).map_err(err)?)
-        },
-    )
+    let offsets = OffsetBuffer::<i64>::new(ScalarBuffer::new(offsets, 0, col.len() + 1));
+    bytes_array(col, offsets, values, nulls).map_err(err)
+}
+
+/// A string array of a `Utf8` column, a binary one of a `Binary` column,
+/// with offsets of either width. Arrow checks a string array's UTF-8 only
+/// when the column does not vouch for it.
+fn bytes_array<O: OffsetSizeTrait>(
+    col: &Column,
+    offsets: OffsetBuffer<O>,
+    values: Buffer,
+    nulls: Option<NullBuffer>,
+) -> Result<ArrayRef, ArrowError> {
+    if col.field_type().logical() != LogicalType::Utf8 {
+        return Ok(Arc::new(GenericBinaryArray::try_new(
+            offsets, values, nulls,
+        )?));
+    }
+    if col.utf8_vouched() && fits(&offsets, &values, nulls.as_ref()) {
+        debug_assert!(
+            std::str::from_utf8(&values).is_ok(),
+            "a vouched column is UTF-8"
+        );
+        // SAFETY: `try_new` would accept these parts: `fits` checked its
+        // length rules, `OffsetBuffer::new` that the offsets are
+        // non-negative and rising, and a vouched column's rows are whole
+        // `&str`s back to back (the offsets converted to `i32`, if so, are
+        // the same numbers), so the values are UTF-8 and every offset is
+        // on a char boundary.
+        return Ok(Arc::new(unsafe {
+            GenericStringArray::new_unchecked(offsets, values, nulls)
+        }));
+    }
+    Ok(Arc::new(GenericStringArray::try_new(
+        offsets, values, nulls,
+    )?))
 }
 
 /// The checks of arrow's `GenericByteArray::try_new` other than UTF-8 and
 /// what `OffsetBuffer::new` checks: the offsets end within the values, and
 /// the validity bitmap has a bit per row.
-fn fits<O: arrow_array::OffsetSizeTrait>(
+fn fits<O: OffsetSizeTrait>(
     offsets: &OffsetBuffer<O>,
-    values: &arrow_buffer::Buffer,
+    values: &Buffer,
     nulls: Option<&NullBuffer>,
 ) -> bool {
     let rows = offsets.len() - 1;

@@ -90,20 +90,7 @@ impl Column {
     /// caller.
     #[inline(always)]
     fn push_row_bytes(&mut self, bytes: &[u8], var: bool) -> Result<(), Error> {
-        let start = self.data_len;
-        // Both terms are at most `isize::MAX`: no wrap.
-        let end = start + bytes.len();
-        if !self.has_room(end, var) {
-            self.grow_for_append(end, var)?;
-        }
-        self.data.as_bytes_mut()[start..end].copy_from_slice(bytes);
-        self.data_len = end;
-        if var {
-            // `end` lies within the allocation, so it fits `i64`.
-            self.offsets.push(end as i64);
-        }
-        self.push_bit(true);
-        Ok(())
+        self.push_one(bytes.len(), var, true, |data| data.copy_from_slice(bytes))
     }
 
     /// Appends one NULL row: `size` zero bytes of data on a fixed-width
@@ -112,17 +99,32 @@ impl Column {
     /// 0, `var`).
     #[inline(always)]
     pub(super) fn push_null_row(&mut self, size: usize, var: bool) -> Result<(), Error> {
+        self.push_one(size, var, false, |data| data.fill(0))
+    }
+
+    /// Appends one row of `n` data bytes, which `write` fills, with its
+    /// end offset if `var` and its validity bit.
+    #[inline(always)]
+    fn push_one(
+        &mut self,
+        n: usize,
+        var: bool,
+        not_null: bool,
+        write: impl FnOnce(&mut [u8]),
+    ) -> Result<(), Error> {
         let start = self.data_len;
-        let end = start + size;
+        // Both terms are at most `isize::MAX`: no wrap.
+        let end = start + n;
         if !self.has_room(end, var) {
             self.grow_for_append(end, var)?;
         }
-        self.data.as_bytes_mut()[start..end].fill(0);
+        write(&mut self.data.as_bytes_mut()[start..end]);
         self.data_len = end;
         if var {
+            // `end` lies within the allocation, so it fits `i64`.
             self.offsets.push(end as i64);
         }
-        self.push_bit(false);
+        self.push_bit(not_null);
         Ok(())
     }
 
