@@ -165,16 +165,11 @@ impl Column {
         if self.len % 8 == 0 {
             self.bitmap.try_reserve(1).map_err(oom)?;
         }
-        // Variable-width rows are short and many: bring twice the blocks
-        // into use (within capacity), so growing is rare, not every few
-        // rows.
-        let target = if var {
-            let doubled = self.data.in_use().saturating_mul(2);
-            data_end.max(doubled.min(self.data.capacity()))
-        } else {
-            data_end
-        };
-        self.data.grow_to(target);
+        // Rows are small and many: bring twice the blocks into use (within
+        // capacity), so this runs a few times a batch, not every block.
+        let doubled = self.data.in_use().saturating_mul(2);
+        self.data
+            .grow_to(data_end.max(doubled.min(self.data.capacity())));
         Ok(())
     }
 

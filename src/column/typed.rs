@@ -114,6 +114,7 @@ macro_rules! typed_access {
                         "let mut c = Column::new(FieldType::", stringify!($ft), ", 2);\n",
                         "c.", stringify!($append), "(", stringify!($v), ");\n",
                         "assert_eq!(c.", stringify!($get), "(0), ", stringify!($v), ");\n```")]
+        #[inline]
         #[track_caller]
         pub fn $append(&mut self, value: $t) {
             unwrap_or_panic(self.$try_append(value))
@@ -129,6 +130,7 @@ macro_rules! typed_access {
                         "let err = other.", stringify!($try_append), "(", stringify!($v), ").unwrap_err();\n",
                         "assert!(matches!(err, Error::TypeMismatch { .. }));\n",
                         "assert!(other.is_empty());\n```")]
+        #[inline]
         pub fn $try_append(&mut self, value: $t) -> Result<(), Error> {
             self.try_append_value(value)
         }
