@@ -196,6 +196,13 @@ fn var(
 /// A string array of a `Utf8` column, a binary one of a `Binary` column,
 /// with offsets of either width. Arrow checks a string array's UTF-8 only
 /// when the column does not vouch for it.
+///
+/// Why skipping the check is sound: `try_new` would accept the parts.
+/// `fits` checks its length rules, and `OffsetBuffer::new` checked that
+/// the offsets are non-negative and rising. A vouched column's rows are
+/// whole `&str`s back to back (see `Column::utf8_vouched`), so the values
+/// are UTF-8 and every offset, the same numbers when converted to `i32`,
+/// is on a char boundary.
 fn bytes_array<O: OffsetSizeTrait>(
     col: &Column,
     offsets: OffsetBuffer<O>,
@@ -212,12 +219,7 @@ fn bytes_array<O: OffsetSizeTrait>(
             std::str::from_utf8(&values).is_ok(),
             "a vouched column is UTF-8"
         );
-        // SAFETY: `try_new` would accept these parts: `fits` checked its
-        // length rules, `OffsetBuffer::new` that the offsets are
-        // non-negative and rising, and a vouched column's rows are whole
-        // `&str`s back to back (the offsets converted to `i32`, if so, are
-        // the same numbers), so the values are UTF-8 and every offset is
-        // on a char boundary.
+        // SAFETY: `try_new` would accept these parts (see the doc above).
         return Ok(Arc::new(unsafe {
             GenericStringArray::new_unchecked(offsets, values, nulls)
         }));
