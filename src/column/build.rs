@@ -365,14 +365,7 @@ impl Column {
         values: impl IntoIterator<Item = Option<T>>,
     ) -> Result<(), Error> {
         self.check_elem::<T>()?;
-        let mark = self.mark();
-        let r = values
-            .into_iter()
-            .try_for_each(|v| self.try_append_option(v));
-        if r.is_err() {
-            self.rollback(mark);
-        }
-        r
+        self.all_or_nothing(values, Column::try_append_option)
     }
 
     /// Appends every byte string of `values`, none NULL, to a
@@ -417,14 +410,7 @@ impl Column {
         if !self.field.is_var() {
             return Err(self.mismatch(BYTES_EXPECTED));
         }
-        let mark = self.mark();
-        let r = values
-            .into_iter()
-            .try_for_each(|v| self.try_append_bytes(v));
-        if r.is_err() {
-            self.rollback(mark);
-        }
-        r
+        self.all_or_nothing(values, Column::try_append_bytes)
     }
 
     /// Appends every string of `values`, none NULL, to a variable-width
@@ -467,8 +453,18 @@ impl Column {
         if !self.field.is_var() {
             return Err(self.mismatch(STR_EXPECTED));
         }
+        self.all_or_nothing(values, Column::push_str_row)
+    }
+
+    /// Appends every item of `values` with `append`; on the first error,
+    /// removes the rows appended before it and returns the error.
+    fn all_or_nothing<V>(
+        &mut self,
+        values: impl IntoIterator<Item = V>,
+        mut append: impl FnMut(&mut Column, V) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         let mark = self.mark();
-        let r = values.into_iter().try_for_each(|v| self.push_str_row(v));
+        let r = values.into_iter().try_for_each(|v| append(self, v));
         if r.is_err() {
             self.rollback(mark);
         }

@@ -97,8 +97,8 @@ pub struct Column {
     /// `clone`; only `push_str_row`, which takes a `&str`, writes data
     /// without setting it. While it is clear, every row is valid UTF-8
     /// and the data is their concatenation, so the Arrow export of a
-    /// `Utf8` column skips arrow's UTF-8 check (`arrow::export::var`
-    /// relies on this for soundness).
+    /// `Utf8` column skips arrow's UTF-8 check (`arrow::export`'s
+    /// `bytes_array` relies on this for soundness).
     raw_bytes: bool,
 }
 
