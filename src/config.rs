@@ -22,11 +22,12 @@ pub const MAX_COUNT_LIMIT: usize = 1 << 20;
 /// size class. Variable-width columns are kept while their data capacity is
 /// at most [`max_cached_var_bytes`](Self::max_cached_var_bytes) (16 KiB) or
 /// [`max_cached_var_bytes_per_row`](Self::max_cached_var_bytes_per_row)
-/// (128 bytes) times the rows the column holds, whichever is larger: a
-/// 1024-row chunk keeps string columns of up to 128 KiB, so text averaging
-/// up to 64 bytes a row stays pooled (a buffer grown by doubling ends below
-/// twice the bytes in use). TiDB keeps no variable-width column above 16
-/// KiB whatever its rows; [`PoolConfig::tidb`] restores that rule.
+/// (512 bytes) times the rows the column holds, whichever is larger: an
+/// 8192-row chunk keeps string columns of up to 4 MiB, so text averaging
+/// up to 256 bytes a row stays pooled however the column grew (a buffer
+/// grown by appends ends below twice the bytes in use). TiDB keeps no
+/// variable-width column above 16 KiB whatever its rows;
+/// [`PoolConfig::tidb`] restores that rule.
 ///
 /// ```
 /// use chunkpool::PoolConfig;
@@ -74,7 +75,7 @@ impl Default for PoolConfig {
             max_free_chunks: 64,
             max_free_columns: 256,
             max_cached_var_bytes: 16 * 1024,
-            max_cached_var_bytes_per_row: 128,
+            max_cached_var_bytes_per_row: 512,
             byte_budget: None,
         }
     }
@@ -235,16 +236,18 @@ impl PoolConfig {
 
     /// Data capacity per row the column holds up to which a variable-width
     /// column is cached when it exceeds
-    /// [`max_cached_var_bytes`](Self::max_cached_var_bytes) (default 128;
+    /// [`max_cached_var_bytes`](Self::max_cached_var_bytes) (default 512;
     /// 0 in [`PoolConfig::tidb`]). The rows a column holds are the rows its
-    /// offsets and null bitmap have room for, so a 1024-row column may keep
-    /// up to 128 KiB of string data, a 32-row one up to the 16 KiB floor.
-    /// A larger column is freed when it comes back, not cached, and the next
-    /// chunk grows a new one (text averaging 200 bytes a row in 1024-row
-    /// chunks does: raise the limit to keep it, at the price of larger
-    /// cached columns). With the defaults, a cached column of a 1024-row
-    /// chunk holds at most 128 KiB of string data; to cap the total, set a
-    /// [`byte_budget`](Self::byte_budget).
+    /// offsets and null bitmap have room for as they are when it comes
+    /// back (grown by appends included), so a 1024-row column may keep up
+    /// to 512 KiB of string data, an 8192-row one 4 MiB, a 32-row one up to
+    /// the 16 KiB floor. Text averaging up to 256 bytes a row stays pooled
+    /// at any chunk size: appends grow a buffer to less than twice the
+    /// bytes in use. A larger column is freed when it comes back, not
+    /// cached, and the next chunk grows a new one (text averaging 300
+    /// bytes a row or more may: raise the limit to keep it, at the price of
+    /// larger cached columns). The limit bounds each cached column; to cap
+    /// the total, set a [`byte_budget`](Self::byte_budget).
     ///
     /// ```
     /// use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator, PoolConfig};
@@ -258,7 +261,7 @@ impl PoolConfig {
     /// };
     /// let ours = LockFreeAllocator::new();
     /// fill(&ours);
-    /// assert_eq!(ours.stats().discarded_oversize, 0); // kept: 32 KiB <= 128 KiB
+    /// assert_eq!(ours.stats().discarded_oversize, 0); // kept: 32 KiB <= 512 KiB
     /// let tidb = LockFreeAllocator::with_config(PoolConfig::tidb());
     /// fill(&tidb);
     /// assert_eq!(tidb.stats().discarded_oversize, 1); // freed: 32 KiB > 16 KiB
@@ -400,7 +403,7 @@ impl PoolConfigBuilder {
     }
 
     /// Data capacity per row a variable-width column may keep above
-    /// `max_cached_var_bytes` (default 128; 0 gives TiDB's flat rule). See
+    /// `max_cached_var_bytes` (default 512; 0 gives TiDB's flat rule). See
     /// [`PoolConfig::max_cached_var_bytes_per_row`].
     ///
     /// ```

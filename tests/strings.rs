@@ -1,7 +1,8 @@
-//! Real text stays pooled: under the default configuration, 1024-row
-//! chunks whose string columns average 8, 24 or 64 bytes a row are reused
-//! whole; TiDB's flat 16 KiB rule (`PoolConfig::tidb`) is still there for
-//! whoever wants it, and a column past the per-row limit is still freed.
+//! Real text stays pooled: under the default configuration, 1024- and
+//! 8192-row chunks whose string columns average 8, 24, 64 or 200 bytes a
+//! row are reused whole; TiDB's flat 16 KiB rule (`PoolConfig::tidb`) is
+//! still there for whoever wants it, and a column past the per-row limit
+//! is still freed.
 
 use chunkpool::{Chunk, ChunkAllocator, FieldType, LockFreeAllocator, PoolConfig, Stats};
 
@@ -15,11 +16,11 @@ const FIELDS: [FieldType; 4] = [
 const WARM_UP: usize = 8;
 const CYCLES: usize = 200;
 
-/// Fills every row: strings of pseudo-random length 0..=2*avg (mean
+/// Fills `rows` rows: strings of pseudo-random length 0..=2*avg (mean
 /// `avg`), the same sequence for every run.
-fn fill(chk: &mut Chunk, avg: usize, seed: &mut u64) {
+fn fill(chk: &mut Chunk, rows: usize, avg: usize, seed: &mut u64) {
     let text = vec![b'x'; 2 * avg + 1];
-    for _ in 0..ROWS {
+    for _ in 0..rows {
         for col in [0, 2] {
             *seed ^= *seed << 13;
             *seed ^= *seed >> 7;
@@ -36,15 +37,20 @@ fn fill(chk: &mut Chunk, avg: usize, seed: &mut u64) {
 /// `ROWS` rows of `avg`-byte strings and dropped. Returns the counters
 /// after warm-up and at the end.
 fn run(pool: &LockFreeAllocator, avg: usize) -> (Stats, Stats) {
+    run_rows(pool, ROWS, CYCLES, avg)
+}
+
+/// [`run`] with chunks of `rows` rows, `cycles` of them after warm-up.
+fn run_rows(pool: &LockFreeAllocator, rows: usize, cycles: usize, avg: usize) -> (Stats, Stats) {
     let mut seed = 0x2545_f491_4f6c_dd1d_u64;
     let mut held: Option<Chunk> = None;
     let mut warm = None;
-    for cycle in 0..WARM_UP + CYCLES {
+    for cycle in 0..WARM_UP + cycles {
         if cycle == WARM_UP {
             warm = Some(pool.stats());
         }
-        let mut chk = pool.alloc(&FIELDS, ROWS, ROWS);
-        fill(&mut chk, avg, &mut seed);
+        let mut chk = pool.alloc(&FIELDS, rows, rows);
+        fill(&mut chk, rows, avg, &mut seed);
         held = Some(chk); // the previous chunk goes back here
     }
     drop(held);
@@ -59,8 +65,8 @@ fn whole_reuse(before: &Stats, after: &Stats) -> f64 {
 }
 
 #[test]
-fn strings_up_to_64_bytes_a_row_are_reused_whole_by_default() {
-    for avg in [8, 24, 64] {
+fn strings_up_to_200_bytes_a_row_are_reused_whole_by_default() {
+    for avg in [8, 24, 64, 200] {
         let pool = LockFreeAllocator::new();
         let (warm, end) = run(&pool, avg);
         let rate = whole_reuse(&warm, &end);
@@ -71,6 +77,22 @@ fn strings_up_to_64_bytes_a_row_are_reused_whole_by_default() {
         );
         assert_eq!(end.discarded_oversize, 0, "{avg} B a row: {end:?}");
     }
+}
+
+#[test]
+fn wide_text_in_engine_sized_batches_is_reused_whole_by_default() {
+    // 8192 rows at 200 bytes a row: each string column grows to 2 MiB.
+    let pool = LockFreeAllocator::new();
+    let cycles = 12;
+    let (warm, end) = run_rows(&pool, 8192, cycles, 200);
+    let allocs = end.chunks_allocated - warm.chunks_allocated;
+    assert_eq!(allocs, cycles as u64);
+    assert_eq!(
+        end.chunks_from_cache - warm.chunks_from_cache,
+        allocs,
+        "every chunk after warm-up whole from the cache: {end:?}"
+    );
+    assert_eq!(end.discarded_oversize, 0, "{end:?}");
 }
 
 #[test]
@@ -94,18 +116,18 @@ fn tidb_rule_frees_string_columns_past_16_kib() {
 
 #[test]
 fn a_string_column_past_the_per_row_limit_is_freed() {
-    // 200 bytes a row grows a 1024-row column to 256 KiB, past the default
-    // 128 bytes a row (128 KiB): freed, not cached.
+    // 600 bytes a row grows a 1024-row column to 1 MiB, past the default
+    // 512 bytes a row (512 KiB): freed, not cached.
     let pool = LockFreeAllocator::new();
-    let (warm, end) = run(&pool, 200);
+    let (warm, end) = run(&pool, 600);
     assert!(
         end.discarded_oversize >= CYCLES as u64,
-        "every chunk returned a 256 KiB column: {end:?}"
+        "every chunk returned a 1 MiB column: {end:?}"
     );
     assert!(whole_reuse(&warm, &end) < 0.05, "{end:?}");
     // What is cached is bounded: no column above the limit.
     assert!(
-        end.retained_bytes <= pool.config().max_free_chunks() * 2 * 128 * ROWS + (1 << 20),
+        end.retained_bytes <= pool.config().max_free_chunks() * 2 * 512 * ROWS + (1 << 20),
         "{end:?}"
     );
 }

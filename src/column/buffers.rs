@@ -158,13 +158,16 @@ impl Column {
                 .saturating_add(rows.div_ceil(8));
             out_of_memory(field, rows, bytes)
         };
-        self.data.try_reserve_total(data_end).map_err(oom)?;
-        if var {
-            self.offsets.try_reserve(1).map_err(oom)?;
-        }
-        if self.len % 8 == 0 {
-            self.bitmap.try_reserve(1).map_err(oom)?;
-        }
+        self.growing(|c| {
+            c.data.try_reserve_total(data_end).map_err(oom)?;
+            if var {
+                c.offsets.try_reserve(1).map_err(oom)?;
+            }
+            if c.len % 8 == 0 {
+                c.bitmap.try_reserve(1).map_err(oom)?;
+            }
+            Ok(())
+        })?;
         // Rows are small and many: bring twice the blocks into use (within
         // capacity), so this runs a few times a batch, not every block.
         let doubled = self.data.in_use().saturating_mul(2);
@@ -235,13 +238,15 @@ impl Column {
         let total = self.len + rows;
         let field = self.field;
         let oom = |_| out_of_memory(field, total, data_end + total.div_ceil(8));
-        self.data.try_reserve_total(data_end).map_err(oom)?;
-        if self.field.is_var() {
-            self.offsets.try_reserve(rows).map_err(oom)?;
-        }
-        self.bitmap
-            .try_reserve(total.div_ceil(8) - self.bitmap.len())
-            .map_err(oom)
+        self.growing(|c| {
+            c.data.try_reserve_total(data_end).map_err(oom)?;
+            if c.field.is_var() {
+                c.offsets.try_reserve(rows).map_err(oom)?;
+            }
+            c.bitmap
+                .try_reserve(total.div_ceil(8) - c.bitmap.len())
+                .map_err(oom)
+        })
     }
 
     /// Appends the rows of `runs` of `src` (same field type), `rows` in

@@ -64,14 +64,15 @@ impl Column {
                 .saturating_add(bitmap);
             out_of_memory(field, total, bytes)
         };
-        self.data.try_reserve_total(data_end).map_err(oom)?;
-        self.offsets
-            .try_reserve(offsets.saturating_sub(self.offsets.len()))
-            .map_err(oom)?;
-        self.bitmap
-            .try_reserve(bitmap.saturating_sub(self.bitmap.len()))
-            .map_err(oom)?;
-        Ok(())
+        self.growing(|c| {
+            c.data.try_reserve_total(data_end).map_err(oom)?;
+            c.offsets
+                .try_reserve(offsets.saturating_sub(c.offsets.len()))
+                .map_err(oom)?;
+            c.bitmap
+                .try_reserve(bitmap.saturating_sub(c.bitmap.len()))
+                .map_err(oom)
+        })
     }
 
     /// Appends `n` not-NULL bits (room reserved).

@@ -84,10 +84,11 @@ pub struct Column {
     data: Blocks,
     /// Bytes of `data` in use; every byte past it is zero or unreachable.
     data_len: usize,
-    /// Rows the buffers hold without growing, as [`Column::rows_held`]
-    /// computes it from the buffers' capacities. Kept so the pool's return
-    /// path reads one field; every constructor and every change of type
-    /// sets it, and buffers only grow otherwise, so it never overstates.
+    /// Rows the buffers hold without growing: always [`Column::rows_held`]
+    /// of the buffers as they are, kept so the pool's return and hand-out
+    /// paths read one field. Every constructor and change of type sets
+    /// it, and every reservation goes through [`Column::growing`], which
+    /// refreshes it; debug builds check it wherever the pools read it.
     rows_capacity: usize,
     /// Set by `set_avoid_reusing(true)`: never cache these buffers.
     avoid_reuse: bool,
@@ -231,7 +232,7 @@ impl Column {
             // Within the capacity just reserved (`rows + 1` entries).
             offsets.push(0);
         }
-        Ok(Column {
+        let mut col = Column {
             field,
             len: 0,
             bitmap,
@@ -239,10 +240,30 @@ impl Column {
             offsets,
             data,
             data_len: 0,
-            rows_capacity: plan.rows,
+            rows_capacity: 0,
             avoid_reuse: false,
             raw_bytes: false,
-        })
+        };
+        // At least `plan.rows`; more where whole blocks or the allocator's
+        // rounding leave room.
+        col.rows_capacity = col.rows_held();
+        debug_assert!(col.rows_capacity >= plan.rows);
+        Ok(col)
+    }
+
+    /// Runs `reserve`, which may grow the buffers, and records the rows
+    /// they hold afterwards, whether it succeeded or not (a buffer grown
+    /// before a refusal keeps its new capacity). Every reservation on a
+    /// live column goes through here, so a column grown by appends is
+    /// judged by the pools at its grown size.
+    #[inline]
+    pub(super) fn growing<T>(
+        &mut self,
+        reserve: impl FnOnce(&mut Column) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let r = reserve(self);
+        self.rows_capacity = self.rows_held();
+        r
     }
 
     /// Whether every row of this variable-width column is known to be
@@ -564,7 +585,7 @@ impl Column {
         if self.avoid_reuse {
             Some(Refusal::AvoidReuse)
         } else if self.field.is_var()
-            && var.exceeded(self.data_capacity_bytes(), self.rows_capacity)
+            && var.exceeded(self.data_capacity_bytes(), self.rows_capacity())
         {
             Some(Refusal::Oversize)
         } else {
@@ -576,7 +597,11 @@ impl Column {
     /// as they are now (not as they were when it was handed out).
     #[inline]
     pub(crate) fn rows_capacity(&self) -> usize {
-        debug_assert_eq!(self.rows_capacity, self.rows_held().min(self.rows_capacity));
+        debug_assert_eq!(
+            self.rows_capacity,
+            self.rows_held(),
+            "a growth went unrecorded"
+        );
         self.rows_capacity
     }
 
@@ -595,7 +620,7 @@ impl Column {
     /// Whether this column can hold `rows` rows without growing.
     #[inline]
     pub(crate) fn fits(&self, rows: usize) -> bool {
-        self.rows_capacity >= rows
+        self.rows_capacity() >= rows
     }
 
     /// Clears the contents, keeping type, capacity and the `avoid_reusing` flag.
@@ -645,14 +670,15 @@ impl Column {
     /// assert_eq!(c.as_slice::<f64>(), &[2.5]);
     /// ```
     pub fn reset_as(&mut self, field: FieldType) {
-        if field.code() != self.field.code() {
-            self.field = field;
-            self.rows_capacity = self.rows_held();
-        } else {
-            // Same size: the buffers hold as many rows as before.
-            self.field = field;
-        }
+        let resized = field.code() != self.field.code();
+        self.field = field;
+        // A fixed-width column retyped to variable width gets its leading
+        // offset here, which may allocate: count the rows after it.
         self.reset();
+        if resized {
+            self.rows_capacity = self.rows_held();
+        }
+        // Same size: the buffers hold as many rows as before.
     }
 }
 

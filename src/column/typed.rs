@@ -646,9 +646,11 @@ impl Column {
         // Reserve before touching the rows, so a refusal changes nothing.
         let field = self.field;
         let oom = |_| out_of_memory(field, rows, plan.bytes());
-        self.data.try_reserve_total(plan.data_bytes).map_err(oom)?;
-        let more_bitmap = plan.bitmap.saturating_sub(self.bitmap.len());
-        self.bitmap.try_reserve(more_bitmap).map_err(oom)?;
+        self.growing(|c| {
+            c.data.try_reserve_total(plan.data_bytes).map_err(oom)?;
+            let more_bitmap = plan.bitmap.saturating_sub(c.bitmap.len());
+            c.bitmap.try_reserve(more_bitmap).map_err(oom)
+        })?;
         self.data.clear();
         self.data.grow_to(plan.data_bytes);
         self.data_len = rows * size;

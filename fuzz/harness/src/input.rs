@@ -148,7 +148,7 @@ impl fmt::Debug for Limit {
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cfg {
     /// The defaults: 64 chunks, 256 columns per class, var columns up to
-    /// 16 KiB or 128 bytes a row.
+    /// 16 KiB or 512 bytes a row.
     Default,
     /// Both count limits 0: nothing is ever cached.
     NoReuse,
