@@ -748,6 +748,10 @@ impl Column {
         Ok(&mut self.data.as_elems_mut::<T>()[..len])
     }
 
+    /// The body of every typed append: inlined whole into the caller, so
+    /// a loop of appends is a tag test, three room checks and one store a
+    /// row (the error paths are out of line).
+    #[inline(always)]
     pub(super) fn try_append_value<T: FixedElem>(&mut self, value: T) -> Result<(), Error> {
         self.check_elem::<T>()?;
         self.push_row(bytemuck::bytes_of(&value), false)
@@ -761,7 +765,7 @@ impl Column {
 
     /// Whether `T` reads and writes this column's logical type. Every type
     /// `T` accepts has `T`'s size, so this is the size check too.
-    #[inline]
+    #[inline(always)]
     pub(super) fn check_elem<T: FixedElem>(&self) -> Result<(), Error> {
         self.check_accepts(
             <T as sealed::Sealed>::ACCEPTS,
@@ -772,7 +776,7 @@ impl Column {
     }
 
     /// Whether the logical type's bit is in `accepts`.
-    #[inline]
+    #[inline(always)]
     pub(super) fn check_accepts(&self, accepts: u32, expected: &'static str) -> Result<(), Error> {
         if accepts & tag::bit(self.field.tag()) != 0 {
             Ok(())
@@ -789,6 +793,10 @@ impl Column {
         }
     }
 
+    /// [`Error::TypeMismatch`] for this column; out of line, so the
+    /// checks that may return it cost a test and a branch.
+    #[cold]
+    #[inline(never)]
     pub(super) fn mismatch(&self, expected: &'static str) -> Error {
         Error::TypeMismatch {
             expected,
