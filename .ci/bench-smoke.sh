@@ -28,7 +28,9 @@ step "build the bench binaries (compare, compare_mimalloc, executor)"
 cargo build --release -p chunkpool-bench --bins
 
 # Every scenario, S8 (the Arrow hand-off, the crate's default `arrow`
-# feature) included; S8 exits non-zero on a wrong checksum.
+# feature) and S9 (engine batches under glibc and mimalloc: jemalloc is the
+# opt-in feature `jemalloc`, whose C build would cost CI 1–2 minutes)
+# included; S8 and S9 exit non-zero on a wrong checksum.
 step "cargo run --release -p chunkpool-bench --bin compare -- --quick"
 t0=$SECONDS
 cargo run --release -p chunkpool-bench --bin compare -- --quick
@@ -43,6 +45,10 @@ for f in report.md report.json throughput.svg; do
 done
 if ! grep -q '"rows_per_batch"' "$report/report.json"; then
     echo "S8 (arrow_handoff) missing from $report/report.json" >&2
+    exit 1
+fi
+if ! grep -q '"engine_batches": {' "$report/report.json"; then
+    echo "S9 (engine_batches) missing from $report/report.json" >&2
     exit 1
 fi
 echo "report written: $report/{report.md,report.json,throughput.svg}"

@@ -1,7 +1,9 @@
 //! Code shared by every benchmark target: the chunk shapes and the "touch"
 //! of a cycle, the contenders of the performance brief (`benches/README.md`), the multi-thread harness, the
 //! S5 executor pipeline, text of realistic widths (S7 and S5's width sweep), the Arrow hand-off
-//! (S8, feature `arrow`), and small `/proc` readers.
+//! (S8, feature `arrow`), S9's engine batches (feature `arrow`), the
+//! switching, counting global allocator of the allocator axis, and small
+//! `/proc` readers.
 //!
 //! The `chunkpool-bench` crate's library, used by the criterion benches
 //! (`benches/benches/cycle.rs`, `benches/benches/cycle_mimalloc.rs`) and by
@@ -11,7 +13,10 @@
 //! themselves are `benches/benches/groups.rs` (criterion is a
 //! dev-dependency, for the benches only).
 
+pub mod alloc;
 pub mod contenders;
+#[cfg(feature = "arrow")]
+pub mod engine;
 #[cfg(feature = "arrow")]
 pub mod handoff;
 pub mod harness;

@@ -167,6 +167,7 @@ pub(crate) fn analyse(args: &Args, m: &Measured) -> Analysis {
     }
     targets.extend(s7_targets(s7));
     targets.extend(crate::handoff::s8_targets(&m.s8));
+    targets.extend(crate::engine::s9_targets(&m.s9));
     let _ = args;
     Analysis {
         floor_scaling,

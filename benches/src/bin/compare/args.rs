@@ -18,6 +18,11 @@ pub(crate) struct Args {
     /// S5 repetitions per contender, default width and width sweep alike
     /// (default 7 and 3; 1 and 1 with --quick).
     pub(crate) s5_reps: Option<usize>,
+    /// S9 repetitions (a child process per allocator × contender × shape
+    /// each; default 3, 1 with --quick).
+    pub(crate) s9_reps: Option<usize>,
+    /// S9 sample length per thread count, ms (default 40, 4 with --quick).
+    pub(crate) s9_sample_ms: Option<u64>,
 }
 
 pub(crate) fn parse_args(raw: &[String]) -> Result<Args, String> {
@@ -32,6 +37,8 @@ pub(crate) fn parse_args(raw: &[String]) -> Result<Args, String> {
         out: chunkpool_bench::repo_root().join("target/chunkpool-report"),
         s6_cycles: None,
         s5_reps: None,
+        s9_reps: None,
+        s9_sample_ms: None,
     };
     let mut it = raw.iter();
     while let Some(arg) = it.next() {
@@ -71,6 +78,22 @@ pub(crate) fn parse_args(raw: &[String]) -> Result<Args, String> {
                         .max(1),
                 )
             }
+            "--s9-reps" => {
+                a.s9_reps = Some(
+                    val()?
+                        .parse::<usize>()
+                        .map_err(|e| format!("--s9-reps: {e}"))?
+                        .max(1),
+                )
+            }
+            "--s9-sample-ms" => {
+                a.s9_sample_ms = Some(
+                    val()?
+                        .parse::<u64>()
+                        .map_err(|e| format!("--s9-sample-ms: {e}"))?
+                        .max(1),
+                )
+            }
             "--out" => a.out = PathBuf::from(val()?),
             "-h" | "--help" => {
                 println!("{}", HELP);
@@ -85,7 +108,7 @@ pub(crate) fn parse_args(raw: &[String]) -> Result<Args, String> {
 }
 
 pub(crate) const HELP: &str = "usage: compare [--quick] [--reps N] [--sample-ms N] [--only S1,S2,...] \
-[--contenders a,b,...] [--no-children] [--s5-reps N] [--s6-cycles N] [--out DIR]\n       compare --cachegrind CONTENDER CYCLES [--mixed] [--threads N]\n       compare --cachegrind s8-{chunkpool,arrow-builders,malloc} CYCLES [--make-only]";
+[--contenders a,b,...] [--no-children] [--s5-reps N] [--s6-cycles N] [--s9-reps N] [--s9-sample-ms N] [--out DIR]\n       compare --cachegrind CONTENDER CYCLES [--mixed] [--threads N]\n       compare --cachegrind s8-{chunkpool,arrow-builders,malloc} CYCLES [--make-only]";
 
 pub(crate) fn wants(args: &Args, id: &str) -> bool {
     args.only

@@ -1,4 +1,4 @@
-//! The side-by-side comparison of `benches/README.md`: scenarios S1–S8, every contender,
+//! The side-by-side comparison of `benches/README.md`: scenarios S1–S9, every contender,
 //! one run.
 //!
 //! ```text
@@ -21,6 +21,14 @@
 //! dropped, against the same batch built with arrow's builders) runs in this
 //! process too, one thread; it needs the bench crate's `arrow` feature (on
 //! by default).
+//! S9 (engine batches: scan → filter → project → export → kernel → drop at
+//! 1024 and 8192 rows, text of 8–200 B a row, 4 and 16 columns, 1, 2 and
+//! 16 threads, against arrow's builders, an unpooled chunk and a memcpy
+//! floor) runs every contender under glibc, mimalloc and jemalloc, each in
+//! a child process of this binary: its global allocator
+//! (`chunkpool_bench::alloc::BenchAlloc`) is chosen per process by
+//! `CHUNKPOOL_BENCH_ALLOC`, so nothing is built at run time. It also needs
+//! the `arrow` feature.
 //!
 //! Prints one table (median ns per cycle per thread, min–max, throughput,
 //! page faults per cycle, ratio to chunkpool, the target (`benches/README.md`) and whether it
@@ -31,12 +39,14 @@
 //! Other flags: `--reps N`, `--sample-ms N`, `--only S1,S2,...`,
 //! `--contenders a,b,...`, `--no-children` (skip S5, S6 and mimalloc),
 //! `--s5-reps N` (S5 repetitions per contender and width), `--s6-cycles N`,
+//! `--s9-reps N`, `--s9-sample-ms N` (S9's repetitions and sample length),
 //! `--out DIR`. Diagnostic mode: `--cachegrind CONTENDER CYCLES [--mixed] [--threads N]`
 //! runs that many single-thread cycles and nothing else (for
 //! `valgrind --tool=cachegrind`).
 //!
 //! Layout: `args` (flags), `scenarios` (S1–S4 and their samples),
 //! `strings` (S7, and the tables of S5's width sweep), `handoff` (S8),
+//! `engine` (S9: plan, children, analysis) and `engine_report` (its tables),
 //! `children` (mimalloc, S5 and S6 in processes of their own),
 //! `cachegrind` (the diagnostic mode), `machine` (what the run was
 //! measured on), `analysis` (the targets of `benches/README.md`), `table` (text and
@@ -46,6 +56,8 @@ mod analysis;
 mod args;
 mod cachegrind;
 mod children;
+mod engine;
+mod engine_report;
 mod handoff;
 mod machine;
 mod report;
@@ -71,8 +83,24 @@ use std::time::Instant;
 use strings::{run_s7, s7_steps, S7Results};
 use table::render_text;
 
+/// glibc, mimalloc or jemalloc, as `CHUNKPOOL_BENCH_ALLOC` says (glibc
+/// unless set): S9's allocator axis.
+#[global_allocator]
+static GLOBAL: chunkpool_bench::alloc::BenchAlloc = chunkpool_bench::alloc::BenchAlloc;
+
 fn main() {
     let raw: Vec<String> = std::env::args().skip(1).collect();
+    #[cfg(feature = "arrow")]
+    if raw.first().map(String::as_str) == Some(chunkpool_bench::engine::child::CHILD_FLAG) {
+        match chunkpool_bench::engine::child::child_main(&raw[1..]) {
+            Ok(v) => println!("{v}"),
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(2);
+            }
+        }
+        return;
+    }
     if raw.first().map(String::as_str) == Some(pipeline::CHILD_FLAG) {
         if let Err(e) = pipeline::child_main(&raw[1..]) {
             eprintln!("{e}");
@@ -118,6 +146,7 @@ fn main() {
     let s6 = args.children && wants(&args, "S6");
     let s7 = wants(&args, "S7");
     let s8 = wants(&args, "S8");
+    let s9 = args.children && wants(&args, "S9");
     let mimalloc = args.children && scenarios.iter().any(|s| s.id != "S4");
     let s5_plan = s5_plan(&args);
     let s6_plan = s6_plan(&args);
@@ -126,7 +155,8 @@ fn main() {
         + if s5 { s5_plan.len() } else { 0 }
         + if s6 { s6_plan.len() } else { 0 }
         + if s7 { s7_steps(&args) } else { 0 }
-        + if s8 { s8_steps(&args) } else { 0 };
+        + if s8 { s8_steps(&args) } else { 0 }
+        + if s9 { engine::s9_steps(&args) } else { 0 };
     let pb = ProgressBar::new(total as u64);
     pb.set_style(
         ProgressStyle::with_template("{elapsed:>4} [{bar:32.cyan/blue}] {pos:>3}/{len} {msg}")
@@ -210,6 +240,18 @@ fn main() {
             }
         }
     }
+    let mut s9_results = engine::S9Results::default();
+    if s9 {
+        match engine::run_s9(&args, &pb) {
+            Ok(r) => s9_results = r,
+            Err(e) if e.starts_with("S9 not built") => notes.push(e),
+            Err(e) => {
+                pb.abandon();
+                eprintln!("{e}");
+                std::process::exit(1);
+            }
+        }
+    }
     if mimalloc {
         pb.set_message("mimalloc (child process)");
         match run_mimalloc_child(&args, &scenarios) {
@@ -261,6 +303,7 @@ fn main() {
         s6: s6_results,
         s7: s7_results,
         s8: s8_results,
+        s9: s9_results,
         notes,
     };
     let analysis = analyse(&args, &measured);

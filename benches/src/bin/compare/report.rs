@@ -69,6 +69,7 @@ pub(crate) fn write_report(
         "churn": s6,
         "strings": s7_json(s7),
         "arrow_handoff": s8_json(&m.s8),
+        "engine_batches": crate::engine_report::s9_json(&m.s9),
         "targets": targets,
         "notes": notes,
     });
@@ -188,6 +189,10 @@ pub(crate) fn write_report(
         let _ = writeln!(md, "## S8: Arrow hand-off\n\n{}\n", S8_NOTE);
         let (h, rws) = s8_rows(&m.s8);
         md.push_str(&render_md(&h, &rws));
+        md.push('\n');
+    }
+    if !m.s9.is_empty() {
+        md.push_str(&crate::engine_report::s9_markdown(&m.s9, args.quick));
         md.push('\n');
     }
     let _ = writeln!(md, "## Targets (benches/README.md)\n");

@@ -73,6 +73,8 @@ pub(crate) struct Measured {
     pub(crate) s7: crate::strings::S7Results,
     /// S8's Arrow hand-off.
     pub(crate) s8: crate::handoff::S8Results,
+    /// S9's engine batches.
+    pub(crate) s9: crate::engine::S9Results,
     /// What could not be measured, and why.
     pub(crate) notes: Vec<String>,
 }

@@ -427,6 +427,10 @@ pub(crate) fn render_text(args: &Args, m: &Measured, a: &Analysis) -> String {
         let (h, rws) = s8_rows(&m.s8);
         s.push_str(&render_plain(&h, &rws));
     }
+    if !m.s9.is_empty() {
+        s.push('\n');
+        s.push_str(&crate::engine_report::s9_markdown(&m.s9, args.quick));
+    }
     let _ = writeln!(s, "\nTargets (benches/README.md):");
     s.push_str(&targets_lines(a, false));
     for n in notes {

@@ -1,0 +1,477 @@
+//! S9, engine batches (`benches/README.md`): the plan, the child processes
+//! (one per allocator × contender × shape and repetition, so peak RSS and
+//! page faults are that contender's own under that allocator), the
+//! per-repetition floor check, and the analysis (ratios within a
+//! repetition, the targets per shape and allocator). The workload is
+//! `chunkpool_bench::engine`; the tables are in `engine_report`.
+
+use crate::analysis::TargetResult;
+use crate::args::Args;
+use chunkpool_bench::alloc::{Allocator, ENV};
+use chunkpool_bench::contenders::{AnyContender, Kind};
+use chunkpool_bench::harness::{median, min_max};
+use chunkpool_bench::shapes::SINGLE;
+use indicatif::ProgressBar;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+#[cfg(feature = "arrow")]
+use chunkpool_bench::engine::child::CHILD_FLAG;
+/// Unused without the `arrow` feature (S9 does not run), kept for one code path.
+#[cfg(not(feature = "arrow"))]
+const CHILD_FLAG: &str = "--s9-child";
+
+/// S9's contenders (`chunkpool_bench::engine::Maker` names), table order.
+pub(crate) const CONTENDERS: [&str; 5] = [
+    "chunkpool",
+    "arrow-builders-exact",
+    "arrow-builders-nohint",
+    "unpooled",
+    "copy-floor",
+];
+/// The no-pool contenders (the best of them, over every allocator, is the
+/// "best no-pool" row).
+pub(crate) const NO_POOL: [&str; 3] = ["arrow-builders-exact", "arrow-builders-nohint", "unpooled"];
+
+/// Targets (`benches/README.md`).
+pub(crate) const MIN_VS_EXACT: f64 = 1.0;
+pub(crate) const MIN_VS_NOHINT: f64 = 1.1;
+pub(crate) const MAX_MAKE_VS_FLOOR: f64 = 1.3;
+pub(crate) const MIN_FROM_CACHE: f64 = 0.999;
+/// The floor check of `benches/README.md`.
+const FLOOR_SCALING: f64 = 1.5;
+
+/// One batch shape, less the thread count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Shape {
+    pub(crate) rows: usize,
+    pub(crate) width: usize,
+    pub(crate) columns: usize,
+}
+
+/// What S9 runs.
+pub(crate) struct Plan {
+    pub(crate) shapes: Vec<Shape>,
+    pub(crate) threads: Vec<usize>,
+    pub(crate) reps: usize,
+    pub(crate) sample_ms: u64,
+}
+
+pub(crate) fn plan(args: &Args) -> Plan {
+    let all_rows = [1024, 8192];
+    let all_cols = [4, 16];
+    let (widths, columns, threads): (&[usize], &[usize], &[usize]) = if args.quick {
+        // A smoke pass: both batch sizes, the narrow and the wide text, 4
+        // columns, 1 and 2 threads.
+        (&[24, 200], &all_cols[..1], &[1, 2])
+    } else {
+        (&[8, 24, 64, 200], &all_cols, &[1, 2, 16])
+    };
+    let mut shapes = Vec::new();
+    for rows in all_rows {
+        for &width in widths {
+            for &columns in columns {
+                shapes.push(Shape {
+                    rows,
+                    width,
+                    columns,
+                });
+            }
+        }
+    }
+    Plan {
+        shapes,
+        threads: threads.to_vec(),
+        reps: args.s9_reps.unwrap_or(if args.quick { 1 } else { 3 }),
+        sample_ms: args.s9_sample_ms.unwrap_or(if args.quick { 4 } else { 40 }),
+    }
+}
+
+/// Steps of the progress bar: one per child, one floor check per repetition.
+pub(crate) fn s9_steps(args: &Args) -> usize {
+    let p = plan(args);
+    p.reps * (1 + p.shapes.len() * Allocator::ALL.len() * CONTENDERS.len())
+}
+
+/// One sample of one contender (one thread count, one repetition).
+#[derive(Clone, Debug)]
+pub(crate) struct Point {
+    pub(crate) ns: f64,
+    pub(crate) make_ns: f64,
+    pub(crate) faults: f64,
+    pub(crate) rows_per_sec: f64,
+    pub(crate) from_cache: Option<f64>,
+    pub(crate) retained: Option<u64>,
+}
+
+/// What one child process measured besides its samples.
+#[derive(Clone, Debug)]
+pub(crate) struct Proc {
+    pub(crate) allocs: f64,
+    pub(crate) frees: f64,
+    pub(crate) peak_rss_kb: u64,
+    pub(crate) base_rss_kb: u64,
+    pub(crate) batch_bytes: u64,
+}
+
+/// (allocator, shape, threads) of a cell of the matrix.
+pub(crate) type Cell = (Allocator, Shape, usize);
+
+#[derive(Default)]
+pub(crate) struct S9Results {
+    pub(crate) reps: usize,
+    pub(crate) threads: Vec<usize>,
+    /// (cell, contender) -> the point of each repetition (None: failed).
+    pub(crate) points: BTreeMap<(Cell, &'static str), Vec<Option<Point>>>,
+    /// (allocator, shape, contender) -> each repetition's process.
+    pub(crate) procs: BTreeMap<(Allocator, Shape, &'static str), Vec<Proc>>,
+    /// Per repetition: floor's 2-thread over 1-thread throughput.
+    pub(crate) floor: Vec<f64>,
+    pub(crate) errors: Vec<String>,
+}
+
+impl S9Results {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+
+    /// Whether repetition `rep` passed the floor check.
+    pub(crate) fn rep_valid(&self, rep: usize) -> bool {
+        self.floor.get(rep).is_some_and(|&f| f >= FLOOR_SCALING)
+    }
+
+    /// The repetitions whose samples count at `threads` threads.
+    fn counted(&self, threads: usize) -> Vec<usize> {
+        let valid: Vec<usize> = (0..self.reps).filter(|&r| self.rep_valid(r)).collect();
+        if threads == 1 || valid.is_empty() {
+            (0..self.reps).collect()
+        } else {
+            valid
+        }
+    }
+
+    /// Whether a cell's figures are valid: one thread, or at least one
+    /// repetition that passed the floor check.
+    pub(crate) fn cell_valid(&self, threads: usize) -> bool {
+        threads == 1 || (0..self.reps).any(|r| self.rep_valid(r))
+    }
+
+    pub(crate) fn point(&self, cell: Cell, who: &'static str, rep: usize) -> Option<&Point> {
+        self.points.get(&(cell, who))?.get(rep)?.as_ref()
+    }
+
+    /// `f(contender's point) / f(chunkpool's point)` per counted repetition:
+    /// (median, min, max).
+    pub(crate) fn ratio_by(
+        &self,
+        cell: Cell,
+        num: &'static str,
+        den: &'static str,
+        f: impl Fn(&Point) -> f64,
+    ) -> Option<(f64, f64, f64)> {
+        let per: Vec<f64> = self
+            .counted(cell.2)
+            .into_iter()
+            .filter_map(|r| Some(f(self.point(cell, num, r)?) / f(self.point(cell, den, r)?)))
+            .collect();
+        if per.is_empty() {
+            return None;
+        }
+        let (lo, hi) = min_max(&per);
+        Some((median(&per), lo, hi))
+    }
+
+    /// The contender's time over chunkpool's.
+    pub(crate) fn ratio(&self, cell: Cell, who: &'static str) -> Option<(f64, f64, f64)> {
+        self.ratio_by(cell, who, "chunkpool", |p| p.ns)
+    }
+
+    /// chunkpool's make part over copy-floor's.
+    pub(crate) fn make_ratio(&self, cell: Cell) -> Option<(f64, f64, f64)> {
+        self.ratio_by(cell, "chunkpool", "copy-floor", |p| p.make_ns)
+    }
+
+    /// A contender's median of `f` over the counted repetitions.
+    pub(crate) fn med(
+        &self,
+        cell: Cell,
+        who: &'static str,
+        f: impl Fn(&Point) -> f64,
+    ) -> Option<f64> {
+        let v: Vec<f64> = self
+            .counted(cell.2)
+            .into_iter()
+            .filter_map(|r| self.point(cell, who, r).map(&f))
+            .collect();
+        (!v.is_empty()).then(|| median(&v))
+    }
+
+    /// chunkpool's lowest from-cache rate over the counted repetitions.
+    pub(crate) fn lowest_from_cache(&self, cell: Cell) -> Option<f64> {
+        self.counted(cell.2)
+            .into_iter()
+            .filter_map(|r| self.point(cell, "chunkpool", r)?.from_cache)
+            .reduce(f64::min)
+    }
+
+    pub(crate) fn proc_med(
+        &self,
+        a: Allocator,
+        s: Shape,
+        who: &'static str,
+        f: impl Fn(&Proc) -> f64,
+    ) -> Option<f64> {
+        let v: Vec<f64> = self.procs.get(&(a, s, who))?.iter().map(f).collect();
+        (!v.is_empty()).then(|| median(&v))
+    }
+
+    /// Every cell measured, in table order.
+    pub(crate) fn cells(&self) -> Vec<Cell> {
+        let mut v: Vec<Cell> = self.points.keys().map(|(c, _)| *c).collect();
+        v.dedup();
+        v.sort_by_key(|&(a, s, t)| (s.rows, s.width, s.columns, t, a));
+        v.dedup();
+        v
+    }
+}
+
+/// floor's 2-thread throughput over its 1-thread throughput now (the F8
+/// touch cycle of S1, in this process).
+fn floor_scaling(sample: Duration) -> f64 {
+    let c = AnyContender::new(Kind::Floor, SINGLE);
+    let iters = c.calibrate(1, sample);
+    let one = c.run(1, iters).throughput();
+    let two = c.run(2, iters).throughput();
+    two / one
+}
+
+fn run_child(exe: &Path, alloc: Allocator, who: &str, s: Shape, p: &Plan) -> Result<Value, String> {
+    let threads: Vec<String> = p.threads.iter().map(usize::to_string).collect();
+    let out = std::process::Command::new(exe)
+        .env(ENV, alloc.name())
+        .arg(CHILD_FLAG)
+        .args([
+            who,
+            &s.rows.to_string(),
+            &s.width.to_string(),
+            &s.columns.to_string(),
+            &threads.join(","),
+            &p.sample_ms.to_string(),
+        ])
+        .output()
+        .map_err(|e| format!("{}: {e}", exe.display()))?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: Value = serde_json::from_str(text.lines().last().unwrap_or_default())
+        .map_err(|e| format!("{e}: {text}"))?;
+    if v["allocator"].as_str() != Some(alloc.name()) {
+        return Err(format!(
+            "asked for {}, the child ran on {}",
+            alloc.name(),
+            v["allocator"]
+        ));
+    }
+    Ok(v)
+}
+
+fn contender(name: &str) -> &'static str {
+    CONTENDERS.into_iter().find(|&c| c == name).unwrap_or("?")
+}
+
+/// Runs S9: per repetition, the floor check, then every allocator ×
+/// shape, its contenders in an order rotated between repetitions.
+/// A wrong batch (checksum) is an error of the run.
+pub(crate) fn run_s9(args: &Args, pb: &ProgressBar) -> Result<S9Results, String> {
+    if !cfg!(feature = "arrow") {
+        return Err(
+            "S9 not built: chunkpool-bench was built without its `arrow` feature (on by default)"
+                .into(),
+        );
+    }
+    let p = plan(args);
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut res = S9Results {
+        reps: p.reps,
+        threads: p.threads.clone(),
+        ..S9Results::default()
+    };
+    let n = CONTENDERS.len();
+    for rep in 0..p.reps {
+        pb.set_message(format!("S9 rep {}/{}: floor check", rep + 1, p.reps));
+        res.floor
+            .push(floor_scaling(Duration::from_millis(p.sample_ms.max(10))));
+        pb.inc(1);
+        for alloc in Allocator::ALL {
+            if !alloc.built() {
+                if rep == 0 {
+                    res.errors.push(format!(
+                        "{}: not built (chunkpool-bench without its `{}` feature)",
+                        alloc.name(),
+                        alloc.name()
+                    ));
+                }
+                for _ in 0..p.shapes.len() * n {
+                    pb.inc(1);
+                }
+                continue;
+            }
+            for &s in &p.shapes {
+                for i in 0..n {
+                    let who = CONTENDERS[(i + rep) % n];
+                    pb.set_message(format!(
+                        "S9 rep {}/{} {} {}×{} B×{} cols {who}",
+                        rep + 1,
+                        p.reps,
+                        alloc.name(),
+                        s.rows,
+                        s.width,
+                        s.columns
+                    ));
+                    let v = match run_child(&exe, alloc, who, s, &p) {
+                        Ok(v) => v,
+                        Err(e) if e.contains("wrong") || e.contains("differs") => {
+                            return Err(format!("S9 {} {who} {s:?}: {e}", alloc.name()))
+                        }
+                        Err(e) => {
+                            res.errors
+                                .push(format!("S9 {} {who} {s:?}: {e}", alloc.name()));
+                            pb.inc(1);
+                            continue;
+                        }
+                    };
+                    record(&mut res, alloc, s, who, rep, &v);
+                    pb.inc(1);
+                }
+            }
+        }
+    }
+    Ok(res)
+}
+
+fn record(res: &mut S9Results, alloc: Allocator, s: Shape, who: &str, rep: usize, v: &Value) {
+    let who = contender(who);
+    let f = |v: &Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+    res.procs.entry((alloc, s, who)).or_default().push(Proc {
+        allocs: f(v, "allocs_per_batch"),
+        frees: f(v, "frees_per_batch"),
+        peak_rss_kb: v["peak_rss_kb"].as_u64().unwrap_or(0),
+        base_rss_kb: v["base_rss_kb"].as_u64().unwrap_or(0),
+        batch_bytes: v["batch_bytes"].as_u64().unwrap_or(0),
+    });
+    for smp in v["samples"].as_array().into_iter().flatten() {
+        let threads = smp["threads"].as_u64().unwrap_or(0) as usize;
+        let slot = res
+            .points
+            .entry(((alloc, s, threads), who))
+            .or_insert_with(|| vec![None; res.reps]);
+        slot[rep] = Some(Point {
+            ns: f(smp, "ns_per_batch"),
+            make_ns: f(smp, "make_ns_per_batch"),
+            faults: f(smp, "faults_per_batch"),
+            rows_per_sec: f(smp, "rows_per_sec"),
+            from_cache: smp["from_cache"].as_f64(),
+            retained: smp["retained_bytes"].as_u64(),
+        });
+    }
+}
+
+/// A target's verdict at one cell: (met, the measured text).
+pub(crate) struct Verdicts {
+    pub(crate) exact: Option<bool>,
+    pub(crate) nohint: Option<bool>,
+    pub(crate) make: Option<bool>,
+    pub(crate) cache: Option<bool>,
+}
+
+pub(crate) fn verdicts(r: &S9Results, cell: Cell) -> Verdicts {
+    Verdicts {
+        exact: r
+            .ratio(cell, "arrow-builders-exact")
+            .map(|x| x.0 >= MIN_VS_EXACT),
+        nohint: r
+            .ratio(cell, "arrow-builders-nohint")
+            .map(|x| x.0 >= MIN_VS_NOHINT),
+        make: r.make_ratio(cell).map(|x| x.0 <= MAX_MAKE_VS_FLOOR),
+        cache: r.lowest_from_cache(cell).map(|x| x >= MIN_FROM_CACHE),
+    }
+}
+
+/// S9's targets, one line per target and allocator: at how many cells it
+/// holds, and where it does not.
+pub(crate) fn s9_targets(r: &S9Results) -> Vec<TargetResult> {
+    let mut out = Vec::new();
+    type Pick = fn(&Verdicts) -> Option<bool>;
+    let kinds: [(&str, Pick); 4] = [
+        (
+            "chunkpool ≥ 1.0× arrow-builders-exact (their time / chunkpool's)",
+            |v| v.exact,
+        ),
+        ("chunkpool ≥ 1.1× arrow-builders-nohint", |v| v.nohint),
+        ("make part (fill + export) ≤ 1.3× copy-floor's", |v| {
+            v.make
+        }),
+        ("100% of chunks from the cache (default PoolConfig)", |v| {
+            v.cache
+        }),
+    ];
+    for alloc in Allocator::ALL {
+        let cells: Vec<Cell> = r.cells().into_iter().filter(|c| c.0 == alloc).collect();
+        if cells.is_empty() {
+            continue;
+        }
+        for (text, pick) in kinds {
+            let (mut met, mut all, mut missed, mut invalid) = (0, 0, Vec::new(), 0);
+            for &c in &cells {
+                if !r.cell_valid(c.2) {
+                    invalid += 1;
+                    continue;
+                }
+                match pick(&verdicts(r, c)) {
+                    Some(true) => {
+                        met += 1;
+                        all += 1
+                    }
+                    Some(false) => {
+                        all += 1;
+                        missed.push(crate::engine_report::cell_name(c));
+                    }
+                    None => {}
+                }
+            }
+            if all == 0 {
+                continue;
+            }
+            let shown: Vec<String> = missed.iter().take(8).cloned().collect();
+            out.push(TargetResult {
+                scenario: "S9",
+                text: format!("{text}, under {}", alloc.name()),
+                measured: format!(
+                    "holds at {met} of {all} shapes{}{}{}",
+                    if invalid > 0 {
+                        format!(" ({invalid} multi-thread shapes INVALID: floor check failed)")
+                    } else {
+                        String::new()
+                    },
+                    if missed.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; not at {}", shown.join(", "))
+                    },
+                    if missed.len() > shown.len() {
+                        format!(" and {} more", missed.len() - shown.len())
+                    } else {
+                        String::new()
+                    }
+                ),
+                met: Some(met == all),
+                valid: true,
+                borderline: false,
+            });
+        }
+    }
+    out
+}

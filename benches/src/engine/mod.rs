@@ -1,0 +1,476 @@
+//! S9 of `benches/README.md`, engine batches: the batch an engine makes per
+//! morsel, five ways, with the same work around it.
+//!
+//! One batch: scan slice `k` of the [`Source`] into a batch, filter it on
+//! `qty <= 25`, project away `id`, hand it to arrow as a `RecordBatch`, run
+//! an arrow kernel (`sum` of the kept prices), drop everything. Every
+//! batch's (rows kept, sum) is checked against the table.
+//!
+//! * `chunkpool` and `unpooled`: the scan fills a chunk (from a
+//!   [`LockFreeAllocator`] with the default `PoolConfig`, or `Chunk::new`,
+//!   which is what `EmptyAllocator` hands out) with `extend_from_slice` and
+//!   `append_option_str`; the filter builds the selection over `qty` and
+//!   moves the rows into a second chunk of the same allocator with
+//!   [`Chunk::append_selected`] (the scan chunk drops: home, or freed); the
+//!   chunk is exported with [`Chunk::into_record_batch_as`] into a schema
+//!   made once.
+//! * `arrow-builders-exact` / `arrow-builders-nohint`: the scan is arrow's
+//!   builders (`Int64Builder`, `Float64Builder`, `Int32Builder`,
+//!   `LargeStringBuilder`, the types the export gives), sized exactly or
+//!   made with `new()` (grow by doubling); the filter is arrow's
+//!   (`lt_eq`, `filter_record_batch`).
+//! * `copy-floor`: the scan is a memcpy into buffers the thread reuses
+//!   ([`floor`]); the filter is arrow's.
+//!
+//! The projection (`RecordBatch::project`, dropping `id`) moves no data, so
+//! every contender does it on the exported batch with the same call. The
+//! *make* part of a batch is the scan plus the export (read off the clock:
+//! four clock reads a batch for every contender).
+
+pub mod child;
+pub mod floor;
+pub mod table;
+
+pub use table::Source;
+
+use crate::alloc::rusage;
+use arrow_arith::aggregate::sum;
+use arrow_array::builder::{Float64Builder, Int32Builder, Int64Builder, LargeStringBuilder};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int32Type, Int64Type};
+use arrow_array::{ArrayRef, Int32Array, RecordBatch, Scalar};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use chunkpool::{Chunk, ChunkAllocator, FieldType, LockFreeAllocator, Stats};
+use floor::Floor;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+use table::{SrcCol, PRICE, QTY, QTY_MAX};
+
+/// A contender of S9.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Maker {
+    Chunkpool,
+    ArrowExact,
+    ArrowNoHint,
+    Unpooled,
+    CopyFloor,
+}
+
+impl Maker {
+    pub const ALL: [Maker; 5] = [
+        Maker::Chunkpool,
+        Maker::ArrowExact,
+        Maker::ArrowNoHint,
+        Maker::Unpooled,
+        Maker::CopyFloor,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Maker::Chunkpool => "chunkpool",
+            Maker::ArrowExact => "arrow-builders-exact",
+            Maker::ArrowNoHint => "arrow-builders-nohint",
+            Maker::Unpooled => "unpooled",
+            Maker::CopyFloor => "copy-floor",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Maker> {
+        Maker::ALL.into_iter().find(|m| m.name() == s)
+    }
+
+    fn chunked(self) -> bool {
+        matches!(self, Maker::Chunkpool | Maker::Unpooled)
+    }
+}
+
+/// A batch's result and how long making it took.
+pub struct BatchOut {
+    pub kept: u64,
+    pub sum: f64,
+    pub make: Duration,
+}
+
+/// One thread's state: the selection vector, and `copy-floor`'s buffers.
+pub struct Local {
+    sel: Vec<u32>,
+    floor: Option<Floor>,
+}
+
+/// S9 in one process: the source, the pool (alive for the whole process,
+/// like a server's) and the schemas, each made once.
+pub struct Engine {
+    pub src: Source,
+    pub pool: LockFreeAllocator,
+    /// The builders' and copy-floor's schema.
+    schema: SchemaRef,
+    /// The exports' schema (the same types, with chunkpool's metadata).
+    export_schema: SchemaRef,
+    /// Every column but `id`.
+    project: Vec<usize>,
+    qty_max: Scalar<Int32Array>,
+}
+
+impl Engine {
+    pub fn new(rows: usize, width: usize, columns: usize) -> Engine {
+        let src = Source::generate(rows, width, columns);
+        let schema = Arc::new(Schema::new(
+            src.fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let t = match *f {
+                        FieldType::I64 => DataType::Int64,
+                        FieldType::F64 => DataType::Float64,
+                        FieldType::I32 => DataType::Int32,
+                        _ => DataType::LargeUtf8,
+                    };
+                    Field::new(format!("c{i}"), t, true)
+                })
+                .collect::<Vec<_>>(),
+        ));
+        let export_schema = chunkpool::export_schema(&src.fields, &chunkpool::ExportOptions::new())
+            .expect("one name per field");
+        let project = (1..src.fields.len()).collect();
+        Engine {
+            src,
+            pool: LockFreeAllocator::new(),
+            schema,
+            export_schema: Arc::new(export_schema),
+            project,
+            qty_max: Int32Array::new_scalar(QTY_MAX),
+        }
+    }
+
+    pub fn local(&self, who: Maker) -> Local {
+        Local {
+            sel: Vec::with_capacity(self.src.rows),
+            floor: (who == Maker::CopyFloor).then(|| Floor::new(&self.src, self.schema.clone())),
+        }
+    }
+
+    fn chunk(&self, who: Maker) -> Chunk {
+        let (f, rows) = (&self.src.fields, self.src.rows);
+        match who {
+            Maker::Chunkpool => self.pool.alloc(f, rows, rows),
+            _ => Chunk::new(f, rows, rows),
+        }
+    }
+
+    /// The scan into a chunk: slice `k` appended column by column.
+    fn fill(&self, chk: &mut Chunk, k: usize) {
+        let range = self.src.range(k);
+        for (i, col) in self.src.cols.iter().enumerate() {
+            let dst = chk.column_mut(i);
+            match col {
+                SrcCol::I64(v) => dst.extend_from_slice(&v[range.clone()]),
+                SrcCol::F64(v) => dst.extend_from_slice(&v[range.clone()]),
+                SrcCol::I32(v) => dst.extend_from_slice(&v[range.clone()]),
+                SrcCol::Text(t) => {
+                    for r in range.clone() {
+                        dst.append_option_str(t.get(r));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The scan with arrow's builders, sized exactly (`exact`) or not at all.
+    fn build(&self, k: usize, exact: bool) -> RecordBatch {
+        let (range, rows) = (self.src.range(k), self.src.rows);
+        let columns: Vec<ArrayRef> = self
+            .src
+            .cols
+            .iter()
+            .map(|col| -> ArrayRef {
+                match col {
+                    SrcCol::I64(v) => {
+                        let mut b = if exact {
+                            Int64Builder::with_capacity(rows)
+                        } else {
+                            Int64Builder::new()
+                        };
+                        b.append_slice(&v[range.clone()]);
+                        Arc::new(b.finish())
+                    }
+                    SrcCol::F64(v) => {
+                        let mut b = if exact {
+                            Float64Builder::with_capacity(rows)
+                        } else {
+                            Float64Builder::new()
+                        };
+                        b.append_slice(&v[range.clone()]);
+                        Arc::new(b.finish())
+                    }
+                    SrcCol::I32(v) => {
+                        let mut b = if exact {
+                            Int32Builder::with_capacity(rows)
+                        } else {
+                            Int32Builder::new()
+                        };
+                        b.append_slice(&v[range.clone()]);
+                        Arc::new(b.finish())
+                    }
+                    SrcCol::Text(t) => {
+                        let mut b = if exact {
+                            LargeStringBuilder::with_capacity(rows, t.slice_bytes(k, rows).len())
+                        } else {
+                            LargeStringBuilder::new()
+                        };
+                        for r in range.clone() {
+                            b.append_option(t.get(r));
+                        }
+                        Arc::new(b.finish())
+                    }
+                }
+            })
+            .collect();
+        RecordBatch::try_new(Arc::clone(&self.schema), columns).expect("builders' batch")
+    }
+
+    /// Slice `k` made the contender's way, unfiltered (what [`Engine::verify`]
+    /// compares with the table).
+    fn make_full(&self, who: Maker, local: &mut Local, k: usize) -> RecordBatch {
+        match who {
+            Maker::Chunkpool | Maker::Unpooled => {
+                let mut c = self.chunk(who);
+                self.fill(&mut c, k);
+                c.into_record_batch_as(&self.export_schema).expect("export")
+            }
+            Maker::ArrowExact => self.build(k, true),
+            Maker::ArrowNoHint => self.build(k, false),
+            Maker::CopyFloor => local
+                .floor
+                .as_mut()
+                .expect("copy-floor's local has a floor")
+                .make(&self.src, k),
+        }
+    }
+
+    /// The kernel on the filtered batch: project away `id`, sum the prices.
+    fn project_and_sum(&self, filtered: &RecordBatch) -> (u64, f64) {
+        let out = filtered.project(&self.project).expect("projection");
+        let total = sum(out.column(PRICE - 1).as_primitive::<Float64Type>()).unwrap_or(0.0);
+        (out.num_rows() as u64, total)
+    }
+
+    /// One batch on slice `k`: make, filter, export, project, kernel, drop.
+    #[inline]
+    pub fn batch(&self, who: Maker, local: &mut Local, k: usize) -> BatchOut {
+        if who.chunked() {
+            let t0 = Instant::now();
+            let mut scan = self.chunk(who);
+            self.fill(&mut scan, k);
+            let t1 = Instant::now();
+            local.sel.clear();
+            let qty = scan.column(QTY).as_slice::<i32>();
+            local.sel.extend(
+                qty.iter()
+                    .enumerate()
+                    .filter(|(_, &q)| q <= QTY_MAX)
+                    .map(|(i, _)| i as u32),
+            );
+            let mut kept = self.chunk(who);
+            kept.append_selected(&scan, &local.sel);
+            drop(scan);
+            let t2 = Instant::now();
+            let batch = kept
+                .into_record_batch_as(&self.export_schema)
+                .expect("export");
+            let t3 = Instant::now();
+            let (n, s) = self.project_and_sum(black_box(&batch));
+            drop(batch);
+            BatchOut {
+                kept: n,
+                sum: s,
+                make: (t1 - t0) + (t3 - t2),
+            }
+        } else {
+            let t0 = Instant::now();
+            let batch = match who {
+                Maker::ArrowExact => self.build(k, true),
+                Maker::ArrowNoHint => self.build(k, false),
+                _ => local
+                    .floor
+                    .as_mut()
+                    .expect("copy-floor's local has a floor")
+                    .make(&self.src, k),
+            };
+            let t1 = Instant::now();
+            // No export: the same two clock reads as the chunks' export.
+            let t2 = Instant::now();
+            let t3 = Instant::now();
+            let batch = black_box(batch);
+            let keep = arrow_ord::cmp::lt_eq(batch.column(QTY), &self.qty_max).expect("qty <= 25");
+            let filtered =
+                arrow_select::filter::filter_record_batch(&batch, &keep).expect("filter");
+            drop(batch);
+            let (n, s) = self.project_and_sum(&filtered);
+            drop(filtered);
+            BatchOut {
+                kept: n,
+                sum: s,
+                make: (t1 - t0) + (t3 - t2),
+            }
+        }
+    }
+
+    /// Checks, untimed, that `who`'s batches hold the table (types, values,
+    /// NULLs) and that its batches give the table's checksums.
+    pub fn verify(&self, who: Maker) -> Result<(), String> {
+        let mut local = self.local(who);
+        for k in [0, self.src.slices() - 1] {
+            let b = self.make_full(who, &mut local, k);
+            let range = self.src.range(k);
+            if b.num_rows() != self.src.rows || b.num_columns() != self.src.cols.len() {
+                return Err(format!(
+                    "{}: batch of {}×{}",
+                    who.name(),
+                    b.num_rows(),
+                    b.num_columns()
+                ));
+            }
+            for (i, col) in self.src.cols.iter().enumerate() {
+                let a = b.column(i);
+                let same = match col {
+                    SrcCol::I64(v) => a
+                        .as_primitive_opt::<Int64Type>()
+                        .map(|x| x.values()[..] == v[range.clone()]),
+                    SrcCol::F64(v) => a
+                        .as_primitive_opt::<Float64Type>()
+                        .map(|x| x.values()[..] == v[range.clone()]),
+                    SrcCol::I32(v) => a
+                        .as_primitive_opt::<Int32Type>()
+                        .map(|x| x.values()[..] == v[range.clone()]),
+                    SrcCol::Text(t) => a
+                        .as_string_opt::<i64>()
+                        .map(|x| x.iter().eq(range.clone().map(|r| t.get(r)))),
+                };
+                if same != Some(true) {
+                    return Err(format!(
+                        "{}: slice {k} column {i} differs from the table",
+                        who.name()
+                    ));
+                }
+            }
+        }
+        for k in 0..2 * self.src.slices() {
+            let k = k % self.src.slices();
+            let out = self.batch(who, &mut local, k);
+            if (out.kept, out.sum) != self.src.expected(k) {
+                return Err(format!(
+                    "{}: slice {k}: (rows kept, sum) ({}, {}), expected {:?}",
+                    who.name(),
+                    out.kept,
+                    out.sum,
+                    self.src.expected(k)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// One timed sample: `threads` threads, each with its own [`Local`],
+    /// batches for `warm` untimed, then batches until `dur` has passed.
+    pub fn sample(&self, who: Maker, threads: usize, warm: Duration, dur: Duration) -> Sample {
+        let start = Barrier::new(threads + 1);
+        let go = Barrier::new(threads + 1);
+        let stop = AtomicBool::new(false);
+        let pooled = who == Maker::Chunkpool;
+        let mut before = (0u64, None);
+        let per_thread: Vec<(u64, Duration, u64, Instant, Instant)> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (start, go, stop) = (&start, &go, &stop);
+                    s.spawn(move || {
+                        let mut local = self.local(who);
+                        let slices = self.src.slices();
+                        let mut i = t * 3;
+                        let w0 = Instant::now();
+                        while w0.elapsed() < warm || i < t * 3 + 2 {
+                            black_box(self.batch(who, &mut local, i % slices));
+                            i += 1;
+                        }
+                        start.wait();
+                        go.wait();
+                        let begin = Instant::now();
+                        let (mut n, mut make, mut wrong) = (0u64, Duration::ZERO, 0u64);
+                        while !stop.load(Ordering::Relaxed) {
+                            let k = i % slices;
+                            let out = self.batch(who, &mut local, k);
+                            if (out.kept, out.sum) != self.src.expected(k) {
+                                wrong += 1;
+                            }
+                            make += out.make;
+                            n += 1;
+                            i += 1;
+                        }
+                        let end = Instant::now();
+                        drop(local);
+                        (n, make, wrong, begin, end)
+                    })
+                })
+                .collect();
+            start.wait();
+            before = (rusage().0, pooled.then(|| self.pool.stats()));
+            go.wait();
+            std::thread::sleep(dur);
+            stop.store(true, Ordering::Relaxed);
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("S9 thread panicked"))
+                .collect()
+        });
+        let faults = rusage().0.saturating_sub(before.0);
+        // First start to last end, as every thread read its own clock.
+        let t0 = per_thread.iter().map(|p| p.3).min().expect("threads > 0");
+        let end = per_thread.iter().map(|p| p.4).max().expect("threads > 0");
+        Sample {
+            threads,
+            batches: per_thread.iter().map(|p| p.0).sum(),
+            wall: end - t0,
+            make: per_thread.iter().map(|p| p.1).sum(),
+            wrong: per_thread.iter().map(|p| p.2).sum(),
+            minor_faults: faults,
+            stats_before: before.1,
+            stats_after: pooled.then(|| self.pool.stats()),
+        }
+    }
+}
+
+/// One S9 sample.
+pub struct Sample {
+    pub threads: usize,
+    /// Batches made by all threads.
+    pub batches: u64,
+    /// From the threads' start to the last one's end.
+    pub wall: Duration,
+    /// Time making batches, summed over the threads.
+    pub make: Duration,
+    /// Batches whose (rows kept, sum) was not the table's.
+    pub wrong: u64,
+    pub minor_faults: u64,
+    pub stats_before: Option<Stats>,
+    pub stats_after: Option<Stats>,
+}
+
+impl Sample {
+    /// Wall nanoseconds per batch per thread.
+    pub fn ns_per_batch(&self) -> f64 {
+        self.wall.as_nanos() as f64 * self.threads as f64 / self.batches.max(1) as f64
+    }
+
+    /// Nanoseconds making a batch (thread time).
+    pub fn make_ns_per_batch(&self) -> f64 {
+        self.make.as_nanos() as f64 / self.batches.max(1) as f64
+    }
+
+    /// `chunks_from_cache / chunks_allocated` over the sample.
+    pub fn from_cache(&self) -> Option<f64> {
+        let (a, b) = (self.stats_before.as_ref()?, self.stats_after.as_ref()?);
+        let all = b.chunks_allocated - a.chunks_allocated;
+        (all > 0).then(|| (b.chunks_from_cache - a.chunks_from_cache) as f64 / all as f64)
+    }
+}
