@@ -30,9 +30,10 @@ fn blocks_for(bytes: usize) -> usize {
 
 /// A growable byte buffer whose allocation is aligned to 64 bytes. The
 /// column keeps the length in use (`Column::data_len`); this holds the
-/// blocks that cover it, and every byte of them past that length is zero
-/// (so growing within a block writes nothing, and a typed view of the
-/// last block never reads stale bytes).
+/// blocks in use, initialised, which cover at least that length: blocks
+/// grown into are zeroed, and a reset column keeps its blocks in use (with
+/// an earlier batch's bytes, which no read of the column reaches) so the
+/// next batch writes them once.
 #[derive(Clone, Default)]
 pub(super) struct Blocks(Vec<Block>);
 

@@ -94,9 +94,8 @@ impl Column {
     }
 
     /// Appends one NULL row: `size` zero bytes of data on a fixed-width
-    /// column (whose bytes past the data in use are zero already, and
-    /// rewritten anyway), an empty value on a variable-width one (`size`
-    /// 0, `var`).
+    /// column (written: the bytes past the data may be an earlier row's),
+    /// an empty value on a variable-width one (`size` 0, `var`).
     #[inline(always)]
     pub(super) fn push_null_row(&mut self, size: usize, var: bool) -> Result<(), Error> {
         self.push_one(size, var, false, |data| data.fill(0))

@@ -80,7 +80,12 @@ pub struct Column {
     /// Variable width: `len + 1` entries, the first 0. Fixed width: empty.
     offsets: Vec<i64>,
     /// Data bytes, in 64-byte aligned blocks so typed views are always
-    /// aligned; the bytes past `data_len` are zero.
+    /// aligned. The blocks in use are initialised; past `data_len` they
+    /// hold zeros or bytes of earlier rows, which [`Column::reset`] leaves
+    /// in place so a reused column is written once, never zeroed first.
+    /// No read reaches them: every read stops at `data_len` (or `len`
+    /// elements), and [`Column::spare_capacity_mut`] hands them out only
+    /// as uninitialised memory.
     data: Blocks,
     /// Bytes of `data` in use; every byte past it is zero or unreachable.
     data_len: usize,
@@ -520,6 +525,8 @@ impl Column {
     /// assert_eq!(c.len(), 0);
     /// ```
     pub fn spare_capacity_mut(&mut self) -> SpareCapacity<'_> {
+        // Blocks a reset left in use past the data are spare again.
+        self.data.truncate(self.data_len);
         SpareCapacity {
             data: self.data.spare_capacity_mut(),
             offsets: self.offsets.spare_capacity_mut(),
@@ -651,7 +658,9 @@ impl Column {
             self.offsets.truncate(1);
             self.raw_bytes = false;
         }
-        self.data.clear();
+        // The data blocks stay in use: the next rows overwrite them in
+        // place, without zeroing them first (no read reaches past
+        // `data_len`).
         self.data_len = 0;
     }
 
