@@ -156,6 +156,40 @@ fn append_rows_every_alignment_and_empty_ranges() {
     }
 }
 
+/// Long moves: runs of 64 rows and more (whole validity bytes copied
+/// where source and destination line up, word-gathered bits where they do
+/// not) and selections of hundreds of rows, after every partial byte.
+#[test]
+fn long_runs_and_selections_keep_every_null_bit() {
+    let src = filled(0..300);
+    let src_rows = rows_of(&src);
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let idx: Vec<u32> = (0..260)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % 300) as u32
+        })
+        .collect();
+    for pre in 0..10 {
+        for (s, e) in [(0, 300), (8, 200), (3, 131), (64, 192), (0, 64), (1, 66)] {
+            let mut dst = filled(500..500 + pre);
+            let mut want = rows_of(&dst);
+            dst.append_rows(&src, s..e);
+            want.extend_from_slice(&src_rows[s..e]);
+            assert_well_formed(&dst);
+            assert_eq!(rows_of(&dst), want, "{pre} rows, then {s}..{e}");
+        }
+        let mut dst = filled(500..500 + pre);
+        let mut want = rows_of(&dst);
+        dst.append_selected(&src, &idx);
+        want.extend(idx.iter().map(|&i| src_rows[i as usize].clone()));
+        assert_well_formed(&dst);
+        assert_eq!(rows_of(&dst), want, "{pre} rows, then a selection");
+    }
+}
+
 #[test]
 fn append_selected_in_order_with_repeats() {
     let src = filled(0..20);

@@ -9,12 +9,15 @@
 
 use super::select::check_sel;
 use super::{Chunk, Slot};
+use crate::column::Pick;
 use crate::error::Error;
 use std::ops::Range;
 
 /// Coalesces row indices into runs of consecutive rows.
 fn runs_of(rows: impl Iterator<Item = usize>) -> Vec<Range<usize>> {
-    let mut runs: Vec<Range<usize>> = Vec::new();
+    // At most one run a row: sized once where the count is known (a
+    // selection), so the loop never reallocates.
+    let mut runs: Vec<Range<usize>> = Vec::with_capacity(rows.size_hint().0);
     for r in rows {
         match runs.last_mut() {
             Some(last) if last.end == r => last.end = r + 1,
@@ -63,17 +66,24 @@ impl Chunk {
     }
 
     /// Appends the runs of rows of `src` (checked by [`Chunk::check_append`]
-    /// and against its rows): reserves every column, then copies.
+    /// and against its rows).
     fn append_runs(&mut self, src: &Chunk, runs: &[Range<usize>]) -> Result<(), Error> {
-        let rows = runs.iter().map(ExactSizeIterator::len).sum();
+        self.append_pick(src, Pick::Runs(runs))
+    }
+
+    /// Appends the rows `pick` takes from `src` (checked by
+    /// [`Chunk::check_append`] and against its rows): reserves every
+    /// column, then copies.
+    fn append_pick(&mut self, src: &Chunk, pick: Pick<'_>) -> Result<(), Error> {
+        let rows = pick.rows();
         for (slot, from) in self.columns.iter_mut().zip(src.columns()) {
             if let Slot::Own(c) = slot {
-                c.try_reserve_runs(from, runs, rows)?;
+                c.try_reserve_pick(from, pick, rows)?;
             }
         }
         for (slot, from) in self.columns.iter_mut().zip(src.columns()) {
             if let Slot::Own(c) = slot {
-                c.extend_runs(from, runs, rows);
+                c.extend_pick(from, pick, rows);
             }
         }
         Ok(())
@@ -228,8 +238,7 @@ impl Chunk {
     pub fn try_append_selected(&mut self, src: &Chunk, rows: &[u32]) -> Result<(), Error> {
         let n = self.check_append(src)?;
         check_sel(rows, n)?;
-        let runs = runs_of(rows.iter().map(|&r| r as usize));
-        self.append_runs(src, &runs)
+        self.append_pick(src, Pick::Rows(rows))
     }
 
     /// Appends the rows of `src` whose bit is set in `mask` (bit `i % 8`
@@ -331,8 +340,7 @@ impl Chunk {
         match src.sel() {
             Some(sel) => {
                 check_sel(sel, n)?;
-                let runs = runs_of(sel.iter().map(|&r| r as usize));
-                self.append_runs(src, &runs)
+                self.append_pick(src, Pick::Rows(sel))
             }
             None => self.append_runs(src, std::slice::from_ref(&(0..n))),
         }

@@ -7,18 +7,21 @@
 //! | `typed.rs` | typed reads and writes, checked against the logical type ([`FixedElem`]) |
 //! | `read.rs` | NULL-aware reads: `Option` getters, strings, iterators |
 //! | `build.rs` | NULL-aware and bulk writes: `append_option*`, `set_null`, `extend_*` |
-//! | `buffers.rs` | how big the buffers start and how they grow, reserved fallibly |
+//! | `buffers.rs` | how big the buffers start and how they grow, reserved fallibly; one row appended |
+//! | `pick.rs` | rows copied in bulk from another column: runs, or a selection |
 //! | `blocks.rs` | the data buffer: bytes in 64-byte aligned blocks |
 
 mod blocks;
 mod buffers;
 mod build;
+mod pick;
 mod read;
 mod typed;
 
 use blocks::Blocks;
 use buffers::out_of_memory;
 pub(crate) use buffers::ColumnPlan;
+pub(crate) use pick::Pick;
 pub use typed::FixedElem;
 
 use crate::config::VarLimit;
