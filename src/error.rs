@@ -121,6 +121,18 @@ pub enum Error {
         /// The first column's length (the chunk's `num_rows`).
         rows: usize,
     },
+    /// Rows handed over in Arrow's layout
+    /// ([`Column::extend_bytes_from_parts`](crate::Column::extend_bytes_from_parts)
+    /// and its kin) that do not describe rows: an offset that is negative,
+    /// falls, lies past the values or splits a UTF-8 character (`at`: its
+    /// index), or a validity bitmap with fewer bits than rows (`at`: its
+    /// length in bytes).
+    InvalidRows {
+        /// What is wrong.
+        reason: &'static str,
+        /// Where: the offset's index, or the bitmap's length.
+        at: usize,
+    },
     /// A row of a `Utf8` column read as a string whose bytes are not UTF-8
     /// (they can be put there with [`Column::append_bytes`](crate::Column::append_bytes),
     /// which does not check them).
@@ -198,6 +210,7 @@ impl fmt::Display for Error {
                 f,
                 "ragged chunk: column {column} has {len} rows, column 0 has {rows}"
             ),
+            Error::InvalidRows { reason, at } => write!(f, "invalid rows: {reason} (at {at})"),
             Error::InvalidUtf8 { row } => {
                 write!(f, "row {row} of a Utf8 column is not valid UTF-8")
             }

@@ -426,3 +426,30 @@ fn decimal128_imports_into_decimal_columns_and_round_trips() {
     ));
     assert_eq!(c.num_rows(), 0);
 }
+
+/// Arrow lets a NULL slot span bytes; imported, it is an empty NULL like
+/// every NULL the column writes, and the rows around it keep their bytes.
+/// A primitive NULL imports as a zero element whatever arrow stored.
+#[test]
+fn null_slots_holding_bytes_import_as_empty_nulls() {
+    use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+    let offsets = OffsetBuffer::new(ScalarBuffer::from(vec![0i32, 2, 6, 7]));
+    let values = Buffer::from(b"abgone!".to_vec());
+    let nulls = NullBuffer::from(vec![true, false, true]);
+    let strings = StringArray::new(offsets, values, Some(nulls.clone()));
+    let ints = Int64Array::new(ScalarBuffer::from(vec![5i64, 99, 7]), Some(nulls));
+    let batch = RecordBatch::try_from_iter([
+        ("s", Arc::new(strings) as ArrayRef),
+        ("i", Arc::new(ints) as ArrayRef),
+    ])
+    .unwrap();
+    let chk = Chunk::from_record_batch(&LockFreeAllocator::new(), &batch);
+    let s = chk.column(0);
+    assert_eq!(
+        s.iter_str().collect::<Vec<_>>(),
+        [Some("ab"), None, Some("!")]
+    );
+    assert_eq!((s.offsets(), s.data()), (&[0, 2, 2, 3][..], &b"ab!"[..]));
+    assert_eq!(chk.column(1).as_slice::<i64>(), &[5, 0, 7]);
+    assert_eq!(chk.column(1).null_count(), 1);
+}

@@ -3,7 +3,7 @@
 
 use super::{arrow_type, at_column, decimal, ExportOptions, LOGICAL_TYPE_KEY};
 use crate::chunk::Chunk;
-use crate::column::Column;
+use crate::column::{Column, OffsetElem};
 use crate::error::Error;
 use crate::field::FieldType;
 use arrow_array::cast::AsArray;
@@ -11,8 +11,12 @@ use arrow_array::types::{
     Decimal128Type, DurationNanosecondType, Float32Type, Float64Type, Int16Type, Int32Type,
     Int64Type, Int8Type, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
-use arrow_array::{Array, ArrowPrimitiveType, RecordBatch};
+use arrow_array::{
+    Array, ArrowPrimitiveType, GenericBinaryArray, GenericStringArray, OffsetSizeTrait, RecordBatch,
+};
+use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, Field, TimeUnit};
+use std::borrow::Cow;
 
 /// Why a `Decimal128` array does not go into a `Decimal` column.
 const DECIMAL_SCALE: &str =
@@ -138,11 +142,8 @@ fn extend(col: &mut Column, a: &dyn Array) -> Result<(), Error> {
         T::Native: crate::FixedElem,
     {
         let p = a.as_primitive::<T>();
-        if p.null_count() == 0 {
-            col.try_extend_from_slice(p.values())
-        } else {
-            col.try_extend_options(p.iter())
-        }
+        let validity = p.nulls().filter(|n| n.null_count() > 0);
+        col.try_extend_from_parts(p.values(), bits(validity).as_deref())
     }
     match a.data_type() {
         DataType::Int8 => primitive::<Int8Type>(col, a),
@@ -182,24 +183,56 @@ fn extend(col: &mut Column, a: &dyn Array) -> Result<(), Error> {
             }
             Ok(())
         }
-        DataType::LargeUtf8 => strings(col, a.as_string::<i64>().iter()),
-        DataType::Utf8 => strings(col, a.as_string::<i32>().iter()),
-        DataType::LargeBinary => bytes(col, a.as_binary::<i64>().iter()),
-        DataType::Binary => bytes(col, a.as_binary::<i32>().iter()),
+        DataType::LargeUtf8 => strings(col, a.as_string::<i64>()),
+        DataType::Utf8 => strings(col, a.as_string::<i32>()),
+        DataType::LargeBinary => binary(col, a.as_binary::<i64>()),
+        DataType::Binary => binary(col, a.as_binary::<i32>()),
         _ => Err(refused(None, "an arrow type with no chunkpool column type")),
     }
 }
 
-fn strings<'a>(col: &mut Column, rows: impl Iterator<Item = Option<&'a str>>) -> Result<(), Error> {
-    for s in rows {
-        col.try_append_option_str(s)?;
-    }
-    Ok(())
+/// A validity bitmap as bits from bit 0 (arrow's may start mid-byte in a
+/// sliced array: then it is copied into place).
+fn bits(nulls: Option<&NullBuffer>) -> Option<Cow<'_, [u8]>> {
+    nulls.map(|n| {
+        let b = n.inner();
+        if b.offset() % 8 == 0 {
+            let start = b.offset() / 8;
+            Cow::Borrowed(&b.values()[start..start + b.len().div_ceil(8)])
+        } else {
+            let mut out = vec![0u8; b.len().div_ceil(8)];
+            for i in b.set_indices() {
+                out[i / 8] |= 1 << (i % 8);
+            }
+            Cow::Owned(out)
+        }
+    })
 }
 
-fn bytes<'a>(col: &mut Column, rows: impl Iterator<Item = Option<&'a [u8]>>) -> Result<(), Error> {
-    for b in rows {
-        col.try_append_option_bytes(b)?;
+/// A string array's rows in one bulk append (bytes and offsets copied
+/// whole; the column keeps vouching for UTF-8).
+fn strings<O: OffsetSizeTrait + OffsetElem>(
+    col: &mut Column,
+    a: &GenericStringArray<O>,
+) -> Result<(), Error> {
+    let validity = bits(a.nulls().filter(|n| n.null_count() > 0));
+    let (offsets, values) = (a.value_offsets(), a.values());
+    let end = offsets.last().map_or(0, |o| o.as_usize());
+    // The rows' bytes are UTF-8 (arrow checks when it builds the array);
+    // checked again as one `&str`, so the column can vouch for them. Bytes
+    // of the buffer before a sliced array's rows need not be: then the
+    // rows go in unvouched, and the export checks them.
+    match std::str::from_utf8(&values[..end]) {
+        Ok(text) => col.try_extend_str_from_parts(offsets, text, validity.as_deref()),
+        Err(_) => col.try_extend_bytes_from_parts(offsets, values, validity.as_deref()),
     }
-    Ok(())
+}
+
+/// A binary array's rows in one bulk append.
+fn binary<O: OffsetSizeTrait + OffsetElem>(
+    col: &mut Column,
+    a: &GenericBinaryArray<O>,
+) -> Result<(), Error> {
+    let validity = bits(a.nulls().filter(|n| n.null_count() > 0));
+    col.try_extend_bytes_from_parts(a.value_offsets(), a.values(), validity.as_deref())
 }

@@ -53,7 +53,7 @@ impl Column {
     /// Reserves, in one go, room for `rows` more rows whose data ends at
     /// byte `data_end`, with `rows` more offsets on a variable-width
     /// column.
-    fn reserve_rows(&mut self, rows: usize, data_end: usize) -> Result<(), Error> {
+    pub(super) fn reserve_rows(&mut self, rows: usize, data_end: usize) -> Result<(), Error> {
         let field = self.field;
         let total = self.len.saturating_add(rows);
         let offsets = if field.is_var() { total + 1 } else { 0 };
@@ -309,21 +309,7 @@ impl Column {
     /// the address range; [`Error::OutOfMemory`] when a buffer must grow
     /// and the allocator refuses. On an error the column is unchanged.
     pub fn try_extend_from_slice<T: FixedElem>(&mut self, values: &[T]) -> Result<(), Error> {
-        self.check_elem::<T>()?;
-        let bytes: &[u8] = bytemuck::cast_slice(values);
-        // Rows cannot overflow where their bytes (at least one a row) do not.
-        let end = self
-            .data_len
-            .checked_add(bytes.len())
-            .filter(|&end| end <= isize::MAX as usize - 8)
-            .ok_or(Error::CapacityOverflow {
-                field: self.field,
-                rows: self.len.saturating_add(values.len()),
-            })?;
-        self.reserve_rows(values.len(), end)?;
-        self.push_data(bytes);
-        self.push_valid_bits(values.len());
-        Ok(())
+        self.try_extend_from_parts(values, None)
     }
 
     /// Appends every item of `values`, `None` as a NULL, to a column of a
@@ -459,7 +445,7 @@ impl Column {
 
     /// Appends every item of `values` with `append`; on the first error,
     /// removes the rows appended before it and returns the error.
-    fn all_or_nothing<V>(
+    pub(super) fn all_or_nothing<V>(
         &mut self,
         values: impl IntoIterator<Item = V>,
         mut append: impl FnMut(&mut Column, V) -> Result<(), Error>,

@@ -6,6 +6,7 @@
 //! | `mod.rs` | [`Column`] itself: construction, the buffers as they are, reset, and what the pools read off it |
 //! | `typed.rs` | typed reads and writes, checked against the logical type ([`FixedElem`]) |
 //! | `read.rs` | NULL-aware reads: `Option` getters, strings, iterators |
+//! | `bulk.rs` | bulk appends in Arrow's layout: values, offsets, a validity bitmap |
 //! | `build.rs` | NULL-aware and bulk writes: `append_option*`, `set_null`, `extend_*` |
 //! | `buffers.rs` | how big the buffers start and how they grow, reserved fallibly; one row appended |
 //! | `pick.rs` | rows copied in bulk from another column: runs, or a selection |
@@ -14,6 +15,7 @@
 mod blocks;
 mod buffers;
 mod build;
+mod bulk;
 mod pick;
 mod read;
 mod typed;
@@ -21,6 +23,7 @@ mod typed;
 use blocks::Blocks;
 use buffers::out_of_memory;
 pub(crate) use buffers::ColumnPlan;
+pub use bulk::OffsetElem;
 pub(crate) use pick::Pick;
 pub use typed::FixedElem;
 

@@ -1,0 +1,357 @@
+//! Bulk appends in Arrow's layout: a batch's worth of values (and, for
+//! variable width, offsets into them) with an optional validity bitmap,
+//! each copied in one pass rather than row by row. This is the fill path
+//! for engines that work a column at a time: decoded pages, arrow arrays,
+//! their own buffers.
+//!
+//! Every call checks all of its input before it writes, and leaves the
+//! column unchanged on an error.
+
+use super::{unwrap_or_panic, Column, FixedElem};
+use crate::error::Error;
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for i32 {}
+    impl Sealed for i64 {}
+}
+
+/// The offset types of Arrow's variable-width layouts: `i32` (`Utf8`,
+/// `Binary`) and `i64` (`LargeUtf8`, `LargeBinary`). Sealed.
+pub trait OffsetElem: sealed::Sealed + Copy {
+    /// The offset as an index, or `None` when it is negative.
+    #[doc(hidden)]
+    fn to_index(self) -> Option<usize>;
+}
+
+impl OffsetElem for i32 {
+    #[inline]
+    fn to_index(self) -> Option<usize> {
+        usize::try_from(self).ok()
+    }
+}
+
+impl OffsetElem for i64 {
+    #[inline]
+    fn to_index(self) -> Option<usize> {
+        usize::try_from(self).ok()
+    }
+}
+
+/// [`Error::InvalidRows`].
+#[cold]
+fn invalid(reason: &'static str, at: usize) -> Error {
+    Error::InvalidRows { reason, at }
+}
+
+/// Checks that `validity`, if given, has a bit for each of `rows` rows.
+fn check_validity(validity: Option<&[u8]>, rows: usize) -> Result<(), Error> {
+    match validity {
+        Some(v) if v.len() < rows.div_ceil(8) => Err(invalid(
+            "the validity bitmap has fewer bits than there are rows",
+            v.len(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whether bit `i` of an LSB-first bitmap is set.
+#[inline]
+fn bit(bits: &[u8], i: usize) -> bool {
+    bits[i / 8] & (1 << (i % 8)) != 0
+}
+
+impl Column {
+    /// Appends `values` to a column of a logical type `T` writes (see
+    /// [`FixedElem`]), row `i` NULL where bit `i` of `validity` is clear
+    /// (Arrow's validity bitmap: LSB first, a set bit is a value; `None`:
+    /// no NULL). One copy for the values, one for the bits. A NULL row's
+    /// element is zero, as [`Column::append_null`] writes it, whatever
+    /// `values` holds there.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I32, 8);
+    /// c.extend_from_parts(&[1i32, 99, 3], Some(&[0b101]));
+    /// assert_eq!(c.iter::<i32>().collect::<Vec<_>>(), [Some(1), None, Some(3)]);
+    /// assert_eq!(c.as_slice::<i32>(), &[1, 0, 3]);
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_extend_from_parts`]
+    /// returns.
+    #[track_caller]
+    pub fn extend_from_parts<T: FixedElem>(&mut self, values: &[T], validity: Option<&[u8]>) {
+        unwrap_or_panic(self.try_extend_from_parts(values, validity))
+    }
+
+    /// Like [`Column::extend_from_parts`], returning an error instead of
+    /// panicking; on an error the column is unchanged.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, Error, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 8);
+    /// // Nine rows need two bytes of validity.
+    /// let err = c.try_extend_from_parts(&[0i64; 9], Some(&[0xff])).unwrap_err();
+    /// assert!(matches!(err, Error::InvalidRows { .. }));
+    /// assert!(c.is_empty());
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] unless `T` writes the column's logical type;
+    /// [`Error::InvalidRows`] when `validity` has fewer bits than
+    /// `values` has rows; [`Error::CapacityOverflow`] or
+    /// [`Error::OutOfMemory`] when the buffers cannot grow.
+    pub fn try_extend_from_parts<T: FixedElem>(
+        &mut self,
+        values: &[T],
+        validity: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        self.check_elem::<T>()?;
+        check_validity(validity, values.len())?;
+        let bytes: &[u8] = bytemuck::cast_slice(values);
+        // Rows cannot overflow where their bytes (at least one a row) do not.
+        let end = self
+            .data_len
+            .checked_add(bytes.len())
+            .filter(|&end| end <= isize::MAX as usize - 8)
+            .ok_or(Error::CapacityOverflow {
+                field: self.field,
+                rows: self.len.saturating_add(values.len()),
+            })?;
+        self.reserve_rows(values.len(), end)?;
+        let first = self.len;
+        self.push_data(bytes);
+        match validity {
+            None => self.push_valid_bits(values.len()),
+            Some(bits) => {
+                self.push_bits(bits, values.len());
+                if self.nulls > 0 {
+                    let size = std::mem::size_of::<T>();
+                    let data = &mut self.data.as_bytes_mut()[first * size..];
+                    for (i, elem) in data.chunks_exact_mut(size).take(values.len()).enumerate() {
+                        if !bit(bits, i) {
+                            elem.fill(0);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends `offsets.len() - 1` rows of byte strings given in Arrow's
+    /// variable-width layout to a variable-width column (`Utf8` or
+    /// `Binary`): row `i` is `values[offsets[i]..offsets[i + 1]]`, NULL
+    /// where bit `i` of `validity` is clear (`None`: no NULL). Offsets
+    /// start anywhere (a slice of an array) and never fall. The bytes are
+    /// copied in one piece and the offsets rebased in one pass, unless a
+    /// NULL row has bytes (Arrow allows it): then the rows are copied one
+    /// by one, so that a NULL row stays empty as in every other write.
+    /// The bytes are not checked to be UTF-8 (as with
+    /// [`Column::append_bytes`]); [`Column::extend_str_from_parts`] takes
+    /// a `&str`.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::BINARY, 4);
+    /// c.extend_bytes_from_parts(&[2i32, 4, 4, 7], b"xxabcde", Some(&[0b101]));
+    /// let rows: Vec<_> = c.iter_bytes().collect();
+    /// assert_eq!(rows, [Some(&b"ab"[..]), None, Some(&b"cde"[..])]);
+    /// assert_eq!(c.offsets(), &[0, 2, 2, 5]);
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error
+    /// [`Column::try_extend_bytes_from_parts`] returns.
+    #[track_caller]
+    pub fn extend_bytes_from_parts<O: OffsetElem>(
+        &mut self,
+        offsets: &[O],
+        values: &[u8],
+        validity: Option<&[u8]>,
+    ) {
+        unwrap_or_panic(self.try_extend_bytes_from_parts(offsets, values, validity))
+    }
+
+    /// Like [`Column::extend_bytes_from_parts`], returning an error
+    /// instead of panicking; on an error the column is unchanged.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, Error, FieldType};
+    /// let mut c = Column::new(FieldType::BINARY, 4);
+    /// let falling = c.try_extend_bytes_from_parts(&[0i64, 3, 2], b"abc", None);
+    /// assert!(matches!(falling, Err(Error::InvalidRows { at: 2, .. })));
+    /// let past = c.try_extend_bytes_from_parts(&[0i64, 4], b"abc", None);
+    /// assert!(matches!(past, Err(Error::InvalidRows { at: 1, .. })));
+    /// assert!(c.is_empty());
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] on a fixed-width column;
+    /// [`Error::InvalidRows`] when an offset is negative, falls, or lies
+    /// past `values`, or `validity` has fewer bits than there are rows;
+    /// [`Error::OffsetOverflow`] or [`Error::OutOfMemory`] when the
+    /// buffers cannot grow.
+    pub fn try_extend_bytes_from_parts<O: OffsetElem>(
+        &mut self,
+        offsets: &[O],
+        values: &[u8],
+        validity: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        if !self.field.is_var() {
+            return Err(self.mismatch("byte string (Utf8, Binary)"));
+        }
+        self.extend_var_parts(offsets, values, validity, None)
+    }
+
+    /// [`Column::extend_bytes_from_parts`] of a `&str`: every offset must
+    /// fall on a character boundary, so each row is valid UTF-8 and the
+    /// column keeps vouching for its UTF-8 (the Arrow export then skips
+    /// arrow's check).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::UTF8, 4);
+    /// c.extend_str_from_parts(&[0i32, 3, 6], "héllo", None);
+    /// assert_eq!(c.iter_str().collect::<Vec<_>>(), [Some("hé"), Some("llo")]);
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_extend_str_from_parts`]
+    /// returns.
+    #[track_caller]
+    pub fn extend_str_from_parts<O: OffsetElem>(
+        &mut self,
+        offsets: &[O],
+        values: &str,
+        validity: Option<&[u8]>,
+    ) {
+        unwrap_or_panic(self.try_extend_str_from_parts(offsets, values, validity))
+    }
+
+    /// Like [`Column::extend_str_from_parts`], returning an error instead
+    /// of panicking; on an error the column is unchanged.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, Error, FieldType};
+    /// let mut c = Column::new(FieldType::UTF8, 4);
+    /// // Offset 1 splits the two bytes of 'é'.
+    /// let split = c.try_extend_str_from_parts(&[0i32, 1], "é", None);
+    /// assert!(matches!(split, Err(Error::InvalidRows { at: 1, .. })));
+    /// assert!(c.is_empty());
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Column::try_extend_bytes_from_parts`], and
+    /// [`Error::InvalidRows`] when an offset splits a character.
+    pub fn try_extend_str_from_parts<O: OffsetElem>(
+        &mut self,
+        offsets: &[O],
+        values: &str,
+        validity: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        if !self.field.is_var() {
+            return Err(self.mismatch("str (Utf8, Binary)"));
+        }
+        self.extend_var_parts(offsets, values.as_bytes(), validity, Some(values))
+    }
+
+    /// The body of the two variable-width bulk appends; `text` is `values`
+    /// as a `&str` when the rows are to be vouched for as UTF-8.
+    fn extend_var_parts<O: OffsetElem>(
+        &mut self,
+        offsets: &[O],
+        values: &[u8],
+        validity: Option<&[u8]>,
+        text: Option<&str>,
+    ) -> Result<(), Error> {
+        let rows = offsets.len().saturating_sub(1);
+        check_validity(validity, rows)?;
+        let (mut first, mut prev) = (0, 0);
+        for (i, &o) in offsets.iter().enumerate() {
+            let o = o
+                .to_index()
+                .ok_or_else(|| invalid("a negative offset", i))?;
+            if i == 0 {
+                (first, prev) = (o, o);
+            }
+            if o < prev {
+                return Err(invalid("an offset below the one before it", i));
+            }
+            if o > values.len() {
+                return Err(invalid("an offset past the values", i));
+            }
+            if text.is_some_and(|t| !t.is_char_boundary(o)) {
+                return Err(invalid("an offset inside a UTF-8 character", i));
+            }
+            prev = o;
+        }
+        let null_with_bytes = validity.is_some_and(|bits| {
+            (0..rows).any(|i| !bit(bits, i) && offsets[i].to_index() != offsets[i + 1].to_index())
+        });
+        if null_with_bytes {
+            return self.all_or_nothing(0..rows, |c, i| {
+                let valid = validity.map_or(true, |bits| bit(bits, i));
+                let (a, b) = (offsets[i].to_index(), offsets[i + 1].to_index());
+                match (valid, a.zip(b)) {
+                    (true, Some((a, b))) if text.is_some() => {
+                        c.push_str_row(&text.unwrap_or("")[a..b])
+                    }
+                    (true, Some((a, b))) => c.push_row(&values[a..b], true),
+                    _ => c.push_null_row(0, true),
+                }
+            });
+        }
+        let bytes = &values[first..prev];
+        let end = self
+            .data_len
+            .checked_add(bytes.len())
+            .filter(|&e| i64::try_from(e).is_ok())
+            .ok_or(Error::OffsetOverflow)?;
+        self.reserve_rows(rows, end)?;
+        let base = self.data_len as i64 - first as i64;
+        self.data.grow_to(end);
+        self.data.as_bytes_mut()[self.data_len..end].copy_from_slice(bytes);
+        self.data_len = end;
+        // Checked above: every offset is an index within `values`.
+        let rebased = offsets
+            .get(1..)
+            .unwrap_or_default()
+            .iter()
+            .map(|o| o.to_index().unwrap_or(first) as i64 + base);
+        self.offsets.extend(rebased);
+        self.raw_bytes |= text.is_none();
+        match validity {
+            None => self.push_valid_bits(rows),
+            Some(bits) => self.push_bits(bits, rows),
+        }
+        Ok(())
+    }
+
+    /// Appends `n` validity bits from `bits` (LSB first, from bit 0; room
+    /// reserved) and counts the NULLs among them.
+    fn push_bits(&mut self, bits: &[u8], n: usize) {
+        let total = self.len + n;
+        self.bitmap.resize(total.div_ceil(8), 0);
+        let (base, shift) = (self.len / 8, self.len % 8);
+        let mut valid = 0;
+        for (i, &b) in bits[..n.div_ceil(8)].iter().enumerate() {
+            // Bits past the last row stay clear.
+            let b = if i == n / 8 {
+                b & ((1u8 << (n % 8)) - 1)
+            } else {
+                b
+            };
+            valid += b.count_ones() as usize;
+            self.bitmap[base + i] |= b << shift;
+            if shift != 0 {
+                if let Some(next) = self.bitmap.get_mut(base + i + 1) {
+                    *next |= b >> (8 - shift);
+                }
+            }
+        }
+        self.nulls += n - valid;
+        self.len = total;
+    }
+}
