@@ -24,7 +24,7 @@ cargo test -p chunkpool-bench --lib
 step "cargo bench -p chunkpool-bench --no-run (criterion benches, incl. the mimalloc binary)"
 cargo bench -p chunkpool-bench --no-run
 
-step "build the bench binaries (compare, compare_mimalloc, executor)"
+step "build the bench binaries (compare, executor)"
 cargo build --release -p chunkpool-bench --bins
 
 # Every scenario, S8 (the Arrow hand-off, the crate's default `arrow`

@@ -12,8 +12,10 @@
 //! design and TiDB's limits (no variable-width column above 16 KiB is
 //! kept), while `chunkpool` keeps its default limits.
 //!
-//! `mimalloc` is [`Kind::Malloc`] run in a binary whose global allocator is
-//! mimalloc (`benches/benches/cycle_mimalloc.rs`, `benches/src/bin/compare_mimalloc.rs`).
+//! `mimalloc` (and `jemalloc`) is [`Kind::Malloc`] run in a process whose
+//! global allocator is mimalloc (jemalloc): the criterion bench
+//! `benches/benches/cycle_mimalloc.rs`, and `compare`'s child processes
+//! under `CHUNKPOOL_BENCH_ALLOC` ([`crate::alloc`]).
 
 use crate::shapes::{Touch, Work, MAX_HELD, ROWS};
 use chunkpool::{

@@ -7,7 +7,7 @@
 //!
 //! The `chunkpool-bench` crate's library, used by the criterion benches
 //! (`benches/benches/cycle.rs`, `benches/benches/cycle_mimalloc.rs`) and by
-//! the binaries `compare`, `compare_mimalloc` and `executor`
+//! the binaries `compare` and `executor`
 //! (`benches/src/bin/`), so a number in the criterion report and one in the
 //! comparison table come from the same code. The criterion groups
 //! themselves are `benches/benches/groups.rs` (criterion is a

@@ -29,6 +29,12 @@ pub(crate) struct Analysis {
     pub(crate) ratios: BTreeMap<(String, String), (f64, f64, f64)>,
 }
 
+/// S1–S3's rows measured in another process (no pool under mimalloc or
+/// jemalloc): not paired with chunkpool by repetition.
+pub(crate) fn other_process(who: &str) -> bool {
+    matches!(who, "mimalloc" | "jemalloc")
+}
+
 pub(crate) fn multi_thread(id: &str) -> bool {
     matches!(id, "S2" | "S3")
 }
@@ -46,7 +52,7 @@ pub(crate) fn analyse(args: &Args, m: &Measured) -> Analysis {
     let mut ratios = BTreeMap::new();
     for ((id, who), s) in r {
         if let Some(cp) = get(id, "chunkpool") {
-            let per_rep: Vec<f64> = if who == "mimalloc" {
+            let per_rep: Vec<f64> = if other_process(who) {
                 // Another process, not paired by repetition: ratio of medians.
                 vec![median(&s.ns) / median(&cp.ns)]
             } else {

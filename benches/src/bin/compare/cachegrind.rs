@@ -4,11 +4,11 @@
 //! instructions of the multi-thread paths, not their timing). S8's
 //! contenders are `s8-chunkpool`, `s8-arrow-builders` and `s8-malloc`: a
 //! whole cycle, or with `--make-only` the batch made and dropped without
-//! the kernels.
+//! the kernels; they need the `arrow` feature, and without it the mode
+//! says S8 is not built and exits with status 2.
 
 use crate::args::HELP;
 use chunkpool_bench::contenders::{AnyContender, Kind};
-use chunkpool_bench::handoff::{Handoff, Handoffs, SLICES};
 use chunkpool_bench::shapes::{MIXED, SINGLE};
 
 /// Runs cycles of one contender (on one thread unless `--threads N`, each
@@ -48,7 +48,9 @@ pub(crate) fn cachegrind_mode(a: &[String]) {
 
 /// S8 under cachegrind: `cycles` cycles of one contender from slice 0,
 /// after 64 warm-up cycles.
+#[cfg(feature = "arrow")]
 fn handoff_mode(who: &str, a: &[String]) {
+    use chunkpool_bench::handoff::{Handoff, Handoffs, SLICES};
     let who = Handoff::ALL
         .into_iter()
         .find(|h| h.name() == who)
@@ -69,4 +71,12 @@ fn handoff_mode(who: &str, a: &[String]) {
         }
     }
     println!("s8-{} {cycles} cycles, {kept} rows kept", who.name());
+}
+
+#[cfg(not(feature = "arrow"))]
+fn handoff_mode(who: &str, _: &[String]) {
+    eprintln!(
+        "s8-{who}: S8 not built: chunkpool-bench was built without its `arrow` feature (on by default)"
+    );
+    std::process::exit(2);
 }

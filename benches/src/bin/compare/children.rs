@@ -1,9 +1,9 @@
-//! Contenders measured in processes of their own: `mimalloc` (the
-//! `compare_mimalloc` binary, next to this one), S5's pipeline runs and S6's churn runs, both
-//! the parent's side (plan, spawn, read back) and S6's child side.
+//! Contenders measured in processes of their own: S5's pipeline runs and
+//! S6's churn runs, both the parent's side (plan, spawn, read back) and
+//! S6's child side. (S1–S3's no-pool rows under mimalloc and jemalloc are
+//! in `allocators`.)
 
 use crate::args::Args;
-use crate::scenarios::{Results, Scenario, Series};
 use chunkpool::{
     Chunk, ChunkAllocator, EmptyAllocator, FieldType, LockFreeAllocator, MutexAllocator, PoolConfig,
 };
@@ -16,82 +16,6 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-
-// ---------------------------------------------------------------- mimalloc
-
-/// Runs `compare_mimalloc` (next to this binary; built with the cargo that
-/// built this one if missing) and reads its samples.
-pub(crate) fn run_mimalloc_child(args: &Args, scenarios: &[&Scenario]) -> Result<Results, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let child = exe.with_file_name(format!("compare_mimalloc{}", std::env::consts::EXE_SUFFIX));
-    // Build it with the cargo that built this binary, into the same target
-    // directory and profile (a no-op when it is up to date). Bins sit
-    // directly in the profile directory: <target>/<profile>/compare.
-    let profile_dir = exe.parent();
-    let target_dir = profile_dir.and_then(Path::parent);
-    let cargo = Path::new(env!("CARGO"));
-    if let (true, Some(target_dir), Some(profile_dir)) = (cargo.exists(), target_dir, profile_dir) {
-        let mut cmd = std::process::Command::new(cargo);
-        cmd.args([
-            "build",
-            "--quiet",
-            "-p",
-            "chunkpool-bench",
-            "--bin",
-            "compare_mimalloc",
-            "--target-dir",
-        ])
-        .arg(target_dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-        if profile_dir.file_name() == Some(std::ffi::OsStr::new("release")) {
-            cmd.arg("--release");
-        }
-        let st = cmd.status().map_err(|e| format!("cargo build: {e}"))?;
-        if !st.success() {
-            return Err("could not build the compare_mimalloc binary".into());
-        }
-    }
-    if !child.exists() {
-        return Err(format!(
-            "{} not found (cargo build --release -p chunkpool-bench --bin compare_mimalloc)",
-            child.display()
-        ));
-    }
-    let ids: Vec<&str> = scenarios
-        .iter()
-        .filter(|s| s.id != "S4")
-        .map(|s| s.id)
-        .collect();
-    let out = std::process::Command::new(&child)
-        .args(["--reps", &args.reps.to_string()])
-        .args(["--sample-ms", &args.sample.as_millis().to_string()])
-        .args(["--only", &ids.join(",")])
-        .output()
-        .map_err(|e| format!("{}: {e}", child.display()))?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-    }
-    let mut res = Results::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let v: Value = serde_json::from_str(line).map_err(|e| format!("{e}: {line}"))?;
-        let f = |k: &str| -> Vec<f64> {
-            v[k].as_array()
-                .map(|a| a.iter().filter_map(Value::as_f64).collect())
-                .unwrap_or_default()
-        };
-        let id = v["scenario"].as_str().unwrap_or("?").to_string();
-        res.insert(
-            (id, "mimalloc".into()),
-            Series {
-                ns: f("ns"),
-                throughput: f("throughput"),
-                faults: f("faults"),
-                ..Series::default()
-            },
-        );
-    }
-    Ok(res)
-}
 
 // ---------------------------------------------------------------- S5
 

@@ -8,9 +8,10 @@
 //! ```
 //!
 //! S1–S4 run in this process, contenders interleaved and their order rotated
-//! between repetitions, so every contender sees the same machine. `mimalloc`
-//! needs its own global allocator and runs in the `compare_mimalloc` binary
-//! (next to this one; built on demand). S5 (the executor pipeline) and S6 (churn under a byte
+//! between repetitions, so every contender sees the same machine. The rows
+//! `mimalloc` and `jemalloc` of S1–S3 (no pool under that allocator; jemalloc
+//! with the `jemalloc` feature) run in a child process of this binary whose
+//! global allocator `CHUNKPOOL_BENCH_ALLOC` chooses (`allocators`). S5 (the executor pipeline) and S6 (churn under a byte
 //! budget) run each contender in a child process of this binary so peak and
 //! resident memory are that contender's own; S5 also runs a width sweep
 //! (strings of 24, 64 and 200 bytes a row besides the default 8, 2 workers).
@@ -37,7 +38,8 @@
 //! throughput.svg) under the repository root.
 //!
 //! Other flags: `--reps N`, `--sample-ms N`, `--only S1,S2,...`,
-//! `--contenders a,b,...`, `--no-children` (skip S5, S6 and mimalloc),
+//! `--contenders a,b,...`, `--no-children` (skip every child process: S5,
+//! S6, S9, S10, S11 and the mimalloc/jemalloc rows of S1–S3),
 //! `--s5-reps N` (S5 repetitions per contender and width), `--s6-cycles N`,
 //! `--s9-reps N`, `--s9-sample-ms N` (S9's repetitions and sample length),
 //! `--out DIR`. Diagnostic mode: `--cachegrind CONTENDER CYCLES [--mixed] [--threads N]`
@@ -47,11 +49,14 @@
 //! Layout: `args` (flags), `scenarios` (S1–S4 and their samples),
 //! `strings` (S7, and the tables of S5's width sweep), `handoff` (S8),
 //! `engine` (S9: plan, children, analysis) and `engine_report` (its tables),
-//! `children` (mimalloc, S5 and S6 in processes of their own),
+//! `allocators` (children under another allocator, and S1–S3's no-pool
+//! rows under mimalloc and jemalloc), `children` (S5 and S6 in processes
+//! of their own),
 //! `cachegrind` (the diagnostic mode), `machine` (what the run was
 //! measured on), `analysis` (the targets of `benches/README.md`), `table` (text and
 //! Markdown tables) and `report` (report.json, report.md, the plot).
 
+mod allocators;
 mod analysis;
 mod args;
 mod cachegrind;
@@ -65,10 +70,11 @@ mod scenarios;
 mod strings;
 mod table;
 
+use allocators::{nopool_allocators, nopool_child, run_nopool_child, NOPOOL_CHILD_FLAG};
 use analysis::analyse;
 use args::{parse_args, wants};
 use cachegrind::cachegrind_mode;
-use children::{run_mimalloc_child, run_s6_child, s5_plan, s6_child, s6_plan, S6_CHILD_FLAG};
+use children::{run_s6_child, s5_plan, s6_child, s6_plan, S6_CHILD_FLAG};
 use chunkpool_bench::contenders::{AnyContender, Kind};
 use chunkpool_bench::pipeline::{self, Report as PipeReport};
 use chunkpool_bench::sys;
@@ -105,6 +111,16 @@ fn main() {
         if let Err(e) = pipeline::child_main(&raw[1..]) {
             eprintln!("{e}");
             std::process::exit(2);
+        }
+        return;
+    }
+    if raw.first().map(String::as_str) == Some(NOPOOL_CHILD_FLAG) {
+        match nopool_child(&raw[1..]) {
+            Ok(v) => println!("{v}"),
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(2);
+            }
         }
         return;
     }
@@ -147,11 +163,15 @@ fn main() {
     let s7 = wants(&args, "S7");
     let s8 = wants(&args, "S8");
     let s9 = args.children && wants(&args, "S9");
-    let mimalloc = args.children && scenarios.iter().any(|s| s.id != "S4");
+    let nopool_allocs = if args.children && scenarios.iter().any(|s| s.id != "S4") {
+        nopool_allocators()
+    } else {
+        Vec::new()
+    };
     let s5_plan = s5_plan(&args);
     let s6_plan = s6_plan(&args);
     let total = scenarios.len() * args.contenders.len() * (args.reps + 1)
-        + usize::from(mimalloc)
+        + nopool_allocs.len()
         + if s5 { s5_plan.len() } else { 0 }
         + if s6 { s6_plan.len() } else { 0 }
         + if s7 { s7_steps(&args) } else { 0 }
@@ -252,15 +272,18 @@ fn main() {
             }
         }
     }
-    if mimalloc {
-        pb.set_message("mimalloc (child process)");
-        match run_mimalloc_child(&args, &scenarios) {
+    for &alloc in &nopool_allocs {
+        pb.set_message(format!(
+            "S1–S3 no pool under {} (child process)",
+            alloc.name()
+        ));
+        match run_nopool_child(&args, &scenarios, alloc) {
             Ok(rows) => {
                 for (key, series) in rows {
                     results.insert(key, series);
                 }
             }
-            Err(e) => notes.push(format!("mimalloc not measured: {e}")),
+            Err(e) => notes.push(format!("{} not measured: {e}", alloc.name())),
         }
         pb.inc(1);
     }

@@ -216,7 +216,11 @@ fn plot(path: &Path, r: &Results, a: &Analysis) -> Result<(), Box<dyn std::error
     for ((id, who), s) in r {
         if let Some(t) = threads_of(id) {
             lines
-                .entry(order_of(who) * 2 + usize::from(who == "mimalloc"))
+                .entry(
+                    order_of(who) * 3
+                        + usize::from(who == "mimalloc")
+                        + 2 * usize::from(who == "jemalloc"),
+                )
                 .or_insert_with(|| (who.clone(), Vec::new()))
                 .1
                 .push(((t as f64).log2(), median(&s.throughput) / 1e6));
@@ -271,11 +275,16 @@ fn plot(path: &Path, r: &Results, a: &Analysis) -> Result<(), Box<dyn std::error
         RGBColor(90, 90, 90),    // malloc
         RGBColor(20, 160, 60),   // floor
         RGBColor(160, 160, 160), // mimalloc
+        RGBColor(60, 60, 20),    // jemalloc
     ];
     for (i, (name, pts)) in lines.values().enumerate() {
-        let idx =
-            Kind::from_name(name).map_or(8, |k| Kind::ALL.iter().position(|&x| x == k).unwrap());
-        let color = palette[idx.min(8)];
+        let idx = match name.as_str() {
+            "jemalloc" => 9,
+            _ => {
+                Kind::from_name(name).map_or(8, |k| Kind::ALL.iter().position(|&x| x == k).unwrap())
+            }
+        };
+        let color = palette[idx.min(9)];
         let width = if name == "chunkpool" { 4 } else { 2 };
         let _ = i;
         chart

@@ -1,7 +1,7 @@
 //! The tables of a run (S1–S4, S5, S6, S7, S8, targets), rendered as plain text for
 //! the terminal or as Markdown for the report.
 
-use crate::analysis::{multi_thread, row_target, Analysis};
+use crate::analysis::{multi_thread, other_process, row_target, Analysis};
 use crate::args::Args;
 use crate::children::S6_BUDGET;
 use crate::handoff::{s8_rows, S8_NOTE};
@@ -59,7 +59,7 @@ pub(crate) fn main_table(r: &Results, a: &Analysis) -> (Vec<&'static str>, Vec<T
         let ratio = a.ratios.get(&(id.to_string(), who.to_string()));
         let ratio_s = match ratio {
             Some(_) if who == "chunkpool" => "1.00".to_string(),
-            Some(&(m, _, _)) if who == "mimalloc" => format!("{m:.2} (ratio of medians)"),
+            Some(&(m, _, _)) if other_process(who) => format!("{m:.2} (ratio of medians)"),
             Some(&(m, l, h)) => format!("{m:.2} [{l:.2}–{h:.2}]"),
             None => "-".into(),
         };
