@@ -4,8 +4,9 @@
 //! for engines that work a column at a time: decoded pages, arrow arrays,
 //! their own buffers.
 //!
-//! Every call checks all of its input before it writes, and leaves the
-//! column unchanged on an error.
+//! Every call checks all of its input, and on an error leaves the
+//! column's rows as they were (a buffer grown for the rows keeps its
+//! capacity).
 
 use super::{unwrap_or_panic, Column, FixedElem};
 use crate::error::Error;
@@ -19,24 +20,61 @@ mod sealed {
 /// The offset types of Arrow's variable-width layouts: `i32` (`Utf8`,
 /// `Binary`) and `i64` (`LargeUtf8`, `LargeBinary`). Sealed.
 pub trait OffsetElem: sealed::Sealed + Copy {
-    /// The offset as an index, or `None` when it is negative.
+    /// The offset, widened.
     #[doc(hidden)]
-    fn to_index(self) -> Option<usize>;
+    fn to_i64(self) -> i64;
 }
 
 impl OffsetElem for i32 {
     #[inline]
-    fn to_index(self) -> Option<usize> {
-        usize::try_from(self).ok()
+    fn to_i64(self) -> i64 {
+        i64::from(self)
     }
 }
 
 impl OffsetElem for i64 {
     #[inline]
-    fn to_index(self) -> Option<usize> {
-        usize::try_from(self).ok()
+    fn to_i64(self) -> i64 {
+        self
     }
 }
+
+/// Checks that `offsets` describe rows of `values`: none negative, none
+/// below the one before, none past the end. Returns the first and the
+/// last (the bytes the rows span). The common case is two passes with no
+/// early exit, which the compiler vectorises; the index of a bad offset
+/// is found only once there is one.
+fn check_offsets<O: OffsetElem>(offsets: &[O], values: &[u8]) -> Result<(usize, usize), Error> {
+    let (Some(first), Some(last)) = (offsets.first(), offsets.last()) else {
+        return Ok((0, 0));
+    };
+    let rising = offsets
+        .windows(2)
+        .fold(true, |ok, w| ok & (w[0].to_i64() <= w[1].to_i64()));
+    let (first, last) = (first.to_i64(), last.to_i64());
+    if first >= 0 && rising && last <= values.len() as i64 {
+        // Rising from a non-negative first, below the length: indices.
+        return Ok((first as usize, last as usize));
+    }
+    let mut prev = 0;
+    for (i, o) in offsets.iter().map(|o| o.to_i64()).enumerate() {
+        if o < 0 {
+            return Err(invalid("a negative offset", i));
+        }
+        if i > 0 && o < prev {
+            return Err(invalid("an offset below the one before it", i));
+        }
+        if o > values.len() as i64 {
+            return Err(invalid("an offset past the values", i));
+        }
+        prev = o;
+    }
+    unreachable!("a bad offset was found above")
+}
+
+/// Bytes a bulk string append copies before it checks the character
+/// boundaries that fall in them (a few pages: well within L1).
+const PIECE: usize = 16 * 1024;
 
 /// [`Error::InvalidRows`].
 #[cold]
@@ -268,58 +306,86 @@ impl Column {
     ) -> Result<(), Error> {
         let rows = offsets.len().saturating_sub(1);
         check_validity(validity, rows)?;
-        let (mut first, mut prev) = (0, 0);
-        for (i, &o) in offsets.iter().enumerate() {
-            let o = o
-                .to_index()
-                .ok_or_else(|| invalid("a negative offset", i))?;
-            if i == 0 {
-                (first, prev) = (o, o);
+        let (first, last) = check_offsets(offsets, values)?;
+        // Checked: every offset is an index into `values`.
+        let at = |i: usize| offsets[i].to_i64() as usize;
+        // The first offset in `from..` below byte `limit` that splits a
+        // character, if one does; else where the offsets below `limit` end.
+        let split_below = |from: usize, limit: usize| -> Result<usize, Error> {
+            let Some(t) = text else {
+                return Ok(from);
+            };
+            let mut i = from;
+            while i < offsets.len() && at(i) < limit {
+                if !t.is_char_boundary(at(i)) {
+                    return Err(invalid("an offset inside a UTF-8 character", i));
+                }
+                i += 1;
             }
-            if o < prev {
-                return Err(invalid("an offset below the one before it", i));
-            }
-            if o > values.len() {
-                return Err(invalid("an offset past the values", i));
-            }
-            if text.is_some_and(|t| !t.is_char_boundary(o)) {
-                return Err(invalid("an offset inside a UTF-8 character", i));
-            }
-            prev = o;
-        }
+            Ok(i)
+        };
+        let split = || split_below(0, usize::MAX).err();
+        // A NULL row whose slot spans bytes (looked for only in the bytes
+        // of the bitmap that have a NULL).
         let null_with_bytes = validity.is_some_and(|bits| {
-            (0..rows).any(|i| !bit(bits, i) && offsets[i].to_index() != offsets[i + 1].to_index())
+            bits[..rows.div_ceil(8)]
+                .iter()
+                .enumerate()
+                .filter(|&(_, &b)| b != 0xff)
+                .flat_map(|(k, &b)| {
+                    (0..8)
+                        .filter(move |j| b & (1 << j) == 0)
+                        .map(move |j| k * 8 + j)
+                })
+                .take_while(|&i| i < rows)
+                .any(|i| at(i) != at(i + 1))
         });
         if null_with_bytes {
+            if let Some(e) = split() {
+                return Err(e);
+            }
             return self.all_or_nothing(0..rows, |c, i| {
                 let valid = validity.map_or(true, |bits| bit(bits, i));
-                let (a, b) = (offsets[i].to_index(), offsets[i + 1].to_index());
-                match (valid, a.zip(b)) {
-                    (true, Some((a, b))) if text.is_some() => {
-                        c.push_str_row(&text.unwrap_or("")[a..b])
-                    }
-                    (true, Some((a, b))) => c.push_row(&values[a..b], true),
-                    _ => c.push_null_row(0, true),
+                let (a, b) = (at(i), at(i + 1));
+                match text {
+                    _ if !valid => c.push_null_row(0, true),
+                    Some(t) => c.push_str_row(&t[a..b]),
+                    None => c.push_row(&values[a..b], true),
                 }
             });
         }
-        let bytes = &values[first..prev];
+        let bytes = &values[first..last];
         let end = self
             .data_len
             .checked_add(bytes.len())
             .filter(|&e| i64::try_from(e).is_ok())
             .ok_or(Error::OffsetOverflow)?;
         self.reserve_rows(rows, end)?;
+        let mark = self.mark();
         let base = self.data_len as i64 - first as i64;
         self.data.grow_to(end);
-        self.data.as_bytes_mut()[self.data_len..end].copy_from_slice(bytes);
+        // Copied a piece at a time, each piece's offsets checked for
+        // character boundaries right after it (while it is in cache: read
+        // from memory one by one, the checks cost as much as the copy).
+        let dst = &mut self.data.as_bytes_mut()[self.data_len..end];
+        let mut checked = Ok(0);
+        for (k, (d, s)) in dst.chunks_mut(PIECE).zip(bytes.chunks(PIECE)).enumerate() {
+            d.copy_from_slice(s);
+            if let Ok(from) = checked {
+                checked = split_below(from, first + (k + 1) * PIECE);
+            }
+        }
+        if let Err(e) = checked.and_then(|from| split_below(from, usize::MAX)) {
+            self.data_len = end;
+            self.rollback(mark);
+            return Err(e);
+        }
         self.data_len = end;
-        // Checked above: every offset is an index within `values`.
         let rebased = offsets
             .get(1..)
             .unwrap_or_default()
             .iter()
-            .map(|o| o.to_index().unwrap_or(first) as i64 + base);
+            .map(|o| o.to_i64() + base);
         self.offsets.extend(rebased);
         self.raw_bytes |= text.is_none();
         match validity {
