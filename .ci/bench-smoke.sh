@@ -29,8 +29,8 @@ cargo build --release -p chunkpool-bench --bins
 
 # Every scenario, S8 (the Arrow hand-off, the crate's default `arrow`
 # feature) and S9 (engine batches under glibc and mimalloc: jemalloc is the
-# opt-in feature `jemalloc`, whose C build would cost CI 1–2 minutes)
-# included; S8 and S9 exit non-zero on a wrong checksum.
+# opt-in feature `jemalloc`, whose C build would cost CI 1–2 minutes),
+# S10 and S11 included; S8–S11 exit non-zero on a wrong checksum.
 step "cargo run --release -p chunkpool-bench --bin compare -- --quick"
 t0=$SECONDS
 cargo run --release -p chunkpool-bench --bin compare -- --quick
@@ -49,6 +49,16 @@ if ! grep -q '"rows_per_batch"' "$report/report.json"; then
 fi
 if ! grep -q '"engine_batches": {' "$report/report.json"; then
     echo "S9 (engine_batches) missing from $report/report.json" >&2
+    exit 1
+fi
+# S10 (exchange, 1x1) and S11 (2 MiB and 32 MiB columns), glibc and
+# mimalloc, in their quick form; both exit non-zero on a wrong sum.
+if ! grep -q '"exchange": {' "$report/report.json" || ! grep -q '^## S10: exchange' "$report/report.md"; then
+    echo "S10 (exchange) missing from $report/report.{json,md}" >&2
+    exit 1
+fi
+if ! grep -q '"large_columns": {' "$report/report.json" || ! grep -q '^## S11: large columns' "$report/report.md"; then
+    echo "S11 (large_columns) missing from $report/report.{json,md}" >&2
     exit 1
 fi
 echo "report written: $report/{report.md,report.json,throughput.svg}"

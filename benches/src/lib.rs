@@ -1,7 +1,8 @@
 //! Code shared by every benchmark target: the chunk shapes and the "touch"
 //! of a cycle, the contenders of the performance brief (`benches/README.md`), the multi-thread harness, the
 //! S5 executor pipeline, text of realistic widths (S7 and S5's width sweep), the Arrow hand-off
-//! (S8, feature `arrow`), S9's engine batches (feature `arrow`), the
+//! (S8, feature `arrow`), S9's engine batches, S10's exchange and S11's
+//! large columns (feature `arrow`), the
 //! switching, counting global allocator of the allocator axis, and small
 //! `/proc` readers.
 //!
@@ -18,8 +19,12 @@ pub mod contenders;
 #[cfg(feature = "arrow")]
 pub mod engine;
 #[cfg(feature = "arrow")]
+pub mod exchange;
+#[cfg(feature = "arrow")]
 pub mod handoff;
 pub mod harness;
+#[cfg(feature = "arrow")]
+pub mod large;
 pub mod pipeline;
 pub mod shapes;
 pub mod strings;

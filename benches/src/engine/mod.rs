@@ -231,8 +231,8 @@ impl Engine {
     }
 
     /// Slice `k` made the contender's way, unfiltered (what [`Engine::verify`]
-    /// compares with the table).
-    fn make_full(&self, who: Maker, local: &mut Local, k: usize) -> RecordBatch {
+    /// compares with the table, and S10's producers make: `crate::exchange`).
+    pub fn make_full(&self, who: Maker, local: &mut Local, k: usize) -> RecordBatch {
         match who {
             Maker::Chunkpool | Maker::Unpooled => {
                 let mut c = self.chunk(who);

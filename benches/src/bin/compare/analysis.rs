@@ -174,6 +174,8 @@ pub(crate) fn analyse(args: &Args, m: &Measured) -> Analysis {
     targets.extend(s7_targets(s7));
     targets.extend(crate::handoff::s8_targets(&m.s8));
     targets.extend(crate::engine::s9_targets(&m.s9));
+    targets.extend(crate::exchange::s10_targets(&m.s10));
+    targets.extend(crate::large::s11_targets(&m.s11));
     let _ = args;
     Analysis {
         floor_scaling,

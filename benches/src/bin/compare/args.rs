@@ -23,6 +23,14 @@ pub(crate) struct Args {
     pub(crate) s9_reps: Option<usize>,
     /// S9 sample length per thread count, ms (default 40, 4 with --quick).
     pub(crate) s9_sample_ms: Option<u64>,
+    /// S10 repetitions (a child per allocator × contender each; 3, 1 with --quick).
+    pub(crate) s10_reps: Option<usize>,
+    /// S10 sample length per pair and mode, ms (300; 20 with --quick).
+    pub(crate) s10_sample_ms: Option<u64>,
+    /// S11 repetitions (a child per allocator × contender each; 3, 1 with --quick).
+    pub(crate) s11_reps: Option<usize>,
+    /// S11 sample length, ms (500; 30 with --quick).
+    pub(crate) s11_sample_ms: Option<u64>,
 }
 
 pub(crate) fn parse_args(raw: &[String]) -> Result<Args, String> {
@@ -39,6 +47,10 @@ pub(crate) fn parse_args(raw: &[String]) -> Result<Args, String> {
         s5_reps: None,
         s9_reps: None,
         s9_sample_ms: None,
+        s10_reps: None,
+        s10_sample_ms: None,
+        s11_reps: None,
+        s11_sample_ms: None,
     };
     let mut it = raw.iter();
     while let Some(arg) = it.next() {
@@ -94,6 +106,10 @@ pub(crate) fn parse_args(raw: &[String]) -> Result<Args, String> {
                         .max(1),
                 )
             }
+            "--s10-reps" => a.s10_reps = Some(count(&val()?, arg)?),
+            "--s10-sample-ms" => a.s10_sample_ms = Some(count(&val()?, arg)? as u64),
+            "--s11-reps" => a.s11_reps = Some(count(&val()?, arg)?),
+            "--s11-sample-ms" => a.s11_sample_ms = Some(count(&val()?, arg)? as u64),
             "--out" => a.out = PathBuf::from(val()?),
             "-h" | "--help" => {
                 println!("{}", HELP);
@@ -107,8 +123,15 @@ pub(crate) fn parse_args(raw: &[String]) -> Result<Args, String> {
     Ok(a)
 }
 
+/// A positive count flag's value (0 becomes 1).
+fn count(v: &str, flag: &str) -> Result<usize, String> {
+    v.parse::<usize>()
+        .map(|n| n.max(1))
+        .map_err(|e| format!("{flag}: {e}"))
+}
+
 pub(crate) const HELP: &str = "usage: compare [--quick] [--reps N] [--sample-ms N] [--only S1,S2,...] \
-[--contenders a,b,...] [--no-children] [--s5-reps N] [--s6-cycles N] [--s9-reps N] [--s9-sample-ms N] [--out DIR]\n       compare --cachegrind CONTENDER CYCLES [--mixed] [--threads N]\n       compare --cachegrind s8-{chunkpool,arrow-builders,malloc} CYCLES [--make-only]";
+[--contenders a,b,...] [--no-children] [--s5-reps N] [--s6-cycles N] [--s9-reps N] [--s9-sample-ms N] [--s10-reps N] [--s10-sample-ms N] [--s11-reps N] [--s11-sample-ms N] [--out DIR]\n       compare --cachegrind CONTENDER CYCLES [--mixed] [--threads N]\n       compare --cachegrind s8-{chunkpool,arrow-builders,malloc} CYCLES [--make-only]";
 
 pub(crate) fn wants(args: &Args, id: &str) -> bool {
     args.only

@@ -41,7 +41,7 @@ pub(crate) const MIN_VS_NOHINT: f64 = 1.1;
 pub(crate) const MAX_MAKE_VS_FLOOR: f64 = 1.3;
 pub(crate) const MIN_FROM_CACHE: f64 = 0.999;
 /// The floor check of `benches/README.md`.
-const FLOOR_SCALING: f64 = 1.5;
+pub(crate) const FLOOR_SCALING: f64 = 1.5;
 
 /// One batch shape, less the thread count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -239,7 +239,7 @@ impl S9Results {
 
 /// floor's 2-thread throughput over its 1-thread throughput now (the F8
 /// touch cycle of S1, in this process).
-fn floor_scaling(sample: Duration) -> f64 {
+pub(crate) fn floor_scaling(sample: Duration) -> f64 {
     let c = AnyContender::new(Kind::Floor, SINGLE);
     let iters = c.calibrate(1, sample);
     let one = c.run(1, iters).throughput();

@@ -1,4 +1,4 @@
-//! The side-by-side comparison of `benches/README.md`: scenarios S1–S9, every contender,
+//! The side-by-side comparison of `benches/README.md`: scenarios S1–S11, every contender,
 //! one run.
 //!
 //! ```text
@@ -30,6 +30,12 @@
 //! (`chunkpool_bench::alloc::BenchAlloc`) is chosen per process by
 //! `CHUNKPOOL_BENCH_ALLOC`, so nothing is built at run time. It also needs
 //! the `arrow` feature.
+//! S10 (exchange: producers make S9's scan batch and send it over channels
+//! to consumers that sum and drop it, so every return is remote, against
+//! the same work on one thread) and S11 (cycles of a 2 MiB and a 32 MiB
+//! column: time and page faults in steady state) run the same way, each
+//! contender under each allocator in a child process of this binary, and
+//! need the `arrow` feature too.
 //!
 //! Prints one table (median ns per cycle per thread, min–max, throughput,
 //! page faults per cycle, ratio to chunkpool, the target (`benches/README.md`) and whether it
@@ -42,6 +48,7 @@
 //! S6, S9, S10, S11 and the mimalloc/jemalloc rows of S1–S3),
 //! `--s5-reps N` (S5 repetitions per contender and width), `--s6-cycles N`,
 //! `--s9-reps N`, `--s9-sample-ms N` (S9's repetitions and sample length),
+//! `--s10-reps N`, `--s10-sample-ms N`, `--s11-reps N`, `--s11-sample-ms N`,
 //! `--out DIR`. Diagnostic mode: `--cachegrind CONTENDER CYCLES [--mixed] [--threads N]`
 //! runs that many single-thread cycles and nothing else (for
 //! `valgrind --tool=cachegrind`).
@@ -49,6 +56,7 @@
 //! Layout: `args` (flags), `scenarios` (S1–S4 and their samples),
 //! `strings` (S7, and the tables of S5's width sweep), `handoff` (S8),
 //! `engine` (S9: plan, children, analysis) and `engine_report` (its tables),
+//! `exchange` (S10) and `large` (S11), each plan, children, tables, targets,
 //! `allocators` (children under another allocator, and S1–S3's no-pool
 //! rows under mimalloc and jemalloc), `children` (S5 and S6 in processes
 //! of their own),
@@ -63,7 +71,9 @@ mod cachegrind;
 mod children;
 mod engine;
 mod engine_report;
+mod exchange;
 mod handoff;
+mod large;
 mod machine;
 mod report;
 mod scenarios;
@@ -99,6 +109,28 @@ fn main() {
     #[cfg(feature = "arrow")]
     if raw.first().map(String::as_str) == Some(chunkpool_bench::engine::child::CHILD_FLAG) {
         match chunkpool_bench::engine::child::child_main(&raw[1..]) {
+            Ok(v) => println!("{v}"),
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(2);
+            }
+        }
+        return;
+    }
+    #[cfg(feature = "arrow")]
+    if raw.first().map(String::as_str) == Some(chunkpool_bench::exchange::CHILD_FLAG) {
+        match chunkpool_bench::exchange::child_main(&raw[1..]) {
+            Ok(v) => println!("{v}"),
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(2);
+            }
+        }
+        return;
+    }
+    #[cfg(feature = "arrow")]
+    if raw.first().map(String::as_str) == Some(chunkpool_bench::large::CHILD_FLAG) {
+        match chunkpool_bench::large::child_main(&raw[1..]) {
             Ok(v) => println!("{v}"),
             Err(e) => {
                 eprintln!("{e}");
@@ -163,6 +195,8 @@ fn main() {
     let s7 = wants(&args, "S7");
     let s8 = wants(&args, "S8");
     let s9 = args.children && wants(&args, "S9");
+    let s10 = args.children && wants(&args, "S10");
+    let s11 = args.children && wants(&args, "S11");
     let nopool_allocs = if args.children && scenarios.iter().any(|s| s.id != "S4") {
         nopool_allocators()
     } else {
@@ -176,7 +210,9 @@ fn main() {
         + if s6 { s6_plan.len() } else { 0 }
         + if s7 { s7_steps(&args) } else { 0 }
         + if s8 { s8_steps(&args) } else { 0 }
-        + if s9 { engine::s9_steps(&args) } else { 0 };
+        + if s9 { engine::s9_steps(&args) } else { 0 }
+        + if s10 { exchange::s10_steps(&args) } else { 0 }
+        + if s11 { large::s11_steps(&args) } else { 0 };
     let pb = ProgressBar::new(total as u64);
     pb.set_style(
         ProgressStyle::with_template("{elapsed:>4} [{bar:32.cyan/blue}] {pos:>3}/{len} {msg}")
@@ -272,6 +308,30 @@ fn main() {
             }
         }
     }
+    let mut s10_results = exchange::S10Results::default();
+    if s10 {
+        match exchange::run_s10(&args, &pb) {
+            Ok(r) => s10_results = r,
+            Err(e) if e.starts_with("S10 not built") => notes.push(e),
+            Err(e) => {
+                pb.abandon();
+                eprintln!("{e}");
+                std::process::exit(1);
+            }
+        }
+    }
+    let mut s11_results = large::S11Results::default();
+    if s11 {
+        match large::run_s11(&args, &pb) {
+            Ok(r) => s11_results = r,
+            Err(e) if e.starts_with("S11 not built") => notes.push(e),
+            Err(e) => {
+                pb.abandon();
+                eprintln!("{e}");
+                std::process::exit(1);
+            }
+        }
+    }
     for &alloc in &nopool_allocs {
         pb.set_message(format!(
             "S1–S3 no pool under {} (child process)",
@@ -327,6 +387,8 @@ fn main() {
         s7: s7_results,
         s8: s8_results,
         s9: s9_results,
+        s10: s10_results,
+        s11: s11_results,
         notes,
     };
     let analysis = analyse(&args, &measured);

@@ -70,6 +70,8 @@ pub(crate) fn write_report(
         "strings": s7_json(s7),
         "arrow_handoff": s8_json(&m.s8),
         "engine_batches": crate::engine_report::s9_json(&m.s9),
+        "exchange": crate::exchange::s10_json(&m.s10),
+        "large_columns": crate::large::s11_json(&m.s11),
         "targets": targets,
         "notes": notes,
     });
@@ -193,6 +195,14 @@ pub(crate) fn write_report(
     }
     if !m.s9.is_empty() {
         md.push_str(&crate::engine_report::s9_markdown(&m.s9, args.quick));
+        md.push('\n');
+    }
+    if !m.s10.is_empty() {
+        md.push_str(&crate::exchange::s10_markdown(&m.s10, args.quick));
+        md.push('\n');
+    }
+    if !m.s11.is_empty() {
+        md.push_str(&crate::large::s11_markdown(&m.s11, args.quick));
         md.push('\n');
     }
     let _ = writeln!(md, "## Targets (benches/README.md)\n");

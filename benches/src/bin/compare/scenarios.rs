@@ -75,6 +75,10 @@ pub(crate) struct Measured {
     pub(crate) s8: crate::handoff::S8Results,
     /// S9's engine batches.
     pub(crate) s9: crate::engine::S9Results,
+    /// S10's exchange.
+    pub(crate) s10: crate::exchange::S10Results,
+    /// S11's large columns.
+    pub(crate) s11: crate::large::S11Results,
     /// What could not be measured, and why.
     pub(crate) notes: Vec<String>,
 }

@@ -431,6 +431,14 @@ pub(crate) fn render_text(args: &Args, m: &Measured, a: &Analysis) -> String {
         s.push('\n');
         s.push_str(&crate::engine_report::s9_markdown(&m.s9, args.quick));
     }
+    if !m.s10.is_empty() {
+        s.push('\n');
+        s.push_str(&crate::exchange::s10_markdown(&m.s10, args.quick));
+    }
+    if !m.s11.is_empty() {
+        s.push('\n');
+        s.push_str(&crate::large::s11_markdown(&m.s11, args.quick));
+    }
     let _ = writeln!(s, "\nTargets (benches/README.md):");
     s.push_str(&targets_lines(a, false));
     for n in notes {
