@@ -95,6 +95,13 @@ impl Blocks {
         }
     }
 
+    /// Keeps in use only the blocks that cover the first `bytes` bytes;
+    /// the rest become spare capacity again.
+    #[cold]
+    pub(super) fn keep_covering(&mut self, bytes: usize) {
+        self.0.truncate(blocks_for(bytes));
+    }
+
     #[inline]
     pub(super) fn clear(&mut self) {
         self.0.clear();

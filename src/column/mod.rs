@@ -530,9 +530,12 @@ impl Column {
     /// assert_eq!(*last, 7);
     /// assert_eq!(c.len(), 0);
     /// ```
+    #[inline]
     pub fn spare_capacity_mut(&mut self) -> SpareCapacity<'_> {
         // Blocks a reset left in use past the data are spare again.
-        self.data.truncate(self.data_len);
+        if self.data.in_use() > self.data_len {
+            self.data.keep_covering(self.data_len);
+        }
         SpareCapacity {
             data: self.data.spare_capacity_mut(),
             offsets: self.offsets.spare_capacity_mut(),
