@@ -48,9 +48,12 @@ fn check_offsets<O: OffsetElem>(offsets: &[O], values: &[u8]) -> Result<(usize, 
     let (Some(first), Some(last)) = (offsets.first(), offsets.last()) else {
         return Ok((0, 0));
     };
-    let rising = offsets
-        .windows(2)
-        .fold(true, |ok, w| ok & (w[0].to_i64() <= w[1].to_i64()));
+    let falls = offsets
+        .iter()
+        .zip(&offsets[1..])
+        .filter(|(a, b)| a.to_i64() > b.to_i64())
+        .count();
+    let rising = falls == 0;
     let (first, last) = (first.to_i64(), last.to_i64());
     if first >= 0 && rising && last <= values.len() as i64 {
         // Rising from a non-negative first, below the length: indices.
@@ -369,11 +372,22 @@ impl Column {
         // from memory one by one, the checks cost as much as the copy).
         let dst = &mut self.data.as_bytes_mut()[self.data_len..end];
         let mut checked = Ok(0);
+        // Short rows: testing a piece for ASCII (every byte of it starts
+        // a character) costs less than testing each offset in it.
+        let short_rows = rows > 0 && bytes.len() / rows < 64;
         for (k, (d, s)) in dst.chunks_mut(PIECE).zip(bytes.chunks(PIECE)).enumerate() {
             d.copy_from_slice(s);
-            if let Ok(from) = checked {
-                checked = split_below(from, first + (k + 1) * PIECE);
-            }
+            let limit = first + (k + 1) * PIECE;
+            checked = match checked {
+                Ok(from) if text.is_some() && short_rows && s.is_ascii() => {
+                    let below = offsets[from..]
+                        .iter()
+                        .position(|o| o.to_i64() as usize >= limit);
+                    Ok(below.map_or(offsets.len(), |n| from + n))
+                }
+                Ok(from) => split_below(from, limit),
+                err => err,
+            };
         }
         if let Err(e) = checked.and_then(|from| split_below(from, usize::MAX)) {
             self.data_len = end;
