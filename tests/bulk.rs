@@ -250,3 +250,40 @@ fn only_str_parts_vouch_for_utf8() {
         .extend_str_from_parts(&[0i32, 2], "ok", None);
     assert_eq!(chk.into_record_batch().unwrap().num_rows(), 1);
 }
+
+/// Short ASCII rows skip the per-offset character checks, long rows check
+/// each offset piece by piece as they are copied: both give the rows, and
+/// a split character is found in either, even past the first 16 KiB.
+#[test]
+fn every_check_path_finds_the_rows_and_the_splits() {
+    for (rows, width, fill) in [
+        (3000, 10, "a"),
+        (3000, 10, "é"),
+        (400, 150, "a"),
+        (400, 150, "€"),
+    ] {
+        let row = fill.repeat(width / fill.len());
+        let values = row.repeat(rows);
+        let offsets: Vec<i64> = (0..=rows).map(|r| (r * row.len()) as i64).collect();
+        let mut c = Column::new(FieldType::UTF8, 4);
+        c.extend_str_from_parts(&offsets, &values, None);
+        assert_eq!(c.len(), rows);
+        assert!(
+            c.iter_str().all(|s| s == Some(row.as_str())),
+            "{rows} x {width} {fill}"
+        );
+        if fill.len() > 1 {
+            // One offset near the end moved inside a character.
+            let mut bad = offsets.clone();
+            bad[rows - 1] += 1;
+            let err = c
+                .try_extend_str_from_parts(&bad, &values, None)
+                .unwrap_err();
+            assert!(
+                matches!(err, Error::InvalidRows { at, .. } if at == rows - 1),
+                "{err}"
+            );
+            assert_eq!(c.len(), rows, "unchanged after the error");
+        }
+    }
+}

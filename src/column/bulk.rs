@@ -18,7 +18,20 @@ mod sealed {
 }
 
 /// The offset types of Arrow's variable-width layouts: `i32` (`Utf8`,
-/// `Binary`) and `i64` (`LargeUtf8`, `LargeBinary`). Sealed.
+/// `Binary`) and `i64` (`LargeUtf8`, `LargeBinary`), which the bulk string
+/// appends take. Sealed.
+///
+/// ```
+/// use chunkpool::{Column, FieldType, OffsetElem};
+///
+/// fn fill<O: OffsetElem>(col: &mut Column, offsets: &[O], text: &str) {
+///     col.extend_str_from_parts(offsets, text, None);
+/// }
+/// let mut c = Column::new(FieldType::UTF8, 4);
+/// fill(&mut c, &[0i32, 1], "ab");
+/// fill(&mut c, &[1i64, 2], "ab");
+/// assert_eq!(c.iter_str().collect::<Vec<_>>(), [Some("a"), Some("b")]);
+/// ```
 pub trait OffsetElem: sealed::Sealed + Copy {
     /// The offset, widened.
     #[doc(hidden)]
@@ -331,17 +344,17 @@ impl Column {
         // A NULL row whose slot spans bytes (looked for only in the bytes
         // of the bitmap that have a NULL).
         let null_with_bytes = validity.is_some_and(|bits| {
-            bits[..rows.div_ceil(8)]
-                .iter()
-                .enumerate()
-                .filter(|&(_, &b)| b != 0xff)
-                .flat_map(|(k, &b)| {
-                    (0..8)
-                        .filter(move |j| b & (1 << j) == 0)
-                        .map(move |j| k * 8 + j)
-                })
-                .take_while(|&i| i < rows)
-                .any(|i| at(i) != at(i + 1))
+            let mut found = false;
+            for (k, &b) in bits[..rows.div_ceil(8)].iter().enumerate() {
+                // The NULL rows of this byte, lowest first.
+                let mut nulls = !b;
+                while nulls != 0 {
+                    let i = k * 8 + nulls.trailing_zeros() as usize;
+                    found |= i < rows && at(i) != at(i + 1);
+                    nulls &= nulls - 1;
+                }
+            }
+            found
         });
         if null_with_bytes {
             if let Some(e) = split() {
@@ -372,22 +385,22 @@ impl Column {
         // from memory one by one, the checks cost as much as the copy).
         let dst = &mut self.data.as_bytes_mut()[self.data_len..end];
         let mut checked = Ok(0);
-        // Short rows: testing a piece for ASCII (every byte of it starts
-        // a character) costs less than testing each offset in it.
-        let short_rows = rows > 0 && bytes.len() / rows < 64;
+        // Short rows: testing the bytes for ASCII (then every byte starts
+        // a character) costs less than testing each offset; the offsets
+        // are tested one by one after all only if some byte is not ASCII.
+        let short_rows = text.is_some() && rows > 0 && bytes.len() / rows < 64;
+        let mut ascii = short_rows;
         for (k, (d, s)) in dst.chunks_mut(PIECE).zip(bytes.chunks(PIECE)).enumerate() {
             d.copy_from_slice(s);
-            let limit = first + (k + 1) * PIECE;
-            checked = match checked {
-                Ok(from) if text.is_some() && short_rows && s.is_ascii() => {
-                    let below = offsets[from..]
-                        .iter()
-                        .position(|o| o.to_i64() as usize >= limit);
-                    Ok(below.map_or(offsets.len(), |n| from + n))
-                }
-                Ok(from) => split_below(from, limit),
-                err => err,
-            };
+            if short_rows {
+                ascii = ascii && s.is_ascii();
+            } else if let Ok(from) = checked {
+                checked = split_below(from, first + (k + 1) * PIECE);
+            }
+        }
+        if ascii {
+            // Only the offsets at the end of the bytes remain to test.
+            checked = Ok(offsets.partition_point(|o| (o.to_i64() as usize) < last));
         }
         if let Err(e) = checked.and_then(|from| split_below(from, usize::MAX)) {
             self.data_len = end;
