@@ -138,6 +138,35 @@ fn call(real: &mut Column, field: FieldType, op: &BuildOp, panicking: bool) -> R
                 .collect();
             logical::extend_options(real, a, &vals, panicking)
         }
+        // An odd number of rows goes through the bulk form that means the
+        // same (offsets of `i32` or `i64`, starting past a junk prefix).
+        BuildOp::ExtendBytes(vals) if vals.len() % 2 == 1 => {
+            let (values, offsets) = parts(vals.iter().map(Vec::as_slice));
+            match narrow(&offsets, vals.len()) {
+                Some(o) => either!(
+                    real.try_extend_bytes_from_parts(&o, &values, None),
+                    real.extend_bytes_from_parts(&o, &values, None)
+                ),
+                None => either!(
+                    real.try_extend_bytes_from_parts(&offsets, &values, None),
+                    real.extend_bytes_from_parts(&offsets, &values, None)
+                ),
+            }
+        }
+        BuildOp::ExtendStr(vals) if vals.len() % 2 == 1 => {
+            let (values, offsets) = parts(vals.iter().map(String::as_bytes));
+            let text = String::from_utf8(values).expect("strings, back to back");
+            match narrow(&offsets, vals.len()) {
+                Some(o) => either!(
+                    real.try_extend_str_from_parts(&o, &text, None),
+                    real.extend_str_from_parts(&o, &text, None)
+                ),
+                None => either!(
+                    real.try_extend_str_from_parts(&offsets, &text, None),
+                    real.extend_str_from_parts(&offsets, &text, None)
+                ),
+            }
+        }
         BuildOp::ExtendBytes(vals) => either!(
             real.try_extend_bytes(vals.iter().map(Vec::as_slice)),
             real.extend_bytes(vals.iter().map(Vec::as_slice))
@@ -147,6 +176,28 @@ fn call(real: &mut Column, field: FieldType, op: &BuildOp, panicking: bool) -> R
             real.extend_str(vals.iter().map(String::as_str))
         ),
     }
+}
+
+/// Rows in Arrow's layout: their bytes back to back after a junk prefix
+/// ("ab"), and `i64` offsets into that.
+fn parts<'a>(rows: impl Iterator<Item = &'a [u8]>) -> (Vec<u8>, Vec<i64>) {
+    let mut values = b"ab".to_vec();
+    let mut offsets = vec![values.len() as i64];
+    for r in rows {
+        values.extend_from_slice(r);
+        offsets.push(values.len() as i64);
+    }
+    (values, offsets)
+}
+
+/// The offsets as `i32`, for every other row count (`rows % 4 == 1`).
+fn narrow(offsets: &[i64], rows: usize) -> Option<Vec<i32>> {
+    (rows % 4 == 1).then(|| {
+        offsets
+            .iter()
+            .map(|&o| i32::try_from(o).expect("small"))
+            .collect()
+    })
 }
 
 /// Applies a builder call to the real column and the model; the outcome

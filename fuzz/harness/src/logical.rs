@@ -210,7 +210,10 @@ pub fn extend_from_slice(
     by_access!(a, go)
 }
 
-/// `extend_options` (or its `try_` form) through `a`.
+/// `extend_options` (or its `try_` form) through `a`; for an odd number
+/// of values, the bulk form that means the same, `extend_from_parts` with
+/// a validity bitmap, whose NULL slots hold a filler the column must not
+/// keep (a NULL element reads zero either way).
 pub fn extend_options(
     col: &mut Column,
     a: Access,
@@ -219,6 +222,23 @@ pub fn extend_options(
 ) -> Result<(), Error> {
     macro_rules! go {
         ($t:ty) => {{
+            if vals.len() % 2 == 1 {
+                let filler = vec![0xa5u8; std::mem::size_of::<$t>()];
+                let v: Vec<$t> = vals
+                    .iter()
+                    .map(|o| elem!($t, o.as_ref().unwrap_or(&filler)))
+                    .collect();
+                let mut bits = vec![0u8; vals.len().div_ceil(8)];
+                for (i, o) in vals.iter().enumerate() {
+                    bits[i / 8] |= u8::from(o.is_some()) << (i % 8);
+                }
+                return if panicking {
+                    col.extend_from_parts(&v, Some(&bits));
+                    Ok(())
+                } else {
+                    col.try_extend_from_parts(&v, Some(&bits))
+                };
+            }
             let v = vals.iter().map(|o| o.as_ref().map(|b| elem!($t, b)));
             if panicking {
                 col.extend_options(v);
