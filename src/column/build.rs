@@ -1,10 +1,11 @@
 //! NULL-aware and bulk writes: appends of an `Option`, marking a row NULL
-//! or not, and extending a column by many rows at once.
+//! or not, setting a fixed-width column's length (`resize`), and
+//! extending a column by many rows at once.
 //!
 //! Every bulk write checks the type first, and on an error leaves the
 //! column as it was (rows appended before the error are rolled back).
 
-use super::buffers::out_of_memory;
+use super::buffers::{out_of_memory, ColumnPlan};
 use super::{unwrap_or_panic, Column, FixedElem};
 use crate::error::Error;
 
@@ -270,6 +271,76 @@ impl Column {
             *byte |= bit;
             self.nulls -= 1;
         }
+        Ok(())
+    }
+
+    /// Sets a fixed-width column's length to `rows`, every element zeroed and
+    /// every row NULL (`null == true`) or not (TiDB's `ResizeInt64` and
+    /// friends). Write the values through [`Column::as_mut_slice`].
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_resize`] returns: on a
+    /// variable-width column, a byte size that overflows, or memory that
+    /// cannot be had.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 4);
+    /// c.resize(3, false); // three zero rows, not NULL
+    /// c.as_mut_slice::<i64>().copy_from_slice(&[1, 2, 3]);
+    /// assert_eq!(c.as_slice::<i64>(), &[1, 2, 3]);
+    /// c.resize(2, true); // two NULL rows
+    /// assert_eq!(c.null_count(), 2);
+    /// ```
+    #[track_caller]
+    pub fn resize(&mut self, rows: usize, null: bool) {
+        unwrap_or_panic(self.try_resize(rows, null))
+    }
+
+    /// Like [`Column::resize`], returning an error instead of panicking.
+    ///
+    /// # Errors
+    /// [`Error::TypeMismatch`] on a variable-width column;
+    /// [`Error::CapacityOverflow`] when the byte size of `rows` rows does not
+    /// fit in the address range; [`Error::OutOfMemory`] when the buffers
+    /// must grow and the allocator refuses. On an error the column is
+    /// unchanged.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, Error, FieldType};
+    /// let mut c = Column::new(FieldType::UTF8, 1);
+    /// assert!(matches!(c.try_resize(2, false), Err(Error::TypeMismatch { .. })));
+    /// let mut huge = Column::new(FieldType::I64, 1);
+    /// assert!(matches!(huge.try_resize(usize::MAX, false), Err(Error::CapacityOverflow { .. })));
+    /// assert!(huge.is_empty());
+    /// ```
+    pub fn try_resize(&mut self, rows: usize, null: bool) -> Result<(), Error> {
+        let size = self
+            .field
+            .elem_size()
+            .ok_or_else(|| self.mismatch("fixed-width resize"))?;
+        let plan = ColumnPlan::new(self.field, rows)?;
+        // Reserve before touching the rows, so a refusal changes nothing.
+        let field = self.field;
+        let oom = |_| out_of_memory(field, rows, plan.bytes());
+        self.growing(|c| {
+            c.data.try_reserve_total(plan.data_bytes).map_err(oom)?;
+            let more_bitmap = plan.bitmap.saturating_sub(c.bitmap.len());
+            c.bitmap.try_reserve(more_bitmap).map_err(oom)
+        })?;
+        self.data.clear();
+        self.data.grow_to(plan.data_bytes);
+        self.data_len = rows * size;
+        self.bitmap.clear();
+        self.bitmap.resize(plan.bitmap, if null { 0 } else { 0xff });
+        if !null && rows % 8 != 0 {
+            // Keep bits past the length clear.
+            if let Some(last) = self.bitmap.last_mut() {
+                *last = (1u8 << (rows % 8)) - 1;
+            }
+        }
+        self.len = rows;
+        self.nulls = if null { rows } else { 0 };
         Ok(())
     }
 

@@ -109,6 +109,23 @@ fn check_validity(validity: Option<&[u8]>, rows: usize) -> Result<(), Error> {
     }
 }
 
+/// Whether some NULL row among the first `rows` of `bits` has a slot that
+/// spans bytes (`at(i)`: row `i`'s start offset), looked for only where a
+/// byte of the bitmap has a NULL.
+fn null_slot_with_bytes(bits: &[u8], rows: usize, at: impl Fn(usize) -> usize) -> bool {
+    let mut found = false;
+    for (k, &b) in bits[..rows.div_ceil(8)].iter().enumerate() {
+        // The NULL rows of this byte, lowest first.
+        let mut nulls = !b;
+        while nulls != 0 {
+            let i = k * 8 + nulls.trailing_zeros() as usize;
+            found |= i < rows && at(i) != at(i + 1);
+            nulls &= nulls - 1;
+        }
+    }
+    found
+}
+
 /// Whether bit `i` of an LSB-first bitmap is set.
 #[inline]
 fn bit(bits: &[u8], i: usize) -> bool {
@@ -140,7 +157,7 @@ impl Column {
     }
 
     /// Like [`Column::extend_from_parts`], returning an error instead of
-    /// panicking; on an error the column is unchanged.
+    /// panicking; on an error the column's rows are unchanged.
     ///
     /// ```
     /// # use chunkpool::{Column, Error, FieldType};
@@ -229,7 +246,7 @@ impl Column {
     }
 
     /// Like [`Column::extend_bytes_from_parts`], returning an error
-    /// instead of panicking; on an error the column is unchanged.
+    /// instead of panicking; on an error the column's rows are unchanged.
     ///
     /// ```
     /// # use chunkpool::{Column, Error, FieldType};
@@ -285,7 +302,7 @@ impl Column {
     }
 
     /// Like [`Column::extend_str_from_parts`], returning an error instead
-    /// of panicking; on an error the column is unchanged.
+    /// of panicking; on an error the column's rows are unchanged.
     ///
     /// ```
     /// # use chunkpool::{Column, Error, FieldType};
@@ -341,22 +358,7 @@ impl Column {
             Ok(i)
         };
         let split = || split_below(0, usize::MAX).err();
-        // A NULL row whose slot spans bytes (looked for only in the bytes
-        // of the bitmap that have a NULL).
-        let null_with_bytes = validity.is_some_and(|bits| {
-            let mut found = false;
-            for (k, &b) in bits[..rows.div_ceil(8)].iter().enumerate() {
-                // The NULL rows of this byte, lowest first.
-                let mut nulls = !b;
-                while nulls != 0 {
-                    let i = k * 8 + nulls.trailing_zeros() as usize;
-                    found |= i < rows && at(i) != at(i + 1);
-                    nulls &= nulls - 1;
-                }
-            }
-            found
-        });
-        if null_with_bytes {
+        if validity.is_some_and(|bits| null_slot_with_bytes(bits, rows, at)) {
             if let Some(e) = split() {
                 return Err(e);
             }
@@ -403,7 +405,6 @@ impl Column {
             checked = Ok(offsets.partition_point(|o| (o.to_i64() as usize) < last));
         }
         if let Err(e) = checked.and_then(|from| split_below(from, usize::MAX)) {
-            self.data_len = end;
             self.rollback(mark);
             return Err(e);
         }

@@ -7,7 +7,7 @@
 //! | `typed.rs` | typed reads and writes, checked against the logical type ([`FixedElem`]) |
 //! | `read.rs` | NULL-aware reads: `Option` getters, strings, iterators |
 //! | `bulk.rs` | bulk appends in Arrow's layout: values, offsets, a validity bitmap |
-//! | `build.rs` | NULL-aware and bulk writes: `append_option*`, `set_null`, `extend_*` |
+//! | `build.rs` | NULL-aware and bulk writes: `append_option*`, `set_null`, `resize`, `extend_*` |
 //! | `buffers.rs` | how big the buffers start and how they grow, reserved fallibly; one row appended |
 //! | `pick.rs` | rows copied in bulk from another column: runs, or a selection |
 //! | `blocks.rs` | the data buffer: bytes in 64-byte aligned blocks |

@@ -2,8 +2,6 @@
 //! logical type: which Rust type reads which logical type is
 //! [`FixedElem`]'s table.
 
-use super::buffers::out_of_memory;
-use super::buffers::ColumnPlan;
 use super::{unwrap_or_panic, Column};
 use crate::error::Error;
 use crate::field::tag;
@@ -595,76 +593,6 @@ impl Column {
             Some(size) => self.push_null_row(size, false),
             None => self.push_null_row(0, true),
         }
-    }
-
-    /// Sets a fixed-width column's length to `rows`, every element zeroed and
-    /// every row NULL (`null == true`) or not (TiDB's `ResizeInt64` and
-    /// friends). Write the values through [`Column::as_mut_slice`].
-    ///
-    /// # Panics
-    /// With the message of the error [`Column::try_resize`] returns: on a
-    /// variable-width column, a byte size that overflows, or memory that
-    /// cannot be had.
-    ///
-    /// ```
-    /// # use chunkpool::{Column, FieldType};
-    /// let mut c = Column::new(FieldType::I64, 4);
-    /// c.resize(3, false); // three zero rows, not NULL
-    /// c.as_mut_slice::<i64>().copy_from_slice(&[1, 2, 3]);
-    /// assert_eq!(c.as_slice::<i64>(), &[1, 2, 3]);
-    /// c.resize(2, true); // two NULL rows
-    /// assert_eq!(c.null_count(), 2);
-    /// ```
-    #[track_caller]
-    pub fn resize(&mut self, rows: usize, null: bool) {
-        unwrap_or_panic(self.try_resize(rows, null))
-    }
-
-    /// Like [`Column::resize`], returning an error instead of panicking.
-    ///
-    /// # Errors
-    /// [`Error::TypeMismatch`] on a variable-width column;
-    /// [`Error::CapacityOverflow`] when the byte size of `rows` rows does not
-    /// fit in the address range; [`Error::OutOfMemory`] when the buffers
-    /// must grow and the allocator refuses. On an error the column is
-    /// unchanged.
-    ///
-    /// ```
-    /// # use chunkpool::{Column, Error, FieldType};
-    /// let mut c = Column::new(FieldType::UTF8, 1);
-    /// assert!(matches!(c.try_resize(2, false), Err(Error::TypeMismatch { .. })));
-    /// let mut huge = Column::new(FieldType::I64, 1);
-    /// assert!(matches!(huge.try_resize(usize::MAX, false), Err(Error::CapacityOverflow { .. })));
-    /// assert!(huge.is_empty());
-    /// ```
-    pub fn try_resize(&mut self, rows: usize, null: bool) -> Result<(), Error> {
-        let size = self
-            .field
-            .elem_size()
-            .ok_or_else(|| self.mismatch("fixed-width resize"))?;
-        let plan = ColumnPlan::new(self.field, rows)?;
-        // Reserve before touching the rows, so a refusal changes nothing.
-        let field = self.field;
-        let oom = |_| out_of_memory(field, rows, plan.bytes());
-        self.growing(|c| {
-            c.data.try_reserve_total(plan.data_bytes).map_err(oom)?;
-            let more_bitmap = plan.bitmap.saturating_sub(c.bitmap.len());
-            c.bitmap.try_reserve(more_bitmap).map_err(oom)
-        })?;
-        self.data.clear();
-        self.data.grow_to(plan.data_bytes);
-        self.data_len = rows * size;
-        self.bitmap.clear();
-        self.bitmap.resize(plan.bitmap, if null { 0 } else { 0xff });
-        if !null && rows % 8 != 0 {
-            // Keep bits past the length clear.
-            if let Some(last) = self.bitmap.last_mut() {
-                *last = (1u8 << (rows % 8)) - 1;
-            }
-        }
-        self.len = rows;
-        self.nulls = if null { rows } else { 0 };
-        Ok(())
     }
 
     /// The rows of a fixed-width column as a typed slice.
