@@ -10,6 +10,11 @@
 //! * `arrow append_array`: arrow's builders sized exactly, filled with
 //!   `append_slice` and `append_array`: fresh buffers every batch.
 //!
+//! And the text column alone, no pool and no export: `owned chunk, text
+//! bulk only` (`extend_str_from_parts` into a chunk the bench owns and
+//! resets), `arrow append_array, text only`, and `owned Vec, text memcpy
+//! only` (the bytes copied into a reused `Vec`: the physical floor).
+//!
 //! `cargo bench -p chunkpool-bench --bench fill -- --quick`
 
 use arrow_array::builder::{Float64Builder, Int32Builder, Int64Builder, LargeStringBuilder};
@@ -112,6 +117,31 @@ fn fill(c: &mut Criterion) {
         g.throughput(Throughput::Elements(ROWS as u64));
         g.bench_function("chunkpool bulk", |b| {
             b.iter(|| drop(black_box(pooled(&pool, &s, &schema, text, true))));
+        });
+        g.bench_function("owned chunk, text bulk only", |b| {
+            let mut chk = chunkpool::Chunk::new(&FIELDS[3..], ROWS, ROWS);
+            let validity = s.name.nulls().map(|n| n.validity());
+            b.iter(|| {
+                chk.reset();
+                chk.column_mut(0)
+                    .extend_str_from_parts(s.name.value_offsets(), text, validity);
+                black_box(&chk);
+            });
+        });
+        g.bench_function("owned Vec, text memcpy only", |b| {
+            let mut v: Vec<u8> = Vec::with_capacity(4 << 20);
+            b.iter(|| {
+                v.clear();
+                v.extend_from_slice(s.name.values());
+                black_box(&v);
+            });
+        });
+        g.bench_function("arrow append_array, text only", |b| {
+            b.iter(|| {
+                let mut name = LargeStringBuilder::with_capacity(ROWS, s.name.values().len());
+                name.append_array(&s.name).expect("append_array");
+                black_box(name.finish())
+            });
         });
         g.bench_function("chunkpool per row", |b| {
             b.iter(|| drop(black_box(pooled(&pool, &s, &schema, text, false))));
