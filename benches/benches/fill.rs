@@ -7,6 +7,9 @@
 //!   `extend_str_from_parts`, exported with `into_record_batch_as`;
 //! * `chunkpool per row`: the same chunk, the text appended row by row
 //!   with `append_option_str`;
+//! * `chunkpool append_record_batch`: the pooled chunk filled from the
+//!   source as an arrow `RecordBatch` (the import, which trusts arrow's
+//!   own checks of its arrays), then exported;
 //! * `arrow append_array`: arrow's builders sized exactly, filled with
 //!   `append_slice` and `append_array`: fresh buffers every batch.
 //!
@@ -145,6 +148,16 @@ fn fill(c: &mut Criterion) {
         });
         g.bench_function("chunkpool per row", |b| {
             b.iter(|| drop(black_box(pooled(&pool, &s, &schema, text, false))));
+        });
+        let source_batch = builders(&s, &schema);
+        g.bench_function("chunkpool append_record_batch", |b| {
+            b.iter(|| {
+                let mut chk = pool.alloc(&FIELDS, ROWS, ROWS);
+                chk.append_record_batch(&source_batch);
+                drop(black_box(
+                    chk.into_record_batch_as(&schema).expect("export"),
+                ));
+            });
         });
         g.bench_function("arrow append_array", |b| {
             b.iter(|| drop(black_box(builders(&s, &schema))));

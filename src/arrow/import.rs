@@ -216,16 +216,8 @@ fn strings<O: OffsetSizeTrait + OffsetElem>(
     a: &GenericStringArray<O>,
 ) -> Result<(), Error> {
     let validity = bits(a.nulls().filter(|n| n.null_count() > 0));
-    let (offsets, values) = (a.value_offsets(), a.values());
-    let end = offsets.last().map_or(0, |o| o.as_usize());
-    // The rows' bytes are UTF-8 (arrow checks when it builds the array);
-    // checked again as one `&str`, so the column can vouch for them. Bytes
-    // of the buffer before a sliced array's rows need not be: then the
-    // rows go in unvouched, and the export checks them.
-    match std::str::from_utf8(&values[..end]) {
-        Ok(text) => col.try_extend_str_from_parts(offsets, text, validity.as_deref()),
-        Err(_) => col.try_extend_bytes_from_parts(offsets, values, validity.as_deref()),
-    }
+    // Arrow checked the offsets and the UTF-8 when it built the array.
+    col.extend_arrow_parts(a.value_offsets(), a.values(), validity.as_deref(), true)
 }
 
 /// A binary array's rows in one bulk append.
@@ -234,5 +226,5 @@ fn binary<O: OffsetSizeTrait + OffsetElem>(
     a: &GenericBinaryArray<O>,
 ) -> Result<(), Error> {
     let validity = bits(a.nulls().filter(|n| n.null_count() > 0));
-    col.try_extend_bytes_from_parts(a.value_offsets(), a.values(), validity.as_deref())
+    col.extend_arrow_parts(a.value_offsets(), a.values(), validity.as_deref(), false)
 }

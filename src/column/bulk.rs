@@ -409,18 +409,76 @@ impl Column {
             return Err(e);
         }
         self.data_len = end;
+        self.finish_var_rows(offsets, base, validity, text.is_none());
+        Ok(())
+    }
+
+    /// Rows of an arrow byte array (`utf8`: a string array), appended
+    /// without checking its offsets: arrow checked when it built the array
+    /// that they rise within `values` and, for a string array, that the
+    /// rows are UTF-8 (the column vouches for them on that word, as arrow
+    /// itself reads them unchecked). Only the NULL slots are looked at: a
+    /// slot with bytes sends the rows through the checked path, which
+    /// empties it. The import's path.
+    #[cfg(feature = "arrow")]
+    pub(crate) fn extend_arrow_parts<O: OffsetElem>(
+        &mut self,
+        offsets: &[O],
+        values: &[u8],
+        validity: Option<&[u8]>,
+        utf8: bool,
+    ) -> Result<(), Error> {
+        debug_assert!(self.field.is_var());
+        let rows = offsets.len().saturating_sub(1);
+        check_validity(validity, rows)?;
+        let at = |i: usize| offsets[i].to_i64() as usize;
+        if rows == 0 {
+            return Ok(());
+        }
+        if validity.is_some_and(|bits| null_slot_with_bytes(bits, rows, at)) {
+            let text = utf8
+                .then(|| std::str::from_utf8(&values[..at(rows)]).ok())
+                .flatten();
+            return self.extend_var_parts(offsets, values, validity, text);
+        }
+        let bytes = &values[at(0)..at(rows)];
+        debug_assert!(check_offsets(offsets, values).is_ok(), "arrow's offsets");
+        debug_assert!(!utf8 || std::str::from_utf8(bytes).is_ok(), "arrow's UTF-8");
+        let end = self
+            .data_len
+            .checked_add(bytes.len())
+            .filter(|&e| i64::try_from(e).is_ok())
+            .ok_or(Error::OffsetOverflow)?;
+        self.reserve_rows(rows, end)?;
+        let base = self.data_len as i64 - at(0) as i64;
+        self.data.grow_to(end);
+        self.data.as_bytes_mut()[self.data_len..end].copy_from_slice(bytes);
+        self.data_len = end;
+        self.finish_var_rows(offsets, base, validity, !utf8);
+        Ok(())
+    }
+
+    /// The end of a bulk variable-width append, data copied: the offsets
+    /// rebased by `base`, whether the rows are `raw` bytes, the validity.
+    fn finish_var_rows<O: OffsetElem>(
+        &mut self,
+        offsets: &[O],
+        base: i64,
+        validity: Option<&[u8]>,
+        raw: bool,
+    ) {
+        let rows = offsets.len().saturating_sub(1);
         let rebased = offsets
             .get(1..)
             .unwrap_or_default()
             .iter()
             .map(|o| o.to_i64() + base);
         self.offsets.extend(rebased);
-        self.raw_bytes |= text.is_none();
+        self.raw_bytes |= raw;
         match validity {
             None => self.push_valid_bits(rows),
             Some(bits) => self.push_bits(bits, rows),
         }
-        Ok(())
     }
 
     /// Appends `n` validity bits from `bits` (LSB first, from bit 0; room

@@ -106,8 +106,11 @@ pub struct Column {
     /// Variable width: some row's bytes were written without being known
     /// to be UTF-8 (`append_bytes` and its kin, or rows copied from a
     /// column with this set). Clear on a new or reset column, copied by
-    /// `clone`; only `push_str_row`, which takes a `&str`, writes data
-    /// without setting it. While it is clear, every row is valid UTF-8
+    /// `clone`; only `push_str_row` and `extend_str_from_parts`, which
+    /// take a `&str` (the latter checking that every row starts and ends
+    /// on a character boundary), and `extend_arrow_parts` of an arrow
+    /// string array (whose rows arrow checked) write data without setting
+    /// it. While it is clear, every row is valid UTF-8
     /// and the data is their concatenation, so the Arrow export of a
     /// `Utf8` column skips arrow's UTF-8 check (`arrow::export`'s
     /// `bytes_array` relies on this for soundness).
