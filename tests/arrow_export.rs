@@ -5,8 +5,10 @@
 //! (clones, slices, arrays on other threads) is dropped.
 #![cfg(feature = "arrow")]
 
-#[path = "common/arrow_model.rs"]
-mod arrow_model;
+mod common {
+    pub mod arrow_model;
+}
+use common::arrow_model;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Decimal128Type, DurationNanosecondType, Float64Type, Int64Type};

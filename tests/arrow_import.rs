@@ -5,8 +5,10 @@
 //! refusals that leave the chunk exactly as it was.
 #![cfg(feature = "arrow")]
 
-#[path = "common/arrow_model.rs"]
-mod arrow_model;
+mod common {
+    pub mod arrow_model;
+}
+use common::arrow_model;
 
 use arrow_array::builder::{FixedSizeBinaryBuilder, LargeBinaryBuilder};
 use arrow_array::{

@@ -10,8 +10,10 @@
 //! why and what they cost to build.
 #![cfg(feature = "arrow")]
 
-#[path = "common/arrow_model.rs"]
-mod arrow_model;
+mod common {
+    pub mod arrow_model;
+}
+use common::arrow_model;
 
 use arrow_model::*;
 

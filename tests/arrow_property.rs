@@ -6,8 +6,10 @@
 //! chunk must be home, its buffers handed out again.
 #![cfg(feature = "arrow")]
 
-#[path = "common/arrow_model.rs"]
-mod arrow_model;
+mod common {
+    pub mod arrow_model;
+}
+use common::arrow_model;
 
 use arrow_model::*;
 

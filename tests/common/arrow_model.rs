@@ -2,7 +2,7 @@
 //! seeded PRNG, random columns of every logical type with their expected
 //! cells, the same data built with arrow's builders, and checks that read
 //! a batch back through arrow's accessors. Included by
-//! `tests/arrow_kernels.rs` and `tests/arrow_property.rs` with `#[path]`.
+//! the Arrow tests as `mod common { pub mod arrow_model; }`.
 #![allow(dead_code)]
 
 use arrow_array::builder::{
