@@ -8,12 +8,10 @@ use crate::error::Error;
 use crate::field::FieldType;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
-    Decimal128Type, DurationNanosecondType, Float32Type, Float64Type, Int16Type, Int32Type,
-    Int64Type, Int8Type, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+    ByteArrayType, Decimal128Type, DurationNanosecondType, Float32Type, Float64Type, Int16Type,
+    Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
-use arrow_array::{
-    Array, ArrowPrimitiveType, GenericBinaryArray, GenericStringArray, OffsetSizeTrait, RecordBatch,
-};
+use arrow_array::{Array, ArrowPrimitiveType, GenericByteArray, RecordBatch};
 use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, Field, TimeUnit};
 use std::borrow::Cow;
@@ -183,10 +181,10 @@ fn extend(col: &mut Column, a: &dyn Array) -> Result<(), Error> {
             }
             Ok(())
         }
-        DataType::LargeUtf8 => strings(col, a.as_string::<i64>()),
-        DataType::Utf8 => strings(col, a.as_string::<i32>()),
-        DataType::LargeBinary => binary(col, a.as_binary::<i64>()),
-        DataType::Binary => binary(col, a.as_binary::<i32>()),
+        DataType::LargeUtf8 => byte_rows(col, a.as_string::<i64>(), true),
+        DataType::Utf8 => byte_rows(col, a.as_string::<i32>(), true),
+        DataType::LargeBinary => byte_rows(col, a.as_binary::<i64>(), false),
+        DataType::Binary => byte_rows(col, a.as_binary::<i32>(), false),
         _ => Err(refused(None, "an arrow type with no chunkpool column type")),
     }
 }
@@ -209,22 +207,17 @@ fn bits(nulls: Option<&NullBuffer>) -> Option<Cow<'_, [u8]>> {
     })
 }
 
-/// A string array's rows in one bulk append (bytes and offsets copied
-/// whole; the column keeps vouching for UTF-8).
-fn strings<O: OffsetSizeTrait + OffsetElem>(
+/// A byte array's rows (`utf8`: a string array's) in one bulk append:
+/// bytes and offsets copied whole, on the word of arrow's own checks of
+/// the array (a string column keeps vouching for UTF-8).
+fn byte_rows<T: ByteArrayType>(
     col: &mut Column,
-    a: &GenericStringArray<O>,
-) -> Result<(), Error> {
+    a: &GenericByteArray<T>,
+    utf8: bool,
+) -> Result<(), Error>
+where
+    T::Offset: OffsetElem,
+{
     let validity = bits(a.nulls().filter(|n| n.null_count() > 0));
-    // Arrow checked the offsets and the UTF-8 when it built the array.
-    col.extend_arrow_parts(a.value_offsets(), a.values(), validity.as_deref(), true)
-}
-
-/// A binary array's rows in one bulk append.
-fn binary<O: OffsetSizeTrait + OffsetElem>(
-    col: &mut Column,
-    a: &GenericBinaryArray<O>,
-) -> Result<(), Error> {
-    let validity = bits(a.nulls().filter(|n| n.null_count() > 0));
-    col.extend_arrow_parts(a.value_offsets(), a.values(), validity.as_deref(), false)
+    col.extend_arrow_parts(a.value_offsets(), a.values(), validity.as_deref(), utf8)
 }

@@ -373,15 +373,9 @@ impl Column {
             });
         }
         let bytes = &values[first..last];
-        let end = self
-            .data_len
-            .checked_add(bytes.len())
-            .filter(|&e| i64::try_from(e).is_ok())
-            .ok_or(Error::OffsetOverflow)?;
-        self.reserve_rows(rows, end)?;
+        let end = self.reserve_var_rows(rows, bytes.len())?;
         let mark = self.mark();
         let base = self.data_len as i64 - first as i64;
-        self.data.grow_to(end);
         // Copied a piece at a time, each piece's offsets checked for
         // character boundaries right after it (while it is in cache: read
         // from memory one by one, the checks cost as much as the copy).
@@ -444,18 +438,26 @@ impl Column {
         let bytes = &values[at(0)..at(rows)];
         debug_assert!(check_offsets(offsets, values).is_ok(), "arrow's offsets");
         debug_assert!(!utf8 || std::str::from_utf8(bytes).is_ok(), "arrow's UTF-8");
-        let end = self
-            .data_len
-            .checked_add(bytes.len())
-            .filter(|&e| i64::try_from(e).is_ok())
-            .ok_or(Error::OffsetOverflow)?;
-        self.reserve_rows(rows, end)?;
+        let end = self.reserve_var_rows(rows, bytes.len())?;
         let base = self.data_len as i64 - at(0) as i64;
-        self.data.grow_to(end);
         self.data.as_bytes_mut()[self.data_len..end].copy_from_slice(bytes);
         self.data_len = end;
         self.finish_var_rows(offsets, base, validity, !utf8);
         Ok(())
+    }
+
+    /// Makes room for `rows` more variable-width rows of `bytes` bytes in
+    /// all, the data blocks brought into use up to their end, which it
+    /// returns ([`Error::OffsetOverflow`] past `i64::MAX` bytes).
+    fn reserve_var_rows(&mut self, rows: usize, bytes: usize) -> Result<usize, Error> {
+        let end = self
+            .data_len
+            .checked_add(bytes)
+            .filter(|&e| i64::try_from(e).is_ok())
+            .ok_or(Error::OffsetOverflow)?;
+        self.reserve_rows(rows, end)?;
+        self.data.grow_to(end);
+        Ok(end)
     }
 
     /// The end of a bulk variable-width append, data copied: the offsets
