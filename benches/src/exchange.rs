@@ -33,6 +33,7 @@
 use crate::alloc::{self, rusage};
 use crate::engine::table::{SrcCol, PRICE};
 use crate::engine::{Engine, Maker};
+use crate::harness::whole_chunk_rate;
 use arrow_arith::aggregate::sum;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
@@ -173,9 +174,7 @@ impl Sample {
 
     /// `chunks_from_cache / chunks_allocated` over the window.
     pub fn from_cache(&self) -> Option<f64> {
-        let (a, b) = (self.stats_before.as_ref()?, self.stats_after.as_ref()?);
-        let all = b.chunks_allocated - a.chunks_allocated;
-        (all > 0).then(|| (b.chunks_from_cache - a.chunks_from_cache) as f64 / all as f64)
+        whole_chunk_rate(self.stats_before.as_ref(), self.stats_after.as_ref())
     }
 }
 
@@ -356,17 +355,7 @@ impl Exchange {
                 let mut t = Tally::default();
                 while let Ok((k, b)) = rx.recv() {
                     let timed = phase.load(Ordering::Relaxed) == TIMED;
-                    if self.consume(black_box(&b)) != self.sums[k] {
-                        t.wrong += 1;
-                    }
-                    let t0 = thread_cpu();
-                    drop(b);
-                    let d = thread_cpu().saturating_sub(t0);
-                    consumed.fetch_add(1, Ordering::Relaxed);
-                    if timed {
-                        t.drop += d;
-                        t.dropped += 1;
-                    }
+                    self.sum_and_drop(k, b, timed, consumed, &mut t);
                 }
                 t
             }));
@@ -374,29 +363,9 @@ impl Exchange {
         for p in 0..producers {
             let txs = txs.clone();
             handles.push(s.spawn(move || {
-                let mut t = Tally::default();
-                let mut local = self.e.local(who);
-                let slices = self.e.src.slices();
-                let mut i = p * 3;
-                loop {
-                    let ph = phase.load(Ordering::Relaxed);
-                    if ph == STOP {
-                        break;
-                    }
-                    let k = i % slices;
-                    let t0 = thread_cpu();
-                    let b = self.e.make_full(who, &mut local, k);
-                    let d = thread_cpu().saturating_sub(t0);
-                    if ph == TIMED {
-                        t.make += d;
-                        t.made += 1;
-                    }
-                    if txs[i % txs.len()].send((k, b)).is_err() {
-                        break;
-                    }
-                    i += 1;
-                }
-                t
+                self.make_loop(who, p, phase, |i, k, b, _, _| {
+                    txs[i % txs.len()].send((k, b)).is_ok()
+                })
             }));
         }
         handles
@@ -404,6 +373,25 @@ impl Exchange {
 
     /// One same-thread worker: make, sum, drop, until [`STOP`].
     fn same_thread(&self, who: Maker, i: usize, phase: &AtomicU8, consumed: &AtomicU64) -> Tally {
+        self.make_loop(who, i, phase, |_, k, b, timed, t| {
+            self.sum_and_drop(k, b, timed, consumed, t);
+            true
+        })
+    }
+
+    /// The loop of every thread that makes batches (a producer, a
+    /// same-thread worker): from slice `3 × i` on, make `who`'s batch of
+    /// the next slice (its thread CPU time counted as make time when the
+    /// phase read before it was [`TIMED`]) and hand it to
+    /// `then(i, slice, batch, timed, tally)`, until [`STOP`] or until
+    /// `then` returns false.
+    fn make_loop(
+        &self,
+        who: Maker,
+        i: usize,
+        phase: &AtomicU8,
+        mut then: impl FnMut(usize, usize, RecordBatch, bool, &mut Tally) -> bool,
+    ) -> Tally {
         let mut t = Tally::default();
         let mut local = self.e.local(who);
         let slices = self.e.src.slices();
@@ -417,22 +405,42 @@ impl Exchange {
             let t0 = thread_cpu();
             let b = self.e.make_full(who, &mut local, k);
             let d = thread_cpu().saturating_sub(t0);
-            if self.consume(black_box(&b)) != self.sums[k] {
-                t.wrong += 1;
-            }
-            let t1 = thread_cpu();
-            drop(b);
-            let dd = thread_cpu().saturating_sub(t1);
-            consumed.fetch_add(1, Ordering::Relaxed);
-            if ph == TIMED {
+            let timed = ph == TIMED;
+            if timed {
                 t.make += d;
                 t.made += 1;
-                t.drop += dd;
-                t.dropped += 1;
+            }
+            if !then(i, k, b, timed, &mut t) {
+                break;
             }
             i += 1;
         }
         t
+    }
+
+    /// The consuming end of a batch of slice `k` (a consumer, a
+    /// same-thread worker): sum its prices (a wrong sum is counted), drop
+    /// it (its thread CPU time counted as drop time when `timed`), count
+    /// it in `consumed`.
+    fn sum_and_drop(
+        &self,
+        k: usize,
+        b: RecordBatch,
+        timed: bool,
+        consumed: &AtomicU64,
+        t: &mut Tally,
+    ) {
+        if self.consume(black_box(&b)) != self.sums[k] {
+            t.wrong += 1;
+        }
+        let t0 = thread_cpu();
+        drop(b);
+        let d = thread_cpu().saturating_sub(t0);
+        consumed.fetch_add(1, Ordering::Relaxed);
+        if timed {
+            t.drop += d;
+            t.dropped += 1;
+        }
     }
 }
 

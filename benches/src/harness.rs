@@ -50,11 +50,19 @@ impl Sample {
     /// Fraction of chunks handed out as whole cached chunks during the
     /// timed part (`chunks_from_cache / chunks_allocated`).
     pub fn whole_chunk_rate(&self) -> Option<f64> {
-        let (a, b) = (self.stats_before.as_ref()?, self.stats_after.as_ref()?);
-        let whole = b.chunks_from_cache - a.chunks_from_cache;
-        let all = b.chunks_allocated - a.chunks_allocated;
-        (all > 0).then(|| whole as f64 / all as f64)
+        whole_chunk_rate(self.stats_before.as_ref(), self.stats_after.as_ref())
     }
+}
+
+/// `chunks_from_cache / chunks_allocated` between two snapshots of a
+/// pool's counters (None without both, or when no chunk was allocated):
+/// the share of chunks handed out whole from the cache. Every scenario's
+/// sample (S1–S4 here, S9, S10, S11) reports it.
+pub fn whole_chunk_rate(before: Option<&Stats>, after: Option<&Stats>) -> Option<f64> {
+    let (a, b) = (before?, after?);
+    let whole = b.chunks_from_cache - a.chunks_from_cache;
+    let all = b.chunks_allocated - a.chunks_allocated;
+    (all > 0).then(|| whole as f64 / all as f64)
 }
 
 /// Runs `warmup` untimed then `iters` timed cycles on each of `threads`

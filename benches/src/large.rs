@@ -18,6 +18,7 @@
 
 use crate::alloc::{self, rusage};
 use crate::engine::Maker;
+use crate::harness::whole_chunk_rate;
 use arrow_arith::aggregate::sum;
 use arrow_array::builder::Int64Builder;
 use arrow_array::cast::AsArray;
@@ -79,9 +80,7 @@ impl Sample {
 
     /// `chunks_from_cache / chunks_allocated` over the sample.
     pub fn from_cache(&self) -> Option<f64> {
-        let (a, b) = (self.stats_before.as_ref()?, self.stats_after.as_ref()?);
-        let all = b.chunks_allocated - a.chunks_allocated;
-        (all > 0).then(|| (b.chunks_from_cache - a.chunks_from_cache) as f64 / all as f64)
+        whole_chunk_rate(self.stats_before.as_ref(), self.stats_after.as_ref())
     }
 }
 

@@ -1,8 +1,9 @@
 //! Children of this binary under another global allocator
 //! (`chunkpool_bench::alloc`, chosen per process by `CHUNKPOOL_BENCH_ALLOC`):
 //! the spawn-and-read-back every such child shares (S1–S3's no-pool rows,
-//! S10, S11), and S1–S3's no-pool contender under mimalloc and jemalloc,
-//! both sides. Nothing here runs `cargo`: the child is this very binary.
+//! S9, S10, S11), the repetition S10 and S11 share (every allocator, each
+//! contender in a child), and S1–S3's no-pool contender under mimalloc and
+//! jemalloc, both sides. Nothing here runs `cargo`: the child is this very binary.
 //!
 //! S1–S3's rows `mimalloc` and `jemalloc` are `malloc` (no pool,
 //! `EmptyAllocator`) under that allocator, in a process of their own:
@@ -18,6 +19,7 @@ use crate::scenarios::{Results, Scenario, Series};
 use chunkpool_bench::alloc::{self, Allocator, ENV};
 use chunkpool_bench::contenders::{AnyContender, Kind};
 use chunkpool_bench::shapes::SINGLE;
+use indicatif::ProgressBar;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Duration;
@@ -60,6 +62,64 @@ pub(crate) fn run_json_child(
         ));
     }
     Ok(v)
+}
+
+/// S9, S10 or S11 (`id`) needs the bench crate's `arrow` feature: the
+/// error (starting "`id` not built") without it.
+pub(crate) fn need_arrow(id: &str) -> Result<(), String> {
+    if cfg!(feature = "arrow") {
+        Ok(())
+    } else {
+        Err(format!(
+            "{id} not built: chunkpool-bench was built without its `arrow` feature (on by default)"
+        ))
+    }
+}
+
+/// Repetition `rep` (of `reps`) of S10 or S11 (`id`): under every
+/// allocator, `contenders` in an order rotated by `rep`, each in a child
+/// process of `exe` given `child_args(contender)`. Returns every child's
+/// JSON, in run order. An allocator not built is noted in `errors` (once,
+/// at repetition 0) and skipped; a wrong batch (a child's error saying
+/// "wrong" or "differs") is an error of the scenario; any other child's
+/// error is noted in `errors`.
+pub(crate) fn run_rep(
+    id: &str,
+    exe: &Path,
+    (rep, reps): (usize, usize),
+    contenders: &[&'static str],
+    pb: &ProgressBar,
+    errors: &mut Vec<String>,
+    child_args: impl Fn(&'static str) -> Vec<String>,
+) -> Result<Vec<(Allocator, &'static str, Value)>, String> {
+    let n = contenders.len();
+    let mut done = Vec::new();
+    for alloc in Allocator::ALL {
+        if !alloc.built() {
+            if rep == 0 {
+                errors.push(format!("{}: not built (feature `{0}`)", alloc.name()));
+            }
+            pb.inc(n as u64);
+            continue;
+        }
+        for i in 0..n {
+            let who = contenders[(i + rep) % n];
+            pb.set_message(format!(
+                "{id} rep {}/{reps} {} {who}",
+                rep + 1,
+                alloc.name()
+            ));
+            match run_json_child(exe, alloc, &child_args(who)) {
+                Ok(v) => done.push((alloc, who, v)),
+                Err(e) if e.contains("wrong") || e.contains("differs") => {
+                    return Err(format!("{id} {} {who}: {e}", alloc.name()))
+                }
+                Err(e) => errors.push(format!("{id} {} {who}: {e}", alloc.name())),
+            }
+            pb.inc(1);
+        }
+    }
+    Ok(done)
 }
 
 /// The parent's side: S1–S3 (S4 has no such row) of the no-pool contender

@@ -5,11 +5,13 @@
 //! repetition, the targets per shape and allocator). The workload is
 //! `chunkpool_bench::engine`; the tables are in `engine_report`.
 
+use crate::allocators::{need_arrow, run_json_child};
 use crate::analysis::TargetResult;
 use crate::args::Args;
-use chunkpool_bench::alloc::{Allocator, ENV};
+use crate::table::spread;
+use chunkpool_bench::alloc::Allocator;
 use chunkpool_bench::contenders::{AnyContender, Kind};
-use chunkpool_bench::harness::{median, min_max};
+use chunkpool_bench::harness::median;
 use chunkpool_bench::shapes::SINGLE;
 use indicatif::ProgressBar;
 use serde_json::Value;
@@ -176,11 +178,7 @@ impl S9Results {
             .into_iter()
             .filter_map(|r| Some(f(self.point(cell, num, r)?) / f(self.point(cell, den, r)?)))
             .collect();
-        if per.is_empty() {
-            return None;
-        }
-        let (lo, hi) = min_max(&per);
-        Some((median(&per), lo, hi))
+        spread(&per)
     }
 
     /// The contender's time over chunkpool's.
@@ -247,35 +245,28 @@ pub(crate) fn floor_scaling(sample: Duration) -> f64 {
     two / one
 }
 
+/// The floor check of each repetition, as report.md shows it: the ratio,
+/// " FAILED" below [`FLOOR_SCALING`].
+pub(crate) fn floor_list(floor: &[f64]) -> String {
+    floor
+        .iter()
+        .map(|f| format!("{f:.2}{}", if *f >= FLOOR_SCALING { "" } else { " FAILED" }))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn run_child(exe: &Path, alloc: Allocator, who: &str, s: Shape, p: &Plan) -> Result<Value, String> {
     let threads: Vec<String> = p.threads.iter().map(usize::to_string).collect();
-    let out = std::process::Command::new(exe)
-        .env(ENV, alloc.name())
-        .arg(CHILD_FLAG)
-        .args([
-            who,
-            &s.rows.to_string(),
-            &s.width.to_string(),
-            &s.columns.to_string(),
-            &threads.join(","),
-            &p.sample_ms.to_string(),
-        ])
-        .output()
-        .map_err(|e| format!("{}: {e}", exe.display()))?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let v: Value = serde_json::from_str(text.lines().last().unwrap_or_default())
-        .map_err(|e| format!("{e}: {text}"))?;
-    if v["allocator"].as_str() != Some(alloc.name()) {
-        return Err(format!(
-            "asked for {}, the child ran on {}",
-            alloc.name(),
-            v["allocator"]
-        ));
-    }
-    Ok(v)
+    let args = [
+        CHILD_FLAG.to_string(),
+        who.to_string(),
+        s.rows.to_string(),
+        s.width.to_string(),
+        s.columns.to_string(),
+        threads.join(","),
+        p.sample_ms.to_string(),
+    ];
+    run_json_child(exe, alloc, &args)
 }
 
 fn contender(name: &str) -> &'static str {
@@ -286,12 +277,7 @@ fn contender(name: &str) -> &'static str {
 /// shape, its contenders in an order rotated between repetitions.
 /// A wrong batch (checksum) is an error of the run.
 pub(crate) fn run_s9(args: &Args, pb: &ProgressBar) -> Result<S9Results, String> {
-    if !cfg!(feature = "arrow") {
-        return Err(
-            "S9 not built: chunkpool-bench was built without its `arrow` feature (on by default)"
-                .into(),
-        );
-    }
+    need_arrow("S9")?;
     let p = plan(args);
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut res = S9Results {

@@ -4,10 +4,10 @@
 //! it" table.
 
 use crate::engine::{
-    verdicts, Cell, S9Results, Shape, CONTENDERS, MAX_MAKE_VS_FLOOR, MIN_FROM_CACHE, MIN_VS_EXACT,
-    MIN_VS_NOHINT, NO_POOL,
+    floor_list, verdicts, Cell, S9Results, Shape, CONTENDERS, MAX_MAKE_VS_FLOOR, MIN_FROM_CACHE,
+    MIN_VS_EXACT, MIN_VS_NOHINT, NO_POOL,
 };
-use crate::table::render_md;
+use crate::table::{mark, ratio_cell, render_md};
 use chunkpool_bench::alloc::Allocator;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -24,20 +24,6 @@ pub(crate) fn shape_name(s: Shape) -> String {
 
 pub(crate) fn cell_name(c: Cell) -> String {
     format!("{} {}T {}", shape_name(c.1), c.2, c.0.name())
-}
-
-fn ratio_cell(r: Option<(f64, f64, f64)>) -> String {
-    r.map_or("-".into(), |(m, lo, hi)| {
-        format!("{m:.2} [{lo:.2}–{hi:.2}]")
-    })
-}
-
-fn mark(v: Option<bool>) -> &'static str {
-    match v {
-        Some(true) => "✓",
-        Some(false) => "✗",
-        None => "-",
-    }
 }
 
 pub(crate) const S9_NOTE: &str = "One batch: scan a slice of a pre-generated table \
@@ -274,11 +260,7 @@ pub(crate) fn s9_markdown(r: &S9Results, quick: bool) -> String {
         "{} repetition(s); floor check per repetition (floor's 2-thread / 1-thread throughput, ≥ 1.5 for \
          multi-thread rows to count): {}.{}\n",
         r.reps,
-        r.floor
-            .iter()
-            .map(|f| format!("{f:.2}{}", if *f >= 1.5 { "" } else { " FAILED" }))
-            .collect::<Vec<_>>()
-            .join(", "),
+        floor_list(&r.floor),
         if quick {
             " QUICK run: a subset of the shapes, short samples; indicative only."
         } else {

@@ -4,11 +4,11 @@
 //! repetition, the tables, report.json's section and the targets. The
 //! workload is `chunkpool_bench::exchange`.
 
-use crate::allocators::run_json_child;
+use crate::allocators::{need_arrow, run_rep};
 use crate::analysis::TargetResult;
 use crate::args::Args;
-use crate::engine::{floor_scaling, FLOOR_SCALING};
-use crate::table::render_md;
+use crate::engine::{floor_list, floor_scaling, FLOOR_SCALING};
+use crate::table::{mark, opt, ratio_cell, render_md, spread};
 use chunkpool_bench::alloc::Allocator;
 use chunkpool_bench::harness::median;
 use indicatif::ProgressBar;
@@ -130,11 +130,7 @@ impl S10Results {
             .into_iter()
             .filter_map(|r| Some(num(r)? / self.point(k, "chunkpool", r)?.ns))
             .collect();
-        if per.is_empty() {
-            return None;
-        }
-        let (lo, hi) = chunkpool_bench::harness::min_max(&per);
-        Some((median(&per), lo, hi))
+        spread(&per)
     }
 
     /// The contender's time over chunkpool's (> 1: chunkpool faster).
@@ -175,55 +171,35 @@ fn name(s: &str, list: &[&'static str]) -> &'static str {
 /// contenders in an order rotated between repetitions. A wrong batch is an
 /// error of the run.
 pub(crate) fn run_s10(args: &Args, pb: &ProgressBar) -> Result<S10Results, String> {
-    if !cfg!(feature = "arrow") {
-        return Err(
-            "S10 not built: chunkpool-bench was built without its `arrow` feature (on by default)"
-                .into(),
-        );
-    }
+    need_arrow("S10")?;
     let p = plan(args);
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut res = S10Results {
         reps: p.reps,
         ..S10Results::default()
     };
-    let n = CONTENDERS.len();
     for rep in 0..p.reps {
         pb.set_message(format!("S10 rep {}/{}: floor check", rep + 1, p.reps));
         res.floor.push(floor_scaling(Duration::from_millis(10)));
         pb.inc(1);
-        for alloc in Allocator::ALL {
-            if !alloc.built() {
-                if rep == 0 {
-                    res.errors
-                        .push(format!("{}: not built (feature `{0}`)", alloc.name()));
-                }
-                pb.inc(n as u64);
-                continue;
-            }
-            for i in 0..n {
-                let who = CONTENDERS[(i + rep) % n];
-                pb.set_message(format!(
-                    "S10 rep {}/{} {} {who}",
-                    rep + 1,
-                    p.reps,
-                    alloc.name()
-                ));
-                let child_args = [
+        let done = run_rep(
+            "S10",
+            &exe,
+            (rep, p.reps),
+            &CONTENDERS,
+            pb,
+            &mut res.errors,
+            |who| {
+                vec![
                     CHILD_FLAG.to_string(),
                     who.to_string(),
                     p.pairs.join(","),
                     p.sample_ms.to_string(),
-                ];
-                match run_json_child(&exe, alloc, &child_args) {
-                    Ok(v) => record(&mut res, alloc, who, rep, &p.pairs, &v),
-                    Err(e) if e.contains("wrong") || e.contains("differs") => {
-                        return Err(format!("S10 {} {who}: {e}", alloc.name()))
-                    }
-                    Err(e) => res.errors.push(format!("S10 {} {who}: {e}", alloc.name())),
-                }
-                pb.inc(1);
-            }
+                ]
+            },
+        )?;
+        for (alloc, who, v) in done {
+            record(&mut res, alloc, who, rep, &p.pairs, &v);
         }
     }
     Ok(res)
@@ -232,12 +208,11 @@ pub(crate) fn run_s10(args: &Args, pb: &ProgressBar) -> Result<S10Results, Strin
 fn record(
     res: &mut S10Results,
     alloc: Allocator,
-    who: &str,
+    who: &'static str,
     rep: usize,
     pairs: &[&'static str],
     v: &Value,
 ) {
-    let who = name(who, &CONTENDERS);
     let f = |v: &Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
     let kb = |k: &str| v[k].as_u64().unwrap_or(0);
     res.procs.entry((alloc, who)).or_default().push(Proc {
@@ -261,16 +236,6 @@ fn record(
             retained: smp["retained_bytes"].as_u64(),
         });
     }
-}
-
-fn ratio_cell(r: Option<(f64, f64, f64)>) -> String {
-    r.map_or("-".into(), |(m, lo, hi)| {
-        format!("{m:.2} [{lo:.2}–{hi:.2}]")
-    })
-}
-
-fn opt(x: Option<f64>, prec: usize) -> String {
-    x.map_or("-".into(), |x| format!("{x:.prec$}"))
 }
 
 pub(crate) const S10_NOTE: &str = "Exchange: N producer threads make S9's scan batch (8192 rows; id i64, \
@@ -326,21 +291,12 @@ pub(crate) fn s10_time_rows(r: &S10Results) -> (Vec<&'static str>, Vec<Vec<Strin
             ratio_cell(r.ratio(k, "arrow-builders-exact")),
             ratio_cell(r.ratio(k, "unpooled")),
             ratio_cell(best),
-            mark(best.map(|b| b.0 >= 1.0 / MAX_VS_BEST)),
+            mark(best.map(|b| b.0 >= 1.0 / MAX_VS_BEST)).to_string(),
             each(&|w| r.remote_cost(a, pair, w)),
             each(&|w| r.med((a, pair, false), w, |p| p.make_ns + p.drop_ns)),
         ]);
     }
     (head, rows)
-}
-
-fn mark(v: Option<bool>) -> String {
-    match v {
-        Some(true) => "✓",
-        Some(false) => "✗",
-        None => "-",
-    }
-    .into()
 }
 
 /// The fastest median of `whos` under any allocator, exchanged.
@@ -414,11 +370,7 @@ pub(crate) fn s10_markdown(r: &S10Results, quick: bool) -> String {
         "{} repetition(s); floor check per repetition (≥ {FLOOR_SCALING} for a repetition to count; every S10 run \
          has 2 threads or more, INVALID when none passed): {}.{}\n",
         r.reps,
-        r.floor
-            .iter()
-            .map(|f| format!("{f:.2}{}", if *f >= FLOOR_SCALING { "" } else { " FAILED" }))
-            .collect::<Vec<_>>()
-            .join(", "),
+        floor_list(&r.floor),
         if quick {
             " QUICK run: 1×1 only, short samples; indicative only."
         } else {

@@ -3,12 +3,12 @@
 //! are that contender's own under that allocator), the table, report.json's
 //! section and the targets. The workload is `chunkpool_bench::large`.
 
-use crate::allocators::run_json_child;
+use crate::allocators::{need_arrow, run_rep};
 use crate::analysis::TargetResult;
 use crate::args::Args;
-use crate::table::render_md;
+use crate::table::{mark, opt, ratio_cell, render_md, spread};
 use chunkpool_bench::alloc::Allocator;
-use chunkpool_bench::harness::{median, min_max};
+use chunkpool_bench::harness::median;
 use indicatif::ProgressBar;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -93,11 +93,7 @@ impl S11Results {
         let per: Vec<f64> = (0..self.reps)
             .filter_map(|r| Some(num(r)? / self.point(a, "chunkpool", r)?.ns))
             .collect();
-        if per.is_empty() {
-            return None;
-        }
-        let (lo, hi) = min_max(&per);
-        Some((median(&per), lo, hi))
+        spread(&per)
     }
 
     fn ratio(&self, a: Allocator, who: &'static str) -> Option<(f64, f64, f64)> {
@@ -138,59 +134,38 @@ impl S11Results {
 /// Runs S11: per repetition every allocator, its contenders in an order
 /// rotated between repetitions. S11 is single-threaded: no floor check.
 pub(crate) fn run_s11(args: &Args, pb: &ProgressBar) -> Result<S11Results, String> {
-    if !cfg!(feature = "arrow") {
-        return Err(
-            "S11 not built: chunkpool-bench was built without its `arrow` feature (on by default)"
-                .into(),
-        );
-    }
+    need_arrow("S11")?;
     let p = plan(args);
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut res = S11Results {
         reps: p.reps,
         ..S11Results::default()
     };
-    let n = CONTENDERS.len();
     for rep in 0..p.reps {
-        for alloc in Allocator::ALL {
-            if !alloc.built() {
-                if rep == 0 {
-                    res.errors
-                        .push(format!("{}: not built (feature `{0}`)", alloc.name()));
-                }
-                pb.inc(n as u64);
-                continue;
-            }
-            for i in 0..n {
-                let who = CONTENDERS[(i + rep) % n];
-                pb.set_message(format!(
-                    "S11 rep {}/{} {} {who}",
-                    rep + 1,
-                    p.reps,
-                    alloc.name()
-                ));
-                let child_args = [
+        let done = run_rep(
+            "S11",
+            &exe,
+            (rep, p.reps),
+            &CONTENDERS,
+            pb,
+            &mut res.errors,
+            |who| {
+                vec![
                     CHILD_FLAG.to_string(),
                     who.to_string(),
                     p.sample_ms.to_string(),
                     p.min_cycles.to_string(),
-                ];
-                match run_json_child(&exe, alloc, &child_args) {
-                    Ok(v) => record(&mut res, alloc, who, rep, &v),
-                    Err(e) if e.contains("wrong") || e.contains("differs") => {
-                        return Err(format!("S11 {} {who}: {e}", alloc.name()))
-                    }
-                    Err(e) => res.errors.push(format!("S11 {} {who}: {e}", alloc.name())),
-                }
-                pb.inc(1);
-            }
+                ]
+            },
+        )?;
+        for (alloc, who, v) in done {
+            record(&mut res, alloc, who, rep, &v);
         }
     }
     Ok(res)
 }
 
-fn record(res: &mut S11Results, alloc: Allocator, who: &str, rep: usize, v: &Value) {
-    let who = CONTENDERS.into_iter().find(|&c| c == who).unwrap_or("?");
+fn record(res: &mut S11Results, alloc: Allocator, who: &'static str, rep: usize, v: &Value) {
     let f = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
     let kb = |k: &str| v[k].as_u64().unwrap_or(0);
     let slot = res
@@ -206,16 +181,6 @@ fn record(res: &mut S11Results, alloc: Allocator, who: &str, rep: usize, v: &Val
         from_cache: v["from_cache"].as_f64(),
         retained: v["retained_bytes"].as_u64(),
     });
-}
-
-fn opt(x: Option<f64>, prec: usize) -> String {
-    x.map_or("-".into(), |x| format!("{x:.prec$}"))
-}
-
-fn ratio_cell(r: Option<(f64, f64, f64)>) -> String {
-    r.map_or("-".into(), |(m, lo, hi)| {
-        format!("{m:.2} [{lo:.2}–{hi:.2}]")
-    })
 }
 
 pub(crate) const S11_NOTE: &str = "Large columns, one thread. One cycle: a batch of one i64 column of 262,144 \
@@ -262,9 +227,9 @@ pub(crate) fn s11_rows(r: &S11Results) -> (Vec<&'static str>, Vec<Vec<String>>) 
                 ratio_cell(r.ratio(a, "arrow-builders-exact")),
                 ratio_cell(r.ratio(a, "unpooled")),
                 ratio_cell(best),
-                mark(best.map(|b| b.0 >= 1.0 / MAX_VS_BEST)),
+                mark(best.map(|b| b.0 >= 1.0 / MAX_VS_BEST)).to_string(),
                 each(&|p| p.faults, 2),
-                mark(faults.map(|f| f < MAX_FAULTS)),
+                mark(faults.map(|f| f < MAX_FAULTS)).to_string(),
                 each(&|p| p.calls, 1),
                 each(&|p| p.rss_mib, 1),
                 format!(
@@ -284,15 +249,6 @@ pub(crate) fn s11_rows(r: &S11Results) -> (Vec<&'static str>, Vec<Vec<String>>) 
         })
         .collect();
     (head, rows)
-}
-
-fn mark(v: Option<bool>) -> String {
-    match v {
-        Some(true) => "✓",
-        Some(false) => "✗",
-        None => "-",
-    }
-    .into()
 }
 
 /// S11's section of report.md (also printed on the console).

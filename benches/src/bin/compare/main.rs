@@ -106,67 +106,33 @@ static GLOBAL: chunkpool_bench::alloc::BenchAlloc = chunkpool_bench::alloc::Benc
 
 fn main() {
     let raw: Vec<String> = std::env::args().skip(1).collect();
+    let first = raw.first().map(String::as_str);
     #[cfg(feature = "arrow")]
-    if raw.first().map(String::as_str) == Some(chunkpool_bench::engine::child::CHILD_FLAG) {
-        match chunkpool_bench::engine::child::child_main(&raw[1..]) {
-            Ok(v) => println!("{v}"),
-            Err(e) => {
-                eprintln!("{e}");
-                std::process::exit(2);
-            }
-        }
-        return;
+    if first == Some(chunkpool_bench::engine::child::CHILD_FLAG) {
+        return child_exit(chunkpool_bench::engine::child::child_main(&raw[1..]));
     }
     #[cfg(feature = "arrow")]
-    if raw.first().map(String::as_str) == Some(chunkpool_bench::exchange::CHILD_FLAG) {
-        match chunkpool_bench::exchange::child_main(&raw[1..]) {
-            Ok(v) => println!("{v}"),
-            Err(e) => {
-                eprintln!("{e}");
-                std::process::exit(2);
-            }
-        }
-        return;
+    if first == Some(chunkpool_bench::exchange::CHILD_FLAG) {
+        return child_exit(chunkpool_bench::exchange::child_main(&raw[1..]));
     }
     #[cfg(feature = "arrow")]
-    if raw.first().map(String::as_str) == Some(chunkpool_bench::large::CHILD_FLAG) {
-        match chunkpool_bench::large::child_main(&raw[1..]) {
-            Ok(v) => println!("{v}"),
-            Err(e) => {
-                eprintln!("{e}");
-                std::process::exit(2);
-            }
-        }
-        return;
+    if first == Some(chunkpool_bench::large::CHILD_FLAG) {
+        return child_exit(chunkpool_bench::large::child_main(&raw[1..]));
     }
-    if raw.first().map(String::as_str) == Some(pipeline::CHILD_FLAG) {
+    if first == Some(pipeline::CHILD_FLAG) {
         if let Err(e) = pipeline::child_main(&raw[1..]) {
             eprintln!("{e}");
             std::process::exit(2);
         }
         return;
     }
-    if raw.first().map(String::as_str) == Some(NOPOOL_CHILD_FLAG) {
-        match nopool_child(&raw[1..]) {
-            Ok(v) => println!("{v}"),
-            Err(e) => {
-                eprintln!("{e}");
-                std::process::exit(2);
-            }
-        }
-        return;
+    if first == Some(NOPOOL_CHILD_FLAG) {
+        return child_exit(nopool_child(&raw[1..]));
     }
-    if raw.first().map(String::as_str) == Some(S6_CHILD_FLAG) {
-        match s6_child(&raw[1..]) {
-            Ok(v) => println!("{v}"),
-            Err(e) => {
-                eprintln!("{e}");
-                std::process::exit(2);
-            }
-        }
-        return;
+    if first == Some(S6_CHILD_FLAG) {
+        return child_exit(s6_child(&raw[1..]));
     }
-    if raw.first().map(String::as_str) == Some("--cachegrind") {
+    if first == Some("--cachegrind") {
         cachegrind_mode(&raw[1..]);
         return;
     }
@@ -227,9 +193,7 @@ fn main() {
             pb.set_message(format!("calibrate {} {}", sc.id, k.name()));
             let c = AnyContender::new(k, sc.layouts);
             if let Err(e) = c.verify(sc.layouts) {
-                pb.abandon();
-                eprintln!("{} in {}: {e}", k.name(), sc.id);
-                std::process::exit(1);
+                fatal(&pb, format!("{} in {}: {e}", k.name(), sc.id));
             }
             let iters = c.calibrate(sc.threads, args.sample);
             pools.insert((sc.id, k), (c, iters));
@@ -269,69 +233,24 @@ fn main() {
     drop(pools);
 
     let mut notes: Vec<String> = Vec::new();
-    let mut s7_results = S7Results::new();
-    if s7 {
-        match run_s7(&args, &pb) {
-            Ok(r) => s7_results = r,
-            Err(e) => {
-                pb.abandon();
-                eprintln!("{e}");
-                std::process::exit(1);
-            }
-        }
+    let s7_results = if s7 {
+        run_s7(&args, &pb).unwrap_or_else(|e| fatal(&pb, e))
+    } else {
+        S7Results::new()
+    };
+    let s8_results = if s8 {
+        run_s8(&args, &pb).unwrap_or_else(|e| fatal(&pb, e))
+    } else {
+        S8Results::default()
+    };
+    if let Some(why) = s8_results.not_built {
+        notes.push(why.to_string());
     }
-    let mut s8_results = S8Results::default();
-    if s8 {
-        match run_s8(&args, &pb) {
-            Ok(r) => {
-                if let Some(why) = r.not_built {
-                    notes.push(why.to_string());
-                }
-                s8_results = r;
-            }
-            Err(e) => {
-                pb.abandon();
-                eprintln!("{e}");
-                std::process::exit(1);
-            }
-        }
-    }
-    let mut s9_results = engine::S9Results::default();
-    if s9 {
-        match engine::run_s9(&args, &pb) {
-            Ok(r) => s9_results = r,
-            Err(e) if e.starts_with("S9 not built") => notes.push(e),
-            Err(e) => {
-                pb.abandon();
-                eprintln!("{e}");
-                std::process::exit(1);
-            }
-        }
-    }
-    let mut s10_results = exchange::S10Results::default();
-    if s10 {
-        match exchange::run_s10(&args, &pb) {
-            Ok(r) => s10_results = r,
-            Err(e) if e.starts_with("S10 not built") => notes.push(e),
-            Err(e) => {
-                pb.abandon();
-                eprintln!("{e}");
-                std::process::exit(1);
-            }
-        }
-    }
-    let mut s11_results = large::S11Results::default();
-    if s11 {
-        match large::run_s11(&args, &pb) {
-            Ok(r) => s11_results = r,
-            Err(e) if e.starts_with("S11 not built") => notes.push(e),
-            Err(e) => {
-                pb.abandon();
-                eprintln!("{e}");
-                std::process::exit(1);
-            }
-        }
-    }
+    let s9_results = run_or_note(s9, "S9", &pb, &mut notes, || engine::run_s9(&args, &pb));
+    let s10_results = run_or_note(s10, "S10", &pb, &mut notes, || {
+        exchange::run_s10(&args, &pb)
+    });
+    let s11_results = run_or_note(s11, "S11", &pb, &mut notes, || large::run_s11(&args, &pb));
     for &alloc in &nopool_allocs {
         pb.set_message(format!(
             "S1–S3 no pool under {} (child process)",
@@ -413,5 +332,48 @@ fn main() {
             eprintln!("writing the report failed: {e}");
             std::process::exit(1);
         }
+    }
+}
+
+/// A child mode's end: its JSON line on stdout, or its error on stderr and
+/// exit status 2.
+fn child_exit(r: Result<Value, String>) {
+    match r {
+        Ok(v) => println!("{v}"),
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// Ends the run on an error of a scenario: the progress bar left as it is,
+/// the error on stderr, exit status 1.
+fn fatal(pb: &ProgressBar, e: impl std::fmt::Display) -> ! {
+    pb.abandon();
+    eprintln!("{e}");
+    std::process::exit(1);
+}
+
+/// S9, S10 or S11 (`id`) when `on`: `run`'s results; where the scenario
+/// was not built (an error starting "`id` not built"), the default and the
+/// error as a note of the report; any other error ends the run.
+fn run_or_note<T: Default>(
+    on: bool,
+    id: &str,
+    pb: &ProgressBar,
+    notes: &mut Vec<String>,
+    run: impl FnOnce() -> Result<T, String>,
+) -> T {
+    if !on {
+        return T::default();
+    }
+    match run() {
+        Ok(r) => r,
+        Err(e) if e.starts_with(&format!("{id} not built")) => {
+            notes.push(e);
+            T::default()
+        }
+        Err(e) => fatal(pb, e),
     }
 }

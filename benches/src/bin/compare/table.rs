@@ -29,6 +29,36 @@ pub(crate) fn rows(r: &Results) -> Vec<(&str, &str, &Series)> {
     v
 }
 
+/// (median, min, max) of per-repetition ratios, or None when there are none.
+pub(crate) fn spread(per: &[f64]) -> Option<(f64, f64, f64)> {
+    if per.is_empty() {
+        return None;
+    }
+    let (lo, hi) = min_max(per);
+    Some((median(per), lo, hi))
+}
+
+/// A (median, min, max) ratio as "m [lo–hi]", or "-".
+pub(crate) fn ratio_cell(r: Option<(f64, f64, f64)>) -> String {
+    r.map_or("-".into(), |(m, lo, hi)| {
+        format!("{m:.2} [{lo:.2}–{hi:.2}]")
+    })
+}
+
+/// A target's verdict: ✓, ✗, or "-" where it was not measured.
+pub(crate) fn mark(v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => "✓",
+        Some(false) => "✗",
+        None => "-",
+    }
+}
+
+/// `x` with `prec` decimals, or "-".
+pub(crate) fn opt(x: Option<f64>, prec: usize) -> String {
+    x.map_or("-".into(), |x| format!("{x:.prec$}"))
+}
+
 fn fmt_ns(x: f64) -> String {
     if x >= 100.0 {
         format!("{x:.0}")
