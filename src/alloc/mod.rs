@@ -261,7 +261,7 @@ impl Home {
     /// The count of this allocator's chunks exported to Arrow and not yet
     /// home.
     #[cfg(feature = "arrow")]
-    pub(crate) fn exported(&self) -> &std::sync::atomic::AtomicUsize {
+    pub(crate) fn exported(&self) -> &crate::sync::StatGauge {
         match self {
             Home::LockFree(p) => &p.exported,
             Home::Mutex(s) => &s.exported,

@@ -53,7 +53,7 @@ pub(crate) struct Pool {
     control: CachePadded<Control>,
     /// Chunks exported to Arrow and not yet home (`Stats::exported_chunks`).
     #[cfg(feature = "arrow")]
-    pub(crate) exported: std::sync::atomic::AtomicUsize,
+    pub(crate) exported: StatGauge,
 }
 
 /// Read-mostly words every operation may glance at.
@@ -84,7 +84,7 @@ impl Pool {
                 threads: StatGauge::new(0),
             }),
             #[cfg(feature = "arrow")]
-            exported: std::sync::atomic::AtomicUsize::new(0),
+            exported: StatGauge::new(0),
         }
     }
 
@@ -228,7 +228,7 @@ impl Pool {
             reserved_chunks: self.credits.reserved_chunks(),
             budget_reserved: self.credits.budget_reserved(),
             #[cfg(feature = "arrow")]
-            exported_chunks: self.exported.load(std::sync::atomic::Ordering::Relaxed),
+            exported_chunks: self.exported.load(Ordering::Relaxed),
             ..held
         }
     }
