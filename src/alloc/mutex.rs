@@ -7,7 +7,7 @@ use crate::config::PoolConfig;
 use crate::error::Error;
 use crate::field::FieldType;
 use crate::stats::{CachedColumns, Counter, Stats, Tally};
-use crate::sync::{lock, Arc, Mutex, Ordering, StatGauge};
+use crate::sync::{lock, Arc, Mutex};
 use std::collections::HashMap;
 use std::fmt;
 
@@ -53,7 +53,7 @@ pub(crate) struct MutexShared {
     state: Mutex<State>,
     /// Chunks exported to Arrow and not yet home (`Stats::exported_chunks`).
     #[cfg(feature = "arrow")]
-    pub(super) exported: StatGauge,
+    pub(super) exported: crate::sync::StatGauge,
 }
 
 #[derive(Default)]
@@ -109,7 +109,7 @@ impl MutexAllocator {
                 config,
                 state: Mutex::new(State::default()),
                 #[cfg(feature = "arrow")]
-                exported: StatGauge::new(0),
+                exported: crate::sync::StatGauge::new(0),
             }),
         }
     }
@@ -164,7 +164,7 @@ impl MutexAllocator {
             exported_chunks: self
                 .shared
                 .exported
-                .load(Ordering::Relaxed),
+                .load(crate::sync::Ordering::Relaxed),
             ..st.tally.snapshot()
         }
     }
