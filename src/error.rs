@@ -229,3 +229,24 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// The panic of every panicking twin of a `try_` method (`alloc` of
+/// `try_alloc`, `column_mut` of `try_column_mut`, ...): the error's
+/// message, pointing at the caller. Cold and out of line, so the twins
+/// inline to a test and a call.
+#[cold]
+#[inline(never)]
+#[track_caller]
+pub(crate) fn fail(e: Error) -> ! {
+    panic!("chunkpool: {e}")
+}
+
+/// The value of `r`, or the panic of [`fail`].
+#[inline]
+#[track_caller]
+pub(crate) fn unwrap_or_fail<T>(r: Result<T, Error>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => fail(e),
+    }
+}

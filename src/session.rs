@@ -3,7 +3,7 @@
 
 use crate::alloc::{ChunkAllocator, EmptyAllocator, Renew, ReuseHook};
 use crate::chunk::Chunk;
-use crate::error::Error;
+use crate::error::{fail, Error};
 use crate::field::FieldType;
 use crate::sync::{Arc, AtomicBool, AtomicOptionArc, OptionArcGuard, Ordering};
 use std::fmt;
@@ -371,7 +371,7 @@ impl<A: ChunkAllocator> CurrentAllocator<A> {
     pub fn alloc(&self, fields: &[FieldType], capacity: usize, max_chunk_size: usize) -> Chunk {
         match self.try_alloc(fields, capacity, max_chunk_size) {
             Ok(c) => c,
-            Err(e) => panic!("chunkpool: {e}"),
+            Err(e) => fail(e),
         }
     }
 

@@ -267,8 +267,8 @@ pub(crate) enum Counter {
     /// Chunks handed out other than from a magazine.
     ChunksAllocated,
     /// Of those, chunks with no new column (a whole cached chunk, or one
-    /// built from loose cached columns only); `grow` takes one back when
-    /// it replaces a column of a whole cached chunk.
+    /// built from loose cached columns only); a cached chunk whose small
+    /// columns were replaced is not one.
     ChunksFromCache,
     /// Columns handed out from the cache other than inside a magazine's chunk.
     ColumnsReused,
@@ -338,12 +338,6 @@ impl Block {
             // cannot lose an update.
             c.store(c.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed);
         }
-    }
-
-    /// Subtracts `n` from a gauge.
-    #[inline]
-    pub(crate) fn sub(&self, counter: Counter, n: u64) {
-        self.add(counter, n.wrapping_neg());
     }
 }
 
@@ -428,18 +422,8 @@ fn stats_from(get: impl Fn(Counter) -> u64) -> Stats {
     let held_bytes = (get(MagazineInBytes) + get(MagazineRefillBytes))
         .wrapping_sub(get(MagazineOutBytes))
         .wrapping_sub(get(MagazineFlushBytes));
-    // A count some path takes back (a failed alloc undoes what it counted,
-    // in the shared block, while the thread's own block keeps the flows) is
-    // summed modulo 2^64; read while threads work, it can dip below zero
-    // for a moment, and then reads as 0.
-    let count = |a: u64, b: u64| {
-        let sum = a.wrapping_add(b);
-        if sum > i64::MAX as u64 {
-            0
-        } else {
-            sum
-        }
-    };
+    // Every count is taken on success only, so the events only ever add up.
+    let count = |a: u64, b: u64| a + b;
     Stats {
         chunks_allocated: count(get(ChunksAllocated), out),
         chunks_from_cache: count(get(ChunksFromCache), out),

@@ -6,6 +6,7 @@
 //! * [`ReuseHook`]: runs a callback on the first reusing allocation.
 
 mod empty;
+pub(crate) mod home;
 mod hook;
 pub(crate) mod lockfree;
 mod mutex;
@@ -15,11 +16,10 @@ pub use hook::ReuseHook;
 pub use lockfree::LockFreeAllocator;
 pub use mutex::MutexAllocator;
 
-use crate::chunk::{Chunk, Slot};
-use crate::column::Column;
-use crate::error::Error;
+use crate::chunk::Chunk;
+use crate::column::{Column, Slot};
+use crate::error::{fail, Error};
 use crate::field::FieldType;
-use crate::sync::Arc;
 
 /// What executors allocate chunks from (TiDB's `chunk.Allocator`).
 ///
@@ -114,7 +114,7 @@ pub trait ChunkAllocator: Send + Sync {
     fn alloc(&self, fields: &[FieldType], capacity: usize, max_chunk_size: usize) -> Chunk {
         match self.try_alloc(fields, capacity, max_chunk_size) {
             Ok(c) => c,
-            Err(e) => alloc_failed(e),
+            Err(e) => fail(e),
         }
     }
 
@@ -205,13 +205,6 @@ pub(crate) fn replace_small(
     Ok(n)
 }
 
-/// The panic of [`ChunkAllocator::alloc`] on the inputs `try_alloc` rejects.
-#[cold]
-#[track_caller]
-pub(crate) fn alloc_failed(e: Error) -> ! {
-    panic!("chunkpool: {e}")
-}
-
 /// `ChunkAllocator` for handles that forward to the allocator they point to.
 macro_rules! forward_allocator {
     ($($handle:ty),*) => {$(
@@ -238,41 +231,3 @@ macro_rules! forward_allocator {
     )*};
 }
 forward_allocator!(std::sync::Arc<A>, &A);
-
-/// Where a pooled chunk's buffers go when it is dropped.
-#[derive(Debug)]
-pub(crate) enum Home {
-    LockFree(Arc<lockfree::Pool>),
-    Mutex(Arc<mutex::MutexShared>),
-}
-
-impl Home {
-    /// Takes back the column list of a dropped chunk; `shared` when some
-    /// slot may be shared with another chunk. What the pool keeps it moves
-    /// out; whatever is left in the list is freed with the chunk.
-    #[inline]
-    pub(crate) fn recycle(self, columns: &mut Vec<Slot>, shared: bool) {
-        match self {
-            Home::LockFree(p) => lockfree::recycle(p, columns, shared),
-            Home::Mutex(s) => s.recycle(std::mem::take(columns)),
-        }
-    }
-
-    /// The count of this allocator's chunks exported to Arrow and not yet
-    /// home.
-    #[cfg(feature = "arrow")]
-    pub(crate) fn exported(&self) -> &crate::sync::StatGauge {
-        match self {
-            Home::LockFree(p) => &p.exported,
-            Home::Mutex(s) => &s.exported,
-        }
-    }
-
-    /// Takes back one column that left a live chunk.
-    pub(crate) fn recycle_column(&self, col: Column) {
-        match self {
-            Home::LockFree(p) => lockfree::recycle_column(p, col),
-            Home::Mutex(s) => s.recycle_column(col),
-        }
-    }
-}

@@ -5,8 +5,8 @@
 //! | file | what it holds |
 //! |---|---|
 //! | `mod.rs` | the public calls, [`ExportOptions`], and which arrow type each logical type becomes |
-//! | `owner.rs` | what keeps exported buffers alive and sends them home (the one `unsafe`) |
-//! | `export.rs` | building arrow arrays over a column's buffers |
+//! | `owner.rs` | what keeps exported buffers alive and sends them home (`unsafe`: an arrow buffer over a column's memory) |
+//! | `export.rs` | building arrow arrays over a column's buffers (`unsafe`: a string array built without arrow's UTF-8 check, which the column vouches for) |
 //! | `import.rs` | copying a `RecordBatch`'s rows into a chunk |
 //! | `decimal.rs` | TiDB's 40-byte decimal to and from `Decimal128` |
 //!
@@ -20,7 +20,7 @@ mod owner;
 use crate::alloc::ChunkAllocator;
 use crate::chunk::Chunk;
 use crate::column::Column;
-use crate::error::Error;
+use crate::error::{fail, Error};
 use crate::field::{FieldType, LogicalType};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -469,7 +469,7 @@ impl Chunk {
     #[track_caller]
     pub fn append_record_batch(&mut self, batch: &RecordBatch) {
         if let Err(e) = self.try_append_record_batch(batch) {
-            panic!("chunkpool: {e}");
+            fail(e);
         }
     }
 
@@ -525,7 +525,7 @@ impl Chunk {
     pub fn from_record_batch<A: ChunkAllocator + ?Sized>(alloc: &A, batch: &RecordBatch) -> Chunk {
         match Chunk::try_from_record_batch(alloc, batch) {
             Ok(chk) => chk,
-            Err(e) => panic!("chunkpool: {e}"),
+            Err(e) => fail(e),
         }
     }
 

@@ -15,41 +15,13 @@ mod select;
 pub use row::Row;
 pub use select::SelectedRows;
 
-use crate::alloc::Home;
-use crate::column::{Column, ColumnPlan};
-use crate::error::Error;
+use crate::alloc::home::{Body, Home};
+use crate::column::{Column, ColumnPlan, Slot};
+use crate::error::{fail, Error};
 use crate::field::FieldType;
 use crate::sync::SharedArc;
 use std::fmt;
-
-/// One column position of a chunk: owned, or shared with other slots through
-/// [`Chunk::make_ref`] / [`Chunk::make_ref_to`].
-#[derive(Debug)]
-pub(crate) enum Slot {
-    Own(Column),
-    Shared(SharedArc<Column>),
-}
-
-impl Slot {
-    #[inline]
-    pub(crate) fn get(&self) -> &Column {
-        match self {
-            Slot::Own(c) => c,
-            Slot::Shared(c) => c,
-        }
-    }
-
-    /// The column, if this was its last user. A shared column comes out of
-    /// exactly one of the slots sharing it (`Arc::into_inner`), so it is
-    /// recycled once.
-    #[inline]
-    pub(crate) fn into_column(self) -> Option<Column> {
-        match self {
-            Slot::Own(c) => Some(c),
-            Slot::Shared(c) => SharedArc::into_inner(c),
-        }
-    }
-}
+use std::mem::ManuallyDrop;
 
 /// A batch of rows stored column by column.
 ///
@@ -70,14 +42,10 @@ impl Slot {
 /// assert_eq!(chk.num_rows(), 0);
 /// ```
 pub struct Chunk {
-    pub(crate) columns: Vec<Slot>,
-    /// Some slot may be (or have been) shared; the pool then checks each.
-    shared: bool,
-    capacity: usize,
-    required_rows: usize,
-    home: Option<Home>,
-    /// The selection vector (TiDB's `sel`): rows of this chunk, in order.
-    sel: Option<Vec<u32>>,
+    /// Everything the chunk holds, in one heap record that a pool takes
+    /// back whole on drop and hands out again, so a chunk moves as one
+    /// pointer. Taken out only by `Drop`.
+    pub(crate) body: ManuallyDrop<Box<Body>>,
 }
 
 /// Row counts up to which no column of any field type can overflow its
@@ -129,7 +97,7 @@ impl Chunk {
     pub fn new(fields: &[FieldType], capacity: usize, max_chunk_size: usize) -> Chunk {
         match Chunk::try_new(fields, capacity, max_chunk_size) {
             Ok(c) => c,
-            Err(e) => panic!("chunkpool: {e}"),
+            Err(e) => fail(e),
         }
     }
 
@@ -158,22 +126,19 @@ impl Chunk {
             .iter()
             .map(|&f| Column::try_new(f, cap).map(Slot::Own))
             .collect::<Result<_, _>>()?;
-        Ok(Chunk::from_parts(columns, cap, max_chunk_size, None))
+        Ok(Chunk::from_body(Body::new(
+            columns,
+            cap,
+            max_chunk_size,
+            None,
+        )))
     }
 
-    pub(crate) fn from_parts(
-        columns: Vec<Slot>,
-        capacity: usize,
-        required_rows: usize,
-        home: Option<Home>,
-    ) -> Chunk {
+    /// The chunk living in `body`.
+    #[inline(always)]
+    pub(crate) fn from_body(body: Box<Body>) -> Chunk {
         Chunk {
-            columns,
-            shared: false,
-            capacity,
-            required_rows,
-            home,
-            sel: None,
+            body: ManuallyDrop::new(body),
         }
     }
 
@@ -187,7 +152,7 @@ impl Chunk {
     #[inline]
     #[must_use]
     pub fn num_cols(&self) -> usize {
-        self.columns.len()
+        self.body.columns.len()
     }
 
     /// Number of rows: the length of the first column (0 without columns).
@@ -201,7 +166,7 @@ impl Chunk {
     #[inline]
     #[must_use]
     pub fn num_rows(&self) -> usize {
-        self.columns.first().map_or(0, |s| s.get().len())
+        self.body.columns.first().map_or(0, |s| s.get().len())
     }
 
     /// The capacity the chunk was allocated with: `min(capacity, max_chunk_size)`.
@@ -214,7 +179,7 @@ impl Chunk {
     #[inline]
     #[must_use]
     pub fn capacity(&self) -> usize {
-        self.capacity
+        self.body.capacity
     }
 
     /// How many rows the consumer wants per batch (the `max_chunk_size` at
@@ -228,7 +193,7 @@ impl Chunk {
     #[inline]
     #[must_use]
     pub fn required_rows(&self) -> usize {
-        self.required_rows
+        self.body.required_rows
     }
 
     /// Sets the rows the consumer wants, capped at `max_chunk_size`; 0
@@ -251,7 +216,7 @@ impl Chunk {
     /// ```
     pub fn set_required_rows(&mut self, rows: usize, max_chunk_size: usize) {
         let rows = if rows == 0 { max_chunk_size } else { rows };
-        self.required_rows = rows.min(max_chunk_size).max(1);
+        self.body.required_rows = rows.min(max_chunk_size).max(1);
     }
 
     /// True when `num_rows() >= required_rows()`.
@@ -268,7 +233,7 @@ impl Chunk {
     #[inline]
     #[must_use]
     pub fn is_full(&self) -> bool {
-        self.num_rows() >= self.required_rows
+        self.num_rows() >= self.body.required_rows
     }
 
     /// True when the chunk came from a pooling allocator and will return to it.
@@ -281,7 +246,7 @@ impl Chunk {
     /// ```
     #[must_use]
     pub fn is_pooled(&self) -> bool {
-        self.home.is_some()
+        self.body.home.is_some()
     }
 
     /// Column `i`.
@@ -302,7 +267,7 @@ impl Chunk {
     pub fn column(&self, i: usize) -> &Column {
         match self.try_column(i) {
             Ok(c) => c,
-            Err(e) => panic!("chunkpool: {e}"),
+            Err(e) => fail(e),
         }
     }
 
@@ -318,12 +283,13 @@ impl Chunk {
     /// assert_eq!(chk.try_column(1).err(), Some(Error::ColumnOutOfRange { column: 1, columns: 1 }));
     /// ```
     pub fn try_column(&self, i: usize) -> Result<&Column, Error> {
-        self.columns
+        self.body
+            .columns
             .get(i)
             .map(Slot::get)
             .ok_or(Error::ColumnOutOfRange {
                 column: i,
-                columns: self.columns.len(),
+                columns: self.body.columns.len(),
             })
     }
 
@@ -345,7 +311,7 @@ impl Chunk {
     pub fn column_mut(&mut self, i: usize) -> &mut Column {
         match self.try_column_mut(i) {
             Ok(c) => c,
-            Err(e) => panic!("chunkpool: {e}"),
+            Err(e) => fail(e),
         }
     }
 
@@ -366,8 +332,8 @@ impl Chunk {
     /// ```
     #[inline]
     pub fn try_column_mut(&mut self, i: usize) -> Result<&mut Column, Error> {
-        let columns = self.columns.len();
-        match self.columns.get_mut(i) {
+        let columns = self.body.columns.len();
+        match self.body.columns.get_mut(i) {
             Some(Slot::Own(c)) => Ok(c),
             Some(slot) => Chunk::unshare(slot, i),
             None => Err(Error::ColumnOutOfRange { column: i, columns }),
@@ -377,17 +343,7 @@ impl Chunk {
     /// Makes a shared slot owned again if its other users have all let go.
     #[cold]
     fn unshare(slot: &mut Slot, i: usize) -> Result<&mut Column, Error> {
-        if let Slot::Shared(arc) = slot {
-            if SharedArc::get_mut(arc).is_none() {
-                return Err(Error::SharedColumn { column: i });
-            }
-            let taken = std::mem::replace(slot, Slot::Own(Column::EMPTY));
-            *slot = Slot::Own(taken.into_column().expect("unique: checked by get_mut"));
-        }
-        match slot {
-            Slot::Own(c) => Ok(c),
-            Slot::Shared(_) => unreachable!("made owned above"),
-        }
+        slot.make_owned().ok_or(Error::SharedColumn { column: i })
     }
 
     /// Iterates over the columns in order.
@@ -399,7 +355,7 @@ impl Chunk {
     /// assert_eq!(types, [FieldType::I64, FieldType::UTF8]);
     /// ```
     pub fn columns(&self) -> impl ExactSizeIterator<Item = &Column> + '_ {
-        self.columns.iter().map(Slot::get)
+        self.body.columns.iter().map(Slot::get)
     }
 
     /// True when column `i` is shared with another slot or chunk.
@@ -412,7 +368,7 @@ impl Chunk {
     /// ```
     #[must_use]
     pub fn is_shared(&self, i: usize) -> bool {
-        matches!(self.columns.get(i), Some(Slot::Shared(a)) if SharedArc::strong_count(a) > 1)
+        matches!(self.body.columns.get(i), Some(Slot::Shared(a)) if SharedArc::strong_count(a) > 1)
     }
 
     /// Clears every column, keeping types and capacities, and drops the
@@ -434,16 +390,13 @@ impl Chunk {
     /// assert_eq!((chk.num_rows(), chk.sel(), chk.capacity()), (0, None, 4));
     /// ```
     pub fn reset(&mut self) {
-        let cap = self.capacity;
-        self.sel = None;
-        for slot in &mut self.columns {
+        let cap = self.body.capacity;
+        self.body.sel = None;
+        for slot in &mut self.body.columns {
             if let Slot::Shared(arc) = slot {
-                let field = arc.field_type();
-                let fresh = Slot::Own(Column::new(field, cap));
-                let Slot::Shared(arc) = std::mem::replace(slot, fresh) else {
-                    unreachable!("matched Shared above")
-                };
-                if let Some(col) = SharedArc::into_inner(arc) {
+                let fresh = Slot::Own(Column::new(arc.field_type(), cap));
+                // The last user after all (another let go meanwhile): keep it.
+                if let Some(col) = std::mem::replace(slot, fresh).into_column() {
                     *slot = Slot::Own(col);
                 }
             }
@@ -473,7 +426,7 @@ impl Chunk {
     #[track_caller]
     pub fn make_ref(&mut self, src: usize, dst: usize) {
         if let Err(e) = self.try_make_ref(src, dst) {
-            panic!("chunkpool: make_ref: {e}");
+            fail(e);
         }
     }
 
@@ -498,8 +451,8 @@ impl Chunk {
             return Ok(());
         }
         let shared = self.share(src);
-        let old = std::mem::replace(&mut self.columns[dst], Slot::Shared(shared));
-        self.shared = true;
+        let old = std::mem::replace(&mut self.body.columns[dst], Slot::Shared(shared));
+        self.body.shared = true;
         self.give_back(old);
         Ok(())
     }
@@ -526,7 +479,7 @@ impl Chunk {
     #[track_caller]
     pub fn make_ref_to(&mut self, dst: usize, src: &mut Chunk, src_col: usize) {
         if let Err(e) = self.try_make_ref_to(dst, src, src_col) {
-            panic!("chunkpool: make_ref_to: {e}");
+            fail(e);
         }
     }
 
@@ -554,9 +507,9 @@ impl Chunk {
         self.check_column(dst)?;
         src.check_column(src_col)?;
         let shared = src.share(src_col);
-        src.shared = true;
-        let old = std::mem::replace(&mut self.columns[dst], Slot::Shared(shared));
-        self.shared = true;
+        src.body.shared = true;
+        let old = std::mem::replace(&mut self.body.columns[dst], Slot::Shared(shared));
+        self.body.shared = true;
         self.give_back(old);
         Ok(())
     }
@@ -582,7 +535,7 @@ impl Chunk {
     #[track_caller]
     pub fn swap_columns(&mut self, i: usize, other: &mut Chunk, j: usize) {
         if let Err(e) = self.try_swap_columns(i, other, j) {
-            panic!("chunkpool: {e}");
+            fail(e);
         }
     }
 
@@ -608,7 +561,7 @@ impl Chunk {
         other.try_column(j)?;
         self.try_column_mut(i)?;
         other.try_column_mut(j)?;
-        std::mem::swap(&mut self.columns[i], &mut other.columns[j]);
+        std::mem::swap(&mut self.body.columns[i], &mut other.body.columns[j]);
         Ok(())
     }
 
@@ -635,7 +588,7 @@ impl Chunk {
     pub fn set_column(&mut self, i: usize, col: Column) -> Column {
         match self.try_set_column(i, col) {
             Ok(c) => c,
-            Err(e) => panic!("chunkpool: {e}"),
+            Err(e) => fail(e),
         }
     }
 
@@ -678,7 +631,7 @@ impl Chunk {
     pub fn take_column(&mut self, i: usize) -> Column {
         match self.try_take_column(i) {
             Ok(c) => c,
-            Err(e) => panic!("chunkpool: {e}"),
+            Err(e) => fail(e),
         }
     }
 
@@ -697,7 +650,7 @@ impl Chunk {
     /// [`Error::OutOfMemory`] (or [`Error::CapacityOverflow`]) when the
     /// replacement column cannot be made.
     pub fn try_take_column(&mut self, i: usize) -> Result<Column, Error> {
-        let cap = self.capacity;
+        let cap = self.body.capacity;
         let field = self.try_column_mut(i)?.field_type();
         let fresh = Column::try_new(field, cap)?;
         Ok(std::mem::replace(self.try_column_mut(i)?, fresh))
@@ -706,48 +659,42 @@ impl Chunk {
     /// The allocator this chunk returns to, if any.
     #[cfg(feature = "arrow")]
     pub(crate) fn home(&self) -> Option<&Home> {
-        self.home.as_ref()
+        self.body.home.as_ref()
     }
 
     /// `Ok` if `i` names a column of this chunk.
     fn check_column(&self, i: usize) -> Result<(), Error> {
-        if i < self.columns.len() {
+        if i < self.body.columns.len() {
             Ok(())
         } else {
             Err(Error::ColumnOutOfRange {
                 column: i,
-                columns: self.columns.len(),
+                columns: self.body.columns.len(),
             })
         }
     }
 
     /// Turns slot `i` into a shared one and returns another reference to it.
     fn share(&mut self, i: usize) -> SharedArc<Column> {
-        let slot = &mut self.columns[i];
-        if let Slot::Own(_) = slot {
-            let Slot::Own(col) = std::mem::replace(slot, Slot::Own(Column::EMPTY)) else {
-                unreachable!("matched Own above")
-            };
-            *slot = Slot::Shared(SharedArc::new(col));
-        }
-        match slot {
-            Slot::Shared(a) => SharedArc::clone(a),
-            Slot::Own(_) => unreachable!("made shared above"),
-        }
+        self.body.columns[i].make_shared()
     }
 
     /// Gives a column that left the chunk back to the chunk's allocator.
     fn give_back(&self, slot: Slot) {
-        if let (Some(home), Some(col)) = (&self.home, slot.into_column()) {
+        if let (Some(home), Some(col)) = (&self.body.home, slot.into_column()) {
             home.recycle_column(col);
         }
     }
 }
 
 impl Drop for Chunk {
+    #[inline]
     fn drop(&mut self) {
-        if let Some(home) = self.home.take() {
-            home.recycle(&mut self.columns, self.shared);
+        // SAFETY: `body` is taken out here, once; `self` is never used
+        // again after `drop`, so nothing reads the emptied field.
+        let body = unsafe { ManuallyDrop::take(&mut self.body) };
+        if body.home.is_some() {
+            Home::recycle(body);
         }
     }
 }
@@ -756,11 +703,11 @@ impl fmt::Debug for Chunk {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Chunk")
             .field("rows", &self.num_rows())
-            .field("capacity", &self.capacity)
-            .field("required_rows", &self.required_rows)
-            .field("pooled", &self.home.is_some())
-            .field("sel", &self.sel.as_ref().map(Vec::len))
-            .field("columns", &self.columns)
+            .field("capacity", &self.body.capacity)
+            .field("required_rows", &self.body.required_rows)
+            .field("pooled", &self.body.home.is_some())
+            .field("sel", &self.body.sel.as_ref().map(Vec::len))
+            .field("columns", &self.body.columns)
             .finish()
     }
 }

@@ -4,7 +4,7 @@ use super::Chunk;
 #[allow(unused_imports)]
 use crate::column::Column; // for the docs' links
 use crate::column::FixedElem;
-use crate::error::Error;
+use crate::error::{fail, Error};
 
 /// One row of a [`Chunk`] (TiDB's `chunk.Row`), from [`Chunk::row`]: its
 /// getters read column `col` at this row through the column's typed
@@ -30,7 +30,7 @@ pub struct Row<'a> {
 fn unwrap<T>(r: Result<T, Error>) -> T {
     match r {
         Ok(v) => v,
-        Err(e) => panic!("chunkpool: {e}"),
+        Err(e) => fail(e),
     }
 }
 

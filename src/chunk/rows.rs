@@ -10,7 +10,7 @@
 use super::select::check_sel;
 use super::{Chunk, Slot};
 use crate::column::Pick;
-use crate::error::Error;
+use crate::error::{fail, Error};
 use std::ops::Range;
 
 /// Coalesces row indices into runs of consecutive rows.
@@ -47,8 +47,8 @@ impl Chunk {
     fn check_append(&mut self, src: &Chunk) -> Result<usize, Error> {
         let n = self.num_cols().max(src.num_cols());
         for column in 0..n {
-            let dst = self.columns.get(column).map(|s| s.get().field_type());
-            let from = src.columns.get(column).map(|s| s.get().field_type());
+            let dst = self.body.columns.get(column).map(|s| s.get().field_type());
+            let from = src.body.columns.get(column).map(|s| s.get().field_type());
             if dst != from {
                 return Err(Error::LayoutMismatch {
                     column,
@@ -76,12 +76,12 @@ impl Chunk {
     /// column, then copies.
     fn append_pick(&mut self, src: &Chunk, pick: Pick<'_>) -> Result<(), Error> {
         let rows = pick.rows();
-        for (slot, from) in self.columns.iter_mut().zip(src.columns()) {
+        for (slot, from) in self.body.columns.iter_mut().zip(src.columns()) {
             if let Slot::Own(c) = slot {
                 c.try_reserve_pick(from, pick, rows)?;
             }
         }
-        for (slot, from) in self.columns.iter_mut().zip(src.columns()) {
+        for (slot, from) in self.body.columns.iter_mut().zip(src.columns()) {
             if let Slot::Own(c) = slot {
                 c.extend_pick(from, pick, rows);
             }
@@ -109,7 +109,7 @@ impl Chunk {
     #[track_caller]
     pub fn append_row(&mut self, src: &Chunk, row: usize) {
         if let Err(e) = self.try_append_row(src, row) {
-            panic!("chunkpool: {e}");
+            fail(e);
         }
     }
 
@@ -160,7 +160,7 @@ impl Chunk {
     #[track_caller]
     pub fn append_rows(&mut self, src: &Chunk, range: Range<usize>) {
         if let Err(e) = self.try_append_rows(src, range) {
-            panic!("chunkpool: {e}");
+            fail(e);
         }
     }
 
@@ -216,7 +216,7 @@ impl Chunk {
     #[track_caller]
     pub fn append_selected(&mut self, src: &Chunk, rows: &[u32]) {
         if let Err(e) = self.try_append_selected(src, rows) {
-            panic!("chunkpool: {e}");
+            fail(e);
         }
     }
 
@@ -264,7 +264,7 @@ impl Chunk {
     #[track_caller]
     pub fn append_selected_bitmap(&mut self, src: &Chunk, mask: &[u8]) {
         if let Err(e) = self.try_append_selected_bitmap(src, mask) {
-            panic!("chunkpool: {e}");
+            fail(e);
         }
     }
 
@@ -314,7 +314,7 @@ impl Chunk {
     #[track_caller]
     pub fn append_chunk(&mut self, src: &Chunk) {
         if let Err(e) = self.try_append_chunk(src) {
-            panic!("chunkpool: {e}");
+            fail(e);
         }
     }
 

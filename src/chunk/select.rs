@@ -2,7 +2,7 @@
 //! "in", in order, without moving them.
 
 use super::Chunk;
-use crate::error::Error;
+use crate::error::{fail, Error};
 use std::iter::FusedIterator;
 
 /// Checks that every index of `sel` is below `rows`.
@@ -101,7 +101,7 @@ impl Chunk {
     #[track_caller]
     pub fn set_sel(&mut self, sel: Option<Vec<u32>>) {
         if let Err(e) = self.try_set_sel(sel) {
-            panic!("chunkpool: {e}");
+            fail(e);
         }
     }
 
@@ -123,7 +123,7 @@ impl Chunk {
         if let Some(s) = &sel {
             check_sel(s, self.num_rows())?;
         }
-        self.sel = sel;
+        self.body.sel = sel;
         Ok(())
     }
 
@@ -144,7 +144,7 @@ impl Chunk {
     /// assert_eq!(chk.selected_rows().collect::<Vec<_>>(), [1]);
     /// ```
     pub fn take_sel(&mut self) -> Option<Vec<u32>> {
-        self.sel.take()
+        self.body.sel.take()
     }
 
     /// The selection vector, if one is set (TiDB's `Sel`).
@@ -156,7 +156,7 @@ impl Chunk {
     /// ```
     #[must_use]
     pub fn sel(&self) -> Option<&[u32]> {
-        self.sel.as_deref()
+        self.body.sel.as_deref()
     }
 
     /// The selected rows in order: the selection's indices when one is
@@ -174,7 +174,7 @@ impl Chunk {
     /// ```
     #[must_use]
     pub fn selected_rows(&self) -> SelectedRows<'_> {
-        let inner = match &self.sel {
+        let inner = match &self.body.sel {
             Some(s) => Inner::Sel(s.iter()),
             None => Inner::All(0..self.num_rows()),
         };
@@ -193,6 +193,9 @@ impl Chunk {
     /// ```
     #[must_use]
     pub fn num_selected(&self) -> usize {
-        self.sel.as_ref().map_or_else(|| self.num_rows(), Vec::len)
+        self.body
+            .sel
+            .as_ref()
+            .map_or_else(|| self.num_rows(), Vec::len)
     }
 }

@@ -6,7 +6,8 @@
 //! column as it was (rows appended before the error are rolled back).
 
 use super::buffers::{out_of_memory, ColumnPlan};
-use super::{unwrap_or_panic, Column, FixedElem};
+use super::{Column, FixedElem};
+use crate::error::unwrap_or_fail;
 use crate::error::Error;
 
 /// What the byte-string writes accept.
@@ -111,7 +112,7 @@ impl Column {
     /// for `None` too), or the memory cannot be had.
     #[track_caller]
     pub fn append_option<T: FixedElem>(&mut self, value: Option<T>) {
-        unwrap_or_panic(self.try_append_option(value))
+        unwrap_or_fail(self.try_append_option(value))
     }
 
     /// Like [`Column::append_option`], returning an error instead of
@@ -158,7 +159,7 @@ impl Column {
     #[track_caller]
     #[inline]
     pub fn append_option_bytes(&mut self, value: Option<&[u8]>) {
-        unwrap_or_panic(self.try_append_option_bytes(value))
+        unwrap_or_fail(self.try_append_option_bytes(value))
     }
 
     /// Like [`Column::append_option_bytes`], returning an error instead of
@@ -201,7 +202,7 @@ impl Column {
     #[track_caller]
     #[inline]
     pub fn append_option_str(&mut self, value: Option<&str>) {
-        unwrap_or_panic(self.try_append_option_str(value))
+        unwrap_or_fail(self.try_append_option_str(value))
     }
 
     /// Like [`Column::append_option_str`], returning an error instead of
@@ -247,7 +248,7 @@ impl Column {
     /// With the message of [`Error::RowOutOfRange`] if `row >= len()`.
     #[track_caller]
     pub fn set_null(&mut self, row: usize, null: bool) {
-        unwrap_or_panic(self.try_set_null(row, null))
+        unwrap_or_fail(self.try_set_null(row, null))
     }
 
     /// Like [`Column::set_null`], returning an error instead of panicking.
@@ -294,7 +295,7 @@ impl Column {
     /// ```
     #[track_caller]
     pub fn resize(&mut self, rows: usize, null: bool) {
-        unwrap_or_panic(self.try_resize(rows, null))
+        unwrap_or_fail(self.try_resize(rows, null))
     }
 
     /// Like [`Column::resize`], returning an error instead of panicking.
@@ -361,7 +362,7 @@ impl Column {
     /// memory cannot be had.
     #[track_caller]
     pub fn extend_from_slice<T: FixedElem>(&mut self, values: &[T]) {
-        unwrap_or_panic(self.try_extend_from_slice(values))
+        unwrap_or_fail(self.try_extend_from_slice(values))
     }
 
     /// Like [`Column::extend_from_slice`], returning an error instead of
@@ -400,7 +401,7 @@ impl Column {
     /// memory cannot be had.
     #[track_caller]
     pub fn extend_options<T: FixedElem>(&mut self, values: impl IntoIterator<Item = Option<T>>) {
-        unwrap_or_panic(self.try_extend_options(values))
+        unwrap_or_fail(self.try_extend_options(values))
     }
 
     /// Like [`Column::extend_options`], returning an error instead of
@@ -443,7 +444,7 @@ impl Column {
     /// memory cannot be had.
     #[track_caller]
     pub fn extend_bytes<'a>(&mut self, values: impl IntoIterator<Item = &'a [u8]>) {
-        unwrap_or_panic(self.try_extend_bytes(values))
+        unwrap_or_fail(self.try_extend_bytes(values))
     }
 
     /// Like [`Column::extend_bytes`], returning an error instead of
@@ -487,7 +488,7 @@ impl Column {
     /// memory cannot be had.
     #[track_caller]
     pub fn extend_str<'a>(&mut self, values: impl IntoIterator<Item = &'a str>) {
-        unwrap_or_panic(self.try_extend_str(values))
+        unwrap_or_fail(self.try_extend_str(values))
     }
 
     /// Like [`Column::extend_str`], returning an error instead of

@@ -8,7 +8,8 @@
 //! column's rows as they were (a buffer grown for the rows keeps its
 //! capacity).
 
-use super::{unwrap_or_panic, Column, FixedElem};
+use super::{Column, FixedElem};
+use crate::error::unwrap_or_fail;
 use crate::error::Error;
 
 mod sealed {
@@ -153,7 +154,7 @@ impl Column {
     /// returns.
     #[track_caller]
     pub fn extend_from_parts<T: FixedElem>(&mut self, values: &[T], validity: Option<&[u8]>) {
-        unwrap_or_panic(self.try_extend_from_parts(values, validity))
+        unwrap_or_fail(self.try_extend_from_parts(values, validity))
     }
 
     /// Like [`Column::extend_from_parts`], returning an error instead of
@@ -242,7 +243,7 @@ impl Column {
         values: &[u8],
         validity: Option<&[u8]>,
     ) {
-        unwrap_or_panic(self.try_extend_bytes_from_parts(offsets, values, validity))
+        unwrap_or_fail(self.try_extend_bytes_from_parts(offsets, values, validity))
     }
 
     /// Like [`Column::extend_bytes_from_parts`], returning an error
@@ -298,7 +299,7 @@ impl Column {
         values: &str,
         validity: Option<&[u8]>,
     ) {
-        unwrap_or_panic(self.try_extend_str_from_parts(offsets, values, validity))
+        unwrap_or_fail(self.try_extend_str_from_parts(offsets, values, validity))
     }
 
     /// Like [`Column::extend_str_from_parts`], returning an error instead

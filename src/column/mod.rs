@@ -11,6 +11,7 @@
 //! | `buffers.rs` | how big the buffers start and how they grow, reserved fallibly; one row appended |
 //! | `pick.rs` | rows copied in bulk from another column: runs, or a selection |
 //! | `blocks.rs` | the data buffer: bytes in 64-byte aligned blocks |
+//! | `slot.rs` | a chunk's column position: the column owned, or shared with other positions |
 
 mod blocks;
 mod buffers;
@@ -18,6 +19,7 @@ mod build;
 mod bulk;
 mod pick;
 mod read;
+mod slot;
 mod typed;
 
 use blocks::Blocks;
@@ -25,10 +27,11 @@ use buffers::out_of_memory;
 pub(crate) use buffers::ColumnPlan;
 pub use bulk::OffsetElem;
 pub(crate) use pick::Pick;
+pub(crate) use slot::Slot;
 pub use typed::FixedElem;
 
 use crate::config::VarLimit;
-use crate::error::Error;
+use crate::error::{unwrap_or_fail, Error};
 use crate::field::FieldType;
 use std::fmt;
 use std::mem::MaybeUninit;
@@ -167,14 +170,6 @@ pub struct SpareCapacity<'a> {
     pub null_bitmap: &'a mut [MaybeUninit<u8>],
 }
 
-#[track_caller]
-fn unwrap_or_panic<T>(r: Result<T, Error>) -> T {
-    match r {
-        Ok(v) => v,
-        Err(e) => panic!("chunkpool: {e}"),
-    }
-}
-
 impl Column {
     /// A column with no buffers, used as a placeholder while moving slots.
     pub(crate) const EMPTY: Column = Column {
@@ -210,7 +205,7 @@ impl Column {
     #[must_use]
     #[track_caller]
     pub fn new(field: FieldType, capacity: usize) -> Column {
-        unwrap_or_panic(Column::try_new(field, capacity))
+        unwrap_or_fail(Column::try_new(field, capacity))
     }
 
     /// Like [`Column::new`], returning an error instead of panicking (or
@@ -357,7 +352,7 @@ impl Column {
     #[track_caller]
     #[must_use]
     pub fn is_null(&self, row: usize) -> bool {
-        unwrap_or_panic(self.try_is_null(row))
+        unwrap_or_fail(self.try_is_null(row))
     }
 
     /// Like [`Column::is_null`], returning an error instead of panicking.

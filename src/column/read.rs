@@ -2,7 +2,8 @@
 //! `get_*` family returns the element a NULL row stores), `&str` reads of
 //! `Utf8` columns, and iterators over a column's rows.
 
-use super::{unwrap_or_panic, Column, FixedElem};
+use super::{Column, FixedElem};
+use crate::error::unwrap_or_fail;
 use crate::error::Error;
 use crate::field::tag;
 
@@ -41,7 +42,7 @@ impl Column {
     #[track_caller]
     #[must_use]
     pub fn value<T: FixedElem>(&self, row: usize) -> Option<T> {
-        unwrap_or_panic(self.try_value(row))
+        unwrap_or_fail(self.try_value(row))
     }
 
     /// Like [`Column::value`], returning an error instead of panicking.
@@ -89,7 +90,7 @@ impl Column {
     #[track_caller]
     #[must_use]
     pub fn value_bytes(&self, row: usize) -> Option<&[u8]> {
-        unwrap_or_panic(self.try_value_bytes(row))
+        unwrap_or_fail(self.try_value_bytes(row))
     }
 
     /// Like [`Column::value_bytes`], returning an error instead of
@@ -129,7 +130,7 @@ impl Column {
     #[track_caller]
     #[must_use]
     pub fn get_str(&self, row: usize) -> Option<&str> {
-        unwrap_or_panic(self.try_get_str(row))
+        unwrap_or_fail(self.try_get_str(row))
     }
 
     /// Like [`Column::get_str`], returning an error instead of panicking.
@@ -183,7 +184,7 @@ impl Column {
     pub fn iter<T: FixedElem>(
         &self,
     ) -> impl ExactSizeIterator<Item = Option<T>> + DoubleEndedIterator + '_ {
-        unwrap_or_panic(self.try_iter())
+        unwrap_or_fail(self.try_iter())
     }
 
     /// Like [`Column::iter`], returning an error instead of panicking.
@@ -227,7 +228,7 @@ impl Column {
     pub fn iter_bytes(
         &self,
     ) -> impl ExactSizeIterator<Item = Option<&[u8]>> + DoubleEndedIterator + '_ {
-        unwrap_or_panic(self.try_iter_bytes())
+        unwrap_or_fail(self.try_iter_bytes())
     }
 
     /// Like [`Column::iter_bytes`], returning an error instead of panicking.
@@ -274,7 +275,7 @@ impl Column {
     pub fn iter_str(
         &self,
     ) -> impl ExactSizeIterator<Item = Option<&str>> + DoubleEndedIterator + '_ {
-        unwrap_or_panic(self.try_iter_str()).map(unwrap_or_panic)
+        unwrap_or_fail(self.try_iter_str()).map(unwrap_or_fail)
     }
 
     /// Like [`Column::iter_str`], returning errors instead of panicking:

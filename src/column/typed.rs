@@ -2,7 +2,8 @@
 //! logical type: which Rust type reads which logical type is
 //! [`FixedElem`]'s table.
 
-use super::{unwrap_or_panic, Column};
+use super::Column;
+use crate::error::unwrap_or_fail;
 use crate::error::Error;
 use crate::field::tag;
 use std::fmt;
@@ -115,7 +116,7 @@ macro_rules! typed_access {
         #[inline]
         #[track_caller]
         pub fn $append(&mut self, value: $t) {
-            unwrap_or_panic(self.$try_append(value))
+            unwrap_or_fail(self.$try_append(value))
         }
         #[doc = concat!("Appends one `", stringify!($t), "`, or fails.\n\n# Errors\n",
                         "[`Error::TypeMismatch`] unless the column is ", accepts_doc!($t),
@@ -148,7 +149,7 @@ macro_rules! typed_access {
                         "assert_eq!(c.value::<", stringify!($t), ">(1), None); // tells NULL apart\n```")]
         #[track_caller]
         pub fn $get(&self, row: usize) -> $t {
-            unwrap_or_panic(self.$try_get(row))
+            unwrap_or_fail(self.$try_get(row))
         }
         #[doc = concat!("Reads row `row` as `", stringify!($t), "`, or fails.\n\n# Errors\n",
                         "[`Error::TypeMismatch`] unless the column is ", accepts_doc!($t),
@@ -221,7 +222,7 @@ impl Column {
     /// when the buffers must grow and the memory cannot be had.
     #[track_caller]
     pub fn append_bool(&mut self, value: bool) {
-        unwrap_or_panic(self.try_append_bool(value))
+        unwrap_or_fail(self.try_append_bool(value))
     }
 
     /// Like [`Column::append_bool`], returning an error instead of
@@ -262,7 +263,7 @@ impl Column {
     #[track_caller]
     #[must_use]
     pub fn get_bool(&self, row: usize) -> bool {
-        unwrap_or_panic(self.try_get_bool(row))
+        unwrap_or_fail(self.try_get_bool(row))
     }
 
     /// Like [`Column::get_bool`], returning an error instead of panicking.
@@ -301,7 +302,7 @@ impl Column {
     #[track_caller]
     #[must_use]
     pub fn value_bool(&self, row: usize) -> Option<bool> {
-        unwrap_or_panic(self.try_value_bool(row))
+        unwrap_or_fail(self.try_value_bool(row))
     }
 
     /// Like [`Column::value_bool`], returning an error instead of
@@ -354,7 +355,7 @@ impl Column {
     /// buffers must grow and the memory cannot be had.
     #[track_caller]
     pub fn append_fixed_bytes(&mut self, bytes: &[u8]) {
-        unwrap_or_panic(self.try_append_fixed_bytes(bytes))
+        unwrap_or_fail(self.try_append_fixed_bytes(bytes))
     }
 
     /// Like [`Column::append_fixed_bytes`], returning an error instead of
@@ -395,7 +396,7 @@ impl Column {
     #[track_caller]
     #[must_use]
     pub fn get_fixed_bytes(&self, row: usize) -> &[u8] {
-        unwrap_or_panic(self.try_get_fixed_bytes(row))
+        unwrap_or_fail(self.try_get_fixed_bytes(row))
     }
 
     /// Like [`Column::get_fixed_bytes`], returning an error instead of
@@ -442,7 +443,7 @@ impl Column {
     #[track_caller]
     #[inline]
     pub fn append_bytes(&mut self, bytes: &[u8]) {
-        unwrap_or_panic(self.try_append_bytes(bytes))
+        unwrap_or_fail(self.try_append_bytes(bytes))
     }
 
     /// Like [`Column::append_bytes`], returning an error instead of
@@ -484,7 +485,7 @@ impl Column {
     #[track_caller]
     #[inline]
     pub fn append_str(&mut self, s: &str) {
-        unwrap_or_panic(self.try_append_str(s))
+        unwrap_or_fail(self.try_append_str(s))
     }
 
     /// Like [`Column::append_str`], returning an error instead of
@@ -528,7 +529,7 @@ impl Column {
     #[track_caller]
     #[must_use]
     pub fn get_bytes(&self, row: usize) -> &[u8] {
-        unwrap_or_panic(self.try_get_bytes(row))
+        unwrap_or_fail(self.try_get_bytes(row))
     }
 
     /// Like [`Column::get_bytes`], returning an error instead of panicking.
@@ -571,7 +572,7 @@ impl Column {
     #[track_caller]
     #[inline]
     pub fn append_null(&mut self) {
-        unwrap_or_panic(self.try_append_null())
+        unwrap_or_fail(self.try_append_null())
     }
 
     /// Like [`Column::append_null`], returning an error instead of
@@ -611,7 +612,7 @@ impl Column {
     #[track_caller]
     #[must_use]
     pub fn as_slice<T: FixedElem>(&self) -> &[T] {
-        unwrap_or_panic(self.try_as_slice())
+        unwrap_or_fail(self.try_as_slice())
     }
 
     /// Like [`Column::as_slice`], returning an error instead of panicking.
@@ -651,7 +652,7 @@ impl Column {
     /// ```
     #[track_caller]
     pub fn as_mut_slice<T: FixedElem>(&mut self) -> &mut [T] {
-        unwrap_or_panic(self.try_as_mut_slice())
+        unwrap_or_fail(self.try_as_mut_slice())
     }
 
     /// Like [`Column::as_mut_slice`], returning an error instead of

@@ -32,156 +32,145 @@
 //! exits.
 
 use super::credits::{Credit, Spare};
-use super::depot::{CachedChunk, CheckedChunk, Depot};
+use super::depot::{Cached, Depot};
 use super::pool::Pool;
-use crate::chunk::Slot;
+use super::tuning::{BATCH, ENTRIES, MAGAZINE};
+use crate::alloc::home::{Body, Home};
 use crate::field::FieldType;
-use crate::stats::{BlockId, Counter};
+use crate::stats::{Block, BlockId, Counter};
 use crate::sync::{epoch, retired_pools, thread_local, Arc, Ordering};
 use std::cell::RefCell;
 use std::fmt;
-
-/// Whole chunks one thread keeps per allocator, at most.
-const MAGAZINE: usize = 16;
-/// Chunks moved between a magazine and the depot at once.
-const BATCH: usize = MAGAZINE / 2;
-/// Allocators one thread caches for at once; the least recently used is
-/// flushed to make room.
-const ENTRIES: usize = 4;
 
 thread_local! {
     static LOCAL: RefCell<ThreadCache> = const { RefCell::new(ThreadCache::new()) };
 }
 
-/// A whole chunk handed out of the cache (its columns went to the
-/// caller's list): the pool reference its chunk carries, and the rows
-/// every column holds.
-pub(super) struct Taken {
-    pub(super) home: Arc<Pool>,
-    pub(super) rows: usize,
+/// A whole chunk taken out of the cache for a request.
+#[derive(Debug)]
+pub(super) enum Taken {
+    /// Its columns hold the rows asked for; counted as handed out, and its
+    /// body has its home.
+    Ready(Box<Body>),
+    /// Its columns hold fewer rows: not counted, and its credit still with
+    /// it, for the caller to grow (and count) or to give back.
+    Small(Cached),
+}
+
+/// The pool a cached or returning body goes home to, if it is a lock-free
+/// one.
+#[inline(always)]
+pub(super) fn pool_of(body: &Body) -> Option<&Arc<Pool>> {
+    match &body.home {
+        Some(Home::LockFree(pool)) => Some(pool),
+        _ => None,
+    }
 }
 
 /// Takes a cached whole chunk of exactly `fields` whose columns hold
 /// `rows` rows if one is cached (else one that holds fewer, for the caller
-/// to grow), moving its columns into `columns` (empty) and counting the
-/// hand-out. The thread's magazine first, then a batch from the depot.
+/// to grow). The thread's magazine first, then a batch from the depot.
 #[inline]
-pub(super) fn take(
-    pool: &Arc<Pool>,
-    fields: &[FieldType],
-    rows: usize,
-    columns: &mut Vec<Slot>,
-) -> Option<Taken> {
-    let mut cached = false;
+pub(super) fn take(pool: &Arc<Pool>, fields: &[FieldType], rows: usize) -> Option<Taken> {
     let taken = LOCAL.try_with(|cell| match cell.try_borrow_mut() {
-        Ok(mut cache) => {
-            cached = true;
-            cache.entry(pool).take(fields, rows, columns)
-        }
+        Ok(mut cache) => Some(cache.entry(pool).take(fields, rows)),
         Err(_) => None,
     });
     match taken {
-        Ok(taken) if cached => taken,
-        _ => take_uncached(pool, fields, columns),
+        Ok(Some(taken)) => taken,
+        _ => take_uncached(pool, fields, rows),
     }
-}
-
-/// Moves a cached chunk's columns into the caller's list, which [`take`]
-/// requires to be empty (no buffer): there is nothing to free, so the old
-/// list is forgotten rather than dropped.
-#[inline(always)]
-fn fill(out: &mut Vec<Slot>, columns: Vec<Slot>) {
-    let empty = std::mem::replace(out, columns);
-    debug_assert_eq!(empty.capacity(), 0, "take's list must start empty");
-    std::mem::forget(empty);
 }
 
 /// [`take`] for a thread without its cache (thread-locals torn down).
 #[cold]
-fn take_uncached(pool: &Arc<Pool>, fields: &[FieldType], columns: &mut Vec<Slot>) -> Option<Taken> {
+fn take_uncached(pool: &Arc<Pool>, fields: &[FieldType], rows: usize) -> Option<Taken> {
     let guard = pool.pin_unregistered();
     let cached = pool.depot(&guard).pop_chunk(fields)?;
     drop(guard);
-    let block = pool.stats.block(BlockId::SHARED);
-    count_from_depot(block, &cached);
-    pool.credits.release_bytes(cached.chunk.bytes);
-    pool.credits.release(cached.credit);
-    fill(columns, cached.chunk.columns);
-    Some(Taken {
-        home: Arc::clone(pool),
-        rows: cached.chunk.rows,
-    })
+    if cached.body.rows < rows {
+        return Some(Taken::Small(cached));
+    }
+    let Cached { mut body, credit } = cached;
+    count_from_depot(pool.stats.block(BlockId::SHARED), &body);
+    pool.credits.give_back(credit, body.bytes);
+    body.home = Some(Home::LockFree(Arc::clone(pool)));
+    Some(Taken::Ready(body))
 }
 
-/// Caches the checked columns of a returned chunk (`rows` each, `bytes`
-/// in all): in the thread's magazine for `home` (which moves older chunks
-/// on to the depot when full), else straight into the depot. On success
-/// the list is moved out (left empty); when the bounds leave no room it is
-/// left as it was and `home` comes back. (A magazine that found no credit
-/// left sends the chunk to the depot path, which finds none either: a
-/// retry on a cold path, kept so the fast path tests one thing.)
+/// Caches a returned body whose columns were checked (see
+/// `recycle::check`): in the thread's magazine for its pool (which moves
+/// older chunks on to the depot when full), else straight into the depot.
+/// When the bounds leave no room the body comes back.
 #[inline]
-pub(super) fn put(
-    home: Arc<Pool>,
-    columns: &mut Vec<Slot>,
-    rows: usize,
-    bytes: usize,
-) -> Result<(), Arc<Pool>> {
-    let mut home = Some(home);
+pub(super) fn put(body: Box<Body>) -> Result<(), Box<Body>> {
+    let mut pending = Some(body);
     let _ = LOCAL.try_with(|cell| {
         if let Ok(mut cache) = cell.try_borrow_mut() {
-            if let Some(h) = home.take() {
-                home = cache.entry(&h).put(h, columns, rows, bytes).err();
+            if let Some(body) = pending.take() {
+                pending = match pool_of(&body) {
+                    Some(pool) => cache.entry(pool).put(body).err(),
+                    None => Some(body),
+                };
             }
         }
     });
-    match home {
+    match pending {
         None => Ok(()),
-        Some(home) => put_uncached(home, columns, rows, bytes),
+        Some(body) => put_uncached(body),
     }
 }
 
 /// [`put`] without a magazine: straight into the depot, with a credit
 /// reserved from the counter.
 #[cold]
-fn put_uncached(
-    home: Arc<Pool>,
-    columns: &mut Vec<Slot>,
-    rows: usize,
-    bytes: usize,
-) -> Result<(), Arc<Pool>> {
-    let credits = &home.credits;
-    let Some(credit) = credits.reserve_one() else {
-        return Err(home);
+fn put_uncached(mut body: Box<Body>) -> Result<(), Box<Body>> {
+    let Some(pool) = pool_of(&body).map(Arc::clone) else {
+        return Err(body);
     };
+    let credits = &pool.credits;
+    let Some(credit) = credits.reserve_one() else {
+        return Err(body);
+    };
+    let bytes = body.bytes;
     if credits.reserve_bytes(bytes, bytes) < bytes {
         credits.release(credit);
-        return Err(home);
+        return Err(body);
     }
-    let chunk = CheckedChunk {
-        columns: std::mem::take(columns),
-        rows,
-        bytes,
-    };
-    let guard = home.pin_unregistered();
-    let depot = home.depot(&guard);
-    let pushed = depot.push_chunk(CachedChunk { chunk, credit });
-    home.after_push(depot, &guard);
+    let home = body.home.take();
+    let guard = pool.pin_unregistered();
+    let depot = pool.depot(&guard);
+    let pushed = depot.push_chunk(Cached { body, credit });
+    pool.after_push(depot, &guard);
     drop(guard);
     match pushed {
         Ok(()) => {
-            home.stats
+            pool.stats
                 .block(BlockId::SHARED)
                 .add(Counter::ChunksReturned, 1);
             Ok(())
         }
-        Err(cached) => {
-            credits.release_bytes(bytes);
-            credits.release(cached.credit);
-            *columns = cached.chunk.columns;
-            Err(home)
+        Err(Cached { mut body, credit }) => {
+            credits.give_back(credit, bytes);
+            body.home = home;
+            Err(body)
         }
     }
+}
+
+/// Gives back a chunk [`take`] handed out as [`Taken::Small`] that the
+/// caller could not grow: into the depot as it was, counting nothing (the
+/// request did not happen), or freed with its credit given back when the
+/// depot has no slot for its layout.
+#[cold]
+pub(super) fn untake(pool: &Arc<Pool>, mut cached: Cached) {
+    cached.body.home = None;
+    let guard = pin(pool);
+    let depot = pool.depot(&guard);
+    if let Err(Cached { body, credit }) = depot.push_chunk(cached) {
+        pool.credits.give_back(credit, body.bytes);
+    }
+    pool.after_push(depot, &guard);
 }
 
 /// An epoch guard of `pool`'s collector: the thread cache's own
@@ -315,13 +304,6 @@ impl fmt::Debug for ThreadCache {
     }
 }
 
-/// A cached chunk in a magazine, with the pool reference its chunk will
-/// carry when handed out.
-struct MagazineChunk {
-    cached: CachedChunk,
-    home: Arc<Pool>,
-}
-
 /// One thread's cache for one allocator.
 struct Entry {
     /// This thread's participant in the pool's epoch. Declared (so dropped)
@@ -332,7 +314,9 @@ struct Entry {
     /// while that function still borrows it (Miri, Tree Borrows).
     handle: epoch::LocalHandle,
     pool: Arc<Pool>,
-    magazine: Vec<MagazineChunk>,
+    /// Cached chunks, oldest first; each body keeps its home (this pool),
+    /// so handing one out touches no shared reference count.
+    magazine: Vec<Cached>,
     /// Whole-chunk credits held for the next returns.
     spare: Spare,
     /// Bytes of budget held for the next returns (only under a byte budget).
@@ -388,132 +372,115 @@ impl Entry {
         self.pool.credits.release_spare(&mut self.spare, self.share);
     }
 
-    /// See [`take`]. The credit of the chunk handed out stays here, spare.
+    /// See [`take`]. The credit of a chunk handed out stays here, spare.
     #[inline(always)]
-    fn take(&mut self, fields: &[FieldType], rows: usize, out: &mut Vec<Slot>) -> Option<Taken> {
+    fn take(&mut self, fields: &[FieldType], rows: usize) -> Option<Taken> {
         if let Some(top) = self.magazine.last() {
-            if top.cached.chunk.rows >= rows && top.cached.chunk.is(fields) {
+            if top.body.rows >= rows && top.body.is(fields) {
                 let i = self.magazine.len() - 1;
-                return Some(self.hand_out(i, out));
+                return Some(Taken::Ready(self.hand_out(i)));
             }
         }
-        self.take_slow(fields, rows, out)
+        self.take_slow(fields, rows)
     }
 
     #[cold]
     #[inline(never)]
-    fn take_slow(
-        &mut self,
-        fields: &[FieldType],
-        rows: usize,
-        out: &mut Vec<Slot>,
-    ) -> Option<Taken> {
+    fn take_slow(&mut self, fields: &[FieldType], rows: usize) -> Option<Taken> {
         // Newest first, preferring one that holds `rows` (so a small chunk
         // is not grown while a big one waits).
-        let fits = |l: &MagazineChunk| l.cached.chunk.rows >= rows && l.cached.chunk.is(fields);
-        let found = self.magazine.iter().rposition(fits).or_else(|| {
-            self.magazine
-                .iter()
-                .rposition(|l| l.cached.chunk.is(fields))
-        });
-        match found {
-            Some(i) => Some(self.hand_out(i, out)),
-            None => self.refill(fields, out),
+        let fits = |c: &Cached| c.body.rows >= rows && c.body.is(fields);
+        if let Some(i) = self.magazine.iter().rposition(fits) {
+            return Some(Taken::Ready(self.hand_out(i)));
+        }
+        match self.magazine.iter().rposition(|c| c.body.is(fields)) {
+            Some(i) => {
+                let small = self.magazine.remove(i);
+                // Out of the magazine, not (yet) handed out.
+                let block = self.pool.stats.block(self.block);
+                block.add(Counter::MagazineFlush, 1);
+                block.add(Counter::MagazineFlushBytes, small.body.bytes as u64);
+                Some(Taken::Small(small))
+            }
+            None => self.refill(fields, rows),
         }
     }
 
-    /// Hands out the magazine's chunk `i` into `out`, counting it.
+    /// Hands out the magazine's chunk `i`, counting it.
     #[inline(always)]
-    fn hand_out(&mut self, i: usize, out: &mut Vec<Slot>) -> Taken {
-        let MagazineChunk { cached, home } = if i + 1 == self.magazine.len() {
-            self.magazine.pop().expect("index checked")
+    fn hand_out(&mut self, i: usize) -> Box<Body> {
+        let Cached { body, credit } = if i + 1 == self.magazine.len() {
+            self.magazine.pop()
         } else {
-            self.magazine.remove(i)
-        };
-        let CachedChunk { chunk, credit } = cached;
+            Some(self.magazine.remove(i))
+        }
+        .expect("index checked by the caller");
         let block = self.pool.stats.block(self.block);
         block.add(Counter::MagazineOut, 1);
-        block.add(Counter::MagazineOutColumns, chunk.columns.len() as u64);
-        block.add(Counter::MagazineOutBytes, chunk.bytes as u64);
-        self.keep_credit(credit, chunk.bytes);
-        fill(out, chunk.columns);
-        Taken {
-            home,
-            rows: chunk.rows,
-        }
+        block.add(Counter::MagazineOutColumns, body.columns.len() as u64);
+        block.add(Counter::MagazineOutBytes, body.bytes as u64);
+        self.keep_credit(credit, body.bytes);
+        body
     }
 
-    /// Pops up to a batch of `fields` chunks from the depot: one to hand
-    /// out, the rest into the magazine (their credits travel with them).
-    fn refill(&mut self, fields: &[FieldType], out: &mut Vec<Slot>) -> Option<Taken> {
+    /// Pops up to a batch of `fields` chunks from the depot: one for the
+    /// request, the rest into the magazine (their credits travel with them).
+    fn refill(&mut self, fields: &[FieldType], rows: usize) -> Option<Taken> {
         let guard = self.handle.pin();
         let depot = self.pool.depot(&guard);
         let first = depot.pop_chunk(fields)?;
         let room = self.share.saturating_sub(self.magazine.len());
         let block = self.pool.stats.block(self.block);
         for _ in 1..BATCH.min(room + 1) {
-            let Some(cached) = depot.pop_chunk(fields) else {
+            let Some(mut cached) = depot.pop_chunk(fields) else {
                 break;
             };
             block.add(Counter::MagazineRefill, 1);
-            block.add(Counter::MagazineRefillBytes, cached.chunk.bytes as u64);
-            self.magazine.push(MagazineChunk {
-                cached,
-                home: Arc::clone(&self.pool),
-            });
+            block.add(Counter::MagazineRefillBytes, cached.body.bytes as u64);
+            cached.body.home = Some(Home::LockFree(Arc::clone(&self.pool)));
+            self.magazine.push(cached);
         }
         drop(guard);
-        count_from_depot(block, &first);
-        let CachedChunk { chunk, credit } = first;
-        self.keep_credit(credit, chunk.bytes);
-        fill(out, chunk.columns);
-        Some(Taken {
-            home: Arc::clone(&self.pool),
-            rows: chunk.rows,
-        })
+        if first.body.rows < rows {
+            return Some(Taken::Small(first));
+        }
+        let Cached { mut body, credit } = first;
+        count_from_depot(block, &body);
+        self.keep_credit(credit, body.bytes);
+        body.home = Some(Home::LockFree(Arc::clone(&self.pool)));
+        Some(Taken::Ready(body))
     }
 
     /// See [`put`]: the fast case is a spare credit in hand and room in the
     /// magazine.
     #[inline(always)]
-    fn put(
-        &mut self,
-        home: Arc<Pool>,
-        columns: &mut Vec<Slot>,
-        rows: usize,
-        bytes: usize,
-    ) -> Result<(), Arc<Pool>> {
+    fn put(&mut self, body: Box<Body>) -> Result<(), Box<Body>> {
         if self.magazine.len() < self.share && !self.budget {
             if let Some(credit) = self.spare.take() {
-                self.load(home, columns, rows, bytes, credit);
+                self.load(body, credit);
                 return Ok(());
             }
         }
-        self.put_slow(home, columns, rows, bytes)
+        self.put_slow(body)
     }
 
     #[cold]
     #[inline(never)]
-    fn put_slow(
-        &mut self,
-        home: Arc<Pool>,
-        columns: &mut Vec<Slot>,
-        rows: usize,
-        bytes: usize,
-    ) -> Result<(), Arc<Pool>> {
+    fn put_slow(&mut self, body: Box<Body>) -> Result<(), Box<Body>> {
         let credits = Arc::clone(&self.pool.credits);
         if self.spare.len() == 0 && credits.reserve_into(&mut self.spare, self.share) == 0 {
-            return Err(home);
+            return Err(body);
         }
+        let bytes = body.bytes;
         if self.budget && self.spare_bytes < bytes {
             let got = credits.reserve_bytes(bytes - self.spare_bytes, credits.byte_batch());
             if got == 0 {
-                return Err(home);
+                return Err(body);
             }
             self.spare_bytes += got;
         }
         let Some(credit) = self.spare.take() else {
-            unreachable!("a spare credit was reserved above")
+            return Err(body);
         };
         if self.budget {
             self.spare_bytes -= bytes;
@@ -522,32 +489,17 @@ impl Entry {
             let over = self.magazine.len() + 1 - self.share;
             self.flush(over.max(self.share / 2));
         }
-        self.load(home, columns, rows, bytes, credit);
+        self.load(body, credit);
         Ok(())
     }
 
-    /// Moves a returned chunk's columns into the magazine, counting it.
+    /// Puts a returned body into the magazine, counting it.
     #[inline(always)]
-    fn load(
-        &mut self,
-        home: Arc<Pool>,
-        columns: &mut Vec<Slot>,
-        rows: usize,
-        bytes: usize,
-        credit: Credit,
-    ) {
+    fn load(&mut self, body: Box<Body>, credit: Credit) {
         let block = self.pool.stats.block(self.block);
         block.add(Counter::MagazineIn, 1);
-        block.add(Counter::MagazineInBytes, bytes as u64);
-        let chunk = CheckedChunk {
-            columns: std::mem::take(columns),
-            rows,
-            bytes,
-        };
-        self.magazine.push(MagazineChunk {
-            cached: CachedChunk { chunk, credit },
-            home,
-        });
+        block.add(Counter::MagazineInBytes, body.bytes as u64);
+        self.magazine.push(Cached { body, credit });
     }
 
     /// Keeps the credit (and budget) of a chunk leaving the cache for the
@@ -585,16 +537,14 @@ impl Entry {
         let depot: &Depot = self.pool.depot(&guard);
         let block = self.pool.stats.block(self.block);
         let credits = &self.pool.credits;
-        for MagazineChunk { cached, .. } in self.magazine.drain(..n) {
+        for mut cached in self.magazine.drain(..n) {
             block.add(Counter::MagazineFlush, 1);
-            block.add(Counter::MagazineFlushBytes, cached.chunk.bytes as u64);
-            if let Err(cached) = depot.push_chunk(cached) {
-                block.add(
-                    Counter::DiscardedOverLimit,
-                    cached.chunk.columns.len() as u64,
-                );
-                credits.release_bytes(cached.chunk.bytes);
-                credits.release(cached.credit);
+            block.add(Counter::MagazineFlushBytes, cached.body.bytes as u64);
+            // The depot belongs to the pool: a body there keeps no home.
+            cached.body.home = None;
+            if let Err(Cached { body, credit }) = depot.push_chunk(cached) {
+                block.add(Counter::DiscardedOverLimit, body.columns.len() as u64);
+                credits.give_back(credit, body.bytes);
             }
         }
     }
@@ -603,20 +553,19 @@ impl Entry {
     fn drop_all(&mut self) {
         let block = self.pool.stats.block(self.block);
         let credits = &self.pool.credits;
-        for MagazineChunk { cached, .. } in self.magazine.drain(..) {
+        for Cached { body, credit } in self.magazine.drain(..) {
             block.add(Counter::MagazineFlush, 1);
-            block.add(Counter::MagazineFlushBytes, cached.chunk.bytes as u64);
-            credits.release_bytes(cached.chunk.bytes);
-            credits.release(cached.credit);
+            block.add(Counter::MagazineFlushBytes, body.bytes as u64);
+            credits.give_back(credit, body.bytes);
         }
     }
 }
 
 /// Counts a whole chunk handed out straight from the depot.
-fn count_from_depot(block: &crate::stats::Block, cached: &CachedChunk) {
+fn count_from_depot(block: &Block, body: &Body) {
     block.add(Counter::ChunksAllocated, 1);
     block.add(Counter::ChunksFromCache, 1);
-    block.add(Counter::ColumnsReused, cached.chunk.columns.len() as u64);
+    block.add(Counter::ColumnsReused, body.columns.len() as u64);
 }
 
 impl Drop for Entry {

@@ -25,15 +25,12 @@
 //! | `class_codes[_]` | `AcqRel` CAS / `Acquire` load | a class is claimed once and never changes; readers only compare the code |
 //! | the statistics gauges | `Relaxed` | tallies for [`Stats`](crate::Stats); nothing depends on them |
 
+use super::tuning::CLASSES;
 use crate::config::PoolConfig;
 use crate::field::FieldType;
 use crate::stats::CachedColumns;
 use crate::sync::{AtomicUsize, CachePadded, Ordering, StatGauge};
 use std::fmt;
-
-/// Column size classes: class 0 is variable width, the others are claimed by
-/// the first fixed element sizes seen, for the allocator's lifetime.
-pub(super) const CLASSES: usize = 16;
 
 /// The right to keep one whole chunk cached; see the module docs.
 #[must_use = "a credit must be spent (kept with a cached chunk) or given back"]
@@ -236,6 +233,14 @@ impl Credits {
         } else {
             None
         }
+    }
+
+    /// Gives back what a cached chunk of `bytes` held: its credit and its
+    /// share of the byte budget.
+    #[inline]
+    pub(super) fn give_back(&self, credit: Credit, bytes: usize) {
+        self.release_bytes(bytes);
+        self.release(credit);
     }
 
     /// Gives back the credit of a chunk that leaves the cache for good.

@@ -8,18 +8,14 @@
 //! across a swap: anything a late push leaves in an old depot still counts
 //! until the shell is freed.
 
-use super::credits::{Credit, Credits, CLASSES};
+use super::credits::{Credit, Credits};
 use super::layout::LayoutKey;
-use crate::chunk::Slot;
-use crate::column::Column;
-use crate::config::VarLimit;
+use super::tuning::{CLASSES, LAYOUTS};
+use crate::alloc::home::Body;
+use crate::column::{Column, Slot};
 use crate::field::FieldType;
 use crate::sync::{Arc, AtomicPtr, Ordering, SegQueue};
 use std::fmt;
-
-/// Distinct whole-chunk layouts one depot caches; further layouts fall back
-/// to loose columns until the next `trim`.
-pub(super) const LAYOUTS: usize = 8;
 
 /// Heap bytes a queued value costs beyond its own size: a depot queue
 /// (`SegQueue`) keeps each value in a slot with a state word, 31 slots to a
@@ -29,11 +25,13 @@ pub(super) const LAYOUTS: usize = 8;
 const QUEUE_SLOT_EXTRA: usize = 2 * std::mem::size_of::<usize>();
 
 /// What a cached whole chunk costs on the heap beyond its columns'
-/// buffers: its column list (the column records) and its queue slot.
+/// buffers: its body, its column list (the column records) and its queue
+/// slot.
 #[inline(always)]
-fn chunk_record_bytes(columns: &Vec<Slot>) -> usize {
+pub(super) fn body_bytes(columns: &Vec<Slot>) -> usize {
     columns.capacity() * std::mem::size_of::<Slot>()
-        + std::mem::size_of::<CachedChunk>()
+        + std::mem::size_of::<Body>()
+        + std::mem::size_of::<Cached>()
         + QUEUE_SLOT_EXTRA
 }
 
@@ -44,69 +42,19 @@ pub(super) fn loose_bytes(col: &Column) -> usize {
     col.allocated_bytes() + std::mem::size_of::<Column>() + QUEUE_SLOT_EXTRA
 }
 
-/// A returned chunk whose columns were checked and reset: every slot owned,
-/// and the row capacity and bytes computed from the columns as they are
-/// now, never from what the chunk was when it was handed out. Its layout is
-/// its columns' types, compared with a request when one comes.
+/// A whole chunk in the cache: its checked body (every slot owned, reset;
+/// `rows` and `bytes` as the return found them) and the credit that lets
+/// it be there. In a magazine the body keeps its home (the pool); in the
+/// depot, which the pool owns, it has none.
 #[derive(Debug)]
-pub(super) struct CheckedChunk {
-    pub(super) columns: Vec<Slot>,
-    /// Rows every column holds without growing.
-    pub(super) rows: usize,
-    /// Heap bytes the cached chunk costs: the columns' buffers, the column
-    /// records and a queue slot (what the byte budget and `Stats` count).
-    pub(super) bytes: usize,
-}
-
-impl CheckedChunk {
-    /// Checks and resets the columns of a returned chunk in place: the rows
-    /// every column holds and their bytes, or `None` (some columns possibly
-    /// reset) when one must not be cached whole: still shared, marked
-    /// `avoid_reusing`, or variable width with more data than `var` allows
-    /// data (the loose path counts why).
-    #[inline(always)]
-    pub(super) fn check(columns: &mut Vec<Slot>, var: VarLimit) -> Option<(usize, usize)> {
-        let (mut bytes, mut rows) = (chunk_record_bytes(columns), usize::MAX);
-        for slot in columns.iter_mut() {
-            let Slot::Own(c) = slot else {
-                return None;
-            };
-            if c.refusal(var).is_some() {
-                return None;
-            }
-            c.reset();
-            bytes += c.allocated_bytes();
-            rows = rows.min(c.rows_capacity());
-        }
-        Some((rows, bytes))
-    }
-
-    /// Whether this is a chunk of exactly `fields`.
-    #[inline(always)]
-    pub(super) fn is(&self, fields: &[FieldType]) -> bool {
-        let columns = &self.columns[..];
-        if columns.len() != fields.len() {
-            return false;
-        }
-        for i in 0..fields.len() {
-            if columns[i].get().field_type() != fields[i] {
-                return false;
-            }
-        }
-        true
-    }
-
-    /// The key of this chunk's layout.
-    fn key(&self) -> LayoutKey {
-        LayoutKey::of(self.columns.iter().map(|s| s.get().field_type()))
-    }
-}
-
-/// A chunk in the cache, with the credit that lets it be there.
-#[derive(Debug)]
-pub(super) struct CachedChunk {
-    pub(super) chunk: CheckedChunk,
+pub(super) struct Cached {
+    pub(super) body: Box<Body>,
     pub(super) credit: Credit,
+}
+
+/// The key of a body's layout: its columns' types.
+fn key_of(body: &Body) -> LayoutKey {
+    LayoutKey::of(body.columns.iter().map(|s| s.get().field_type()))
 }
 
 /// The layout a [`LayoutSlot`] caches.
@@ -119,7 +67,7 @@ struct SlotLayout {
 /// never changes for the depot's lifetime.
 struct LayoutSlot {
     layout: AtomicPtr<SlotLayout>,
-    chunks: SegQueue<CachedChunk>,
+    chunks: SegQueue<Cached>,
 }
 
 /// The shared cache one allocator pushes to and pops from.
@@ -163,7 +111,7 @@ impl Depot {
     }
 
     /// Pops a cached whole chunk of exactly `fields`, with its credit.
-    pub(super) fn pop_chunk(&self, fields: &[FieldType]) -> Option<CachedChunk> {
+    pub(super) fn pop_chunk(&self, fields: &[FieldType]) -> Option<Cached> {
         let key = LayoutKey::of(fields.iter().copied());
         for i in 0..LAYOUTS {
             if self.slot_is(i, key, fields.iter().copied())? {
@@ -171,7 +119,7 @@ impl Depot {
                 self.credits.depot_chunks.fetch_sub(1, Ordering::Relaxed);
                 self.credits
                     .depot_bytes
-                    .fetch_sub(cached.chunk.bytes, Ordering::Relaxed);
+                    .fetch_sub(cached.body.bytes, Ordering::Relaxed);
                 return Some(cached);
             }
         }
@@ -180,15 +128,17 @@ impl Depot {
 
     /// Queues a cached chunk under its layout, if the layout has or can
     /// claim a slot; gives it back otherwise.
-    pub(super) fn push_chunk(&self, cached: CachedChunk) -> Result<(), CachedChunk> {
-        let fields = cached.chunk.columns.iter().map(|s| s.get().field_type());
-        let Some(i) = self.find_or_claim(cached.chunk.key(), fields) else {
+    /// Its body must have no home (the depot must not keep its pool alive).
+    pub(super) fn push_chunk(&self, cached: Cached) -> Result<(), Cached> {
+        debug_assert!(cached.body.home.is_none(), "a depot body keeps no home");
+        let fields = cached.body.columns.iter().map(|s| s.get().field_type());
+        let Some(i) = self.find_or_claim(key_of(&cached.body), fields) else {
             return Err(cached);
         };
         self.credits.depot_chunks.fetch_add(1, Ordering::Relaxed);
         self.credits
             .depot_bytes
-            .fetch_add(cached.chunk.bytes, Ordering::Relaxed);
+            .fetch_add(cached.body.bytes, Ordering::Relaxed);
         self.layouts[i].chunks.push(cached);
         Ok(())
     }
@@ -262,9 +212,8 @@ impl Depot {
                 self.credits.depot_chunks.fetch_sub(1, Ordering::Relaxed);
                 self.credits
                     .depot_bytes
-                    .fetch_sub(cached.chunk.bytes, Ordering::Relaxed);
-                self.credits.release_bytes(cached.chunk.bytes);
-                self.credits.release(cached.credit);
+                    .fetch_sub(cached.body.bytes, Ordering::Relaxed);
+                self.credits.give_back(cached.credit, cached.body.bytes);
             }
         }
         for (class, queue) in self.loose.iter().enumerate() {

@@ -4,44 +4,52 @@
 //!
 //! | file | what it is |
 //! |---|---|
-//! | `mod.rs` | [`LockFreeAllocator`]: the alloc path and the return path |
+//! | `mod.rs` | [`LockFreeAllocator`]: its public API and the alloc path |
+//! | `recycle.rs` | the return path: a dropped chunk's body checked, cached whole or split |
 //! | `cache.rs` | per-thread magazines: one `take`, one `put` |
 //! | `pool.rs` | what handles, chunks and thread caches share |
-//! | `depot.rs` | the shared queues, and the checked record a cached chunk is kept as |
+//! | `depot.rs` | the shared queues, and what a cached chunk is kept as |
 //! | `credits.rs` | the bounds: credits, column counts, the byte budget |
 //! | `layout.rs` | a layout's identity as one comparable key |
+//! | `tuning.rs` | the fixed sizes (smaller under loom) |
 //!
 //! **Alloc**: check the arguments, then take a cached whole chunk of the
 //! layout ([`cache::take`]: the thread's magazine, else a batch from the
 //! depot); failing that, build the chunk column by column from loose
 //! cached columns or new ones.
 //!
-//! **Return** (a chunk dropped): if the allocator is abandoned, free.
-//! Otherwise check every column as it is now ([`CheckedChunk::check`]:
-//! owned, cacheable, its type and the rows it holds) and cache the chunk
-//! whole under the layout and rows found ([`cache::put`]); whatever cannot
-//! be cached whole goes back as loose columns, each to the class of its
-//! current type, or is freed.
+//! **Return** (a chunk dropped, [`recycle::recycle`]): if the allocator is
+//! abandoned, free. Otherwise check every column as it is now (owned,
+//! cacheable, its type and the rows it holds) and cache the chunk's body
+//! whole, as one pointer, under the layout and rows found ([`cache::put`]);
+//! whatever cannot be cached whole goes back as loose columns, each to the
+//! class of its current type, or is freed.
 
 mod cache;
 mod credits;
 mod depot;
 mod layout;
 mod pool;
+mod recycle;
+mod tuning;
 
 #[cfg(chunkpool_loom)]
 pub use cache::thread_exit;
 pub(crate) use pool::Pool;
+pub(crate) use recycle::{recycle, recycle_column};
 
-use super::{alloc_failed, replace_small, ChunkAllocator, Home, Renew};
-use crate::chunk::{check_alloc, Chunk, Slot};
-use crate::column::Column;
+use super::home::{Body, Home};
+use super::{replace_small, ChunkAllocator, Renew};
+use crate::chunk::{check_alloc, Chunk};
+use crate::column::{Column, Slot};
 use crate::config::PoolConfig;
-use crate::error::Error;
+use crate::error::{fail, Error};
 use crate::field::FieldType;
-use crate::stats::{Block, BlockId, Counter, Stats};
+use crate::stats::{BlockId, Counter, Stats};
 use crate::sync::Arc;
-use depot::{CheckedChunk, Depot};
+use cache::Taken;
+use depot::{Cached, Depot};
+use recycle::recycle_column_into;
 use std::fmt;
 
 /// A chunk allocator with no lock on its alloc or return path.
@@ -254,16 +262,19 @@ impl LockFreeAllocator {
     fn alloc_checked<R: Outcome>(&self, fields: &[FieldType], cap: usize, max: usize) -> R {
         let pool = &self.pool;
         if pool.config().max_free_chunks() > 0 {
-            let mut columns = Vec::new();
-            if let Some(taken) = cache::take(pool, fields, cap, &mut columns) {
-                if taken.rows < cap {
-                    if let Err(e) = grow(pool, &mut columns, fields, cap) {
-                        untake(taken.home, columns);
-                        return R::err(e);
+            match cache::take(pool, fields, cap) {
+                Some(Taken::Ready(mut body)) => {
+                    body.capacity = cap;
+                    body.required_rows = max;
+                    return R::ok(Chunk::from_body(body));
+                }
+                Some(Taken::Small(small)) => {
+                    return match grow(pool, small, fields, cap, max) {
+                        Ok(chunk) => R::ok(chunk),
+                        Err(e) => R::err(e),
                     }
                 }
-                let home = Some(Home::LockFree(taken.home));
-                return R::ok(Chunk::from_parts(columns, cap, max, home));
+                None => {}
             }
         }
         match alloc_loose(pool, fields, cap, max) {
@@ -302,7 +313,7 @@ impl ChunkAllocator for LockFreeAllocator {
     fn alloc(&self, fields: &[FieldType], capacity: usize, max_chunk_size: usize) -> Chunk {
         match check_alloc(fields, capacity, max_chunk_size) {
             Ok(cap) => self.alloc_checked::<Chunk>(fields, cap, max_chunk_size),
-            Err(e) => alloc_failed(e),
+            Err(e) => fail(e),
         }
     }
 
@@ -329,7 +340,7 @@ impl Outcome for Chunk {
     }
     #[cold]
     fn err(e: Error) -> Chunk {
-        alloc_failed(e)
+        fail(e)
     }
 }
 
@@ -344,37 +355,38 @@ impl Outcome for Result<Chunk, Error> {
     }
 }
 
-/// Replaces the columns of a cached chunk too small for `cap` rows; all
-/// or nothing (see [`replace_small`]).
+/// Hands out a cached whole chunk too small for `cap` rows, its small
+/// columns replaced by new ones (all or nothing, see [`replace_small`]),
+/// and counts it only then; when a new column cannot be had, the chunk
+/// goes back to the cache as it was and nothing is counted.
 #[cold]
-fn grow(pool: &Pool, columns: &mut [Slot], fields: &[FieldType], cap: usize) -> Result<(), Error> {
-    let fresh = replace_small(columns, fields, cap)?;
+fn grow(
+    pool: &Arc<Pool>,
+    small: Cached,
+    fields: &[FieldType],
+    cap: usize,
+    max: usize,
+) -> Result<Chunk, Error> {
+    let Cached { mut body, credit } = small;
+    let fresh = match replace_small(&mut body.columns, fields, cap) {
+        Ok(fresh) => fresh,
+        Err(e) => {
+            cache::untake(pool, Cached { body, credit });
+            return Err(e);
+        }
+    };
+    pool.credits.give_back(credit, body.bytes);
     let block = pool.stats.block(BlockId::SHARED);
-    // Counted as a whole chunk from the cache by `take`: not so any more.
-    block.sub(Counter::ChunksFromCache, u64::from(fresh > 0));
-    block.sub(Counter::ColumnsReused, fresh);
+    let n = body.columns.len() as u64;
+    block.add(Counter::ChunksAllocated, 1);
+    block.add(Counter::ChunksFromCache, u64::from(fresh == 0));
+    block.add(Counter::ColumnsReused, n - fresh);
     block.add(Counter::DiscardedTooSmall, fresh);
     block.add(Counter::ColumnsFresh, fresh);
-    Ok(())
-}
-
-/// Gives back the columns of a whole cached chunk that [`cache::take`]
-/// handed out for a request that then failed: they return as the chunk
-/// they were (the same check and cache as any dropped chunk; the credit
-/// the take kept in the thread's magazine takes it back), and the counts
-/// of the take and of the return are undone, so a failed request counts
-/// nothing.
-#[cold]
-#[inline(never)]
-fn untake(home: Arc<Pool>, mut columns: Vec<Slot>) {
-    let n = columns.len() as u64;
-    let pool = Arc::clone(&home);
-    recycle(home, &mut columns, false);
-    let block = pool.stats.block(BlockId::SHARED);
-    block.sub(Counter::ChunksAllocated, 1);
-    block.sub(Counter::ChunksFromCache, 1);
-    block.sub(Counter::ColumnsReused, n);
-    block.sub(Counter::ChunksReturned, 1);
+    body.capacity = cap;
+    body.required_rows = max;
+    body.home = Some(Home::LockFree(Arc::clone(pool)));
+    Ok(Chunk::from_body(body))
 }
 
 /// A chunk built column by column: loose cached columns where one of the
@@ -434,7 +446,7 @@ fn alloc_loose(
     block.add(Counter::DiscardedTooSmall, too_small);
     block.add(Counter::ColumnsFresh, fields.len() as u64 - reused);
     let home = Some(Home::LockFree(Arc::clone(pool)));
-    Ok(Chunk::from_parts(columns, cap, max, home))
+    Ok(Chunk::from_body(Body::new(columns, cap, max, home)))
 }
 
 /// A cached loose column of `field`'s class, if there is one; it may be
@@ -445,96 +457,6 @@ fn loose_column(pool: &Pool, depot: &Depot, field: FieldType) -> Option<Column> 
         depot.pop_column(class)
     } else {
         None
-    }
-}
-
-/// Takes back the columns of a dropped chunk of `home`; `shared` when some
-/// slot may be shared with another chunk.
-#[inline]
-pub(crate) fn recycle(home: Arc<Pool>, columns: &mut Vec<Slot>, shared: bool) {
-    if home.abandoned() {
-        // Nobody can allocate from it again: free the buffers, and let go
-        // of this thread's cache of it.
-        cache::forget_dead();
-        return;
-    }
-    let whole = !shared || keep_last_users(columns);
-    if whole && home.config().max_free_chunks() > 0 {
-        let var = home.config().var_limit();
-        if let Some((rows, bytes)) = CheckedChunk::check(columns, var) {
-            match cache::put(home, columns, rows, bytes) {
-                Ok(()) => return,
-                Err(home) => return recycle_loose(&home, std::mem::take(columns)),
-            }
-        }
-    }
-    recycle_loose(&home, std::mem::take(columns));
-}
-
-/// Keeps the columns this chunk was the last user of (a column still
-/// shared elsewhere is recycled by its last user); true when that is all
-/// of them, so the chunk can be cached whole.
-#[cold]
-fn keep_last_users(columns: &mut Vec<Slot>) -> bool {
-    let n = columns.len();
-    columns.retain_mut(|slot| {
-        let taken = std::mem::replace(slot, Slot::Own(Column::EMPTY));
-        match taken.into_column() {
-            Some(col) => {
-                *slot = Slot::Own(col);
-                true
-            }
-            None => false,
-        }
-    });
-    columns.len() == n
-}
-
-/// Returns a chunk's columns one by one.
-#[cold]
-fn recycle_loose(home: &Arc<Pool>, columns: Vec<Slot>) {
-    let block = home.stats.block(BlockId::SHARED);
-    block.add(Counter::ChunksReturned, 1);
-    let guard = cache::pin(home);
-    let depot = home.depot(&guard);
-    for slot in columns {
-        if let Some(col) = slot.into_column() {
-            recycle_column_into(home, block, depot, col);
-        }
-    }
-    home.after_push(depot, &guard);
-}
-
-/// Takes back one column that left a live chunk of `home`.
-pub(crate) fn recycle_column(home: &Arc<Pool>, col: Column) {
-    if home.abandoned() {
-        return;
-    }
-    let guard = cache::pin(home);
-    let block = home.stats.block(BlockId::SHARED);
-    let depot = home.depot(&guard);
-    recycle_column_into(home, block, depot, col);
-    home.after_push(depot, &guard);
-}
-
-/// Queues `col` under the class of its current type, or frees it.
-fn recycle_column_into(pool: &Pool, block: &Block, depot: &Depot, mut col: Column) {
-    if let Some(why) = col.refusal(pool.config().var_limit()) {
-        block.add(why.into(), 1);
-        return;
-    }
-    let class = if pool.config().max_free_columns() > 0 {
-        pool.credits.class_or_claim(col.field_type())
-    } else {
-        None
-    };
-    let Some(class) = class else {
-        block.add(Counter::DiscardedOverLimit, 1);
-        return;
-    };
-    col.reset();
-    if depot.push_column(class, col).is_err() {
-        block.add(Counter::DiscardedOverLimit, 1);
     }
 }
 

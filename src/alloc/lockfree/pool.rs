@@ -26,19 +26,13 @@
 
 use super::credits::Credits;
 use super::depot::Depot;
+use super::tuning::RECLAIM_ROUNDS;
 use crate::config::PoolConfig;
 use crate::stats::{Counters, Stats};
 use crate::sync::{
     epoch, fence, retired_pools, Arc, AtomicUsize, CachePadded, Ordering, StatGauge,
 };
 use std::fmt;
-
-/// Pin-and-flush rounds after a depot swap: two epoch advances and the
-/// collection. None under loom: they only make the shell's reclamation
-/// prompt, and each multiplies the interleavings of crossbeam-epoch's own
-/// protocol that the models would explore without checking anything of
-/// this crate's.
-const RECLAIM_ROUNDS: usize = if cfg!(chunkpool_loom) { 0 } else { 3 };
 
 /// The shared state of one lock-free allocator.
 pub(crate) struct Pool {

@@ -1,0 +1,106 @@
+//! What a chunk is to the pool it came from: its [`Body`], the one heap
+//! record a [`Chunk`](crate::Chunk) points to, and its [`Home`], the pool
+//! the body goes back to when the chunk is dropped.
+//!
+//! A pooled body makes the whole round trip: handed out inside a chunk,
+//! taken back whole on drop, checked, cached, handed out again. Nothing is
+//! rebuilt on either path; a cached body is moved as one pointer.
+
+use super::{lockfree, mutex};
+use crate::column::{Column, Slot};
+use crate::field::FieldType;
+use crate::sync::Arc;
+
+/// Everything a chunk holds, in one heap record.
+#[derive(Debug)]
+pub(crate) struct Body {
+    pub(crate) columns: Vec<Slot>,
+    /// Some slot may be (or have been) shared; the pool then checks each.
+    pub(crate) shared: bool,
+    pub(crate) capacity: usize,
+    pub(crate) required_rows: usize,
+    /// The selection vector (TiDB's `sel`): rows of this chunk, in order.
+    pub(crate) sel: Option<Vec<u32>>,
+    pub(crate) home: Option<Home>,
+    /// Set by the lock-free pool when it caches the body: the rows every
+    /// column holds without growing.
+    pub(crate) rows: usize,
+    /// Set with `rows`: the heap bytes the cached body costs (its columns'
+    /// buffers, the column list, the record itself and its queue slot).
+    pub(crate) bytes: usize,
+}
+
+impl Body {
+    /// A body for `columns`, with no selection, going home to `home`.
+    #[inline]
+    pub(crate) fn new(
+        columns: Vec<Slot>,
+        capacity: usize,
+        required_rows: usize,
+        home: Option<Home>,
+    ) -> Box<Body> {
+        Box::new(Body {
+            columns,
+            shared: false,
+            capacity,
+            required_rows,
+            sel: None,
+            home,
+            rows: 0,
+            bytes: 0,
+        })
+    }
+
+    /// Whether the columns are exactly of `fields`, in order.
+    #[inline(always)]
+    pub(crate) fn is(&self, fields: &[FieldType]) -> bool {
+        let columns = &self.columns[..];
+        if columns.len() != fields.len() {
+            return false;
+        }
+        for i in 0..fields.len() {
+            if columns[i].get().field_type() != fields[i] {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Where a pooled chunk's body goes when the chunk is dropped.
+#[derive(Debug)]
+pub(crate) enum Home {
+    LockFree(Arc<lockfree::Pool>),
+    Mutex(Arc<mutex::MutexShared>),
+}
+
+impl Home {
+    /// Takes back the body of a dropped chunk whose `home` is set. What
+    /// the pool keeps it keeps; the rest is freed.
+    #[inline]
+    pub(crate) fn recycle(body: Box<Body>) {
+        match body.home {
+            Some(Home::LockFree(_)) => lockfree::recycle(body),
+            Some(Home::Mutex(_)) => mutex::recycle(body),
+            None => {}
+        }
+    }
+
+    /// The count of this allocator's chunks exported to Arrow and not yet
+    /// home.
+    #[cfg(feature = "arrow")]
+    pub(crate) fn exported(&self) -> &crate::sync::StatGauge {
+        match self {
+            Home::LockFree(p) => &p.exported,
+            Home::Mutex(s) => &s.exported,
+        }
+    }
+
+    /// Takes back one column that left a live chunk.
+    pub(crate) fn recycle_column(&self, col: Column) {
+        match self {
+            Home::LockFree(p) => lockfree::recycle_column(p, col),
+            Home::Mutex(s) => s.recycle_column(col),
+        }
+    }
+}
