@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # loom model checking of chunkpool's concurrent protocols (issue 3).
 #
-#  1. every model in loom-tests/tests/models.rs at LOOM_MAX_PREEMPTIONS=2;
-#  2. the central model (TiDB issue 46282, session slot) at LOOM_MAX_PREEMPTIONS=3;
+#  1. every model in loom-tests/tests/*.rs (one file per subject; shared
+#     helpers in loom-tests/tests/common/) at LOOM_MAX_PREEMPTIONS=2;
+#  2. the central model (TiDB issue 46282, session slot, tests/session.rs)
+#     at LOOM_MAX_PREEMPTIONS=3;
 #  3. the mutant check: rebuilt with `--cfg chunkpool_loom_mutant` (a
 #     check-then-add bound reservation planted in src/alloc/lockfree/credits.rs), the
-#     bound model MUST fail with "BOUND VIOLATED"; this script fails if it
-#     passes, so a model that silently checks nothing is caught.
+#     bound model (tests/alloc_return.rs) MUST fail with "BOUND VIOLATED";
+#     this script fails if it passes, so a model that silently checks
+#     nothing is caught.
 #
 # Each loom build has its own target dir (target/loom, target/loom-mutant),
 # so it does not thrash the normal build. Prints, per model, the number of
@@ -30,13 +33,14 @@ mkdir -p "$logs"
 # pass without exploring everything.
 unset LOOM_MAX_DURATION LOOM_MAX_PERMUTATIONS LOOM_CHECKPOINT_FILE
 
-# models LIMIT_S TARGET_DIR PREEMPTIONS EXTRA_RUSTFLAGS [libtest args...]
+# models LIMIT_S TARGET_DIR PREEMPTIONS EXTRA_RUSTFLAGS TESTS [libtest args...]
+# TESTS: `--tests` (every model file) or `--test=FILE` (one, by its stem).
 models() {
-    local limit=$1 dir=$2 preemptions=$3 extra=$4
-    shift 4
+    local limit=$1 dir=$2 preemptions=$3 extra=$4 tests=$5
+    shift 5
     timeout "$limit" env RUSTFLAGS="$loom_cfg $extra" CARGO_TARGET_DIR="$dir" \
         LOOM_MAX_PREEMPTIONS="$preemptions" \
-        cargo test -p loom-tests --release --test models -- --nocapture --test-threads=1 "$@"
+        cargo test -p loom-tests --release "$tests" -- --nocapture --test-threads=1 "$@"
 }
 
 step "build loom models ($target)"
@@ -44,12 +48,12 @@ RUSTFLAGS="$loom_cfg" CARGO_TARGET_DIR="$target" cargo test -p loom-tests --rele
 
 step "all loom models, LOOM_MAX_PREEMPTIONS=2"
 t=$SECONDS
-models 900 "$target" 2 "" 2>&1 | tee "$logs/models-p2.log"
+models 900 "$target" 2 "" --tests 2>&1 | tee "$logs/models-p2.log"
 echo "(all models at 2 preemptions: $((SECONDS - t))s)"
 
 step "central model session_46282, LOOM_MAX_PREEMPTIONS=3"
 t=$SECONDS
-models 600 "$target" 3 "" --exact session_46282 2>&1 | tee "$logs/central-p3.log"
+models 600 "$target" 3 "" --test=session --exact session_46282 2>&1 | tee "$logs/central-p3.log"
 echo "(central model at 3 preemptions: $((SECONDS - t))s)"
 
 step "build the mutant ($mutant_target, --cfg chunkpool_loom_mutant)"
@@ -59,7 +63,7 @@ RUSTFLAGS="$loom_cfg --cfg chunkpool_loom_mutant" CARGO_TARGET_DIR="$mutant_targ
 step "mutant: alloc_return_limit_1 must FAIL"
 t=$SECONDS
 mutant_rc=0
-models 600 "$mutant_target" 2 "--cfg chunkpool_loom_mutant" --exact alloc_return_limit_1 \
+models 600 "$mutant_target" 2 "--cfg chunkpool_loom_mutant" --test=alloc_return --exact alloc_return_limit_1 \
     >"$logs/mutant.log" 2>&1 || mutant_rc=$?
 if [ "$mutant_rc" -eq 0 ]; then
     tail -n 20 "$logs/mutant.log"
