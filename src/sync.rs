@@ -18,17 +18,20 @@
 //!   teardown runs in one fixed order;
 //! * `ThreadExit` (loom only) lets a model wait for that teardown after a join.
 //!
-//! Nothing outside this file names `std::sync`, `loom`, `arc_swap` or
-//! `crossbeam_queue` directly.
+//! Nothing outside this file names `loom`, `arc_swap` or `crossbeam_queue`,
+//! or a synchronisation primitive of `std::sync` (`Arc` is reference
+//! counting, not one: `SharedArc` below, and the `ChunkAllocator` impl for
+//! users' `Arc<A>`). Clippy keeps that rule for std's primitives: the
+//! workspace's `clippy.toml` disallows their types and `fence`, and only
+//! [`std_types`] below, which wraps them, allows it.
 
 pub(crate) use crossbeam_epoch as epoch;
 pub(crate) use crossbeam_utils::CachePadded;
 
 #[cfg(not(chunkpool_loom))]
-pub(crate) use std::sync::{
-    atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering},
-    Arc, Mutex, MutexGuard,
-};
+pub(crate) use std::sync::{atomic::Ordering, Arc, MutexGuard};
+#[cfg(not(chunkpool_loom))]
+pub(crate) use std_types::{fence, AtomicBool, AtomicPtr, AtomicUsize, Mutex};
 
 #[cfg(chunkpool_loom)]
 pub(crate) use loom::sync::{
@@ -193,9 +196,151 @@ pub(crate) use imp::{AtomicOptionArc, OptionArcGuard, SegQueue};
 ///
 /// They are relaxed tallies that no protocol depends on; under loom they
 /// would only multiply the interleavings to explore.
-pub(crate) use std::sync::atomic::{
+pub(crate) use std_types::{
     AtomicBool as StatFlag, AtomicU64 as StatCounter, AtomicUsize as StatGauge,
 };
+
+/// std's primitives as types of the shim's own.
+///
+/// Each is a `repr(transparent)` newtype that derefs to the std type, so
+/// the crate gets std's whole API through it, as it would through a
+/// re-export. A re-export would be std's type itself, though, and clippy's
+/// `disallowed_types` matches a type wherever it is named, however it was
+/// imported: every use of the shim would be flagged along with a std
+/// primitive named directly. A newtype is flagged nowhere, and std's own
+/// are named only here, hence the one `allow`.
+#[allow(clippy::disallowed_types, clippy::disallowed_methods)]
+mod std_types {
+    use std::fmt;
+    use std::ops::{Deref, DerefMut};
+    use std::sync::atomic;
+
+    macro_rules! std_atomic {
+        ($($name:ident($value:ty);)*) => {$(
+            #[doc = concat!("std's [`atomic::", stringify!($name), "`].")]
+            #[derive(Default)]
+            #[repr(transparent)]
+            pub(crate) struct $name(atomic::$name);
+
+            impl $name {
+                #[inline]
+                pub(crate) const fn new(value: $value) -> Self {
+                    Self(atomic::$name::new(value))
+                }
+            }
+
+            impl Deref for $name {
+                type Target = atomic::$name;
+                #[inline]
+                fn deref(&self) -> &atomic::$name {
+                    &self.0
+                }
+            }
+
+            impl DerefMut for $name {
+                #[inline]
+                fn deref_mut(&mut self) -> &mut atomic::$name {
+                    &mut self.0
+                }
+            }
+
+            impl fmt::Debug for $name {
+                fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    fmt::Debug::fmt(&self.0, f)
+                }
+            }
+        )*};
+    }
+
+    std_atomic! {
+        AtomicBool(bool);
+        AtomicU64(u64);
+        AtomicUsize(usize);
+    }
+
+    /// std's [`atomic::AtomicPtr`].
+    #[cfg(not(chunkpool_loom))]
+    #[derive(Default)]
+    #[repr(transparent)]
+    pub(crate) struct AtomicPtr<T>(atomic::AtomicPtr<T>);
+
+    #[cfg(not(chunkpool_loom))]
+    impl<T> AtomicPtr<T> {
+        #[inline]
+        pub(crate) const fn new(p: *mut T) -> Self {
+            Self(atomic::AtomicPtr::new(p))
+        }
+    }
+
+    #[cfg(not(chunkpool_loom))]
+    impl<T> Deref for AtomicPtr<T> {
+        type Target = atomic::AtomicPtr<T>;
+        #[inline]
+        fn deref(&self) -> &atomic::AtomicPtr<T> {
+            &self.0
+        }
+    }
+
+    #[cfg(not(chunkpool_loom))]
+    impl<T> DerefMut for AtomicPtr<T> {
+        #[inline]
+        fn deref_mut(&mut self) -> &mut atomic::AtomicPtr<T> {
+            &mut self.0
+        }
+    }
+
+    #[cfg(not(chunkpool_loom))]
+    impl<T> fmt::Debug for AtomicPtr<T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            fmt::Debug::fmt(&self.0, f)
+        }
+    }
+
+    /// std's [`std::sync::Mutex`].
+    #[cfg(not(chunkpool_loom))]
+    #[derive(Default)]
+    #[repr(transparent)]
+    pub(crate) struct Mutex<T>(std::sync::Mutex<T>);
+
+    #[cfg(not(chunkpool_loom))]
+    impl<T> Mutex<T> {
+        #[inline]
+        pub(crate) const fn new(value: T) -> Self {
+            Self(std::sync::Mutex::new(value))
+        }
+    }
+
+    #[cfg(not(chunkpool_loom))]
+    impl<T> Deref for Mutex<T> {
+        type Target = std::sync::Mutex<T>;
+        #[inline]
+        fn deref(&self) -> &std::sync::Mutex<T> {
+            &self.0
+        }
+    }
+
+    #[cfg(not(chunkpool_loom))]
+    impl<T> DerefMut for Mutex<T> {
+        #[inline]
+        fn deref_mut(&mut self) -> &mut std::sync::Mutex<T> {
+            &mut self.0
+        }
+    }
+
+    #[cfg(not(chunkpool_loom))]
+    impl<T: fmt::Debug> fmt::Debug for Mutex<T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            fmt::Debug::fmt(&self.0, f)
+        }
+    }
+
+    /// std's [`atomic::fence`].
+    #[cfg(not(chunkpool_loom))]
+    #[inline]
+    pub(crate) fn fence(order: atomic::Ordering) {
+        atomic::fence(order);
+    }
+}
 
 /// `thread_local!` from std, or loom's under the loom cfg, so that loom runs
 /// the per-thread cache's destructor when a modelled thread ends.

@@ -3,6 +3,9 @@
 //! contention, trim racing with traffic, and unwinding workers.
 //!
 //! Sizes shrink under Miri and the sanitizers' `CHUNKPOOL_STRESS_SCALE`.
+// std's primitives coordinate the workers: real threads, never loom
+// (clippy.toml's rule is for the library).
+#![allow(clippy::disallowed_types)]
 
 use chunkpool::{
     Chunk, ChunkAllocator, FieldType, LockFreeAllocator, MutexAllocator, PoolConfig,
