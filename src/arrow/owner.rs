@@ -1,6 +1,6 @@
 //! [`Owner`]: what keeps exported memory alive, and sends it home when
-//! arrow lets go. The crate's only `unsafe` for Arrow is here: wrapping a
-//! buffer of the owned chunk or column in an arrow [`Buffer`].
+//! arrow lets go. This file's one `unsafe` wraps a buffer of the owned
+//! chunk or column in an arrow [`Buffer`] (`buffer`).
 
 use crate::chunk::Chunk;
 use crate::column::Column;
