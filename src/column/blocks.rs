@@ -9,16 +9,13 @@ use std::mem::MaybeUninit;
 const BLOCK: usize = 64;
 
 /// 64 bytes aligned to 64: the unit a data buffer is allocated in.
-#[derive(Clone, Copy)]
+///
+/// Plain old data: the derives check at compile time that it is `repr(C)`,
+/// its one field is `Pod`, and it has no padding (64 bytes of `u64`s, its
+/// size equal to its alignment).
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 #[repr(C, align(64))]
 struct Block([u64; BLOCK / 8]);
-
-// SAFETY: `Block` is `repr(C)` around `[u64; 8]`: 64 bytes with no padding
-// (its size equals its alignment), and all-zero bytes are a valid value.
-unsafe impl bytemuck::Zeroable for Block {}
-// SAFETY: as above, every bit pattern is a valid `Block`, and it is `Copy`
-// and `'static`.
-unsafe impl bytemuck::Pod for Block {}
 
 const ZERO: Block = Block([0; BLOCK / 8]);
 
