@@ -7,6 +7,8 @@ mod common;
 
 use chunkpool::{ChunkAllocator, LockFreeAllocator, ReuseHook};
 use common::{assert_within, drain_exact, limits, model, spawn, warm_up, CAP, I64};
+// A std counter of the hook's calls: see common/mod.rs on bookkeeping.
+#[allow(clippy::disallowed_types)]
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 
@@ -53,6 +55,7 @@ fn make_ref_dropped_from_two_threads() {
 #[test]
 fn reuse_hook_fires_once() {
     model("reuse_hook_fires_once", || {
+        #[allow(clippy::disallowed_types)]
         let fired = Arc::new(AtomicUsize::new(0));
         let pool = LockFreeAllocator::with_config(limits(1, 1));
         warm_up(&pool);

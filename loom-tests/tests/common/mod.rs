@@ -33,7 +33,9 @@
 //! Bookkeeping that belongs to the test, not the library (the registry of
 //! live buffers, counters, the `Arc`s that share test fixtures) uses `std`
 //! types on purpose: loom runs its threads as coroutines on one OS thread,
-//! so they are safe, and they add no interleavings to explore.
+//! so they are safe, and they add no interleavings to explore. Each item
+//! that names one allows clippy's `disallowed_types` (clippy.toml), so a
+//! std primitive anywhere else in a model is flagged.
 //!
 //! Each model prints `loom model NAME: N iterations in T` (with
 //! `--nocapture`); the CI script collects those lines.
@@ -61,7 +63,9 @@
 use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator, PoolConfig, Stats};
 use loom::thread;
 use std::collections::HashSet;
+#[allow(clippy::disallowed_types)]
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+#[allow(clippy::disallowed_types)]
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -91,6 +95,7 @@ where
         builder.max_branches = 20_000;
     }
     let bound = builder.preemption_bound;
+    #[allow(clippy::disallowed_types)]
     let iterations = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&iterations);
     let start = Instant::now();
@@ -160,6 +165,7 @@ pub fn warm_up(pool: &LockFreeAllocator) {
 /// Registry of the data buffers held by live chunks: proves no buffer is
 /// handed to two owners at once (invariant 1).
 #[derive(Clone, Default)]
+#[allow(clippy::disallowed_types)]
 pub struct Live(Arc<Mutex<HashSet<usize>>>);
 
 impl Live {
