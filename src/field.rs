@@ -545,6 +545,12 @@ impl FieldType {
         }
     }
 
+    /// The type as one word: equal words, equal types.
+    #[inline(always)]
+    pub(crate) const fn to_bits(self) -> u32 {
+        self.bits
+    }
+
     /// The whole type (logical and physical) in 11 bits, for layout keys:
     /// the size for raw bytes (1..=1024), `1024 + tag` for the rest. Two
     /// types have equal identities exactly when they are equal.

@@ -28,6 +28,12 @@ pub(crate) struct Body {
     /// Set with `rows`: the heap bytes the cached body costs (its columns'
     /// buffers, the column list, the record itself and its queue slot).
     pub(crate) bytes: usize,
+    /// Set with `rows`: the columns' types, in order, as the check found
+    /// them (what a request's fields are compared with).
+    pub(crate) layout: Vec<FieldType>,
+    /// Set with `rows` by a full check: the provenance tag of column 0;
+    /// column `i` was given `tag + i` (see `Column::tag`). 0: never checked.
+    pub(crate) tag: u64,
 }
 
 impl Body {
@@ -48,22 +54,23 @@ impl Body {
             home,
             rows: 0,
             bytes: 0,
+            layout: Vec::new(),
+            tag: 0,
         })
     }
 
-    /// Whether the columns are exactly of `fields`, in order.
+    /// Whether a cached body's columns are exactly of `fields`, in order.
     #[inline(always)]
     pub(crate) fn is(&self, fields: &[FieldType]) -> bool {
-        let columns = &self.columns[..];
-        if columns.len() != fields.len() {
-            return false;
-        }
-        for i in 0..fields.len() {
-            if columns[i].get().field_type() != fields[i] {
-                return false;
-            }
-        }
-        true
+        // Every pair compared, without an early exit, so the compiler can
+        // compare several at once.
+        self.layout.len() == fields.len()
+            && self
+                .layout
+                .iter()
+                .zip(fields)
+                .fold(0, |diff, (a, b)| diff | (a.to_bits() ^ b.to_bits()))
+                == 0
     }
 }
 

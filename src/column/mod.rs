@@ -106,6 +106,15 @@ pub struct Column {
     rows_capacity: usize,
     /// Set by `set_avoid_reusing(true)`: never cache these buffers.
     avoid_reuse: bool,
+    /// Provenance: the tag the lock-free pool gave this column when its
+    /// return check last found it cacheable (unique to that check and the
+    /// column's position), or 0. Everything that changes what that check
+    /// reads clears it: a growth of any buffer ([`Column::growing`]), a
+    /// retype, `set_avoid_reusing`; a new column and a clone start at 0.
+    /// Replacing, swapping or sharing a column moves it to a position
+    /// whose tag differs. So a column that still carries its position's
+    /// tag is as that check found it, and the return skips its checks.
+    tag: u64,
     /// Variable width: some row's bytes were written without being known
     /// to be UTF-8 (`append_bytes` and its kin, or rows copied from a
     /// column with this set). Clear on a new or reset column, copied by
@@ -136,6 +145,7 @@ impl Clone for Column {
             rows_capacity: 0,
             avoid_reuse: self.avoid_reuse,
             raw_bytes: self.raw_bytes,
+            tag: 0,
         };
         c.rows_capacity = c.rows_held();
         c
@@ -183,6 +193,7 @@ impl Column {
         rows_capacity: 0,
         avoid_reuse: true,
         raw_bytes: false,
+        tag: 0,
     };
 
     /// A new empty column with room for `capacity` rows: `capacity * size`
@@ -252,6 +263,7 @@ impl Column {
             rows_capacity: 0,
             avoid_reuse: false,
             raw_bytes: false,
+            tag: 0,
         };
         // At least `plan.rows`; more where whole blocks or the allocator's
         // rounding leave room.
@@ -260,19 +272,38 @@ impl Column {
         Ok(col)
     }
 
-    /// Runs `reserve`, which may grow the buffers, and records the rows
-    /// they hold afterwards, whether it succeeded or not (a buffer grown
-    /// before a refusal keeps its new capacity). Every reservation on a
-    /// live column goes through here, so a column grown by appends is
-    /// judged by the pools at its grown size.
+    /// Runs `reserve`, which may grow the buffers; if it grew any (even
+    /// when it then failed: a buffer grown before a refusal keeps its new
+    /// capacity), records the rows they hold now and clears the
+    /// provenance tag. Every reservation on a live column goes through
+    /// here, so a column grown by appends is judged by the pools at its
+    /// grown size. (Reservations never shrink a buffer, so a growth
+    /// always changes the bytes held.)
     #[inline]
     pub(super) fn growing<T>(
         &mut self,
         reserve: impl FnOnce(&mut Column) -> Result<T, Error>,
     ) -> Result<T, Error> {
+        let before = self.allocated_bytes();
         let r = reserve(self);
-        self.rows_capacity = self.rows_held();
+        if self.allocated_bytes() != before {
+            self.rows_capacity = self.rows_held();
+            self.tag = 0;
+        }
         r
+    }
+
+    /// The provenance tag (see the `tag` field); 0 for none.
+    #[inline(always)]
+    pub(crate) fn tag(&self) -> u64 {
+        self.tag
+    }
+
+    /// Records that the pool's return check found this column cacheable
+    /// as it is, at the position `tag` names.
+    #[inline]
+    pub(crate) fn set_tag(&mut self, tag: u64) {
+        self.tag = tag;
     }
 
     /// Whether every row of this variable-width column is known to be
@@ -479,6 +510,7 @@ impl Column {
     /// ```
     pub fn set_avoid_reusing(&mut self, avoid: bool) {
         self.avoid_reuse = avoid;
+        self.tag = 0;
     }
 
     /// Address of the data buffer, or null when the column has no data
@@ -688,6 +720,7 @@ impl Column {
     pub fn reset_as(&mut self, field: FieldType) {
         let resized = field.code() != self.field.code();
         self.field = field;
+        self.tag = 0;
         // A fixed-width column retyped to variable width gets its leading
         // offset here, which may allocate: count the rows after it.
         self.reset();

@@ -25,11 +25,12 @@ use std::fmt;
 const QUEUE_SLOT_EXTRA: usize = 2 * std::mem::size_of::<usize>();
 
 /// What a cached whole chunk costs on the heap beyond its columns'
-/// buffers: its body, its column list (the column records) and its queue
-/// slot.
+/// buffers: its body, its column list (the column records), its layout
+/// record and its queue slot.
 #[inline(always)]
-pub(super) fn body_bytes(columns: &Vec<Slot>) -> usize {
+pub(super) fn body_bytes(columns: &Vec<Slot>, layout: &Vec<FieldType>) -> usize {
     columns.capacity() * std::mem::size_of::<Slot>()
+        + layout.capacity() * std::mem::size_of::<FieldType>()
         + std::mem::size_of::<Body>()
         + std::mem::size_of::<Cached>()
         + QUEUE_SLOT_EXTRA
@@ -52,9 +53,9 @@ pub(super) struct Cached {
     pub(super) credit: Credit,
 }
 
-/// The key of a body's layout: its columns' types.
+/// The key of a cached body's layout.
 fn key_of(body: &Body) -> LayoutKey {
-    LayoutKey::of(body.columns.iter().map(|s| s.get().field_type()))
+    LayoutKey::of(body.layout.iter().copied())
 }
 
 /// The layout a [`LayoutSlot`] caches.
@@ -131,7 +132,7 @@ impl Depot {
     /// Its body must have no home (the depot must not keep its pool alive).
     pub(super) fn push_chunk(&self, cached: Cached) -> Result<(), Cached> {
         debug_assert!(cached.body.home.is_none(), "a depot body keeps no home");
-        let fields = cached.body.columns.iter().map(|s| s.get().field_type());
+        let fields = cached.body.layout.iter().copied();
         let Some(i) = self.find_or_claim(key_of(&cached.body), fields) else {
             return Err(cached);
         };

@@ -12,7 +12,7 @@ use crate::alloc::home::Body;
 use crate::column::{Column, Slot};
 use crate::config::VarLimit;
 use crate::stats::{Block, BlockId, Counter};
-use crate::sync::Arc;
+use crate::sync::{Arc, Ordering, StatCounter};
 
 /// Takes back the body of a dropped chunk of a lock-free allocator.
 #[inline]
@@ -26,10 +26,9 @@ pub(crate) fn recycle(mut body: Box<Body>) {
         cache::forget_dead();
         return;
     }
-    let config = pool.config();
-    let (max_free_chunks, var) = (config.max_free_chunks(), config.var_limit());
+    let max_free_chunks = pool.config().max_free_chunks();
     let whole = !body.shared || keep_last_users(&mut body.columns);
-    if whole && max_free_chunks > 0 && check(&mut body, var) {
+    if whole && max_free_chunks > 0 && check(&mut body) {
         if let Err(body) = cache::put(body) {
             recycle_loose(body);
         }
@@ -39,13 +38,42 @@ pub(crate) fn recycle(mut body: Box<Body>) {
 }
 
 /// Checks and resets the columns of a returned body in place, and records
-/// on it the rows every column holds and the bytes it costs cached; false
-/// (some columns possibly reset) when one must not be cached whole: still
-/// shared, marked `avoid_reusing`, or variable width with more data than
-/// `var` allows (the loose path counts why).
+/// on it what the cache needs (see [`check_all`]); false (some columns
+/// possibly reset) when one must not be cached whole.
+///
+/// The fast case: every column still carries the provenance tag the last
+/// check gave its position, so none changed what that check read (see
+/// `Column::tag`), and the body's record of it still holds: the columns
+/// are only reset. Debug builds check every such return in full and
+/// assert that both agree.
 #[inline(always)]
-fn check(body: &mut Body, var: VarLimit) -> bool {
-    let (mut bytes, mut rows) = (body_bytes(&body.columns), usize::MAX);
+fn check(body: &mut Body) -> bool {
+    let base = body.tag;
+    if base != 0 && body.columns.len() == body.layout.len() {
+        for (tag, slot) in (base..).zip(body.columns.iter_mut()) {
+            match slot {
+                Slot::Own(c) if c.tag() == tag => c.reset(),
+                _ => return check_all(body),
+            }
+        }
+        debug_assert!(agrees(body), "a fast return disagrees with the full check");
+        body.sel = None;
+        return true;
+    }
+    check_all(body)
+}
+
+/// The full check: every column owned, cacheable (not marked
+/// `avoid_reusing`; variable-width data within `var`), then reset; records
+/// on the body the rows every column holds, the bytes it costs cached and
+/// its layout, and gives every column a fresh provenance tag.
+#[cold]
+#[inline(never)]
+fn check_all(body: &mut Body) -> bool {
+    let Some(var) = var_limit(body) else {
+        return false;
+    };
+    let (mut bytes, mut rows) = (0, usize::MAX);
     for slot in body.columns.iter_mut() {
         let Slot::Own(c) = slot else {
             return false;
@@ -57,11 +85,58 @@ fn check(body: &mut Body, var: VarLimit) -> bool {
         bytes += c.allocated_bytes();
         rows = rows.min(c.rows_capacity());
     }
+    let base = fresh_tags(body.columns.len());
+    let mut layout = std::mem::take(&mut body.layout);
+    layout.clear();
+    for (i, slot) in body.columns.iter_mut().enumerate() {
+        if let Slot::Own(c) = slot {
+            c.set_tag(base + i as u64);
+            layout.push(c.field_type());
+        }
+    }
+    body.layout = layout;
+    body.tag = base;
     body.rows = rows;
-    body.bytes = bytes;
+    body.bytes = bytes + body_bytes(&body.columns, &body.layout);
     body.shared = false;
     body.sel = None;
     true
+}
+
+/// For debug builds: what [`check_all`] finds for a body the fast case
+/// passed agrees with the record (rows, bytes, layout), and every column
+/// is cacheable and reset.
+fn agrees(body: &Body) -> bool {
+    let Some(var) = var_limit(body) else {
+        return false;
+    };
+    let mut layout = Vec::new();
+    let (mut bytes, mut rows) = (0, usize::MAX);
+    for slot in &body.columns {
+        let Slot::Own(c) = slot else {
+            return false;
+        };
+        if c.refusal(var).is_some() || !c.is_empty() {
+            return false;
+        }
+        bytes += c.allocated_bytes();
+        rows = rows.min(c.rows_capacity());
+        layout.push(c.field_type());
+    }
+    let bytes = bytes + body_bytes(&body.columns, &layout);
+    (rows, bytes, &layout) == (body.rows, body.bytes, &body.layout)
+}
+
+/// The variable-width limit of the pool `body` goes home to.
+fn var_limit(body: &Body) -> Option<VarLimit> {
+    pool_of(body).map(|pool| pool.config().var_limit())
+}
+
+/// A range of `n` provenance tags used nowhere before in this process:
+/// its first. Tags start at 1 (0 is "none") and never wrap (2^64).
+fn fresh_tags(n: usize) -> u64 {
+    static NEXT: StatCounter = StatCounter::new(1);
+    NEXT.fetch_add(n.max(1) as u64, Ordering::Relaxed)
 }
 
 /// Keeps the columns this chunk was the last user of (a column still
