@@ -329,7 +329,6 @@ fn alloc_seeds() -> Vec<AllocInput> {
         Op::Trim,
         Op::Renew,
         Op::Drop { chunk: 0 },
-        Op::Collect,
         Op::Alloc {
             fields: vec![Field::I64, Field::Var],
             cap: Cap::Rows(4),
@@ -341,7 +340,6 @@ fn alloc_seeds() -> Vec<AllocInput> {
         Op::Renew,
         Op::Drop { chunk: 0 },
         Op::Trim,
-        Op::Collect,
     ];
     let many_sizes: Vec<Op> = (0..20u8)
         .flat_map(|i| {
@@ -582,7 +580,6 @@ fn seeds_threaded_ops() {
                 MainOp::ClearAlloc { has_err: false },
                 MainOp::BeginStatement,
                 MainOp::SetAlloc,
-                MainOp::Collect,
             ],
             workers: [work(6), work(7), chaos],
         },
