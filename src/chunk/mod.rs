@@ -30,6 +30,18 @@ use std::mem::ManuallyDrop;
 /// its buffers can never be recycled under it. A chunk made with
 /// [`Chunk::new`] belongs to no pool and frees its buffers.
 ///
+/// A `Chunk` is one pointer: everything it holds (the columns, the
+/// selection, the sizes, the pool it returns to) lives in one heap record
+/// that a pool takes back whole and hands out again. So moving a chunk
+/// copies one word, and a chunk made without a pool costs one small
+/// allocation besides its columns' buffers.
+///
+/// ```
+/// # use chunkpool::Chunk;
+/// assert_eq!(std::mem::size_of::<Chunk>(), std::mem::size_of::<usize>());
+/// assert_eq!(std::mem::size_of::<Option<Chunk>>(), std::mem::size_of::<usize>());
+/// ```
+///
 /// ```
 /// use chunkpool::{Chunk, FieldType};
 ///
