@@ -1,13 +1,14 @@
-//! The column builders (`append_option*`, `set_null`, `extend_*`) against
-//! the model, and every NULL-aware reader (`value`, `value_bytes`,
-//! `get_str`, `iter*`) checked on every column after every step.
+//! The column builders (`append_option*`, `set_null`, `extend_*`, the
+//! bulk `extend_*_from_parts`) against the model, and every NULL-aware
+//! reader (`value`, `value_bytes`, `get_str`, `iter*`) checked on every
+//! column after every step.
 //!
 //! A builder call the column's type does not take must fail with
 //! `TypeMismatch` and leave the column as it was; a `set_null` past the
 //! length with `RowOutOfRange`. `set_null` keeps a row's stored element,
 //! so the model's `Row` keeps its bytes whichever way it is marked.
 
-use crate::input::{pattern, Acc, BuildOp};
+use crate::input::{pattern, Acc, BuildOp, PartsTail, VarParts};
 use crate::logical::{self, Access, ALL};
 use crate::model::{check_err, mismatch, same_error_kind, MCol, Row};
 use crate::panics::expect_error_panic;
@@ -70,7 +71,7 @@ fn predict(m: &MCol, op: &BuildOp) -> Result<Vec<Row>, Error> {
                 .map_or_else(null, |s| value(s.as_bytes().to_vec()))]
         }
         BuildOp::SetNull { .. } => Vec::new(),
-        BuildOp::ExtendFromSlice { acc, n, seed } => {
+        BuildOp::ExtendFromSlice { acc, n, seed } | BuildOp::ExtendFromParts { acc, n, seed } => {
             let a = typed(*acc)?;
             (0..usize::from(n % 33))
                 .map(|i| value(gen(a, *seed, i)))
@@ -91,7 +92,120 @@ fn predict(m: &MCol, op: &BuildOp) -> Result<Vec<Row>, Error> {
             var()?;
             vals.iter().map(|s| value(s.as_bytes().to_vec())).collect()
         }
+        BuildOp::ExtendVarParts(p) => {
+            var()?;
+            let laid = Laid::new(p);
+            if let Some(e) = laid.error(p) {
+                return Err(e);
+            }
+            // A NULL row is empty, whatever its slot spans.
+            let mut rows: Vec<Row> = p
+                .rows
+                .iter()
+                .map(|r| {
+                    r.as_ref()
+                        .map_or_else(null, |s| value(s.as_bytes().to_vec()))
+                })
+                .collect();
+            if p.tail == PartsTail::Split {
+                // The bytes form takes the first byte of a character as a row.
+                rows.push(value("é".as_bytes()[..1].to_vec()));
+            }
+            rows
+        }
     })
+}
+
+/// A [`VarParts`] call in Arrow's layout: the values after a junk prefix,
+/// `i64` offsets into them, the validity bitmap.
+struct Laid {
+    values: Vec<u8>,
+    offsets: Vec<i64>,
+    bits: Vec<u8>,
+}
+
+impl Laid {
+    fn new(p: &VarParts) -> Laid {
+        let mut values = b"ab".to_vec();
+        let mut offsets = vec![values.len() as i64];
+        let mut valid = Vec::new();
+        for r in &p.rows {
+            match r {
+                Some(s) => values.extend_from_slice(s.as_bytes()),
+                None if p.filler => values.extend_from_slice(b"zz"),
+                None => {}
+            }
+            offsets.push(values.len() as i64);
+            valid.push(r.is_some());
+        }
+        match p.tail {
+            PartsTail::Split => {
+                // Ends after the first of the two bytes of 'é'.
+                offsets.push(values.len() as i64 + 1);
+                values.extend_from_slice("é".as_bytes());
+                valid.push(true);
+            }
+            PartsTail::Past => {
+                offsets.push(values.len() as i64 + 1);
+                valid.push(true);
+            }
+            PartsTail::None | PartsTail::ShortBitmap => {}
+        }
+        let n = valid.len();
+        let mut bits = vec![0u8; n.div_ceil(8)];
+        for (i, &v) in valid.iter().enumerate() {
+            bits[i / 8] |= u8::from(v) << (i % 8);
+        }
+        if let Some(last) = bits.last_mut() {
+            if n % 8 != 0 {
+                // Bits past the last row: set, and to be ignored.
+                *last |= 0xff << (n % 8);
+            }
+        }
+        if p.tail == PartsTail::ShortBitmap {
+            bits.pop();
+        }
+        Laid {
+            values,
+            offsets,
+            bits,
+        }
+    }
+
+    /// Rows the call appends.
+    fn rows(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// The error the call must fail with, in the order the crate checks:
+    /// the bitmap's length, then the offsets, then (for `&str`) the
+    /// character boundaries.
+    fn error(&self, p: &VarParts) -> Option<Error> {
+        let n = self.rows();
+        let invalid = |reason, at| Some(Error::InvalidRows { reason, at });
+        match p.tail {
+            PartsTail::ShortBitmap if n > 0 => invalid(
+                "the validity bitmap has fewer bits than there are rows",
+                self.bits.len(),
+            ),
+            PartsTail::Past => invalid("an offset past the values", n),
+            PartsTail::Split if p.text => invalid("an offset inside a UTF-8 character", n),
+            _ => None,
+        }
+    }
+
+    /// Data bytes a failing call leaves the column room for beyond what
+    /// it holds: a `&str` split is found after the rows were copied,
+    /// unless a NULL slot spans bytes (then the rows go one by one, and
+    /// the boundaries are checked first).
+    fn grown_on_error(&self, p: &VarParts) -> usize {
+        let null_slot_bytes = p.filler && p.rows.iter().any(Option::is_none);
+        if p.tail == PartsTail::Split && p.text && !null_slot_bytes {
+            (self.offsets[self.rows()] - self.offsets[0]) as usize
+        } else {
+            0
+        }
+    }
 }
 
 /// The call itself, on the real column (`panicking`: the panicking form).
@@ -128,6 +242,41 @@ fn call(real: &mut Column, field: FieldType, op: &BuildOp, panicking: bool) -> R
             let a = acc.access(field);
             let vals: Vec<Vec<u8>> = (0..usize::from(n % 33)).map(|i| gen(a, *seed, i)).collect();
             logical::extend_from_slice(real, a, &vals, panicking)
+        }
+        BuildOp::ExtendFromParts { acc, n, seed } => {
+            let a = acc.access(field);
+            let vals: Vec<Vec<u8>> = (0..usize::from(n % 33)).map(|i| gen(a, *seed, i)).collect();
+            logical::extend_from_parts(real, a, &vals, panicking)
+        }
+        BuildOp::ExtendVarParts(p) => {
+            let laid = Laid::new(p);
+            let validity = Some(&laid.bits[..]);
+            let text = std::str::from_utf8(&laid.values).expect("strings and ASCII, back to back");
+            macro_rules! parts {
+                ($offsets:expr) => {
+                    if p.text {
+                        either!(
+                            real.try_extend_str_from_parts($offsets, text, validity),
+                            real.extend_str_from_parts($offsets, text, validity)
+                        )
+                    } else {
+                        either!(
+                            real.try_extend_bytes_from_parts($offsets, &laid.values, validity),
+                            real.extend_bytes_from_parts($offsets, &laid.values, validity)
+                        )
+                    }
+                };
+            }
+            if p.wide {
+                parts!(&laid.offsets[..])
+            } else {
+                let narrow: Vec<i32> = laid
+                    .offsets
+                    .iter()
+                    .map(|&o| i32::try_from(o).expect("small"))
+                    .collect();
+                parts!(&narrow[..])
+            }
         }
         BuildOp::ExtendOptions { acc, vals } => {
             let a = acc.access(field);
@@ -232,6 +381,11 @@ pub fn build_op(
         }
         Err(want) => {
             let got = call(real, field, op, false);
+            if let (Err(_), BuildOp::ExtendVarParts(p)) = (&got, op) {
+                // The buffers keep what they grew to before the error.
+                let grown = m.data_len() + Laid::new(p).grown_on_error(p);
+                m.peak_data = m.peak_data.max(grown);
+            }
             if let Err(e) = &got {
                 assert!(same_error_kind(e, &want), "expected {want:?}, got {e:?}");
                 if panicking {

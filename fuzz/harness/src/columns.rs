@@ -13,6 +13,7 @@
 
 use crate::input::{ColCap, Field};
 use crate::model::{expected_alloc, Live, MCol};
+use crate::verify::verify_column;
 use crate::world::{pick, two_mut};
 use chunkpool::{Column, Error, FieldType};
 use std::sync::Arc;
@@ -69,8 +70,10 @@ pub fn fresh_column(field: FieldType, rows: usize) -> Option<Column> {
     }
 }
 
-/// `*column_mut(col) = Column::new(field, cap)` on a live chunk picked by
-/// `chunk`; `cap` is relative to that chunk's capacity.
+/// `std::mem::replace(column_mut(col), Column::new(field, cap))` on a live
+/// chunk picked by `chunk`; `cap` is relative to that chunk's capacity. The
+/// column that comes out must hold what the model says; it is then
+/// dropped (freed: it belongs to no pool).
 pub fn replace_column(live: &mut [Live], chunk: u8, col: u8, field: Field, cap: ColCap) {
     let Some(k) = pick(chunk, live.len()) else {
         return;
@@ -84,9 +87,10 @@ pub fn replace_column(live: &mut [Live], chunk: u8, col: u8, field: Field, cap: 
         return;
     };
     if column_mut_agrees(live, c) {
-        *live.chunk.column_mut(c) = new;
-        live.m.slots[c] = Arc::new(MCol::new(field));
+        let out = std::mem::replace(live.chunk.column_mut(c), new);
+        let old = std::mem::replace(&mut live.m.slots[c], Arc::new(MCol::new(field)));
         live.m.pristine = false;
+        verify_column(&out, &Arc::into_inner(old).expect("checked unshared"));
     }
 }
 

@@ -252,6 +252,14 @@ pub enum ColOp {
         op: BuildOp,
         panicking: bool,
     },
+    /// Fills the column's spare capacity (`spare_capacity_mut`: data words,
+    /// offsets, bitmap bytes) with bytes generated from `seed`. The column
+    /// must read as before, and nothing written there may show later: a
+    /// NULL appended afterwards reads zero, a row appended reads what was
+    /// appended, and a chunk the column comes back in shows no bytes.
+    Spare {
+        seed: u8,
+    },
 }
 
 /// Which Rust type a typed builder call uses: an even byte picks the
@@ -288,6 +296,51 @@ pub enum BuildOp {
     },
     ExtendBytes(Vec<Vec<u8>>),
     ExtendStr(Vec<String>),
+    /// `extend_from_parts::<T>` of `n % 33` values and no validity bitmap
+    /// (every row valid); `ExtendOptions` of an odd length reaches the form
+    /// with a bitmap.
+    ExtendFromParts {
+        acc: Acc,
+        n: u8,
+        seed: u8,
+    },
+    /// The variable-width bulk appends with a validity bitmap, in Arrow's
+    /// layout (see [`VarParts`]).
+    ExtendVarParts(VarParts),
+}
+
+/// Rows for `extend_bytes_from_parts` / `extend_str_from_parts` with a
+/// validity bitmap: the values back to back after a junk prefix, offsets
+/// into them, row `i` NULL where `rows[i]` is `None` (its bit clear; the
+/// unused high bits of the last bitmap byte are set, and must be ignored).
+#[derive(Arbitrary, Clone, Debug, PartialEq)]
+pub struct VarParts {
+    pub rows: Vec<Option<String>>,
+    /// `extend_str_from_parts` (the values as a `&str`, every offset
+    /// checked for a character boundary); else `extend_bytes_from_parts`.
+    pub text: bool,
+    /// `i64` offsets (Arrow's large layouts); else `i32`.
+    pub wide: bool,
+    /// A NULL row's slot spans the bytes `"zz"` (Arrow allows it): the
+    /// rows are then copied one by one, and the NULL row stays empty.
+    pub filler: bool,
+    pub tail: PartsTail,
+}
+
+/// What follows the rows of a [`VarParts`] call.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartsTail {
+    None,
+    /// One more row that ends inside a two-byte character: an error for
+    /// the `&str` form, found after the rows were copied (the buffers grew
+    /// first, and keep their capacity while the rows roll back); one row
+    /// of one byte for the bytes form.
+    Split,
+    /// One more row whose end lies past the values: an error.
+    Past,
+    /// A bitmap a byte too short for the rows: an error (no change when
+    /// there is no row).
+    ShortBitmap,
 }
 
 /// A row index relative to the row count `n` it is used against: `In(i)`
@@ -506,16 +559,16 @@ pub enum Op {
     AllocatorReset,
     /// `trim()`: empty the cache (freed before `trim` returns).
     Trim,
-    /// Pin and flush crossbeam's default collector a few times. The crate
-    /// never defers to it (each allocator reclaims through its own), so
-    /// nothing the checks see may depend on this step.
-    Collect,
+    /// [`ColOp::Spare`] on every column of every live chunk that is not
+    /// shared (a unit step: it takes no input bytes).
+    Scribble,
     /// `Renew::renew`: a new allocator becomes current; chunks still out
     /// keep the old one alive and return to it.
     Renew,
-    /// `*chunk.column_mut(col) = Column::new(field, cap)`, through
-    /// `try_column_mut` (fails while the column is shared): the old column
-    /// is freed, not recycled.
+    /// `std::mem::replace(chunk.column_mut(col), Column::new(field, cap))`,
+    /// through `try_column_mut` (fails while the column is shared): the old
+    /// column comes out holding what the model says, and is freed, not
+    /// recycled.
     ReplaceColumn {
         chunk: u8,
         col: u8,
@@ -628,7 +681,6 @@ pub enum MainOp {
     ClearAlloc { has_err: bool },
     SetReuseEnabled(bool),
     Trim,
-    Collect,
 }
 
 /// One step of a worker thread in `threaded_ops`.

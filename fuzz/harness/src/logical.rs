@@ -210,6 +210,28 @@ pub fn extend_from_slice(
     by_access!(a, go)
 }
 
+/// `extend_from_parts` (or its `try_` form) through `a`, with no validity
+/// bitmap: every row valid.
+pub fn extend_from_parts(
+    col: &mut Column,
+    a: Access,
+    vals: &[Vec<u8>],
+    panicking: bool,
+) -> Result<(), Error> {
+    macro_rules! go {
+        ($t:ty) => {{
+            let v: Vec<$t> = vals.iter().map(|b| elem!($t, b)).collect();
+            if panicking {
+                col.extend_from_parts(&v, None);
+                Ok(())
+            } else {
+                col.try_extend_from_parts(&v, None)
+            }
+        }};
+    }
+    by_access!(a, go)
+}
+
 /// `extend_options` (or its `try_` form) through `a`; for an odd number
 /// of values, the bulk form that means the same, `extend_from_parts` with
 /// a validity bitmap, whose NULL slots hold a filler the column must not

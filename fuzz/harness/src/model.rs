@@ -382,9 +382,38 @@ pub fn col_op(live: &mut Live, c: usize, op: &ColOp) {
             Ok(())
         }
         ColOp::Build { op, panicking } => crate::build::build_op(real, m, op, *panicking),
+        ColOp::Spare { seed } => {
+            write_spare(real, *seed);
+            Ok(())
+        }
     };
     m.note_peak();
     outcome.expect("column op outcome");
+}
+
+/// [`ColOp::Spare`]: fills every byte `spare_capacity_mut` offers with
+/// bytes generated from `seed`. The model does not change: the column
+/// must read as before (checked after every step), and later writes must
+/// not show what was written here.
+pub fn write_spare(col: &mut chunkpool::Column, seed: u8) {
+    let mut x = u64::from(seed).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let spare = col.spare_capacity_mut();
+    for w in spare.data.iter_mut() {
+        w.write(next());
+    }
+    for o in spare.offsets.iter_mut() {
+        o.write(next() as i64);
+    }
+    for b in spare.null_bitmap.iter_mut() {
+        // Never 0: a set bit where the column expects a clear one shows.
+        b.write(next() as u8 | 0x81);
+    }
 }
 
 /// Checks that an operation the model rejects failed with that error and

@@ -348,11 +348,6 @@ fn main_step<P: Pool>(sh: &Shared<'_, P>, m: &mut SessModel, op: &MainOp, trimme
             lock(&sh.current).trim();
             *trimmed = true;
         }
-        MainOp::Collect => {
-            for _ in 0..8 {
-                crossbeam_epoch::pin().flush();
-            }
-        }
     }
 }
 

@@ -2,12 +2,12 @@
 //! allocator (or two in lockstep), checked against the model after every
 //! step.
 
-use crate::columns::{clone_column_into, replace_column, swap_columns};
+use crate::columns::{clone_column_into, column_mut_agrees, replace_column, swap_columns};
 use crate::input::{field_types, AllocInput, Op, MAX_LIVE};
 use crate::logical;
 use crate::model::{
-    admit, check_stats, col_op, drop_live, make_ref, make_ref_to, reset_chunk, Expect, Live, Sink,
-    Sinks,
+    admit, check_stats, col_op, drop_live, make_ref, make_ref_to, reset_chunk, write_spare, Expect,
+    Live, Sink, Sinks,
 };
 pub use crate::pool::Pool;
 use crate::verify::{verify, verify_identity};
@@ -352,9 +352,13 @@ impl<P: Pool> World<P> {
                 self.pools[cur].trim();
                 self.exp[cur].trimmed = true;
             }
-            Op::Collect => {
-                for _ in 0..8 {
-                    crossbeam_epoch::pin().flush();
+            Op::Scribble => {
+                for (k, live) in self.live.iter_mut().enumerate() {
+                    for c in 0..live.m.slots.len() {
+                        if column_mut_agrees(live, c) {
+                            write_spare(live.chunk.column_mut(c), (k * 16 + c) as u8);
+                        }
+                    }
                 }
             }
             Op::ReplaceColumn {
