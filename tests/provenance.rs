@@ -343,7 +343,7 @@ fn a_column_taken_out_and_put_back_is_judged_as_it_is() {
     let fields = [FieldType::UTF8];
     let mut chk = cached_chunk(&pool, &fields);
     let mut col = chk.take_column(0);
-    col.extend_str(std::iter::repeat_n("abcdefgh", BIG));
+    col.extend_str(std::iter::repeat("abcdefgh").take(BIG));
     let grown = col.data_ptr();
     drop(chk.set_column(0, col));
     drop(chk);

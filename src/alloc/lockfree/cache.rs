@@ -125,7 +125,7 @@ pub(super) fn put(body: Box<Body>) -> Result<(), Box<Body>> {
 /// reserved from the counter.
 #[cold]
 fn put_uncached(mut body: Box<Body>) -> Result<(), Box<Body>> {
-    let Some(pool) = pool_of(&body).map(Arc::clone) else {
+    let Some(pool) = pool_of(&body).cloned() else {
         return Err(body);
     };
     let credits = &pool.credits;
@@ -228,6 +228,7 @@ pub(super) fn forget_dead() {
 
 /// Loom only: a handle that a model waits on after joining this thread.
 #[cfg(chunkpool_loom)]
+#[must_use]
 pub fn thread_exit() -> crate::sync::ThreadExit {
     LOCAL.with(|cell| cell.borrow().exit.waiter())
 }

@@ -117,9 +117,11 @@ impl Pool {
     /// with the allocator).
     pub(super) fn empty_depot(&self, handle: &epoch::LocalHandle) {
         self.replace_depot(&handle.pin());
-        for _ in 0..RECLAIM_ROUNDS {
-            handle.pin().flush();
-        }
+        // (Not a `0..RECLAIM_ROUNDS` loop: under loom the range is empty,
+        // which clippy refuses.)
+        std::iter::repeat(())
+            .take(RECLAIM_ROUNDS)
+            .for_each(|()| handle.pin().flush());
     }
 
     /// Replaces the depot with an empty one and empties the old one now;
