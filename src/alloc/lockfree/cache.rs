@@ -548,6 +548,10 @@ impl Entry {
                 credits.give_back(credit, body.bytes);
             }
         }
+        // Like every other push: if `trim` or the last handle emptied this
+        // depot meanwhile, empty it again now (see `Pool::after_push`), so
+        // nothing flushed waits in it for the allocator to be freed.
+        self.pool.after_push(depot, &guard);
     }
 
     /// Frees everything cached here and gives back its credits.
