@@ -99,6 +99,12 @@ pub enum Error {
     },
     /// Variable-width data grew past `i64::MAX` bytes (offsets are `i64`).
     OffsetOverflow,
+    /// Columns shared or swapped between two chunks while one of them has
+    /// a selection ([`Chunk::set_sel`](crate::Chunk::set_sel)), even an
+    /// empty one (TiDB's rule for `MakeRefTo` and `SwapColumn`): the
+    /// selection stays with its chunk, so the column would show the other
+    /// chunk rows its selection filtered out.
+    HasSelection,
     /// Rows moved between chunks of different logical layouts
     /// ([`Chunk::append_rows`](crate::Chunk::append_rows) and friends): the
     /// two chunks differ at `column`, in its field type or because one of
@@ -118,7 +124,7 @@ pub enum Error {
         column: usize,
         /// That column's length.
         len: usize,
-        /// The first column's length (the chunk's `num_rows`).
+        /// The first column's length (the chunk's `physical_rows`).
         rows: usize,
     },
     /// Rows handed over in Arrow's layout
@@ -196,6 +202,9 @@ impl fmt::Display for Error {
                 "column {column} is shared with another slot (make_ref); it cannot be mutated"
             ),
             Error::OffsetOverflow => f.write_str("variable-width data exceeds i64::MAX bytes"),
+            Error::HasSelection => f.write_str(
+                "a chunk with a selection cannot share or swap columns with another chunk",
+            ),
             Error::LayoutMismatch { column, dst, src } => {
                 let show =
                     |t: &Option<FieldType>| t.map_or("no column".to_owned(), |t| t.to_string());

@@ -31,7 +31,7 @@ fn cell(col: &Column, row: usize) -> Cell {
 }
 
 fn rows_of(chk: &Chunk) -> Vec<Vec<Cell>> {
-    (0..chk.num_rows())
+    (0..chk.physical_rows())
         .map(|r| chk.columns().map(|c| cell(c, r)).collect())
         .collect()
 }
@@ -257,7 +257,7 @@ fn append_chunk_all_rows_or_the_selection() {
 fn selection_is_validated_iterated_and_dropped_by_reset() {
     let mut chk = filled(0..5);
     assert_eq!(chk.selected_rows().collect::<Vec<_>>(), [0, 1, 2, 3, 4]);
-    assert_eq!(chk.num_selected(), 5);
+    assert_eq!(chk.num_rows(), 5);
     assert_eq!(
         chk.try_set_sel(Some(vec![1, 5])),
         Err(Error::RowOutOfRange { row: 5, len: 5 })
@@ -267,10 +267,10 @@ fn selection_is_validated_iterated_and_dropped_by_reset() {
     assert_eq!(chk.sel(), Some(&[4, 1][..]));
     assert_eq!(chk.selected_rows().len(), 2);
     assert_eq!(chk.selected_rows().collect::<Vec<_>>(), [4, 1]);
-    assert_eq!(chk.num_selected(), 2);
+    assert_eq!(chk.num_rows(), 2);
     chk.reset();
     assert_eq!(chk.sel(), None);
-    assert_eq!(chk.num_selected(), 0);
+    assert_eq!(chk.num_rows(), 0);
 }
 
 #[test]
@@ -674,7 +674,7 @@ fn take_sel_hands_the_buffer_back_for_the_next_batch() {
     chk.set_sel(Some(Vec::with_capacity(64)));
     let mut buf = chk.take_sel().unwrap();
     let ptr = buf.as_ptr();
-    assert_eq!((chk.sel(), chk.num_selected()), (None, 10));
+    assert_eq!((chk.sel(), chk.num_rows()), (None, 10));
     buf.extend([9, 1, 1]);
     chk.set_sel(Some(buf));
     assert_eq!(chk.selected_rows().collect::<Vec<_>>(), [9, 1, 1]);

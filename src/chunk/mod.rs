@@ -167,17 +167,43 @@ impl Chunk {
         self.body.columns.len()
     }
 
-    /// Number of rows: the length of the first column (0 without columns).
+    /// Number of rows as TiDB's `NumRows` counts them: the selected rows
+    /// when the chunk has a selection ([`Chunk::set_sel`]), else every row
+    /// its columns hold ([`Chunk::physical_rows`]). [`Chunk::row`],
+    /// [`Chunk::is_full`] and [`Chunk::selected_rows`] count the same way.
     ///
     /// ```
     /// # use chunkpool::{Chunk, FieldType};
     /// let mut chk = Chunk::new(&[FieldType::I64], 4, 4);
     /// chk.column_mut(0).extend_from_slice(&[1i64, 2, 3]);
     /// assert_eq!(chk.num_rows(), 3);
+    /// chk.set_sel(Some(vec![2]));
+    /// assert_eq!((chk.num_rows(), chk.physical_rows()), (1, 3));
     /// ```
     #[inline]
     #[must_use]
     pub fn num_rows(&self) -> usize {
+        match &self.body.sel {
+            Some(sel) => sel.len(),
+            None => self.physical_rows(),
+        }
+    }
+
+    /// Rows the columns hold, selected or not: the length of the first
+    /// column (0 without columns). The row indices of
+    /// [`Chunk::append_rows`], [`Chunk::append_selected`], a selection and
+    /// [`Row::idx`] are below it.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64], 4, 4);
+    /// chk.column_mut(0).extend_from_slice(&[1i64, 2, 3]);
+    /// chk.set_sel(Some(vec![]));
+    /// assert_eq!((chk.num_rows(), chk.physical_rows()), (0, 3));
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn physical_rows(&self) -> usize {
         self.body.columns.first().map_or(0, |s| s.get().len())
     }
 
@@ -231,7 +257,8 @@ impl Chunk {
         self.body.required_rows = rows.min(max_chunk_size).max(1);
     }
 
-    /// True when `num_rows() >= required_rows()`.
+    /// True when `num_rows() >= required_rows()` (TiDB's `IsFull`): with
+    /// a selection, the selected rows count.
     ///
     /// ```
     /// # use chunkpool::{Chunk, FieldType};
@@ -241,6 +268,8 @@ impl Chunk {
     /// assert!(!chk.is_full());
     /// chk.column_mut(0).append_i64(2);
     /// assert!(chk.is_full());
+    /// chk.set_sel(Some(vec![1])); // one row selected
+    /// assert!(!chk.is_full());
     /// ```
     #[inline]
     #[must_use]
@@ -385,9 +414,12 @@ impl Chunk {
 
     /// Clears every column, keeping types and capacities, and drops the
     /// selection (see [`Chunk::set_sel`]); `capacity` and
-    /// `required_rows` are unchanged. A column still shared with another
-    /// chunk is replaced by a new empty column of the same type, since its
-    /// other user still reads it.
+    /// `required_rows` are unchanged. Columns that [`Chunk::make_ref`]
+    /// made one stay one (TiDB's `Reset` clears the one column they
+    /// share). A column still shared with another chunk
+    /// ([`Chunk::make_ref_to`]) is replaced by a new empty column of the
+    /// same type, since its other user still reads it; the slots of this
+    /// chunk that shared it share the new one.
     ///
     /// # Panics
     /// With the message of [`Error::OutOfMemory`] if memory for such a new
@@ -395,25 +427,64 @@ impl Chunk {
     ///
     /// ```
     /// # use chunkpool::{Chunk, FieldType};
-    /// let mut chk = Chunk::new(&[FieldType::I64], 4, 4);
+    /// let mut chk = Chunk::new(&[FieldType::I64, FieldType::I64], 4, 4);
     /// chk.column_mut(0).extend_from_slice(&[1i64, 2]);
     /// chk.set_sel(Some(vec![1]));
+    /// chk.make_ref(0, 1);
     /// chk.reset();
     /// assert_eq!((chk.num_rows(), chk.sel(), chk.capacity()), (0, None, 4));
+    /// assert!(chk.is_shared(0) && chk.is_shared(1)); // still one column
     /// ```
     pub fn reset(&mut self) {
-        let cap = self.body.capacity;
         self.body.sel = None;
+        if self.body.shared {
+            self.reset_shared();
+        }
         for slot in &mut self.body.columns {
-            if let Slot::Shared(arc) = slot {
-                let fresh = Slot::Own(Column::new(arc.field_type(), cap));
-                // The last user after all (another let go meanwhile): keep it.
-                if let Some(col) = std::mem::replace(slot, fresh).into_column() {
-                    *slot = Slot::Own(col);
-                }
-            }
             if let Slot::Own(c) = slot {
                 c.reset();
+            }
+        }
+    }
+
+    /// [`Chunk::reset`] of the shared slots: each group of slots sharing
+    /// one column gets that column back, reset, if this chunk holds every
+    /// reference to it, else a new one; either way shared by the group
+    /// again (owned when the group is one slot).
+    #[cold]
+    fn reset_shared(&mut self) {
+        let cap = self.body.capacity;
+        let columns = &mut self.body.columns;
+        for i in 0..columns.len() {
+            let Slot::Shared(arc) = &columns[i] else {
+                continue;
+            };
+            let (ptr, field) = (SharedArc::as_ptr(arc), arc.field_type());
+            let is_ptr = |s: &Slot| matches!(s, Slot::Shared(a) if SharedArc::as_ptr(a) == ptr);
+            if columns[..i].iter().any(is_ptr) {
+                continue; // Its group was reset with its first slot.
+            }
+            let group: Vec<usize> = (i..columns.len())
+                .filter(|&k| is_ptr(&columns[k]))
+                .collect();
+            let mut kept = None;
+            for &k in &group {
+                // The last reference taken out gives the column back.
+                if let Some(col) =
+                    std::mem::replace(&mut columns[k], Slot::Own(Column::EMPTY)).into_column()
+                {
+                    kept = Some(col);
+                }
+            }
+            let mut col = kept.unwrap_or_else(|| Column::new(field, cap));
+            col.reset();
+            if let [k] = group[..] {
+                columns[k] = Slot::Own(col);
+            } else {
+                let shared = SharedArc::new(col);
+                for &k in &group {
+                    columns[k] = Slot::Shared(SharedArc::clone(&shared));
+                }
             }
         }
     }
@@ -509,7 +580,18 @@ impl Chunk {
     ///
     /// # Errors
     /// [`Error::ColumnOutOfRange`] if `dst` is out of range for this chunk
-    /// (checked first) or `src_col` for `src`.
+    /// (checked first) or `src_col` for `src`; [`Error::HasSelection`] if
+    /// either chunk has a selection, even an empty one (TiDB's rule: the
+    /// selection would not follow the column).
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, FieldType};
+    /// let mut scan = Chunk::new(&[FieldType::I64], 4, 4);
+    /// scan.column_mut(0).extend_from_slice(&[1i64, 2]);
+    /// scan.set_sel(Some(vec![1])); // row 0 filtered out
+    /// let mut out = Chunk::new(&[FieldType::I64], 4, 4);
+    /// assert_eq!(out.try_make_ref_to(0, &mut scan, 0), Err(Error::HasSelection));
+    /// ```
     pub fn try_make_ref_to(
         &mut self,
         dst: usize,
@@ -518,6 +600,9 @@ impl Chunk {
     ) -> Result<(), Error> {
         self.check_column(dst)?;
         src.check_column(src_col)?;
+        if self.body.sel.is_some() || src.body.sel.is_some() {
+            return Err(Error::HasSelection);
+        }
         let shared = src.share(src_col);
         src.body.shared = true;
         let old = std::mem::replace(&mut self.body.columns[dst], Slot::Shared(shared));
@@ -529,7 +614,8 @@ impl Chunk {
     /// Swaps column `i` of this chunk with column `j` of `other` (TiDB's
     /// `SwapColumn`). The two chunks may come from different allocators and
     /// the columns may be of different types: each allocator checks what
-    /// comes back to it (crate invariant 2). Selections are kept as they are.
+    /// comes back to it (crate invariant 2). Neither chunk may have a
+    /// selection (TiDB's rule): it would not follow the column.
     ///
     /// ```
     /// # use chunkpool::{Chunk, FieldType};
@@ -566,11 +652,15 @@ impl Chunk {
     ///
     /// # Errors
     /// [`Error::ColumnOutOfRange`] if `i` or `j` is out of range;
-    /// [`Error::SharedColumn`] if either column is still shared with
-    /// another slot ([`Chunk::make_ref`]).
+    /// [`Error::HasSelection`] if either chunk has a selection, even an
+    /// empty one; [`Error::SharedColumn`] if either column is still shared
+    /// with another slot ([`Chunk::make_ref`]).
     pub fn try_swap_columns(&mut self, i: usize, other: &mut Chunk, j: usize) -> Result<(), Error> {
         self.try_column(i)?;
         other.try_column(j)?;
+        if self.body.sel.is_some() || other.body.sel.is_some() {
+            return Err(Error::HasSelection);
+        }
         self.try_column_mut(i)?;
         other.try_column_mut(j)?;
         std::mem::swap(&mut self.body.columns[i], &mut other.body.columns[j]);
@@ -719,7 +809,10 @@ impl fmt::Debug for Chunk {
             .field("required_rows", &self.body.required_rows)
             .field("pooled", &self.body.home.is_some())
             .field("sel", &self.body.sel.as_ref().map(Vec::len))
-            .field("columns", &self.body.columns)
+            .field(
+                "columns",
+                &self.body.columns.iter().map(Slot::get).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }

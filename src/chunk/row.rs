@@ -66,13 +66,16 @@ macro_rules! getters {
 }
 
 impl<'a> Row<'a> {
-    /// The row's index in its chunk.
+    /// The row's physical index in its chunk's columns (TiDB's
+    /// `Row.Idx`): through the selection, if the chunk has one.
     ///
     /// ```
     /// # use chunkpool::{Chunk, FieldType};
     /// let mut chk = Chunk::new(&[FieldType::I64], 2, 2);
-    /// chk.column_mut(0).append_i64(1);
+    /// chk.column_mut(0).extend_from_slice(&[1i64, 2]);
     /// assert_eq!(chk.row(0).idx(), 0);
+    /// chk.set_sel(Some(vec![1]));
+    /// assert_eq!(chk.row(0).idx(), 1);
     /// ```
     #[must_use]
     pub fn idx(&self) -> usize {
@@ -210,13 +213,17 @@ impl<'a> Row<'a> {
 }
 
 impl Chunk {
-    /// A view of row `row` (TiDB's `GetRow`).
+    /// A view of row `row` as [`Chunk::num_rows`] counts rows (TiDB's
+    /// `GetRow`): the `row`-th selected row when the chunk has a
+    /// selection, else the `row`-th row.
     ///
     /// ```
     /// # use chunkpool::{Chunk, FieldType};
     /// let mut chk = Chunk::new(&[FieldType::I64], 2, 2);
-    /// chk.column_mut(0).append_i64(4);
+    /// chk.column_mut(0).extend_from_slice(&[4i64, 5]);
     /// assert_eq!(chk.row(0).get_i64(0), 4);
+    /// chk.set_sel(Some(vec![1]));
+    /// assert_eq!(chk.row(0).get_i64(0), 5);
     /// ```
     ///
     /// # Panics
@@ -232,14 +239,61 @@ impl Chunk {
     ///
     /// ```
     /// # use chunkpool::{Chunk, Error, FieldType};
-    /// let chk = Chunk::new(&[FieldType::I64], 2, 2);
+    /// let mut chk = Chunk::new(&[FieldType::I64], 2, 2);
+    /// assert_eq!(chk.try_row(0).err(), Some(Error::RowOutOfRange { row: 0, len: 0 }));
+    /// chk.column_mut(0).append_i64(1);
+    /// chk.set_sel(Some(vec![]));
     /// assert_eq!(chk.try_row(0).err(), Some(Error::RowOutOfRange { row: 0, len: 0 }));
     /// ```
     ///
     /// # Errors
-    /// [`Error::RowOutOfRange`] if `row >= num_rows()`.
+    /// [`Error::RowOutOfRange`] if `row >= num_rows()`, or if the
+    /// selection names a row past the columns (they were replaced since it
+    /// was set).
     pub fn try_row(&self, row: usize) -> Result<Row<'_>, Error> {
         let len = self.num_rows();
+        if row >= len {
+            return Err(Error::RowOutOfRange { row, len });
+        }
+        match self.sel() {
+            Some(sel) => self.try_physical_row(sel[row] as usize),
+            None => Ok(Row { chunk: self, row }),
+        }
+    }
+
+    /// A view of physical row `row` of the columns, whatever the
+    /// selection.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64], 2, 2);
+    /// chk.column_mut(0).extend_from_slice(&[4i64, 5]);
+    /// chk.set_sel(Some(vec![1]));
+    /// assert_eq!(chk.physical_row(0).get_i64(0), 4);
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of [`Error::RowOutOfRange`] if `row >=
+    /// physical_rows()` (see [`Chunk::try_physical_row`]).
+    #[track_caller]
+    #[must_use]
+    pub fn physical_row(&self, row: usize) -> Row<'_> {
+        unwrap(self.try_physical_row(row))
+    }
+
+    /// Like [`Chunk::physical_row`], returning an error instead of
+    /// panicking.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, FieldType};
+    /// let chk = Chunk::new(&[FieldType::I64], 2, 2);
+    /// assert_eq!(chk.try_physical_row(0).err(), Some(Error::RowOutOfRange { row: 0, len: 0 }));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::RowOutOfRange`] if `row >= physical_rows()`.
+    pub fn try_physical_row(&self, row: usize) -> Result<Row<'_>, Error> {
+        let len = self.physical_rows();
         if row >= len {
             return Err(Error::RowOutOfRange { row, len });
         }

@@ -2,6 +2,11 @@
 //! NULLs and bytes, column by column, with one bulk copy per run of
 //! consecutive rows.
 //!
+//! Row indices name physical rows of the source ([`Chunk::physical_rows`]):
+//! its selection is not consulted, except by [`Chunk::append_chunk`], which
+//! appends the rows as selected. Rows appended to a chunk that has a
+//! selection join it, so they count in its [`Chunk::num_rows`].
+//!
 //! Every method checks everything before its first write (layouts, equal
 //! column lengths, row indices, shared columns) and reserves every column
 //! before copying into any, so a failed call leaves the destination's rows
@@ -30,7 +35,7 @@ fn runs_of(rows: impl Iterator<Item = usize>) -> Vec<Range<usize>> {
 impl Chunk {
     /// The row count every column shares, or [`Error::RaggedChunk`].
     pub(crate) fn equal_rows(&self) -> Result<usize, Error> {
-        let rows = self.num_rows();
+        let rows = self.physical_rows();
         match self.columns().enumerate().find(|(_, c)| c.len() != rows) {
             Some((column, c)) => Err(Error::RaggedChunk {
                 column,
@@ -76,6 +81,23 @@ impl Chunk {
     /// column, then copies.
     fn append_pick(&mut self, src: &Chunk, pick: Pick<'_>) -> Result<(), Error> {
         let rows = pick.rows();
+        let before = self.physical_rows();
+        if let Some(sel) = &mut self.body.sel {
+            // The new rows join the selection: room first, and every new
+            // row index must fit its `u32`.
+            let end = before.saturating_add(rows);
+            if end > u32::MAX as usize + 1 {
+                return Err(Error::RowOutOfRange {
+                    row: end - 1,
+                    len: u32::MAX as usize + 1,
+                });
+            }
+            sel.try_reserve(rows).map_err(|_| Error::OutOfMemory {
+                field: crate::field::FieldType::U32,
+                rows: sel.len().saturating_add(rows),
+                bytes: sel.len().saturating_add(rows).saturating_mul(4),
+            })?;
+        }
         for (slot, from) in self.body.columns.iter_mut().zip(src.columns()) {
             if let Slot::Own(c) = slot {
                 c.try_reserve_pick(from, pick, rows)?;
@@ -85,6 +107,10 @@ impl Chunk {
             if let Slot::Own(c) = slot {
                 c.extend_pick(from, pick, rows);
             }
+        }
+        if let Some(sel) = &mut self.body.sel {
+            // Checked above: every index fits.
+            sel.extend((before..before + rows).map(|r| r as u32));
         }
         Ok(())
     }
@@ -127,7 +153,7 @@ impl Chunk {
     /// [`Error::LayoutMismatch`] unless both chunks have the same field
     /// types in the same order; [`Error::RaggedChunk`] if either chunk's
     /// columns differ in length; [`Error::RowOutOfRange`] if `row >=
-    /// src.num_rows()`; [`Error::SharedColumn`] if a destination column is
+    /// src.physical_rows()`; [`Error::SharedColumn`] if a destination column is
     /// shared ([`Chunk::make_ref`]); [`Error::OutOfMemory`] or
     /// [`Error::OffsetOverflow`] when a column cannot grow.
     pub fn try_append_row(&mut self, src: &Chunk, row: usize) -> Result<(), Error> {
@@ -176,7 +202,7 @@ impl Chunk {
     ///
     /// # Errors
     /// As [`Chunk::try_append_row`]; [`Error::RowOutOfRange`] names the
-    /// first row of `range` past `src.num_rows()`, or, for an inverted
+    /// first row of `range` past `src.physical_rows()`, or, for an inverted
     /// range (`start > end`), `start` with `len` = `end`.
     pub fn try_append_rows(&mut self, src: &Chunk, range: Range<usize>) -> Result<(), Error> {
         let rows = self.check_append(src)?;
@@ -234,7 +260,7 @@ impl Chunk {
     ///
     /// # Errors
     /// As [`Chunk::try_append_row`], for the first index not below
-    /// `src.num_rows()`.
+    /// `src.physical_rows()`.
     pub fn try_append_selected(&mut self, src: &Chunk, rows: &[u32]) -> Result<(), Error> {
         let n = self.check_append(src)?;
         check_sel(rows, n)?;
@@ -281,7 +307,7 @@ impl Chunk {
     ///
     /// # Errors
     /// As [`Chunk::try_append_row`]; [`Error::RowOutOfRange`] for the
-    /// first set bit at or past `src.num_rows()`.
+    /// first set bit at or past `src.physical_rows()`.
     pub fn try_append_selected_bitmap(&mut self, src: &Chunk, mask: &[u8]) -> Result<(), Error> {
         let n = self.check_append(src)?;
         let set = |i: usize| mask[i / 8] & (1 << (i % 8)) != 0;

@@ -76,11 +76,18 @@ impl Chunk {
     /// the rows of this chunk that are "in", in the given order (repeats
     /// allowed). The rows themselves are not moved.
     ///
-    /// A selection names rows of this chunk as they are: [`Chunk::reset`]
-    /// drops it; appending rows, and replacing, taking or swapping columns,
-    /// keep it. Every method that reads rows through it
-    /// ([`Chunk::append_chunk`]) checks it again against the chunk's rows;
-    /// [`Chunk::selected_rows`] yields it as set.
+    /// A selection names physical rows of this chunk
+    /// ([`Chunk::physical_rows`]), and the chunk's rows are then the
+    /// selected ones: [`Chunk::num_rows`], [`Chunk::row`] and
+    /// [`Chunk::is_full`] count and read through it (as TiDB's `NumRows`,
+    /// `GetRow` and `IsFull` do). [`Chunk::reset`] drops it; rows appended
+    /// with the row-moving methods ([`Chunk::append_rows`] and the others)
+    /// are added to it, so they count too (TiDB's `AppendRow` does the
+    /// same); replacing or taking a column keeps it. A chunk with a
+    /// selection shares and swaps columns only within itself
+    /// ([`Error::HasSelection`]). Every method that reads rows through it
+    /// checks it again against the chunk's rows; [`Chunk::selected_rows`]
+    /// yields it as set.
     ///
     /// ```
     /// # use chunkpool::{Chunk, FieldType};
@@ -91,8 +98,9 @@ impl Chunk {
     /// chk.set_sel(Some(vec![2, 0]));
     /// assert_eq!(chk.sel(), Some(&[2, 0][..]));
     /// assert_eq!(chk.selected_rows().collect::<Vec<_>>(), [2, 0]);
+    /// assert_eq!((chk.num_rows(), chk.row(0).get_i64(0)), (2, 30));
     /// chk.set_sel(None);
-    /// assert_eq!(chk.num_selected(), 3);
+    /// assert_eq!(chk.num_rows(), 3);
     /// ```
     ///
     /// # Panics
@@ -121,7 +129,7 @@ impl Chunk {
     /// [`num_rows()`](Self::num_rows).
     pub fn try_set_sel(&mut self, sel: Option<Vec<u32>>) -> Result<(), Error> {
         if let Some(s) = &sel {
-            check_sel(s, self.num_rows())?;
+            check_sel(s, self.physical_rows())?;
         }
         self.body.sel = sel;
         Ok(())
@@ -159,8 +167,10 @@ impl Chunk {
         self.body.sel.as_deref()
     }
 
-    /// The selected rows in order: the selection's indices when one is
-    /// set, otherwise `0..num_rows()`.
+    /// The physical indices of the chunk's rows, in order: the selection
+    /// when one is set, otherwise `0..physical_rows()`. `num_rows()` long;
+    /// read them with [`Chunk::physical_row`] (or read row `i` through
+    /// the selection with [`Chunk::row`]).
     ///
     /// ```
     /// # use chunkpool::{Chunk, FieldType};
@@ -169,33 +179,15 @@ impl Chunk {
     /// chk.column_mut(0).append_i64(2);
     /// assert_eq!(chk.selected_rows().collect::<Vec<_>>(), [0, 1]);
     /// chk.set_sel(Some(vec![1]));
-    /// let sum: i64 = chk.selected_rows().map(|r| chk.row(r).get_i64(0)).sum();
+    /// let sum: i64 = chk.selected_rows().map(|r| chk.physical_row(r).get_i64(0)).sum();
     /// assert_eq!(sum, 2);
     /// ```
     #[must_use]
     pub fn selected_rows(&self) -> SelectedRows<'_> {
         let inner = match &self.body.sel {
             Some(s) => Inner::Sel(s.iter()),
-            None => Inner::All(0..self.num_rows()),
+            None => Inner::All(0..self.physical_rows()),
         };
         SelectedRows { inner }
-    }
-
-    /// How many rows [`Chunk::selected_rows`] yields (TiDB's `NumRows` on
-    /// a chunk with a selection).
-    ///
-    /// ```
-    /// # use chunkpool::{Chunk, FieldType};
-    /// let mut chk = Chunk::new(&[FieldType::I64], 4, 4);
-    /// chk.column_mut(0).append_i64(1);
-    /// chk.set_sel(Some(vec![]));
-    /// assert_eq!((chk.num_rows(), chk.num_selected()), (1, 0));
-    /// ```
-    #[must_use]
-    pub fn num_selected(&self) -> usize {
-        self.body
-            .sel
-            .as_ref()
-            .map_or_else(|| self.num_rows(), Vec::len)
     }
 }

@@ -527,6 +527,18 @@ pub fn make_ref_to(
     src: usize,
     sink: &mut dyn Sink,
 ) {
+    if dst_live.m.sel.is_some() || src_live.m.sel.is_some() {
+        // TiDB's rule: refused, and nothing changes.
+        let got = dst_live
+            .chunk
+            .try_make_ref_to(dst, &mut src_live.chunk, src);
+        assert_eq!(
+            got,
+            Err(Error::HasSelection),
+            "make_ref_to with a selection"
+        );
+        return;
+    }
     dst_live.chunk.make_ref_to(dst, &mut src_live.chunk, src);
     dst_live.m.pristine = false;
     src_live.m.pristine = false;
@@ -535,20 +547,45 @@ pub fn make_ref_to(
     release(old, dst_live.m.home, sink);
 }
 
-/// `Chunk::reset`: a column still shared with another user is replaced by
-/// a new empty one of the same type; every other column is cleared; the
-/// selection is dropped.
+/// `Chunk::reset`: every column is cleared and the selection dropped;
+/// slots that share one column (`make_ref`) still share one: the same,
+/// cleared, if the chunk holds every reference to it, else a new empty one
+/// of the same type (another chunk still reads the old one).
 pub fn reset_chunk(live: &mut Live) {
     live.chunk.reset();
     live.m.sel = None;
-    for slot in &mut live.m.slots {
-        if Arc::strong_count(slot) > 1 {
-            let field = slot.field;
-            *slot = Arc::new(MCol::new(field));
-            live.m.pristine = false;
+    let slots = &mut live.m.slots;
+    for i in 0..slots.len() {
+        if Arc::strong_count(&slots[i]) == 1 {
+            Arc::get_mut(&mut slots[i]).expect("unique").rows.clear();
+            continue;
         }
-        let m = Arc::get_mut(slot).expect("unique after reset");
-        m.rows.clear();
+        if (0..i).any(|k| Arc::ptr_eq(&slots[k], &slots[i])) {
+            continue; // Its group was reset with its first slot.
+        }
+        let group: Vec<usize> = (i..slots.len())
+            .filter(|&k| Arc::ptr_eq(&slots[k], &slots[i]))
+            .collect();
+        let field = slots[i].field;
+        let inside = Arc::strong_count(&slots[i]) == group.len();
+        let old = Arc::clone(&slots[i]);
+        let placeholder = Arc::new(MCol::new(field));
+        for &k in &group {
+            slots[k] = Arc::clone(&placeholder);
+        }
+        let col = if inside {
+            let mut col = Arc::try_unwrap(old).expect("only this chunk held it");
+            col.rows.clear();
+            col
+        } else {
+            live.m.pristine = false;
+            MCol::new(field)
+        };
+        drop(placeholder);
+        let shared = Arc::new(col);
+        for &k in &group {
+            slots[k] = Arc::clone(&shared);
+        }
     }
 }
 

@@ -20,14 +20,19 @@ use crate::world::{pick, two_mut};
 use chunkpool::{Chunk, Column, Error};
 use std::sync::Arc;
 
-/// The model's `num_rows()`: the first column's length.
-fn num_rows(m: &MChunk) -> usize {
+/// The model's `physical_rows()`: the first column's length.
+pub fn physical_rows(m: &MChunk) -> usize {
     m.slots.first().map_or(0, |s| s.rows.len())
+}
+
+/// The model's `num_rows()`: the selected rows when there is a selection.
+pub fn num_rows(m: &MChunk) -> usize {
+    m.sel.as_ref().map_or_else(|| physical_rows(m), Vec::len)
 }
 
 /// The row count every column shares, or `RaggedChunk`.
 fn equal_rows(m: &MChunk) -> Result<usize, Error> {
-    let rows = num_rows(m);
+    let rows = physical_rows(m);
     match m.slots.iter().position(|s| s.rows.len() != rows) {
         Some(column) => Err(Error::RaggedChunk {
             column,
@@ -148,11 +153,16 @@ fn append_rows(
         return;
     }
     let (dl, sl) = two_mut(live, d, s);
-    let op = how(num_rows(&sl.m));
+    let op = how(physical_rows(&sl.m));
     match op.predict(&dl.m, &sl.m) {
         Ok(rows) => {
             op.call(&mut dl.chunk, &sl.chunk, panicking)
                 .expect("an append the model accepts");
+            // Rows appended to a chunk with a selection join it.
+            let before = physical_rows(&dl.m);
+            if let Some(sel) = &mut dl.m.sel {
+                sel.extend((before..before + rows.len()).map(|r| r as u32));
+            }
             for (slot, from) in dl.m.slots.iter_mut().zip(&sl.m.slots) {
                 let m = Arc::get_mut(slot).expect("checked unshared");
                 m.rows.extend(rows.iter().map(|&r| from.rows[r].clone()));
@@ -201,7 +211,7 @@ fn set_sel(live: &mut Live, sel: Option<&[RowIdx]>, panicking: bool) {
         assert_eq!(got, live.m.sel.take(), "take_sel hands back the selection");
         return;
     }
-    let rows = num_rows(&live.m);
+    let rows = physical_rows(&live.m);
     let sel: Option<Vec<u32>> = sel.map(|s| s.iter().map(|r| r.resolve_u32(rows)).collect());
     let want = sel.as_deref().map_or(Ok(()), |s| check_sel(s, rows));
     let got = if panicking && want.is_ok() {
@@ -241,10 +251,12 @@ fn swap(live: &mut [Live], [a, b]: [u8; 2], i: ColIdx, j: ColIdx, panicking: boo
     }
     let (x, y) = two_mut(live, a, b);
     let (i, j) = (i.resolve(x.m.slots.len()), j.resolve(y.m.slots.len()));
-    // Both indices are range-checked before either column's sharing.
+    // Both indices are range-checked, then the selections (TiDB's rule:
+    // no swap with a chunk that has one), then either column's sharing.
     let want = match (x.m.slots.get(i), y.m.slots.get(j)) {
         (None, _) => column_mut(&x.m, i),
         (_, None) => column_mut(&y.m, j),
+        _ if x.m.sel.is_some() || y.m.sel.is_some() => Err(Error::HasSelection),
         _ => column_mut(&x.m, i).and_then(|()| column_mut(&y.m, j)),
     };
     let got = if panicking && want.is_ok() {
@@ -486,12 +498,14 @@ fn fill(live: &mut Live, n: u8, seed: u8) {
     }
 }
 
-/// A chunk's selection (`sel`, `selected_rows`, `num_selected`) and its
-/// `Row` getters against the model: each getter reads what the column's
-/// own accessor reads at that row, and fails cleanly past the columns.
+/// A chunk's selection (`sel`, `selected_rows`, `num_rows`) and its `Row`
+/// getters against the model: `row(i)` is physical row `sel[i]` (or `i`),
+/// `physical_row(r)` is row `r` of the columns; each getter reads what the
+/// column's own accessor reads at that row, and fails cleanly past the
+/// columns.
 pub fn verify_rows(live: &Live) {
     let (c, m) = (&live.chunk, &live.m);
-    let rows = num_rows(m);
+    let rows = physical_rows(m);
     assert_eq!(c.sel(), m.sel.as_deref(), "sel");
     let selected: Vec<usize> = match &m.sel {
         Some(s) => s.iter().map(|&r| r as usize).collect(),
@@ -500,22 +514,40 @@ pub fn verify_rows(live: &Live) {
     let it = c.selected_rows();
     assert_eq!(it.len(), selected.len(), "selected_rows len");
     assert_eq!(it.collect::<Vec<_>>(), selected, "selected_rows");
-    assert_eq!(c.num_selected(), selected.len(), "num_selected");
     assert_eq!(
-        c.try_row(rows).err(),
+        c.num_rows(),
+        selected.len(),
+        "num_rows counts the selected rows"
+    );
+    assert_eq!(c.physical_rows(), rows, "physical_rows");
+    let n = selected.len();
+    assert_eq!(
+        c.try_row(n).err(),
+        Some(Error::RowOutOfRange { row: n, len: n }),
+        "try_row past the end"
+    );
+    assert_eq!(
+        c.try_physical_row(rows).err(),
         Some(Error::RowOutOfRange {
             row: rows,
             len: rows
         }),
-        "try_row past the end"
+        "try_physical_row past the end"
     );
+    for (i, &r) in selected.iter().enumerate() {
+        match c.try_row(i) {
+            Ok(row) => assert_eq!(row.idx(), r, "row({i}) is selected row {r}"),
+            // The selection names a row the columns no longer hold.
+            Err(e) => assert_eq!(e, Error::RowOutOfRange { row: r, len: rows }),
+        }
+    }
     let ncols = m.slots.len();
     let past = Error::ColumnOutOfRange {
         column: ncols,
         columns: ncols,
     };
     for r in 0..rows {
-        let row = c.row(r);
+        let row = c.physical_row(r);
         assert_eq!(row.idx(), r);
         assert_eq!(row.try_get_i64(ncols).err(), Some(past.clone()));
         assert_eq!(row.try_is_null(ncols).err(), Some(past.clone()));

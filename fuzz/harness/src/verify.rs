@@ -14,11 +14,16 @@ pub fn verify(live: &Live) {
     let (c, m) = (&live.chunk, &live.m);
     assert_eq!(c.num_cols(), m.slots.len(), "num_cols");
     assert_eq!(c.columns().len(), m.slots.len());
-    let rows = m.slots.first().map_or(0, |s| s.rows.len());
+    let rows = crate::rows::num_rows(m);
     assert_eq!(c.num_rows(), rows, "num_rows");
+    assert_eq!(
+        c.physical_rows(),
+        crate::rows::physical_rows(m),
+        "physical_rows"
+    );
     assert_eq!(c.capacity(), m.capacity, "capacity");
     assert_eq!(c.required_rows(), m.required, "required_rows");
-    assert_eq!(c.is_full(), rows >= m.required, "is_full");
+    assert_eq!(c.is_full(), rows >= m.required, "is_full (selected rows)");
     assert_eq!(c.is_pooled(), m.home.is_some(), "is_pooled");
     assert!(matches!(
         c.try_column(m.slots.len()),
