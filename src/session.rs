@@ -421,6 +421,52 @@ impl<A: ChunkAllocator> CurrentAllocator<A> {
     }
 }
 
+/// The session's allocator is a [`ChunkAllocator`] like any other, so an
+/// operator written generic over the trait runs on it.
+///
+/// ```
+/// use chunkpool::{Chunk, ChunkAllocator, FieldType, LockFreeAllocator, SessionChunkPool};
+///
+/// fn scan(alloc: &impl ChunkAllocator) -> Chunk {
+///     let mut chk = alloc.alloc(&[FieldType::I64], 4, 4);
+///     chk.column_mut(0).extend_from_slice(&[1i64, 2, 3]);
+///     chk
+/// }
+///
+/// let session = SessionChunkPool::new();
+/// let pool = LockFreeAllocator::new();
+/// session.set_alloc(Some(&pool));
+/// assert!(scan(&session.chunk_allocator()).is_pooled());
+/// assert_eq!(pool.stats().chunks_returned, 1);
+/// ```
+impl<A: ChunkAllocator> ChunkAllocator for CurrentAllocator<A> {
+    fn try_alloc(
+        &self,
+        fields: &[FieldType],
+        capacity: usize,
+        max_chunk_size: usize,
+    ) -> Result<Chunk, Error> {
+        CurrentAllocator::try_alloc(self, fields, capacity, max_chunk_size)
+    }
+
+    #[track_caller]
+    fn alloc(&self, fields: &[FieldType], capacity: usize, max_chunk_size: usize) -> Chunk {
+        CurrentAllocator::alloc(self, fields, capacity, max_chunk_size)
+    }
+
+    /// The installed allocator's `reset` (the session's own hook
+    /// included); nothing for the empty allocator.
+    fn reset(&self) {
+        if let Some(a) = &*self.guard {
+            a.reset();
+        }
+    }
+
+    fn check_reuse_alloc_size(&self) -> bool {
+        CurrentAllocator::check_reuse_alloc_size(self)
+    }
+}
+
 impl<A: fmt::Debug> fmt::Debug for CurrentAllocator<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &*self.guard {
