@@ -389,6 +389,21 @@ impl Chunk {
         slot.make_owned().ok_or(Error::SharedColumn { column: i })
     }
 
+    /// The columns' types, in order (TiDB's `GetFieldTypes`): the layout to
+    /// allocate a chunk like this one with.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, ChunkAllocator, FieldType, LockFreeAllocator};
+    /// let chk = Chunk::new(&[FieldType::I64, FieldType::UTF8], 4, 4);
+    /// assert_eq!(chk.fields(), [FieldType::I64, FieldType::UTF8]);
+    /// let like = LockFreeAllocator::new().alloc(&chk.fields(), 4, 4);
+    /// assert_eq!(like.fields(), chk.fields());
+    /// ```
+    #[must_use]
+    pub fn fields(&self) -> Vec<FieldType> {
+        self.columns().map(Column::field_type).collect()
+    }
+
     /// Iterates over the columns in order.
     ///
     /// ```
