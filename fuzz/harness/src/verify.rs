@@ -13,6 +13,8 @@ use std::sync::Arc;
 pub fn verify(live: &Live) {
     let (c, m) = (&live.chunk, &live.m);
     assert_eq!(c.num_cols(), m.slots.len(), "num_cols");
+    let layout: Vec<_> = m.slots.iter().map(|s| s.field).collect();
+    assert_eq!(c.fields(), layout, "fields");
     assert_eq!(c.columns().len(), m.slots.len());
     let rows = crate::rows::num_rows(m);
     assert_eq!(c.num_rows(), rows, "num_rows");
