@@ -256,6 +256,45 @@ impl Stats {
     }
 }
 
+/// A summary in one paragraph, for logs: what was handed out and how much
+/// of it came from the cache, what came back and what was freed (and why),
+/// and what is cached now.
+///
+/// ```
+/// use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator};
+///
+/// let alloc = LockFreeAllocator::new();
+/// for _ in 0..4 {
+///     drop(alloc.alloc(&[FieldType::I64, FieldType::UTF8], 8, 8));
+/// }
+/// let text = alloc.stats().to_string();
+/// assert!(text.starts_with("4 chunks handed out, 3 from the cache (75.0% of columns reused)"));
+/// assert!(text.contains("4 returned"));
+/// assert!(text.contains("cached now: 1 whole chunks"));
+/// ```
+impl fmt::Display for Stats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} chunks handed out, {} from the cache ({:.1}% of columns reused); \
+             {} returned; freed: {} over a limit, {} oversized, {} avoid_reusing, {} too small; \
+             cached now: {} whole chunks, {} shells, {} loose columns, {} bytes",
+            self.chunks_allocated,
+            self.chunks_from_cache,
+            self.reuse_rate() * 100.0,
+            self.chunks_returned,
+            self.discarded_over_limit,
+            self.discarded_oversize,
+            self.discarded_avoid_reuse,
+            self.discarded_too_small,
+            self.retained_chunks,
+            self.retained_shells,
+            self.retained_columns,
+            self.retained_bytes,
+        )
+    }
+}
+
 /// What the counters count; indexes into a block.
 ///
 /// The thread caches count flows in and out of their magazines rather than
