@@ -20,8 +20,8 @@
 mod column_seeds;
 
 use chunkpool_harness::input::{
-    AllocInput, Cap, Cfg, ColOp, Field, HookStep, Kind, Limit, MainOp, Op, Phase, SessOp,
-    SessionInput, ThreadOp, ThreadedInput, Val,
+    AllocInput, Cap, Cfg, ColCap, ColIdx, ColOp, Field, HookStep, HugeCap, Kind, Limit, MainOp, Op,
+    Phase, RowOp, SessOp, SessionInput, ThreadOp, ThreadedInput, Val,
 };
 use std::path::Path;
 
@@ -398,6 +398,36 @@ fn alloc_seeds() -> Vec<AllocInput> {
         }
     }
     seeds
+}
+
+/// The fuzz find of `set_column` on an unpooled chunk of no columns whose
+/// capacity is `isize::MAX - 7` rows (the replacement column's capacity
+/// overflowed): kept as the operations it decoded to, which survive new
+/// operations in the harness, where its bytes did not.
+#[test]
+fn set_column_near_isize_max() {
+    let input = AllocInput {
+        config: Cfg::Default,
+        ops: vec![
+            Op::Unpooled {
+                fields: vec![],
+                cap: Cap::Huge(HugeCap::IsizeMaxMinus7),
+                max: Cap::Huge(HugeCap::IsizeMaxMinus7),
+            },
+            Op::Scribble,
+            Op::Rows(RowOp::SetColumn {
+                chunk: 177,
+                col: ColIdx::Past(177),
+                field: Field::Size(0), // 1-byte raw bytes
+                cap: ColCap::Below(202),
+                fill: 1,
+                seed: 128,
+                panicking: true,
+            }),
+        ],
+    };
+    chunkpool_harness::run_allocator_ops(&input);
+    chunkpool_harness::run_differential(&input);
 }
 
 #[test]

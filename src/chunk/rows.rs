@@ -14,7 +14,7 @@
 
 use super::select::check_sel;
 use super::{Chunk, Slot};
-use crate::column::Pick;
+use crate::column::{Column, Pick};
 use crate::error::{fail, Error};
 use std::ops::Range;
 
@@ -370,5 +370,73 @@ impl Chunk {
             }
             None => self.append_runs(src, std::slice::from_ref(&(0..n))),
         }
+    }
+
+    /// Keeps the first `rows` rows as [`Chunk::num_rows`] counts them and
+    /// drops the rest, in place (TiDB's `TruncateTo`), so a chunk is
+    /// refilled without a new one: a running top-k keeps its best rows
+    /// and appends the next batch behind them. Nothing happens when `rows
+    /// >= num_rows()`.
+    ///
+    /// Without a selection every column is cut to `rows` rows, keeping its
+    /// buffers. With one, the selection is cut to its first `rows`
+    /// entries and the columns are left as they are: the same rows are
+    /// kept, without moving any (TiDB moves the selected rows to the
+    /// front first; here that is [`Chunk::append_chunk`] into another
+    /// chunk).
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64], 8, 8);
+    /// chk.column_mut(0).extend_from_slice(&[5i64, 9, 7]);
+    /// chk.truncate(2);
+    /// assert_eq!(chk.column(0).as_slice::<i64>(), &[5, 9]);
+    /// chk.set_sel(Some(vec![1, 0]));
+    /// chk.truncate(1);
+    /// assert_eq!((chk.num_rows(), chk.row(0).get_i64(0), chk.physical_rows()), (1, 9, 2));
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Chunk::try_truncate`] returns.
+    #[track_caller]
+    pub fn truncate(&mut self, rows: usize) {
+        if let Err(e) = self.try_truncate(rows) {
+            fail(e);
+        }
+    }
+
+    /// Like [`Chunk::truncate`], returning an error instead of panicking;
+    /// on an error the chunk is unchanged.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64, FieldType::I64], 4, 4);
+    /// chk.column_mut(0).append_i64(1);
+    /// chk.make_ref(0, 1);
+    /// assert_eq!(chk.try_truncate(0), Err(Error::SharedColumn { column: 0 }));
+    /// assert_eq!(chk.num_rows(), 1);
+    /// ```
+    ///
+    /// # Errors
+    /// Without a selection, [`Error::SharedColumn`] for the first column
+    /// that is shared with another slot ([`Chunk::make_ref`]) and holds
+    /// more than `rows` rows.
+    pub fn try_truncate(&mut self, rows: usize) -> Result<(), Error> {
+        if let Some(sel) = &mut self.body.sel {
+            sel.truncate(rows);
+            return Ok(());
+        }
+        let too_long = |c: &Column| c.len() > rows;
+        for i in 0..self.num_cols() {
+            if too_long(self.body.columns[i].get()) {
+                self.try_column_mut(i)?;
+            }
+        }
+        for slot in &mut self.body.columns {
+            if let Slot::Own(c) = slot {
+                c.truncate(rows);
+            }
+        }
+        Ok(())
     }
 }

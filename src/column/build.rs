@@ -52,6 +52,44 @@ impl Column {
         self.data_len = m.data_len;
     }
 
+    /// Keeps the first `rows` rows and drops the rest, in place: the
+    /// buffers keep their capacity, so the column fills again without
+    /// growing. Nothing happens when `rows >= len()` (as `Vec::truncate`).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::UTF8, 4);
+    /// c.extend_str(["a", "bc", "def"]);
+    /// c.set_null(1, true);
+    /// let bytes = c.allocated_bytes();
+    /// c.truncate(1);
+    /// assert_eq!((c.len(), c.null_count(), c.offsets()), (1, 0, &[0i64, 1][..]));
+    /// assert_eq!(c.allocated_bytes(), bytes);
+    /// c.append_str("x");
+    /// assert_eq!(c.get_str(1), Some("x"));
+    /// ```
+    pub fn truncate(&mut self, rows: usize) {
+        if rows >= self.len {
+            return;
+        }
+        let dropped_nulls = (rows..self.len)
+            .filter(|&i| self.bitmap[i / 8] & (1 << (i % 8)) == 0)
+            .count();
+        let data_len = match self.field.elem_size() {
+            Some(size) => rows * size,
+            // Offsets rise from 0 and stay within the data (every writer
+            // keeps them so), so this is in range and not negative.
+            None => usize::try_from(self.offsets[rows]).unwrap_or(self.data_len),
+        };
+        let offsets = if self.field.is_var() { rows + 1 } else { 0 };
+        self.rollback(Mark {
+            len: rows,
+            data_len,
+            offsets,
+            nulls: self.nulls - dropped_nulls,
+        });
+    }
+
     /// Reserves, in one go, room for `rows` more rows whose data ends at
     /// byte `data_end`, with `rows` more offsets on a variable-width
     /// column.

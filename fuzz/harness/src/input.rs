@@ -476,6 +476,13 @@ pub enum RowOp {
     /// where it was, so appends between chunks get past the ragged check
     /// with rows, and NULLs, to move.
     Fill { chunk: u8, n: u8, seed: u8 },
+    /// `truncate(rows)` (`rows` relative to the chunk's `num_rows()`, past
+    /// it a no-op): the columns cut, or the selection when there is one.
+    Truncate {
+        chunk: u8,
+        rows: RowIdx,
+        panicking: bool,
+    },
 }
 
 /// The row capacity of a column made to replace another: absolute, or

@@ -474,6 +474,60 @@ pub fn row_op(live: &mut [Live], op: &RowOp) {
                 fill(&mut live[k], *n, *seed);
             }
         }
+        RowOp::Truncate {
+            chunk,
+            rows,
+            panicking,
+        } => {
+            if let Some(k) = pick(*chunk, live.len()) {
+                let l = &mut live[k];
+                let n = rows.resolve(num_rows(&l.m));
+                truncate(l, n, *panicking);
+            }
+        }
+    }
+}
+
+/// `truncate(n)` on the chunk and the model: the selection cut when there
+/// is one; else every column longer than `n` cut, refused
+/// (`SharedColumn`, nothing changed) when such a column is shared.
+fn truncate(live: &mut Live, n: usize, panicking: bool) {
+    let m = &mut live.m;
+    let want = if m.sel.is_some() {
+        Ok(())
+    } else {
+        match m
+            .slots
+            .iter()
+            .position(|s| s.rows.len() > n && Arc::strong_count(s) > 1)
+        {
+            Some(column) => Err(Error::SharedColumn { column }),
+            None => Ok(()),
+        }
+    };
+    let got = if panicking && want.is_ok() {
+        live.chunk.truncate(n);
+        Ok(())
+    } else {
+        live.chunk.try_truncate(n)
+    };
+    let c = &mut live.chunk;
+    let mut call = || c.truncate(n);
+    let panicking_call: Option<&mut dyn FnMut()> = panicking.then_some(&mut call);
+    if outcome(want, got, panicking_call).is_some() {
+        match &mut live.m.sel {
+            Some(sel) => sel.truncate(n),
+            None => {
+                for slot in &mut live.m.slots {
+                    if slot.rows.len() > n {
+                        Arc::get_mut(slot)
+                            .expect("checked unshared")
+                            .rows
+                            .truncate(n);
+                    }
+                }
+            }
+        }
     }
 }
 
