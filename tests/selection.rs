@@ -190,3 +190,33 @@ fn pooled_chunks_follow_the_same_rules() {
     check(&LockFreeAllocator::new());
     check(&MutexAllocator::new());
 }
+
+/// `Clone` (TiDB's `CopyConstruct`): the same rows, selection and sizes,
+/// in a chunk of no pool whose slots are its own; the original, pooled,
+/// still goes home whole.
+#[test]
+fn a_clone_is_an_independent_copy_of_no_pool() {
+    let pool = LockFreeAllocator::new();
+    let mut chk = pool.alloc(&[FieldType::I64, FieldType::I64, FieldType::UTF8], 8, 16);
+    chk.column_mut(0).extend_from_slice(&[1i64, 2, 3]);
+    chk.column_mut(2).extend_str(["a", "b", "c"]);
+    chk.make_ref(0, 1);
+    chk.set_sel(Some(vec![2, 0]));
+    let mut copy = chk.clone();
+    assert!(!copy.is_pooled());
+    assert_eq!((copy.capacity(), copy.required_rows()), (8, 16));
+    assert_eq!(copy.sel(), Some(&[2, 0][..]));
+    assert_eq!(
+        (copy.row(0).get_i64(1), copy.row(1).get_bytes(2)),
+        (3, &b"a"[..])
+    );
+    assert!(
+        (0..3).all(|i| !copy.is_shared(i)),
+        "shared slots copied apart"
+    );
+    copy.column_mut(1).append_i64(9); // its own column now
+    assert_eq!(chk.column(1).len(), 3);
+    drop(chk);
+    assert_eq!(pool.stats().chunks_returned, 1);
+    assert_eq!(copy.column(2).get_str(2), Some("c"));
+}

@@ -483,6 +483,36 @@ impl Drop for Chunk {
     }
 }
 
+/// A copy of the rows (TiDB's `CopyConstruct`): a chunk of no pool, with a
+/// clone of every column (its buffers as large as its rows need, see
+/// [`Column`'s `Clone`](Column#impl-Clone-for-Column)), the same selection,
+/// capacity and required rows. Slots that share one column
+/// ([`Chunk::make_ref`]) get a copy each. To copy only the selected rows,
+/// [`Chunk::append_chunk`] into a new chunk.
+///
+/// ```
+/// # use chunkpool::{Chunk, ChunkAllocator, FieldType, LockFreeAllocator};
+/// let pool = LockFreeAllocator::new();
+/// let mut chk = pool.alloc(&[FieldType::I64, FieldType::UTF8], 8, 8);
+/// chk.column_mut(0).extend_from_slice(&[1i64, 2]);
+/// chk.column_mut(1).extend_str(["a", "b"]);
+/// chk.set_sel(Some(vec![1]));
+/// let copy = chk.clone();
+/// assert!(!copy.is_pooled());
+/// assert_eq!((copy.num_rows(), copy.row(0).get_i64(0), copy.capacity()), (1, 2, 8));
+/// drop(chk); // goes home; the copy is independent
+/// assert_eq!(copy.column(1).get_str(0), Some("a"));
+/// ```
+impl Clone for Chunk {
+    fn clone(&self) -> Chunk {
+        let columns = self.columns().map(|c| Slot::Own(c.clone())).collect();
+        let b = &self.body;
+        let mut body = Body::new(columns, b.capacity, b.required_rows, None);
+        body.sel.clone_from(&b.sel);
+        Chunk::from_body(body)
+    }
+}
+
 impl fmt::Debug for Chunk {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Chunk")

@@ -40,6 +40,31 @@ pub fn verify(live: &Live) {
         verify_column(c.column(i), slot);
     }
     crate::rows::verify_rows(live);
+    verify_clone(live);
+}
+
+/// `Chunk::clone`: a chunk of no pool with the same rows, selection and
+/// sizes, every slot its own copy.
+fn verify_clone(live: &Live) {
+    let (c, m) = (&live.chunk, &live.m);
+    let copy = c.clone();
+    assert!(!copy.is_pooled(), "a clone belongs to no pool");
+    assert_eq!(copy.fields(), c.fields(), "clone fields");
+    assert_eq!(copy.sel(), c.sel(), "clone sel");
+    assert_eq!(
+        (copy.num_rows(), copy.physical_rows()),
+        (c.num_rows(), c.physical_rows()),
+        "clone rows"
+    );
+    assert_eq!(
+        (copy.capacity(), copy.required_rows()),
+        (c.capacity(), c.required_rows()),
+        "clone sizes"
+    );
+    for (i, slot) in m.slots.iter().enumerate() {
+        assert!(!copy.is_shared(i), "a clone's slots are its own");
+        verify_column(copy.column(i), slot);
+    }
 }
 
 pub fn verify_column(col: &chunkpool::Column, m: &MCol) {
