@@ -313,6 +313,131 @@ impl Column {
         Ok(())
     }
 
+    /// Appends `n` NULL rows at once (TiDB's `AppendNNulls`), reserving
+    /// room for all of them first: a fixed-width NULL row holds a zeroed
+    /// element, a variable-width one no bytes.
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_append_nulls`] returns.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::UTF8, 4);
+    /// c.append_str("a");
+    /// c.append_nulls(3);
+    /// assert_eq!((c.len(), c.null_count(), c.get_str(3)), (4, 3, None));
+    /// assert!(c.has_null());
+    /// ```
+    #[track_caller]
+    pub fn append_nulls(&mut self, n: usize) {
+        unwrap_or_fail(self.try_append_nulls(n));
+    }
+
+    /// Like [`Column::append_nulls`], returning an error instead of
+    /// panicking; on an error no row is appended.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, Error, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 4);
+    /// assert!(matches!(c.try_append_nulls(usize::MAX), Err(Error::CapacityOverflow { .. })));
+    /// assert_eq!(c.len(), 0);
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::CapacityOverflow`] when the rows' byte size overflows;
+    /// [`Error::OutOfMemory`] when a buffer must grow and the allocator
+    /// refuses.
+    pub fn try_append_nulls(&mut self, n: usize) -> Result<(), Error> {
+        let size = self.field.elem_size();
+        let data_end = match size {
+            Some(size) => self
+                .len
+                .checked_add(n)
+                .and_then(|rows| rows.checked_mul(size))
+                .ok_or(Error::CapacityOverflow {
+                    field: self.field,
+                    rows: self.len.saturating_add(n),
+                })?,
+            None => self.data_len,
+        };
+        self.reserve_rows(n, data_end)?;
+        for _ in 0..n {
+            // Room for every row was reserved above: this cannot fail.
+            self.push_null_row(size.unwrap_or(0), size.is_none())?;
+        }
+        Ok(())
+    }
+
+    /// True when some row is NULL (TiDB's `HasNull`); O(1).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 4);
+    /// c.append_i64(1);
+    /// assert!(!c.has_null());
+    /// c.append_null();
+    /// assert!(c.has_null());
+    /// ```
+    #[must_use]
+    pub fn has_null(&self) -> bool {
+        self.null_count() > 0
+    }
+
+    /// Marks rows `range` NULL (`null == true`) or not (TiDB's
+    /// `SetNulls`), as [`Column::set_null`] does one row.
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_set_nulls`] returns.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 8);
+    /// c.extend_from_slice(&[1i64, 2, 3, 4]);
+    /// c.set_nulls(1..3, true);
+    /// assert_eq!(c.iter::<i64>().collect::<Vec<_>>(), [Some(1), None, None, Some(4)]);
+    /// ```
+    #[track_caller]
+    pub fn set_nulls(&mut self, range: std::ops::Range<usize>, null: bool) {
+        unwrap_or_fail(self.try_set_nulls(range, null));
+    }
+
+    /// Like [`Column::set_nulls`], returning an error instead of
+    /// panicking; on an error no row is changed.
+    ///
+    /// ```
+    /// # use chunkpool::{Column, Error, FieldType};
+    /// let mut c = Column::new(FieldType::I64, 4);
+    /// c.append_i64(1);
+    /// assert_eq!(c.try_set_nulls(0..2, true), Err(Error::RowOutOfRange { row: 1, len: 1 }));
+    /// assert!(!c.has_null());
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::RowOutOfRange`] naming the first row of `range` at or past
+    /// `len()` (an inverted range names its start, with `len` = its end).
+    pub fn try_set_nulls(
+        &mut self,
+        range: std::ops::Range<usize>,
+        null: bool,
+    ) -> Result<(), Error> {
+        if range.start > range.end {
+            return Err(Error::RowOutOfRange {
+                row: range.start,
+                len: range.end,
+            });
+        }
+        if range.end > self.len {
+            return Err(Error::RowOutOfRange {
+                row: range.start.max(self.len),
+                len: self.len,
+            });
+        }
+        for row in range {
+            self.try_set_null(row, null)?;
+        }
+        Ok(())
+    }
+
     /// Sets a fixed-width column's length to `rows`, every element zeroed and
     /// every row NULL (`null == true`) or not (TiDB's `ResizeInt64` and
     /// friends). Write the values through [`Column::as_mut_slice`].

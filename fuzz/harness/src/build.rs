@@ -70,7 +70,8 @@ fn predict(m: &MCol, op: &BuildOp) -> Result<Vec<Row>, Error> {
                 .as_ref()
                 .map_or_else(null, |s| value(s.as_bytes().to_vec()))]
         }
-        BuildOp::SetNull { .. } => Vec::new(),
+        BuildOp::SetNull { .. } | BuildOp::SetNulls { .. } => Vec::new(),
+        BuildOp::AppendNulls(n) => (0..n % 33).map(|_| null()).collect(),
         BuildOp::ExtendFromSlice { acc, n, seed } | BuildOp::ExtendFromParts { acc, n, seed } => {
             let a = typed(*acc)?;
             (0..usize::from(n % 33))
@@ -238,6 +239,14 @@ fn call(real: &mut Column, field: FieldType, op: &BuildOp, panicking: bool) -> R
             let row = row.resolve(real.len());
             either!(real.try_set_null(row, *null), real.set_null(row, *null))
         }
+        BuildOp::AppendNulls(n) => {
+            let n = usize::from(n % 33);
+            either!(real.try_append_nulls(n), real.append_nulls(n))
+        }
+        BuildOp::SetNulls { start, end, null } => {
+            let (a, b) = (start.resolve(real.len()), end.resolve(real.len()));
+            either!(real.try_set_nulls(a..b, *null), real.set_nulls(a..b, *null))
+        }
         BuildOp::ExtendFromSlice { acc, n, seed } => {
             let a = acc.access(field);
             let vals: Vec<Vec<u8>> = (0..usize::from(n % 33)).map(|i| gen(a, *seed, i)).collect();
@@ -368,6 +377,21 @@ pub fn build_op(
                     Ok(Vec::new())
                 }
                 None => Err(Error::RowOutOfRange { row, len }),
+            }
+        }
+        BuildOp::SetNulls { start, end, null } => {
+            let len = m.rows.len();
+            let (a, b) = (start.resolve(len), end.resolve(len));
+            if a > b {
+                Err(Error::RowOutOfRange { row: a, len: b })
+            } else if b > len {
+                Err(Error::RowOutOfRange {
+                    row: a.max(len),
+                    len,
+                })
+            } else {
+                m.rows[a..b].iter_mut().for_each(|r| r.null = *null);
+                Ok(Vec::new())
             }
         }
         _ => predict(m, op),

@@ -307,6 +307,15 @@ pub enum BuildOp {
     /// The variable-width bulk appends with a validity bitmap, in Arrow's
     /// layout (see [`VarParts`]).
     ExtendVarParts(VarParts),
+    /// `append_nulls(n % 33)`.
+    AppendNulls(u8),
+    /// `set_nulls(start..end, null)`; the range may be inverted or reach
+    /// past the length.
+    SetNulls {
+        start: RowIdx,
+        end: RowIdx,
+        null: bool,
+    },
 }
 
 /// Rows for `extend_bytes_from_parts` / `extend_str_from_parts` with a
