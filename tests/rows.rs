@@ -684,3 +684,34 @@ fn take_sel_hands_the_buffer_back_for_the_next_batch() {
     out.append_chunk(&chk); // no selection now: every row
     assert_eq!(out.num_rows(), 10);
 }
+
+/// `Chunk::from_columns`: columns made elsewhere become a chunk of no
+/// pool that rows move into and out of like any other; ragged columns
+/// are refused.
+#[test]
+fn a_chunk_from_columns_moves_rows_like_any_other() {
+    let src = filled(0..6);
+    let cols: Vec<Column> = src.columns().cloned().collect();
+    let mut made = Chunk::from_columns(cols).expect("equal lengths");
+    assert!(!made.is_pooled());
+    assert_eq!(made.fields(), src.fields());
+    assert_eq!(rows_of(&made), rows_of(&src));
+    made.append_rows(&src, 1..3);
+    assert_eq!(made.physical_rows(), 8);
+    let mut short = Column::new(FieldType::I64, 4);
+    short.append_i64(1);
+    let long = Column::new(FieldType::I64, 4);
+    assert_eq!(
+        Chunk::from_columns(vec![short, long]).err(),
+        Some(Error::RaggedChunk {
+            column: 1,
+            len: 0,
+            rows: 1
+        })
+    );
+    let none = Chunk::from_columns(Vec::new()).expect("no columns");
+    assert_eq!(
+        (none.num_cols(), none.num_rows(), none.capacity()),
+        (0, 0, 1)
+    );
+}

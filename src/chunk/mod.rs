@@ -148,6 +148,45 @@ impl Chunk {
         )))
     }
 
+    /// A chunk of no pool made of `columns`, in order (the way to build a
+    /// chunk from columns made or filled elsewhere). Its capacity is the
+    /// rows every column holds without growing (at least 1), and it asks
+    /// for that many rows (`required_rows`).
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Column, FieldType};
+    /// let mut ids = Column::new(FieldType::I64, 4);
+    /// ids.extend_from_slice(&[1i64, 2]);
+    /// let mut names = Column::new(FieldType::UTF8, 4);
+    /// names.extend_str(["a", "b"]);
+    /// let chk = Chunk::from_columns(vec![ids, names])?;
+    /// assert_eq!((chk.num_rows(), chk.fields()), (2, vec![FieldType::I64, FieldType::UTF8]));
+    /// assert!(!chk.is_pooled() && chk.capacity() >= 4);
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::RaggedChunk`] when the columns differ in length (the
+    /// columns are dropped).
+    pub fn from_columns(columns: Vec<Column>) -> Result<Chunk, Error> {
+        let rows = columns.first().map_or(0, Column::len);
+        if let Some((column, c)) = columns.iter().enumerate().find(|(_, c)| c.len() != rows) {
+            return Err(Error::RaggedChunk {
+                column,
+                len: c.len(),
+                rows,
+            });
+        }
+        let cap = columns
+            .iter()
+            .map(Column::capacity)
+            .min()
+            .unwrap_or(1)
+            .max(1);
+        let slots = columns.into_iter().map(Slot::Own).collect();
+        Ok(Chunk::from_body(Body::new(slots, cap, cap, None)))
+    }
+
     /// The chunk living in `body`.
     #[inline(always)]
     pub(crate) fn from_body(body: Box<Body>) -> Chunk {

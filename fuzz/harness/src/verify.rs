@@ -65,6 +65,28 @@ fn verify_clone(live: &Live) {
         assert!(!copy.is_shared(i), "a clone's slots are its own");
         verify_column(copy.column(i), slot);
     }
+    // The same columns again, through `Chunk::from_columns`.
+    let rows = crate::rows::physical_rows(m);
+    let made = chunkpool::Chunk::from_columns(c.columns().cloned().collect());
+    match m.slots.iter().position(|s| s.rows.len() != rows) {
+        Some(column) => assert_eq!(
+            made.err(),
+            Some(Error::RaggedChunk {
+                column,
+                len: m.slots[column].rows.len(),
+                rows
+            }),
+            "from_columns of a ragged chunk"
+        ),
+        None => {
+            let made = made.expect("from_columns of equal columns");
+            assert!(!made.is_pooled() && made.sel().is_none());
+            assert_eq!(made.physical_rows(), rows, "from_columns rows");
+            for (i, slot) in m.slots.iter().enumerate() {
+                verify_column(made.column(i), slot);
+            }
+        }
+    }
 }
 
 pub fn verify_column(col: &chunkpool::Column, m: &MCol) {
