@@ -150,14 +150,50 @@
 //! other). `Stats::exported_chunks` counts
 //! the exports still alive.
 //!
+//! # Coming from TiDB
+//! TiDB's `util/chunk` functions and this crate's names for them. Where a
+//! TiDB name is used, TiDB's meaning is kept; the differences are listed.
+//!
+//! | TiDB | chunkpool | difference, and why |
+//! |---|---|---|
+//! | `NewChunkWithCapacity` | [`Chunk::new`] | none |
+//! | `Allocator.Alloc` | [`ChunkAllocator::alloc`] / [`ChunkAllocator::try_alloc`] | no `Free`: a chunk returns when dropped, so a buffer is never recycled under a live user |
+//! | `Allocator.Reset`, `CheckReuseAllocSize` | [`ChunkAllocator::reset`], [`ChunkAllocator::check_reuse_alloc_size`] | `reset` frees nothing: chunks came back when dropped |
+//! | the session's `SetAlloc`, `ClearAlloc`, `IsAllocValid` | [`SessionChunkPool::set_alloc`], [`SessionChunkPool::clear_alloc`], [`SessionChunkPool::is_alloc_valid`] | atomic swaps, not an unsynchronised field (TiDB issue 46282) |
+//! | `NumRows`, `IsFull`, `GetRow` | [`Chunk::num_rows`], [`Chunk::is_full`], [`Chunk::row`] | none: through the selection |
+//! | (the columns' length) | [`Chunk::physical_rows`], [`Chunk::physical_row`] | named for what they count |
+//! | `NumCols`, `Capacity`, `RequiredRows`, `SetRequiredRows` | [`Chunk::num_cols`], [`Chunk::capacity`], [`Chunk::required_rows`], [`Chunk::set_required_rows`] | none |
+//! | `Column(i)`, `SetCol` | [`Chunk::column`] / [`Chunk::column_mut`], [`Chunk::set_column`] | a shared column is not mutable ([`Error::SharedColumn`]) |
+//! | `MakeRef`, `MakeRefTo`, `SwapColumn` | [`Chunk::make_ref`], [`Chunk::make_ref_to`], [`Chunk::swap_columns`] | `swap_columns` is between two chunks; the last two refuse a chunk with a selection, as TiDB does ([`Error::HasSelection`]) |
+//! | `Reset` | [`Chunk::reset`] | a column still shared with another chunk is replaced by a new one: the other chunk still reads it |
+//! | `Sel`, `SetSel` | [`Chunk::sel`], [`Chunk::set_sel`] | `u32` indices, checked against the rows |
+//! | `AppendRow`, `Append(other, begin, end)` | [`Chunk::append_row`], [`Chunk::append_rows`] (and [`Chunk::append_selected`], [`Chunk::append_chunk`]) | take the source chunk and physical rows rather than a `Row`; checked, all or nothing |
+//! | `TruncateTo` | [`Chunk::truncate`] | with a selection, the selection is cut and no row moves (TiDB compacts first) |
+//! | `CopyConstruct` | `Chunk::clone` | the copy belongs to no pool |
+//! | `GetFieldTypes` (of the chunk's columns) | [`Chunk::fields`] | none |
+//! | `Column.AppendNull`, `AppendNNulls`, `SetNull`, `SetNulls`, `HasNull`, `IsNull` | [`Column::append_null`], [`Column::append_nulls`], [`Column::set_null`], [`Column::set_nulls`], [`Column::has_null`], [`Column::is_null`] | none |
+//! | `Column.Reset(eType)` | [`Column::reset_as`] | none |
+//! | `Row.Idx`, `Row.GetInt64`, ... | [`Row::idx`], [`Row::get_i64`], ... | typed reads check the logical type ([`Error::TypeMismatch`]) |
+//!
+//! Not here yet: `AppendPartialRow`, `AppendRowByColIdxs`,
+//! `SetNumVirtualRows`, `MergeNulls`, `CopyConstructSel` (today:
+//! [`Chunk::append_chunk`] into a new chunk), `Iterator4Chunk`, and
+//! `SwapColumns` of whole column sets.
+//!
 //! # Design
 //! * **arc-swap** holds the session slot ([`SessionChunkPool`]): setting and
 //!   clearing are atomic swaps, and a read is a guard that does not touch a
 //!   shared reference count.
+//! * **A chunk is one pointer** to a heap record (its columns, selection,
+//!   sizes and home) that a pool caches whole and hands out again, so
+//!   neither path builds anything; an unpooled chunk pays one small
+//!   allocation more for it.
 //! * **Per-thread magazines** (Bonwick and Adams' magazines and depot)
 //!   sit in front of everything shared: a chunk dropped on a thread is
 //!   checked (every column's type, the rows it can hold, whether it may be
-//!   cached) and cached in that thread's magazine (up to 16 per allocator,
+//!   cached; a column still carrying the provenance tag the last check
+//!   gave it is known unchanged, and only reset) and cached in that
+//!   thread's magazine (up to 16 per allocator,
 //!   or the thread's fair share of `max_free_chunks` when many threads share
 //!   it) together with the `Arc` of its allocator, so the common
 //!   alloc-and-drop cycle touches no shared reference count, no shared
