@@ -21,7 +21,7 @@ mod column_seeds;
 
 use chunkpool_harness::input::{
     AllocInput, Cap, Cfg, ColCap, ColIdx, ColOp, Field, HookStep, HugeCap, Kind, Limit, MainOp, Op,
-    Phase, RowOp, SessOp, SessionInput, ThreadOp, ThreadedInput, Val,
+    Phase, RowIdx, RowOp, SessOp, SessionInput, ThreadOp, ThreadedInput, Val,
 };
 use std::path::Path;
 
@@ -192,6 +192,58 @@ fn alloc_seeds() -> Vec<AllocInput> {
             row: 3,
         },
         Op::AllocatorReset,
+    ];
+    // A join's output row from two partial rows, into a chunk with a
+    // selection; then the same by column index, and a truncation.
+    let two_i64 = || Op::Alloc {
+        fields: vec![Field::I64, Field::I64],
+        cap: Cap::Rows(8),
+        max: Cap::Rows(8),
+    };
+    let one_i64 = || Op::Alloc {
+        fields: vec![Field::I64],
+        cap: Cap::Rows(8),
+        max: Cap::Rows(8),
+    };
+    let partial_rows = vec![
+        two_i64(),
+        one_i64(),
+        Op::Rows(RowOp::Fill {
+            chunk: 1,
+            n: 3,
+            seed: 2,
+        }),
+        Op::Rows(RowOp::SetSel {
+            chunk: 0,
+            sel: Some(vec![]),
+            panicking: false,
+        }),
+        Op::Rows(RowOp::AppendPartialRow {
+            dst: 0,
+            src: 1,
+            col_off: 0,
+            row: RowIdx::In(2),
+            panicking: false,
+        }),
+        Op::Rows(RowOp::AppendPartialRow {
+            dst: 0,
+            src: 1,
+            col_off: 1,
+            row: RowIdx::In(1),
+            panicking: true,
+        }),
+        Op::Rows(RowOp::AppendByColIdxs {
+            dst: 0,
+            src: 1,
+            row: RowIdx::In(0),
+            idxs: vec![ColIdx::In(0), ColIdx::In(0)],
+            panicking: false,
+        }),
+        Op::Rows(RowOp::Truncate {
+            chunk: 0,
+            rows: RowIdx::In(1),
+            panicking: false,
+        }),
     ];
     let sharing = vec![
         Op::Alloc {
@@ -386,6 +438,7 @@ fn alloc_seeds() -> Vec<AllocInput> {
         bad_input,
         trim_renew,
         many_sizes,
+        partial_rows,
     ]
     .into_iter()
     .take(SEED_OPS)

@@ -439,4 +439,191 @@ impl Chunk {
         }
         Ok(())
     }
+
+    /// Appends row `row` of `src` into this chunk's columns `col_off..`,
+    /// one value per column of `src` (TiDB's `AppendPartialRow`): how a
+    /// join builds its output row from the left row, then the right row
+    /// at the left's width. The chunk is ragged between the two calls.
+    /// `row` is physical (as [`Row::idx`](crate::Row::idx)); when the call
+    /// writes column 0 of a chunk with a selection, the new row joins it.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut left = Chunk::new(&[FieldType::I64], 4, 4);
+    /// left.column_mut(0).append_i64(7);
+    /// let mut right = Chunk::new(&[FieldType::UTF8], 4, 4);
+    /// right.column_mut(0).append_str("seven");
+    /// let mut out = Chunk::new(&[FieldType::I64, FieldType::UTF8], 4, 4);
+    /// out.append_partial_row(0, &left, 0);
+    /// out.append_partial_row(1, &right, 0);
+    /// assert_eq!((out.row(0).get_i64(0), out.row(0).get_str(1)), (7, Some("seven")));
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Chunk::try_append_partial_row`]
+    /// returns.
+    #[track_caller]
+    pub fn append_partial_row(&mut self, col_off: usize, src: &Chunk, row: usize) {
+        if let Err(e) = self.try_append_partial_row(col_off, src, row) {
+            fail(e);
+        }
+    }
+
+    /// Like [`Chunk::append_partial_row`], returning an error instead of
+    /// panicking; on an error no column is changed.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, FieldType};
+    /// let mut src = Chunk::new(&[FieldType::I64, FieldType::I64], 4, 4);
+    /// src.column_mut(0).append_i64(1);
+    /// src.column_mut(1).append_i64(2);
+    /// let mut out = Chunk::new(&[FieldType::I64, FieldType::I64], 4, 4);
+    /// assert_eq!(
+    ///     out.try_append_partial_row(1, &src, 0),
+    ///     Err(Error::ColumnOutOfRange { column: 2, columns: 2 })
+    /// );
+    /// assert_eq!(out.column(1).len(), 0); // nothing written
+    /// ```
+    ///
+    /// # Errors
+    /// For the first column of `src` at fault, in order:
+    /// [`Error::ColumnOutOfRange`] when `col_off + i` is past this
+    /// chunk's columns; [`Error::LayoutMismatch`] when the two columns'
+    /// types differ; [`Error::RowOutOfRange`] when `row` is past the
+    /// source column; [`Error::SharedColumn`] when the destination column
+    /// is shared ([`Chunk::make_ref`]); then [`Error::OutOfMemory`] or
+    /// [`Error::OffsetOverflow`] when a column cannot grow.
+    pub fn try_append_partial_row(
+        &mut self,
+        col_off: usize,
+        src: &Chunk,
+        row: usize,
+    ) -> Result<(), Error> {
+        let pairs = (0..src.num_cols()).map(|i| (col_off.saturating_add(i), i));
+        self.append_row_into(src, row, pairs)
+    }
+
+    /// Appends row `row` of `src`, its columns `col_idxs` in that order,
+    /// into this chunk's columns `0..col_idxs.len()` (TiDB's
+    /// `AppendRowByColIdxs`): a projection of one row, as a join's
+    /// output takes some columns of each side.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut src = Chunk::new(&[FieldType::I64, FieldType::UTF8, FieldType::F64], 4, 4);
+    /// src.column_mut(0).append_i64(1);
+    /// src.column_mut(1).append_str("one");
+    /// src.column_mut(2).append_f64(1.5);
+    /// let mut out = Chunk::new(&[FieldType::F64, FieldType::I64], 4, 4);
+    /// out.append_row_by_col_idxs(&src, 0, &[2, 0]);
+    /// assert_eq!((out.row(0).get_f64(0), out.row(0).get_i64(1)), (1.5, 1));
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error
+    /// [`Chunk::try_append_row_by_col_idxs`] returns.
+    #[track_caller]
+    pub fn append_row_by_col_idxs(&mut self, src: &Chunk, row: usize, col_idxs: &[usize]) {
+        if let Err(e) = self.try_append_row_by_col_idxs(src, row, col_idxs) {
+            fail(e);
+        }
+    }
+
+    /// Like [`Chunk::append_row_by_col_idxs`], returning an error instead
+    /// of panicking; on an error no column is changed.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, FieldType};
+    /// let src = Chunk::new(&[FieldType::I64], 4, 4);
+    /// let mut out = Chunk::new(&[FieldType::I64], 4, 4);
+    /// assert_eq!(
+    ///     out.try_append_row_by_col_idxs(&src, 0, &[3]),
+    ///     Err(Error::ColumnOutOfRange { column: 3, columns: 1 })
+    /// );
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Chunk::try_append_partial_row`], where a column index of
+    /// `col_idxs` past `src`'s columns is [`Error::ColumnOutOfRange`] for
+    /// `src`.
+    pub fn try_append_row_by_col_idxs(
+        &mut self,
+        src: &Chunk,
+        row: usize,
+        col_idxs: &[usize],
+    ) -> Result<(), Error> {
+        let pairs = col_idxs.iter().enumerate().map(|(d, &s)| (d, s));
+        self.append_row_into(src, row, pairs)
+    }
+
+    /// Appends row `row` of `src`'s column `s` to this chunk's column `d`
+    /// for every pair `(d, s)`: every pair checked, then every destination
+    /// reserved, then every value copied; the selection follows when
+    /// column 0 is written.
+    fn append_row_into(
+        &mut self,
+        src: &Chunk,
+        row: usize,
+        pairs: impl Iterator<Item = (usize, usize)> + Clone,
+    ) -> Result<(), Error> {
+        let dst_cols = self.num_cols();
+        let mut writes_first = false;
+        for (d, s) in pairs.clone() {
+            if d >= dst_cols {
+                return Err(Error::ColumnOutOfRange {
+                    column: d,
+                    columns: dst_cols,
+                });
+            }
+            let from = src.try_column(s)?;
+            let to = self.body.columns[d].get().field_type();
+            if to != from.field_type() {
+                return Err(Error::LayoutMismatch {
+                    column: d,
+                    dst: Some(to),
+                    src: Some(from.field_type()),
+                });
+            }
+            if row >= from.len() {
+                return Err(Error::RowOutOfRange {
+                    row,
+                    len: from.len(),
+                });
+            }
+            self.try_column_mut(d)?;
+            writes_first |= d == 0;
+        }
+        // (Saturating: with no pairs nothing is checked, nor copied.)
+        let one = row..row.saturating_add(1);
+        let pick = Pick::Runs(std::slice::from_ref(&one));
+        let before = self.physical_rows();
+        if let (true, Some(sel)) = (writes_first, &mut self.body.sel) {
+            if before > u32::MAX as usize {
+                return Err(Error::RowOutOfRange {
+                    row: before,
+                    len: u32::MAX as usize + 1,
+                });
+            }
+            sel.try_reserve(1).map_err(|_| Error::OutOfMemory {
+                field: crate::field::FieldType::U32,
+                rows: sel.len().saturating_add(1),
+                bytes: sel.len().saturating_add(1).saturating_mul(4),
+            })?;
+        }
+        for (d, s) in pairs.clone() {
+            if let Slot::Own(c) = &mut self.body.columns[d] {
+                c.try_reserve_pick(src.column(s), pick, 1)?;
+            }
+        }
+        for (d, s) in pairs {
+            if let Slot::Own(c) = &mut self.body.columns[d] {
+                c.extend_pick(src.column(s), pick, 1);
+            }
+        }
+        if let (true, Some(sel)) = (writes_first, &mut self.body.sel) {
+            // Checked above: it fits a `u32`.
+            sel.push(before as u32);
+        }
+        Ok(())
+    }
 }

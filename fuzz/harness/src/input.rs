@@ -492,6 +492,24 @@ pub enum RowOp {
         rows: RowIdx,
         panicking: bool,
     },
+    /// `append_partial_row(col_off % 4, src, row)` (TiDB's
+    /// `AppendPartialRow`), between two distinct chunks.
+    AppendPartialRow {
+        dst: u8,
+        src: u8,
+        col_off: u8,
+        row: RowIdx,
+        panicking: bool,
+    },
+    /// `append_row_by_col_idxs(src, row, idxs)` (TiDB's
+    /// `AppendRowByColIdxs`), between two distinct chunks.
+    AppendByColIdxs {
+        dst: u8,
+        src: u8,
+        row: RowIdx,
+        idxs: Vec<ColIdx>,
+        panicking: bool,
+    },
 }
 
 /// The row capacity of a column made to replace another: absolute, or

@@ -474,6 +474,33 @@ pub fn row_op(live: &mut [Live], op: &RowOp) {
                 fill(&mut live[k], *n, *seed);
             }
         }
+        RowOp::AppendPartialRow {
+            dst,
+            src,
+            col_off,
+            row,
+            panicking,
+        } => {
+            let off = usize::from(col_off % 4);
+            partial_row(live, [*dst, *src], *row, *panicking, |src_cols, _| {
+                (0..src_cols).map(|i| (off + i, i)).collect()
+            });
+        }
+        RowOp::AppendByColIdxs {
+            dst,
+            src,
+            row,
+            idxs,
+            panicking,
+        } => {
+            let idxs = idxs.clone();
+            partial_row(live, [*dst, *src], *row, *panicking, move |src_cols, _| {
+                idxs.iter()
+                    .enumerate()
+                    .map(|(d, s)| (d, s.resolve(src_cols)))
+                    .collect()
+            });
+        }
         RowOp::Truncate {
             chunk,
             rows,
@@ -483,6 +510,99 @@ pub fn row_op(live: &mut [Live], op: &RowOp) {
                 let l = &mut live[k];
                 let n = rows.resolve(num_rows(&l.m));
                 truncate(l, n, *panicking);
+            }
+        }
+    }
+}
+
+/// A partial-row append from live chunk `src` into `dst` (distinct): the
+/// pairs `(dst column, src column)` come from `pairs(src columns, dst
+/// columns)`; by column offset (`AppendPartialRow`) when `by_offset`
+/// names it, else by index list (`AppendRowByColIdxs`).
+fn partial_row(
+    live: &mut [Live],
+    [dst, src]: [u8; 2],
+    row: RowIdx,
+    panicking: bool,
+    pairs: impl FnOnce(usize, usize) -> Vec<(usize, usize)>,
+) {
+    let (Some(d), Some(s)) = (pick(dst, live.len()), pick(src, live.len())) else {
+        return;
+    };
+    if d == s {
+        return;
+    }
+    let (dl, sl) = two_mut(live, d, s);
+    let pairs = pairs(sl.m.slots.len(), dl.m.slots.len());
+    let row = row.resolve(physical_rows(&sl.m));
+    // The model's verdict, pair by pair, as the chunk checks them.
+    let mut want = Ok(());
+    for &(di, si) in &pairs {
+        let (dcols, scols) = (dl.m.slots.len(), sl.m.slots.len());
+        let err = if di >= dcols {
+            Some(Error::ColumnOutOfRange {
+                column: di,
+                columns: dcols,
+            })
+        } else if si >= scols {
+            Some(Error::ColumnOutOfRange {
+                column: si,
+                columns: scols,
+            })
+        } else if dl.m.slots[di].field != sl.m.slots[si].field {
+            Some(Error::LayoutMismatch {
+                column: di,
+                dst: Some(dl.m.slots[di].field),
+                src: Some(sl.m.slots[si].field),
+            })
+        } else if row >= sl.m.slots[si].rows.len() {
+            Some(Error::RowOutOfRange {
+                row,
+                len: sl.m.slots[si].rows.len(),
+            })
+        } else if Arc::strong_count(&dl.m.slots[di]) > 1 {
+            Some(Error::SharedColumn { column: di })
+        } else {
+            None
+        };
+        if let Some(e) = err {
+            want = Err(e);
+            break;
+        }
+    }
+    let by_offset = pairs.iter().enumerate().all(|(k, &(_, si))| si == k)
+        && pairs.windows(2).all(|w| w[1].0 == w[0].0 + 1);
+    let off = pairs.first().map_or(0, |p| p.0);
+    let idxs: Vec<usize> = pairs.iter().map(|p| p.1).collect();
+    let (dc, sc) = (&mut dl.chunk, &sl.chunk);
+    let mut call = |panics: bool| -> Result<(), Error> {
+        match (by_offset && pairs.len() == sc.num_cols(), panics) {
+            (true, true) => {
+                dc.append_partial_row(off, sc, row);
+                Ok(())
+            }
+            (true, false) => dc.try_append_partial_row(off, sc, row),
+            (false, true) => {
+                dc.append_row_by_col_idxs(sc, row, &idxs);
+                Ok(())
+            }
+            (false, false) => dc.try_append_row_by_col_idxs(sc, row, &idxs),
+        }
+    };
+    let got = call(panicking && want.is_ok());
+    let mut again = || drop(call(true));
+    let panicking_call: Option<&mut dyn FnMut()> = panicking.then_some(&mut again);
+    if outcome(want, got, panicking_call).is_some() {
+        let before = physical_rows(&dl.m);
+        for &(di, si) in &pairs {
+            let r = sl.m.slots[si].rows[row].clone();
+            let m = Arc::get_mut(&mut dl.m.slots[di]).expect("checked unshared");
+            m.rows.push(r);
+            m.note_peak();
+        }
+        if pairs.iter().any(|p| p.0 == 0) {
+            if let Some(sel) = &mut dl.m.sel {
+                sel.push(before as u32);
             }
         }
     }
