@@ -168,6 +168,7 @@
 //! | `Reset` | [`Chunk::reset`] | a column still shared with another chunk is replaced by a new one: the other chunk still reads it |
 //! | `Sel`, `SetSel` | [`Chunk::sel`], [`Chunk::set_sel`] | `u32` indices, checked against the rows |
 //! | `AppendRow`, `Append(other, begin, end)` | [`Chunk::append_row`], [`Chunk::append_rows`] (and [`Chunk::append_selected`], [`Chunk::append_chunk`]) | take the source chunk and physical rows rather than a `Row`; checked, all or nothing |
+//! | `AppendPartialRow`, `AppendRowByColIdxs` | [`Chunk::append_partial_row`], [`Chunk::append_row_by_col_idxs`] | take the source chunk and a physical row rather than a `Row` |
 //! | `TruncateTo` | [`Chunk::truncate`] | with a selection, the selection is cut and no row moves (TiDB compacts first) |
 //! | `CopyConstruct` | `Chunk::clone` | the copy belongs to no pool |
 //! | `GetFieldTypes` (of the chunk's columns) | [`Chunk::fields`] | none |
@@ -175,8 +176,7 @@
 //! | `Column.Reset(eType)` | [`Column::reset_as`] | none |
 //! | `Row.Idx`, `Row.GetInt64`, ... | [`Row::idx`], [`Row::get_i64`], ... | typed reads check the logical type ([`Error::TypeMismatch`]) |
 //!
-//! Not here yet: `AppendPartialRow`, `AppendRowByColIdxs`,
-//! `SetNumVirtualRows`, `MergeNulls`, `CopyConstructSel` (today:
+//! Not here yet: `SetNumVirtualRows`, `MergeNulls`, `CopyConstructSel` (today:
 //! [`Chunk::append_chunk`] into a new chunk), `Iterator4Chunk`, and
 //! `SwapColumns` of whole column sets.
 //!
