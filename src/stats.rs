@@ -461,14 +461,12 @@ fn stats_from(get: impl Fn(Counter) -> u64) -> Stats {
     let held_bytes = (get(MagazineInBytes) + get(MagazineRefillBytes))
         .wrapping_sub(get(MagazineOutBytes))
         .wrapping_sub(get(MagazineFlushBytes));
-    // Every count is taken on success only, so the events only ever add up.
-    let count = |a: u64, b: u64| a + b;
     Stats {
-        chunks_allocated: count(get(ChunksAllocated), out),
-        chunks_from_cache: count(get(ChunksFromCache), out),
-        columns_reused: count(get(ColumnsReused), get(MagazineOutColumns)),
+        chunks_allocated: get(ChunksAllocated) + out,
+        chunks_from_cache: get(ChunksFromCache) + out,
+        columns_reused: get(ColumnsReused) + get(MagazineOutColumns),
         columns_fresh: get(ColumnsFresh),
-        chunks_returned: count(get(ChunksReturned), get(MagazineIn)),
+        chunks_returned: get(ChunksReturned) + get(MagazineIn),
         discarded_over_limit: get(DiscardedOverLimit),
         discarded_oversize: get(DiscardedOversize),
         discarded_avoid_reuse: get(DiscardedAvoidReuse),

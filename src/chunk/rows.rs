@@ -82,22 +82,7 @@ impl Chunk {
     fn append_pick(&mut self, src: &Chunk, pick: Pick<'_>) -> Result<(), Error> {
         let rows = pick.rows();
         let before = self.physical_rows();
-        if let Some(sel) = &mut self.body.sel {
-            // The new rows join the selection: room first, and every new
-            // row index must fit its `u32`.
-            let end = before.saturating_add(rows);
-            if end > u32::MAX as usize + 1 {
-                return Err(Error::RowOutOfRange {
-                    row: end - 1,
-                    len: u32::MAX as usize + 1,
-                });
-            }
-            sel.try_reserve(rows).map_err(|_| Error::OutOfMemory {
-                field: crate::field::FieldType::U32,
-                rows: sel.len().saturating_add(rows),
-                bytes: sel.len().saturating_add(rows).saturating_mul(4),
-            })?;
-        }
+        self.reserve_sel(before, rows)?;
         for (slot, from) in self.body.columns.iter_mut().zip(src.columns()) {
             if let Slot::Own(c) = slot {
                 c.try_reserve_pick(from, pick, rows)?;
@@ -108,11 +93,38 @@ impl Chunk {
                 c.extend_pick(from, pick, rows);
             }
         }
+        self.extend_sel(before, rows);
+        Ok(())
+    }
+
+    /// Room in the selection, if the chunk has one, for `rows` rows to be
+    /// appended after physical row `before`: they will join it, so every
+    /// new index must fit its `u32`.
+    fn reserve_sel(&mut self, before: usize, rows: usize) -> Result<(), Error> {
+        let Some(sel) = &mut self.body.sel else {
+            return Ok(());
+        };
+        let end = before.saturating_add(rows);
+        if end > u32::MAX as usize + 1 {
+            return Err(Error::RowOutOfRange {
+                row: end - 1,
+                len: u32::MAX as usize + 1,
+            });
+        }
+        sel.try_reserve(rows).map_err(|_| Error::OutOfMemory {
+            field: crate::field::FieldType::U32,
+            rows: sel.len().saturating_add(rows),
+            bytes: sel.len().saturating_add(rows).saturating_mul(4),
+        })
+    }
+
+    /// Adds the `rows` rows appended after physical row `before` to the
+    /// selection, if the chunk has one (`reserve_sel` made room).
+    fn extend_sel(&mut self, before: usize, rows: usize) {
         if let Some(sel) = &mut self.body.sel {
-            // Checked above: every index fits.
+            // Checked by `reserve_sel`: every index fits.
             sel.extend((before..before + rows).map(|r| r as u32));
         }
-        Ok(())
     }
 
     /// Appends row `row` of `src` (TiDB's `AppendRow`). `row` is a physical
@@ -596,20 +608,8 @@ impl Chunk {
         // (Saturating: with no pairs nothing is checked, nor copied.)
         let one = row..row.saturating_add(1);
         let pick = Pick::Runs(std::slice::from_ref(&one));
-        let before = self.physical_rows();
-        if let (true, Some(sel)) = (writes_first, &mut self.body.sel) {
-            if before > u32::MAX as usize {
-                return Err(Error::RowOutOfRange {
-                    row: before,
-                    len: u32::MAX as usize + 1,
-                });
-            }
-            sel.try_reserve(1).map_err(|_| Error::OutOfMemory {
-                field: crate::field::FieldType::U32,
-                rows: sel.len().saturating_add(1),
-                bytes: sel.len().saturating_add(1).saturating_mul(4),
-            })?;
-        }
+        let (before, joins) = (self.physical_rows(), usize::from(writes_first));
+        self.reserve_sel(before, joins)?;
         for (d, s) in pairs.clone() {
             if let Slot::Own(c) = &mut self.body.columns[d] {
                 c.try_reserve_pick(src.column(s), pick, 1)?;
@@ -620,10 +620,7 @@ impl Chunk {
                 c.extend_pick(src.column(s), pick, 1);
             }
         }
-        if let (true, Some(sel)) = (writes_first, &mut self.body.sel) {
-            // Checked above: it fits a `u32`.
-            sel.push(before as u32);
-        }
+        self.extend_sel(before, joins);
         Ok(())
     }
 }

@@ -63,34 +63,23 @@ fn check(body: &mut Body) -> bool {
     check_all(body)
 }
 
-/// The full check: every column owned, cacheable (not marked
-/// `avoid_reusing`; variable-width data within `var`), then reset; records
-/// on the body the rows every column holds, the bytes it costs cached and
-/// its layout, and gives every column a fresh provenance tag.
+/// The full check: every column owned and cacheable ([`measure`]), then
+/// reset; records on the body the rows every column holds, the bytes it
+/// costs cached and its layout, and gives every column a fresh provenance
+/// tag.
 #[cold]
 #[inline(never)]
 fn check_all(body: &mut Body) -> bool {
-    let Some(var) = var_limit(body) else {
+    let Some((rows, bytes)) = var_limit(body).and_then(|var| measure(&body.columns, var)) else {
         return false;
     };
-    let (mut bytes, mut rows) = (0, usize::MAX);
-    for slot in body.columns.iter_mut() {
-        let Slot::Own(c) = slot else {
-            return false;
-        };
-        if c.refusal(var).is_some() {
-            return false;
-        }
-        c.reset();
-        bytes += c.allocated_bytes();
-        rows = rows.min(c.rows_capacity());
-    }
     let base = fresh_tags(body.columns.len());
     let mut layout = std::mem::take(&mut body.layout);
     layout.clear();
-    for (i, slot) in body.columns.iter_mut().enumerate() {
+    for (tag, slot) in (base..).zip(body.columns.iter_mut()) {
         if let Slot::Own(c) = slot {
-            c.set_tag(base + i as u64);
+            c.reset();
+            c.set_tag(tag);
             layout.push(c.field_type());
         }
     }
@@ -103,28 +92,36 @@ fn check_all(body: &mut Body) -> bool {
     true
 }
 
-/// For debug builds: what [`check_all`] finds for a body the fast case
-/// passed agrees with the record (rows, bytes, layout), and every column
-/// is cacheable and reset.
-fn agrees(body: &Body) -> bool {
-    let Some(var) = var_limit(body) else {
-        return false;
-    };
-    let mut layout = Vec::new();
+/// The rows every column holds and the bytes of their buffers, or `None`
+/// when a slot is still shared or a column must not be cached (marked
+/// `avoid_reusing`, or variable-width data above `var`).
+fn measure(columns: &[Slot], var: VarLimit) -> Option<(usize, usize)> {
     let (mut bytes, mut rows) = (0, usize::MAX);
-    for slot in &body.columns {
+    for slot in columns {
         let Slot::Own(c) = slot else {
-            return false;
+            return None;
         };
-        if c.refusal(var).is_some() || !c.is_empty() {
-            return false;
+        if c.refusal(var).is_some() {
+            return None;
         }
         bytes += c.allocated_bytes();
         rows = rows.min(c.rows_capacity());
-        layout.push(c.field_type());
     }
-    let bytes = bytes + body_bytes(&body.columns, &layout);
-    (rows, bytes, &layout) == (body.rows, body.bytes, &body.layout)
+    Some((rows, bytes))
+}
+
+/// For debug builds: what [`check_all`] finds for a body the fast case
+/// passed agrees with the record (rows, bytes, layout), and every column
+/// is reset.
+fn agrees(body: &Body) -> bool {
+    let Some((rows, bytes)) = var_limit(body).and_then(|var| measure(&body.columns, var)) else {
+        return false;
+    };
+    let layout: Vec<_> = body.columns.iter().map(|s| s.get().field_type()).collect();
+    // The record's own list is what the cache holds (and counts).
+    let bytes = bytes + body_bytes(&body.columns, &body.layout);
+    body.columns.iter().all(|s| s.get().is_empty())
+        && (rows, bytes, &layout) == (body.rows, body.bytes, &body.layout)
 }
 
 /// The variable-width limit of the pool `body` goes home to.
