@@ -7,7 +7,8 @@
 #   bash .ci/bench-smoke.sh
 #
 # Uses the default target directory unless CARGO_TARGET_DIR is set; the
-# report always lands in target/chunkpool-report/ under the repository root.
+# report lands in chunkpool-report/ in that target directory (compare's
+# default without --out), which the checks below rely on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,7 +37,7 @@ t0=$SECONDS
 cargo run --release -p chunkpool-bench --bin compare -- --quick
 echo "compare --quick took $((SECONDS - t0))s"
 
-report=target/chunkpool-report
+report="${CARGO_TARGET_DIR:-target}/chunkpool-report"
 for f in report.md report.json throughput.svg; do
     if [ ! -s "$report/$f" ]; then
         echo "missing or empty: $report/$f" >&2

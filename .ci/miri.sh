@@ -54,9 +54,9 @@ MIRIFLAGS="$flags ${MIRIFLAGS:-}" CARGO_TARGET_DIR=target/miri \
 # list into a new chunk (about 40 s a test). The mutex allocator's, the
 # cross-thread and the wide variants run natively and under the sanitizers.
 if [ -z "${MIRI_TESTS:-}" ]; then
-    step "cargo miri test --features arrow --test arrow_export (target/miri): the export's unsafe"
+    step "cargo miri test -p chunkpool-arrow-example --test export (target/miri): the export's unsafe"
     MIRIFLAGS="$flags ${MIRIFLAGS:-}" CARGO_TARGET_DIR=target/miri \
-        cargo +nightly miri test --no-fail-fast --features arrow --test arrow_export
+        cargo +nightly miri test --no-fail-fast -p chunkpool-arrow-example --test export
 
     step "cargo miri test --test returns -- narrow_one_thread --skip mutex:: (target/miri)"
     MIRIFLAGS="$flags ${MIRIFLAGS:-}" CARGO_TARGET_DIR=target/miri \

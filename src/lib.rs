@@ -222,6 +222,11 @@
 //! [`MutexAllocator`] is TiDB's design (one mutex over per-column free
 //! lists), kept as the baseline and as a reference model for tests.
 
+// docs.rs builds with `--cfg docsrs` on nightly (Cargo.toml's
+// [package.metadata.docs.rs]): rustdoc then marks what the `arrow` feature
+// gates. Local builds and stable never see the attribute.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod alloc;
 #[cfg(feature = "arrow")]
 mod arrow;

@@ -15,11 +15,11 @@
 //! one JSON line per scenario on stdout.
 
 use crate::args::Args;
+use crate::progress::Progress;
 use crate::scenarios::{Results, Scenario, Series};
 use chunkpool_bench::alloc::{self, Allocator, ENV};
 use chunkpool_bench::contenders::{AnyContender, Kind};
 use chunkpool_bench::shapes::SINGLE;
-use indicatif::ProgressBar;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Duration;
@@ -88,7 +88,7 @@ pub(crate) fn run_rep(
     exe: &Path,
     (rep, reps): (usize, usize),
     contenders: &[&'static str],
-    pb: &ProgressBar,
+    pb: &Progress,
     errors: &mut Vec<String>,
     child_args: impl Fn(&'static str) -> Vec<String>,
 ) -> Result<Vec<(Allocator, &'static str, Value)>, String> {

@@ -33,6 +33,22 @@ pub(crate) struct Args {
     pub(crate) s11_sample_ms: Option<u64>,
 }
 
+/// Where the report goes without `--out`: `chunkpool-report` in the target
+/// directory this binary was built into (`<target>/release/compare`), so
+/// `CARGO_TARGET_DIR` or a configured `build.target-dir` is followed;
+/// the repository's `target/` if the binary sits elsewhere.
+fn default_out() -> PathBuf {
+    let built_in = std::env::current_exe().ok().and_then(|exe| {
+        let profile_dir = exe.parent()?;
+        let name = profile_dir.file_name()?.to_str()?;
+        matches!(name, "release" | "debug" | "bench")
+            .then(|| profile_dir.parent().map(PathBuf::from))?
+    });
+    built_in
+        .unwrap_or_else(|| chunkpool_bench::repo_root().join("target"))
+        .join("chunkpool-report")
+}
+
 pub(crate) fn parse_args(raw: &[String]) -> Result<Args, String> {
     let quick = raw.iter().any(|a| a == "--quick");
     let mut a = Args {
@@ -42,7 +58,7 @@ pub(crate) fn parse_args(raw: &[String]) -> Result<Args, String> {
         only: None,
         contenders: Kind::ALL.to_vec(),
         children: true,
-        out: chunkpool_bench::repo_root().join("target/chunkpool-report"),
+        out: default_out(),
         s6_cycles: None,
         s5_reps: None,
         s9_reps: None,

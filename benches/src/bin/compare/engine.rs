@@ -8,12 +8,12 @@
 use crate::allocators::{need_arrow, run_json_child};
 use crate::analysis::TargetResult;
 use crate::args::Args;
+use crate::progress::Progress;
 use crate::table::spread;
 use chunkpool_bench::alloc::Allocator;
 use chunkpool_bench::contenders::{AnyContender, Kind};
 use chunkpool_bench::harness::median;
 use chunkpool_bench::shapes::SINGLE;
-use indicatif::ProgressBar;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -276,7 +276,7 @@ fn contender(name: &str) -> &'static str {
 /// Runs S9: per repetition, the floor check, then every allocator ×
 /// shape, its contenders in an order rotated between repetitions.
 /// A wrong batch (checksum) is an error of the run.
-pub(crate) fn run_s9(args: &Args, pb: &ProgressBar) -> Result<S9Results, String> {
+pub(crate) fn run_s9(args: &Args, pb: &Progress) -> Result<S9Results, String> {
     need_arrow("S9")?;
     let p = plan(args);
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;

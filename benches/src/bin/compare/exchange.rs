@@ -8,10 +8,10 @@ use crate::allocators::{need_arrow, run_rep};
 use crate::analysis::TargetResult;
 use crate::args::Args;
 use crate::engine::{floor_list, floor_scaling, FLOOR_SCALING};
+use crate::progress::Progress;
 use crate::table::{mark, opt, ratio_cell, render_md, spread};
 use chunkpool_bench::alloc::Allocator;
 use chunkpool_bench::harness::median;
-use indicatif::ProgressBar;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -170,7 +170,7 @@ fn name(s: &str, list: &[&'static str]) -> &'static str {
 /// Runs S10: per repetition, the floor check, then every allocator, its
 /// contenders in an order rotated between repetitions. A wrong batch is an
 /// error of the run.
-pub(crate) fn run_s10(args: &Args, pb: &ProgressBar) -> Result<S10Results, String> {
+pub(crate) fn run_s10(args: &Args, pb: &Progress) -> Result<S10Results, String> {
     need_arrow("S10")?;
     let p = plan(args);
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;

@@ -5,9 +5,9 @@
 
 use crate::analysis::TargetResult;
 use crate::args::Args;
+use crate::progress::Progress;
 use crate::scenarios::Series;
 use chunkpool_bench::harness::{median, min_max};
-use indicatif::ProgressBar;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -78,7 +78,7 @@ mod run {
     /// Runs S8: one `Handoffs` (table, pool, schema) for the whole run,
     /// each contender verified and calibrated, then `args.reps`
     /// repetitions with the contender order rotated.
-    pub(crate) fn run_s8(args: &Args, pb: &ProgressBar) -> Result<S8Results, String> {
+    pub(crate) fn run_s8(args: &Args, pb: &Progress) -> Result<S8Results, String> {
         let kinds = kinds(args);
         let h = Handoffs::new();
         let mut iters = BTreeMap::new();
@@ -130,7 +130,7 @@ pub(crate) fn s8_steps(_: &Args) -> usize {
 }
 
 #[cfg(not(feature = "arrow"))]
-pub(crate) fn run_s8(_: &Args, _: &ProgressBar) -> Result<S8Results, String> {
+pub(crate) fn run_s8(_: &Args, _: &Progress) -> Result<S8Results, String> {
     Ok(S8Results {
         not_built: Some(
             "S8 not built: chunkpool-bench was built without its `arrow` feature (on by default)",

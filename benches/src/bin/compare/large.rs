@@ -6,10 +6,10 @@
 use crate::allocators::{need_arrow, run_rep};
 use crate::analysis::TargetResult;
 use crate::args::Args;
+use crate::progress::Progress;
 use crate::table::{mark, opt, ratio_cell, render_md, spread};
 use chunkpool_bench::alloc::Allocator;
 use chunkpool_bench::harness::median;
-use indicatif::ProgressBar;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -133,7 +133,7 @@ impl S11Results {
 
 /// Runs S11: per repetition every allocator, its contenders in an order
 /// rotated between repetitions. S11 is single-threaded: no floor check.
-pub(crate) fn run_s11(args: &Args, pb: &ProgressBar) -> Result<S11Results, String> {
+pub(crate) fn run_s11(args: &Args, pb: &Progress) -> Result<S11Results, String> {
     need_arrow("S11")?;
     let p = plan(args);
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;

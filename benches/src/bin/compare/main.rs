@@ -40,8 +40,9 @@
 //! Prints one table (median ns per cycle per thread, min–max, throughput,
 //! page faults per cycle, ratio to chunkpool, the target (`benches/README.md`) and whether it
 //! holds), the floor-scaling check that decides whether multi-thread rows are
-//! valid, and writes `target/chunkpool-report/` (report.md, report.json,
-//! throughput.svg) under the repository root.
+//! valid, and writes report.md, report.json and
+//! throughput.svg to `--out DIR`, or to `chunkpool-report/` in the target
+//! directory the binary was built into (`CARGO_TARGET_DIR` followed).
 //!
 //! Other flags: `--reps N`, `--sample-ms N`, `--only S1,S2,...`,
 //! `--contenders a,b,...`, `--no-children` (skip every child process: S5,
@@ -75,6 +76,7 @@ mod exchange;
 mod handoff;
 mod large;
 mod machine;
+mod progress;
 mod report;
 mod scenarios;
 mod strings;
@@ -89,8 +91,8 @@ use chunkpool_bench::contenders::{AnyContender, Kind};
 use chunkpool_bench::pipeline::{self, Report as PipeReport};
 use chunkpool_bench::sys;
 use handoff::{run_s8, s8_steps, S8Results};
-use indicatif::{ProgressBar, ProgressStyle};
 use machine::{fmt_load, load_from_json, machine_meta};
+use progress::Progress;
 use report::write_report;
 use scenarios::{Measured, Results, Scenario, SCENARIOS};
 use serde_json::{json, Value};
@@ -179,12 +181,7 @@ fn main() {
         + if s9 { engine::s9_steps(&args) } else { 0 }
         + if s10 { exchange::s10_steps(&args) } else { 0 }
         + if s11 { large::s11_steps(&args) } else { 0 };
-    let pb = ProgressBar::new(total as u64);
-    pb.set_style(
-        ProgressStyle::with_template("{elapsed:>4} [{bar:32.cyan/blue}] {pos:>3}/{len} {msg}")
-            .unwrap()
-            .progress_chars("=> "),
-    );
+    let pb = Progress::new(total as u64);
 
     // Contenders live for the whole run, like a server's pools.
     let mut pools: BTreeMap<(&str, Kind), (AnyContender, u64)> = BTreeMap::new();
@@ -349,7 +346,7 @@ fn child_exit(r: Result<Value, String>) {
 
 /// Ends the run on an error of a scenario: the progress bar left as it is,
 /// the error on stderr, exit status 1.
-fn fatal(pb: &ProgressBar, e: impl std::fmt::Display) -> ! {
+fn fatal(pb: &Progress, e: impl std::fmt::Display) -> ! {
     pb.abandon();
     eprintln!("{e}");
     std::process::exit(1);
@@ -361,7 +358,7 @@ fn fatal(pb: &ProgressBar, e: impl std::fmt::Display) -> ! {
 fn run_or_note<T: Default>(
     on: bool,
     id: &str,
-    pb: &ProgressBar,
+    pb: &Progress,
     notes: &mut Vec<String>,
     run: impl FnOnce() -> Result<T, String>,
 ) -> T {

@@ -5,6 +5,7 @@
 
 use crate::analysis::TargetResult;
 use crate::args::Args;
+use crate::progress::Progress;
 use crate::scenarios::Series;
 use crate::table::PipeSummary;
 use chunkpool_bench::contenders::{AnyContender, Kind};
@@ -12,7 +13,6 @@ use chunkpool_bench::harness::{median, min_max};
 use chunkpool_bench::pipeline::{Report as PipeReport, DEFAULT_STR_BYTES};
 use chunkpool_bench::shapes::{F8, ROWS, SINGLE};
 use chunkpool_bench::strings::{FillTouch, WIDTHS};
-use indicatif::ProgressBar;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -48,7 +48,7 @@ pub(crate) fn s7_steps(args: &Args) -> usize {
 /// by calibration and before every sample), `args.reps` repetitions with
 /// the contender order rotated, 1 thread, one F8 chunk of 1024 rows per
 /// cycle: alloc, fill both string columns, touch, drop.
-pub(crate) fn run_s7(args: &Args, pb: &ProgressBar) -> Result<S7Results, String> {
+pub(crate) fn run_s7(args: &Args, pb: &Progress) -> Result<S7Results, String> {
     let kinds = kinds(args);
     let works: Vec<FillTouch> = WIDTHS.iter().map(|&w| FillTouch::new(ROWS, w)).collect();
     let mut pools: BTreeMap<(usize, Kind), (AnyContender, u64)> = BTreeMap::new();

@@ -3,12 +3,11 @@
 //! validation, and arrow's own kernels (filter, take, concat, sum/min/max,
 //! sort, cast, an IPC round trip) give the same results on them, whole and
 //! sliced, as on the same data built with arrow's builders. The random
-//! chunks, exported and dropped across threads, are `tests/arrow_property.rs`.
+//! chunks, exported and dropped across threads, are `tests/property.rs`.
 //!
 //! The kernels come from test-only dev-dependencies (`arrow-select`,
-//! `arrow-arith`, `arrow-ord`, `arrow-cast`, `arrow-ipc`); Cargo.toml says
-//! why and what they cost to build.
-#![cfg(feature = "arrow")]
+//! `arrow-arith`, `arrow-ord`, `arrow-cast`, `arrow-ipc`), dependencies
+//! of this crate only (its Cargo.toml says why).
 
 mod common {
     pub mod arrow_model;

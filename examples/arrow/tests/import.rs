@@ -3,7 +3,6 @@
 //! both offset widths), a pooled chunk built from a batch, a round trip
 //! through export and import that keeps every cell and logical type, and
 //! refusals that leave the chunk exactly as it was.
-#![cfg(feature = "arrow")]
 
 mod common {
     pub mod arrow_model;

@@ -3,7 +3,6 @@
 //! so, passes arrow's own full validation, reads back every value and NULL
 //! through arrow's accessors, and goes home when the last arrow reference
 //! (clones, slices, arrays on other threads) is dropped.
-#![cfg(feature = "arrow")]
 
 mod common {
     pub mod arrow_model;

@@ -4,7 +4,6 @@
 //! exported, validated by arrow and read back value by value; the batch, a
 //! slice of it or cloned arrays are dropped on another thread; and the
 //! chunk must be home, its buffers handed out again.
-#![cfg(feature = "arrow")]
 
 mod common {
     pub mod arrow_model;

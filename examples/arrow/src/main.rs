@@ -20,7 +20,7 @@
 //! The result is checked against the same query computed directly over the
 //! generated table; a mismatch exits non-zero.
 //!
-//! Run it with `cargo run --release --example arrow --features arrow`.
+//! Run it with `cargo run --release -p chunkpool-arrow-example`.
 
 use arrow_arith::aggregate::sum;
 use arrow_array::cast::AsArray;
