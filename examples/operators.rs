@@ -7,7 +7,7 @@
 //! * the session lifecycle for three statements: `begin_statement`,
 //!   `set_alloc`, workers allocating through `chunk_allocator()`, then
 //!   `clear_alloc` and `ChunkAllocator::reset`. The second statement fails
-//!   half way on purpose, so `clear_alloc(.., true)` abandons its allocator;
+//!   half way on purpose, so `clear_alloc(.., StatementOutcome::Failed)` abandons its allocator;
 //! * a scan producing 1024-row chunks of `(id I64, name UTF8, price F64)`,
 //!   some prices NULL;
 //! * a filter that sets a selection vector and moves the selected rows into
@@ -17,7 +17,9 @@
 //!
 //! Run it with `cargo run --release --example operators`.
 
-use chunkpool::{Chunk, ChunkAllocator, FieldType, LockFreeAllocator, SessionChunkPool};
+use chunkpool::{
+    Chunk, ChunkAllocator, FieldType, LockFreeAllocator, SessionChunkPool, StatementOutcome,
+};
 use std::collections::HashMap;
 use std::error::Error;
 
@@ -178,7 +180,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 
         // End of statement: on an error, the allocator is abandoned (a worker
         // might still hold its chunks) and replaced by a fresh one.
-        session.clear_alloc(&mut alloc, failed);
+        session.clear_alloc(&mut alloc, StatementOutcome::failed_if(failed));
         ChunkAllocator::reset(&alloc);
     }
 

@@ -16,7 +16,7 @@
 //!
 //! # The executor lifecycle
 //! ```
-//! use chunkpool::{FieldType, LockFreeAllocator, SessionChunkPool};
+//! use chunkpool::{FieldType, LockFreeAllocator, SessionChunkPool, StatementOutcome};
 //!
 //! let session = SessionChunkPool::new();
 //! let mut alloc = LockFreeAllocator::new();
@@ -48,8 +48,7 @@
 //!         workers.into_iter().map(|w| w.join().unwrap()).sum::<usize>() != 4 * 10 * 32
 //!     });
 //!     // An error abandons the allocator; otherwise it is kept for the next statement.
-//!     session.clear_alloc(&mut alloc, failed);
-//!     chunkpool::ChunkAllocator::reset(&alloc);
+//!     session.clear_alloc(&mut alloc, StatementOutcome::failed_if(failed));
 //! }
 //! assert!(session.last_sql_use_alloc() || session.used_chunk_alloc());
 //! assert!(alloc.stats().chunks_from_cache > 0);
@@ -157,9 +156,9 @@
 //! | TiDB | chunkpool | difference, and why |
 //! |---|---|---|
 //! | `NewChunkWithCapacity` | [`Chunk::new`] | none |
-//! | `Allocator.Alloc` | [`ChunkAllocator::alloc`] / [`ChunkAllocator::try_alloc`] | no `Free`: a chunk returns when dropped, so a buffer is never recycled under a live user |
+//! | `Allocator.Alloc` | [`ChunkAllocator::alloc`] / [`ChunkAllocator::try_alloc`], or [`ChunkAllocator::alloc_with`] a [`ChunkRequest`] that names the numbers | no `Free`: a chunk returns when dropped, so a buffer is never recycled under a live user |
 //! | `Allocator.Reset`, `CheckReuseAllocSize` | [`ChunkAllocator::reset`], [`ChunkAllocator::check_reuse_alloc_size`] | `reset` frees nothing: chunks came back when dropped |
-//! | the session's `SetAlloc`, `ClearAlloc`, `IsAllocValid` | [`SessionChunkPool::set_alloc`], [`SessionChunkPool::clear_alloc`], [`SessionChunkPool::is_alloc_valid`] | atomic swaps, not an unsynchronised field (TiDB issue 46282) |
+//! | the session's `SetAlloc`, `ClearAlloc`, `IsAllocValid` | [`SessionChunkPool::set_alloc`], [`SessionChunkPool::clear_alloc`], [`SessionChunkPool::is_alloc_valid`] | atomic swaps, not an unsynchronised field (TiDB issue 46282); `ClearAlloc`'s `hasErr` flag is a [`StatementOutcome`] |
 //! | `NumRows`, `IsFull`, `GetRow` | [`Chunk::num_rows`], [`Chunk::is_full`], [`Chunk::row`] | none: through the selection |
 //! | (the columns' length) | [`Chunk::physical_rows`], [`Chunk::physical_row`] | named for what they count |
 //! | `NumCols`, `Capacity`, `RequiredRows`, `SetRequiredRows` | [`Chunk::num_cols`], [`Chunk::capacity`], [`Chunk::required_rows`], [`Chunk::set_required_rows`] | none |
@@ -240,7 +239,8 @@ mod stats;
 mod sync;
 
 pub use alloc::{
-    ChunkAllocator, EmptyAllocator, LockFreeAllocator, MutexAllocator, Renew, ReuseHook,
+    ChunkAllocator, ChunkRequest, EmptyAllocator, LockFreeAllocator, MutexAllocator, Renew,
+    ReuseHook,
 };
 #[cfg(feature = "arrow")]
 pub use arrow::{arrow_type, export_schema, field_type_of, ExportOptions, LOGICAL_TYPE_KEY};
@@ -249,7 +249,7 @@ pub use column::{Column, FixedElem, OffsetElem, SpareCapacity};
 pub use config::{PoolConfig, PoolConfigBuilder, MAX_COUNT_LIMIT};
 pub use error::Error;
 pub use field::{FieldType, LogicalType, MAX_ELEM_SIZE};
-pub use session::{CurrentAllocator, SessionChunkPool};
+pub use session::{CurrentAllocator, SessionChunkPool, StatementOutcome};
 pub use stats::{CachedColumns, Stats};
 
 /// loom models only: see `ThreadExit` in `src/sync.rs`.

@@ -156,34 +156,36 @@ where
         drop(self.slot.swap(new));
     }
 
-    /// Empties the slot. With `has_err`, also replaces the caller's
+    /// Empties the slot at the end of a statement (TiDB's
+    /// `ClearChunkAlloc`, whose `hasErr` flag is `outcome` here). After a
+    /// [`StatementOutcome::Failed`] statement it also replaces the caller's
     /// allocator with a new one of the same kind and limits: the old one is
     /// abandoned, not reset, so chunks a leftover worker still holds keep it
     /// alive and return to it, never to the new one.
     ///
     /// ```
-    /// use chunkpool::{FieldType, LockFreeAllocator, SessionChunkPool};
+    /// use chunkpool::{FieldType, LockFreeAllocator, SessionChunkPool, StatementOutcome};
     ///
     /// let session = SessionChunkPool::new();
     /// let mut alloc = LockFreeAllocator::new();
     /// let before = alloc.clone();
     ///
     /// session.set_alloc(Some(&alloc));
-    /// session.clear_alloc(&mut alloc, false); // success: keep the allocator
+    /// session.clear_alloc(&mut alloc, StatementOutcome::Succeeded); // keep the allocator
     /// assert!(!session.is_alloc_valid());
     /// assert!(alloc.same_pool(&before));
     ///
     /// session.set_alloc(Some(&alloc));
-    /// session.clear_alloc(&mut alloc, true); // error: abandon it
+    /// session.clear_alloc(&mut alloc, StatementOutcome::Failed); // abandon it
     /// assert!(!alloc.same_pool(&before));
     /// assert_eq!(alloc.config(), before.config());
     /// ```
-    pub fn clear_alloc(&self, alloc: &mut A, has_err: bool)
+    pub fn clear_alloc(&self, alloc: &mut A, outcome: StatementOutcome)
     where
         A: Renew,
     {
         drop(self.slot.swap(None));
-        if has_err {
+        if outcome == StatementOutcome::Failed {
             *alloc = alloc.renew();
         }
     }
@@ -281,6 +283,55 @@ where
     /// ```
     pub fn last_sql_use_alloc(&self) -> bool {
         self.flags.last_sql_use_alloc.load(Ordering::Acquire)
+    }
+}
+
+/// How a statement ended, for [`SessionChunkPool::clear_alloc`]: a failed
+/// statement's allocator is abandoned (workers it left behind may still
+/// hold its chunks) and replaced by a fresh one.
+///
+/// ```
+/// use chunkpool::StatementOutcome;
+///
+/// let run: Result<u64, String> = Err("division by zero".into());
+/// assert_eq!(StatementOutcome::of(&run), StatementOutcome::Failed);
+/// assert_eq!(StatementOutcome::failed_if(false), StatementOutcome::Succeeded);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StatementOutcome {
+    /// The statement finished: its allocator is kept for the next one.
+    Succeeded,
+    /// The statement ended with an error: its allocator is abandoned.
+    Failed,
+}
+
+impl StatementOutcome {
+    /// [`Failed`](StatementOutcome::Failed) for an `Err`,
+    /// [`Succeeded`](StatementOutcome::Succeeded) for an `Ok`.
+    ///
+    /// ```
+    /// # use chunkpool::StatementOutcome;
+    /// assert_eq!(StatementOutcome::of(&Ok::<(), ()>(())), StatementOutcome::Succeeded);
+    /// ```
+    #[must_use]
+    pub fn of<T, E>(result: &Result<T, E>) -> StatementOutcome {
+        StatementOutcome::failed_if(result.is_err())
+    }
+
+    /// [`Failed`](StatementOutcome::Failed) when `failed`, as TiDB's
+    /// `hasErr` flag reads.
+    ///
+    /// ```
+    /// # use chunkpool::StatementOutcome;
+    /// assert_eq!(StatementOutcome::failed_if(true), StatementOutcome::Failed);
+    /// ```
+    #[must_use]
+    pub const fn failed_if(failed: bool) -> StatementOutcome {
+        if failed {
+            StatementOutcome::Failed
+        } else {
+            StatementOutcome::Succeeded
+        }
     }
 }
 

@@ -6,7 +6,9 @@
 
 mod common;
 
-use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator, PoolConfig, SessionChunkPool};
+use chunkpool::{
+    ChunkAllocator, FieldType, LockFreeAllocator, PoolConfig, SessionChunkPool, StatementOutcome,
+};
 use common::counting::{live_bytes, Counting};
 
 #[global_allocator]
@@ -46,7 +48,7 @@ fn workload() {
                 w.join().unwrap();
             }
         });
-        session.clear_alloc(&mut alloc, stmt % 5 == 4);
+        session.clear_alloc(&mut alloc, StatementOutcome::failed_if(stmt % 5 == 4));
         alloc.reset();
     }
 }

@@ -6,7 +6,7 @@
 
 use chunkpool::{
     ChunkAllocator, FieldType, LockFreeAllocator, MutexAllocator, PoolConfig, ReuseHook,
-    SessionChunkPool,
+    SessionChunkPool, StatementOutcome,
 };
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -115,7 +115,7 @@ fn clear_alloc_without_error_keeps_the_allocator() {
     let original = alloc.clone();
     session.set_alloc(Some(&alloc));
     drop(session.chunk_allocator().alloc(&F, 4, 4));
-    session.clear_alloc(&mut alloc, false);
+    session.clear_alloc(&mut alloc, StatementOutcome::Succeeded);
     assert!(!session.is_alloc_valid());
     assert!(alloc.same_pool(&original));
     alloc.reset();
@@ -135,7 +135,7 @@ fn clear_alloc_with_error_abandons_the_allocator() {
     session.set_alloc(Some(&alloc));
     // A leftover worker still holds a chunk when the statement fails.
     let mut leftover = session.chunk_allocator().alloc(&F, 4, 4);
-    session.clear_alloc(&mut alloc, true);
+    session.clear_alloc(&mut alloc, StatementOutcome::Failed);
     assert!(!alloc.same_pool(&old), "replaced by a fresh allocator");
     assert_eq!(alloc.config(), cfg, "with the same limits");
     assert_eq!(alloc.stats().chunks_allocated, 0);
@@ -206,7 +206,7 @@ fn session_works_with_the_mutex_allocator() {
     let mut alloc = MutexAllocator::new();
     session.set_alloc(Some(&alloc));
     drop(session.chunk_allocator().alloc(&F, 4, 4));
-    session.clear_alloc(&mut alloc, true);
+    session.clear_alloc(&mut alloc, StatementOutcome::Failed);
     assert_eq!(alloc.stats().chunks_allocated, 0);
     assert!(format!("{session:?}").contains("SessionChunkPool"));
 }

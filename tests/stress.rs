@@ -9,7 +9,7 @@
 
 use chunkpool::{
     Chunk, ChunkAllocator, FieldType, LockFreeAllocator, MutexAllocator, PoolConfig,
-    SessionChunkPool,
+    SessionChunkPool, StatementOutcome,
 };
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -256,7 +256,7 @@ fn issue_46282_set_and_clear_race() {
                     session.begin_statement();
                     session.set_alloc(Some(&alloc));
                     let failed = (i + t) % 4 == 0;
-                    session.clear_alloc(&mut alloc, failed);
+                    session.clear_alloc(&mut alloc, StatementOutcome::failed_if(failed));
                     if failed {
                         made.lock().unwrap().push(alloc.clone());
                     }

@@ -13,7 +13,7 @@
 //! in Rust executors, so the allocator is on the path of every morsel.
 //!
 //! Per statement, exactly as TiDB's server: `begin_statement`, `set_alloc`,
-//! workers allocate from many threads, `clear_alloc(&mut a, has_err)`,
+//! workers allocate from many threads, `clear_alloc(&mut a, outcome)`,
 //! `a.reset()`. One statement fails half-way: the worker that hits the error
 //! cancels the others and a leftover chunk outlives the statement, so the
 //! allocator is abandoned (`clear_alloc` with an error renews it) and the
@@ -43,7 +43,7 @@ use crate::shapes::ROWS;
 use crate::sys;
 use chunkpool::{
     Chunk, ChunkAllocator, EmptyAllocator, LockFreeAllocator, MutexAllocator, PoolConfig, Renew,
-    SessionChunkPool, Stats,
+    SessionChunkPool, StatementOutcome, Stats,
 };
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Barrier, Mutex};
@@ -288,7 +288,7 @@ pub fn run<A: SessionAlloc>(
             // A handle on the allocator being abandoned, if any, so what it
             // retains can be read once its leftover is back.
             let abandoned = has_err.then(|| alloc.clone());
-            session.clear_alloc(&mut alloc, has_err);
+            session.clear_alloc(&mut alloc, StatementOutcome::failed_if(has_err));
             alloc.reset();
             // The leftover chunk lets go only now; it returns to the
             // abandoned allocator, never to the renewed one.

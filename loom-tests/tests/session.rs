@@ -5,7 +5,7 @@
 
 mod common;
 
-use chunkpool::{ChunkAllocator, LockFreeAllocator, SessionChunkPool};
+use chunkpool::{ChunkAllocator, LockFreeAllocator, SessionChunkPool, StatementOutcome};
 use common::{assert_within, limits, model, spawn, warm_up, CAP, I64, WARM_UP_CHUNKS};
 use loom::thread;
 use std::sync::Arc;
@@ -57,7 +57,7 @@ fn session_46282() {
         let clearer = {
             let (session, mut mine) = (Arc::clone(&session), old.clone());
             thread::spawn(move || {
-                session.clear_alloc(&mut mine, true);
+                session.clear_alloc(&mut mine, StatementOutcome::Failed);
                 mine
             })
         };
@@ -134,7 +134,7 @@ fn session_46282() {
     });
 }
 
-/// `clear_alloc(has_err = true)` on `main` while a chunk of the old
+/// `clear_alloc(.., Failed)` on `main` while a chunk of the old
 /// allocator is dropped on another thread. The test keeps no other handle
 /// to the old allocator, so the clear abandons it: its last handle goes
 /// (an abandoned allocator trims its depot at once), and chunks that come
@@ -157,7 +157,7 @@ fn clear_alloc_err_while_dropping() {
         let c2 = session.chunk_allocator().alloc(&I64, CAP, CAP);
         assert!(c1.is_pooled() && c2.is_pooled());
         let dropper = spawn(move || drop(c1));
-        session.clear_alloc(&mut alloc, true);
+        session.clear_alloc(&mut alloc, StatementOutcome::Failed);
         drop(c2);
         dropper.join();
 

@@ -10,11 +10,13 @@ pub(crate) mod home;
 mod hook;
 pub(crate) mod lockfree;
 mod mutex;
+mod request;
 
 pub use empty::EmptyAllocator;
 pub use hook::ReuseHook;
 pub use lockfree::LockFreeAllocator;
 pub use mutex::MutexAllocator;
+pub use request::ChunkRequest;
 
 use crate::chunk::Chunk;
 use crate::column::{Column, Slot};
@@ -113,6 +115,47 @@ pub trait ChunkAllocator: Send + Sync {
     #[track_caller]
     fn alloc(&self, fields: &[FieldType], capacity: usize, max_chunk_size: usize) -> Chunk {
         match self.try_alloc(fields, capacity, max_chunk_size) {
+            Ok(c) => c,
+            Err(e) => fail(e),
+        }
+    }
+
+    /// [`try_alloc`](Self::try_alloc) with the numbers named by a
+    /// [`ChunkRequest`].
+    ///
+    /// # Errors
+    /// As [`try_alloc`](Self::try_alloc)'s, for the request's numbers.
+    ///
+    /// ```
+    /// use chunkpool::{ChunkAllocator, ChunkRequest, Error, FieldType, LockFreeAllocator};
+    ///
+    /// let alloc = LockFreeAllocator::new();
+    /// let chk = alloc.try_alloc_with(ChunkRequest::new(&[FieldType::I64], 64))?;
+    /// assert_eq!(chk.capacity(), 64);
+    /// let empty = ChunkRequest::new(&[FieldType::I64], 64).max_chunk_size(0);
+    /// assert_eq!(alloc.try_alloc_with(empty).unwrap_err(), Error::ZeroMaxChunkSize);
+    /// # Ok::<(), Error>(())
+    /// ```
+    fn try_alloc_with(&self, request: ChunkRequest<'_>) -> Result<Chunk, Error> {
+        self.try_alloc(request.fields, request.capacity, request.max_chunk_size)
+    }
+
+    /// [`alloc`](Self::alloc) with the numbers named by a [`ChunkRequest`].
+    ///
+    /// # Panics
+    /// Whenever [`try_alloc_with`](Self::try_alloc_with) would fail, with
+    /// the [`Error`]'s message.
+    ///
+    /// ```
+    /// use chunkpool::{ChunkAllocator, ChunkRequest, FieldType, MutexAllocator};
+    ///
+    /// let alloc = MutexAllocator::new();
+    /// let chk = alloc.alloc_with(ChunkRequest::new(&[FieldType::F64], 1024).capacity(16));
+    /// assert_eq!((chk.capacity(), chk.required_rows()), (16, 1024));
+    /// ```
+    #[track_caller]
+    fn alloc_with(&self, request: ChunkRequest<'_>) -> Chunk {
+        match self.try_alloc_with(request) {
             Ok(c) => c,
             Err(e) => fail(e),
         }

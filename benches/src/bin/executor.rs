@@ -1,7 +1,7 @@
 //! A small vectorized executor on chunkpool: scan → filter → project with
 //! parallel workers, driven through the session slot exactly as TiDB's
 //! server drives it (`begin_statement`, `set_alloc`, workers allocate through
-//! `session.chunk_allocator()`, `clear_alloc(&mut a, has_err)`, `reset`).
+//! `session.chunk_allocator()`, `clear_alloc(&mut a, outcome)`, `reset`).
 //! One statement fails half-way and abandons its allocator while a leftover
 //! chunk is still out. This is scenario S5 of `benches/README.md`; the pipeline itself is
 //! in `benches/src/pipeline.rs`, shared with the benches and `compare`.

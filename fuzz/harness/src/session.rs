@@ -10,7 +10,7 @@ use crate::verify::{verify, verify_identity};
 use crate::world::{pick, Pool};
 use chunkpool::{
     ChunkAllocator, FieldType, LockFreeAllocator, MutexAllocator, PoolConfig, ReuseHook,
-    SessionChunkPool,
+    SessionChunkPool, StatementOutcome,
 };
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -89,7 +89,8 @@ impl<P: Pool> SessWorld<P> {
 
     fn clear_alloc(&mut self, has_err: bool) {
         let old = self.caller.clone();
-        self.session.clear_alloc(&mut self.caller, has_err);
+        self.session
+            .clear_alloc(&mut self.caller, StatementOutcome::failed_if(has_err));
         self.slot = None;
         if has_err {
             // The old allocator is abandoned (not reset); the caller gets a

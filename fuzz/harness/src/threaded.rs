@@ -23,7 +23,9 @@ use crate::model::{
 use crate::panics::{expect_panic, install_panic_filter, message, WORKER_PANIC};
 use crate::verify::{verify, verify_identity};
 use crate::world::{make_ref_to_picked, pick, Pool};
-use chunkpool::{FieldType, LockFreeAllocator, MutexAllocator, PoolConfig, SessionChunkPool};
+use chunkpool::{
+    FieldType, LockFreeAllocator, MutexAllocator, PoolConfig, SessionChunkPool, StatementOutcome,
+};
 use std::any::Any;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -248,7 +250,8 @@ fn worker_step<P: Pool>(
         }
         ThreadOp::ClearAlloc { has_err } => {
             let mut cur = lock(&sh.current);
-            sh.session.clear_alloc(&mut cur, *has_err);
+            sh.session
+                .clear_alloc(&mut cur, StatementOutcome::failed_if(*has_err));
             if *has_err {
                 lock(&sh.pools).push(cur.clone());
             }
@@ -334,7 +337,8 @@ fn main_step<P: Pool>(sh: &Shared<'_, P>, m: &mut SessModel, op: &MainOp, trimme
         }
         MainOp::ClearAlloc { has_err } => {
             let mut cur = lock(&sh.current);
-            sh.session.clear_alloc(&mut cur, *has_err);
+            sh.session
+                .clear_alloc(&mut cur, StatementOutcome::failed_if(*has_err));
             if *has_err {
                 lock(&sh.pools).push(cur.clone());
             }
