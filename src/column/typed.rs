@@ -9,7 +9,11 @@ use crate::field::tag;
 use std::fmt;
 
 mod sealed {
-    pub trait Sealed {
+    /// The bound [`FixedElem`](super::FixedElem) hides: `bytemuck::Pod`
+    /// (no padding, every bit pattern valid) is what the typed slice views
+    /// rely on, and sealing keeps it, and bytemuck's version, out of the
+    /// public API.
+    pub trait Sealed: bytemuck::Pod {
         /// The logical types this Rust type reads and writes: bit `tag`
         /// for each (`crate::field::tag`).
         const ACCEPTS: u32;
@@ -44,7 +48,10 @@ mod sealed {
 /// [`Column::get_fixed_bytes`].
 ///
 /// Sealed: the crate relies on these types having no padding, no invalid bit
-/// patterns and an alignment of at most 8.
+/// patterns and an alignment of at most 8 (it checks this through
+/// `bytemuck::Pod`, a bound of the private supertrait, so neither bytemuck
+/// nor its version is part of this crate's API). Every `FixedElem` is
+/// `Copy + Send + Sync + 'static`.
 ///
 /// ```
 /// use chunkpool::{Column, FieldType, FixedElem};
@@ -58,7 +65,7 @@ mod sealed {
 /// assert_eq!(sum::<i32>(&c), 9);
 /// assert_eq!(<i32 as FixedElem>::NAME, "i32");
 /// ```
-pub trait FixedElem: bytemuck::Pod + sealed::Sealed + fmt::Debug {
+pub trait FixedElem: sealed::Sealed + Copy + Send + Sync + 'static + fmt::Debug {
     /// Name used in error messages.
     ///
     /// ```
