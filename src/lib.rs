@@ -239,7 +239,7 @@ pub use alloc::{
 };
 #[cfg(feature = "arrow")]
 pub use arrow::{arrow_type, export_schema, field_type_of, ExportOptions, LOGICAL_TYPE_KEY};
-pub use chunk::{Chunk, Row, SelectedRows};
+pub use chunk::{Chunk, ChunkDisplay, ListRows, Row, Rows, SelectedRows};
 pub use column::{Column, FixedElem, OffsetElem, SpareCapacity};
 pub use config::{PoolConfig, PoolConfigBuilder, MAX_COUNT_LIMIT};
 pub use error::Error;
