@@ -122,7 +122,7 @@ impl Chunk {
     /// chunk holds more rows than a `u32` counts (row indices are kept
     /// as `u32`, as in a selection).
     pub fn try_retain(&mut self, mut keep: impl FnMut(Row<'_>) -> bool) -> Result<(), Error> {
-        self.check_keep()?;
+        self.check_keep(self.sel().unwrap_or_default())?;
         let rows = self.physical_rows();
         if rows > u32::MAX as usize + 1 {
             return Err(Error::RowOutOfRange {
@@ -144,13 +144,11 @@ impl Chunk {
         done
     }
 
-    /// Checks that the chunk's rows can be rewritten: equal columns, a
-    /// selection within them, no column shared with another chunk.
-    fn check_keep(&self) -> Result<(), Error> {
-        let rows = self.equal_rows()?;
-        if let Some(sel) = self.sel() {
-            check_sel(sel, rows)?;
-        }
+    /// Checks that the chunk's rows can be rewritten to rows `keep`:
+    /// equal columns, `keep` within them, no column shared with another
+    /// chunk.
+    fn check_keep(&self, keep: &[u32]) -> Result<(), Error> {
+        check_sel(keep, self.equal_rows()?)?;
         for (column, group) in self.groups() {
             if let Slot::Shared(arc) = &self.body.columns[column] {
                 if SharedArc::strong_count(arc) != group.len() {
@@ -182,8 +180,7 @@ impl Chunk {
     /// chunk's selection was taken out. Checks first, so an error leaves
     /// the rows as they were.
     fn keep_rows(&mut self, keep: &[u32]) -> Result<(), Error> {
-        self.check_keep()?;
-        check_sel(keep, self.physical_rows())?;
+        self.check_keep(keep)?;
         let groups = self.groups();
         if keep.windows(2).all(|w| w[0] < w[1]) {
             for (_, group) in &groups {
