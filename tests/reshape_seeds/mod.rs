@@ -120,6 +120,12 @@ pub fn reshape_seeds() -> Vec<Vec<Op>> {
             panicking: true,
         }),
         re(ReshapeOp::SwapSets { a: 0, b: 1 }),
+        // The make_ref group with rows goes to a chunk that had none, whose
+        // reset must clear it.
+        alloc(&[Field::I64]),
+        re(ReshapeOp::SwapSets { a: 2, b: 0 }),
+        Op::ResetChunk { chunk: 2 },
+        fill(2, 2, 0),
         re(ReshapeOp::MergeNulls {
             chunk: 1,
             dst: ColIdx::In(0),
@@ -134,10 +140,16 @@ pub fn reshape_seeds() -> Vec<Vec<Op>> {
         }),
         Op::Drop { chunk: 1 },
         Op::Drop { chunk: 0 },
+        Op::Drop { chunk: 0 },
         alloc(&three),
         alloc(&[Field::F32, Field::Var]),
+        alloc(&[Field::I64]),
     ];
+    // The first chunk comes from the cache, so its return takes the
+    // lock-free pool's fast path.
     let virtual_rows = vec![
+        alloc(&[]),
+        Op::Drop { chunk: 0 },
         alloc(&[]),
         alloc(&[]),
         re(ReshapeOp::VirtualRows {
