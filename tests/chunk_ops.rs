@@ -295,8 +295,9 @@ fn display_is_a_bounded_table_of_the_selected_rows() {
     let mut chk = Chunk::new(&fields, 32, 32);
     for r in 0..25i64 {
         chk.column_mut(0).append_i64(r);
+        let text = if r == 2 { "it's" } else { "x\ny" };
         chk.column_mut(1)
-            .append_option_str((r != 1).then_some("x\ny"));
+            .append_option_str((r != 1).then_some(text));
         chk.column_mut(2).append_bool(r % 2 == 0);
         chk.column_mut(3).append_bytes(&[0xab, r as u8]);
     }
@@ -305,6 +306,7 @@ fn display_is_a_bounded_table_of_the_selected_rows() {
     assert_eq!(lines[1], "| Int64 | Utf8 | Bool  | Binary |");
     assert_eq!(lines[3], "| 0     | x\\ny | true  | 0xab00 |");
     assert_eq!(lines[4], "| 1     | NULL | false | 0xab01 |");
+    assert_eq!(lines[5], "| 2     | it's | true  | 0xab02 |");
     assert_eq!(
         lines.len(),
         3 + 20 + 1 + 1,

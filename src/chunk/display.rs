@@ -165,7 +165,17 @@ fn cell(col: &Column, row: usize) -> String {
             b => write!(s, "{b}"),
         },
         LogicalType::Utf8 => match std::str::from_utf8(col.get_bytes(row)) {
-            Ok(text) => write!(s, "{}", text.escape_debug()),
+            Ok(text) => {
+                // Control characters escaped, so a cell stays on its line.
+                for ch in text.chars() {
+                    if ch.is_control() {
+                        s.extend(ch.escape_debug());
+                    } else {
+                        s.push(ch);
+                    }
+                }
+                Ok(())
+            }
             Err(_) => hex(&mut s, col.get_bytes(row)),
         },
         LogicalType::Binary => hex(&mut s, col.get_bytes(row)),

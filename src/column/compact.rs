@@ -31,11 +31,12 @@ impl Column {
                 for (k, &r) in keep.iter().enumerate() {
                     let r = r as usize;
                     // Offsets rise from 0 and stay within the data (every
-                    // writer keeps them so). `offsets[k + 1]` is written
-                    // after rows `r` and `r + 1 >= k + 1` were read; a
-                    // later read of it (the next row being `k + 1`)
-                    // means every row so far stayed put, so it holds
-                    // what it held.
+                    // writer keeps them so). Step `k` reads `offsets[r]`
+                    // and `offsets[r + 1]`, then writes `offsets[k + 1]`;
+                    // a later step reads that entry again only when its
+                    // row is `k + 1`, which means rows `0..=k + 1` are all
+                    // kept and none moved: the entry was rewritten with
+                    // the value it had.
                     let (start, stop) = (offsets[r] as usize, offsets[r + 1] as usize);
                     data.copy_within(start..stop, end);
                     end += stop - start;
