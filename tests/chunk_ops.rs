@@ -217,6 +217,14 @@ fn copy_construct_sel_refuses_a_selection_past_the_rows() {
         chk.try_copy_construct_sel().err(),
         Some(Error::RowOutOfRange { row: 1, len: 0 })
     );
+    // `rows()` yields such a row; reading it is the error.
+    let row = chk.rows().next().unwrap();
+    assert_eq!(row.idx(), 1);
+    assert_eq!(
+        row.try_get_i64(0),
+        Err(Error::RowOutOfRange { row: 1, len: 0 })
+    );
+    assert!(chk.to_string().contains("| ? "), "{chk}");
 }
 
 #[test]
