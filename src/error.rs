@@ -99,6 +99,13 @@ pub enum Error {
     },
     /// Variable-width data grew past `i64::MAX` bytes (offsets are `i64`).
     OffsetOverflow,
+    /// A row count given to a chunk that has columns
+    /// ([`Chunk::set_num_virtual_rows`](crate::Chunk::set_num_virtual_rows)):
+    /// its rows are its columns' rows.
+    HasColumns {
+        /// The chunk's column count.
+        columns: usize,
+    },
     /// Columns shared or swapped between two chunks while one of them has
     /// a selection ([`Chunk::set_sel`](crate::Chunk::set_sel)), even an
     /// empty one (TiDB's rule for `MakeRefTo` and `SwapColumn`): the
@@ -202,6 +209,11 @@ impl fmt::Display for Error {
                 "column {column} is shared with another slot (make_ref); it cannot be mutated"
             ),
             Error::OffsetOverflow => f.write_str("variable-width data exceeds i64::MAX bytes"),
+            Error::HasColumns { columns } => write!(
+                f,
+                "a chunk of {columns} columns has its columns' rows; only a chunk without \
+                 columns takes a row count"
+            ),
             Error::HasSelection => f.write_str(
                 "a chunk with a selection cannot share or swap columns with another chunk",
             ),

@@ -163,21 +163,28 @@
 //! | (the columns' length) | [`Chunk::physical_rows`], [`Chunk::physical_row`] | named for what they count |
 //! | `NumCols`, `Capacity`, `RequiredRows`, `SetRequiredRows` | [`Chunk::num_cols`], [`Chunk::capacity`], [`Chunk::required_rows`], [`Chunk::set_required_rows`] | none |
 //! | `Column(i)`, `SetCol` | [`Chunk::column`] / [`Chunk::column_mut`], [`Chunk::set_column`] | a shared column is not mutable ([`Error::SharedColumn`]) |
-//! | `MakeRef`, `MakeRefTo`, `SwapColumn` | [`Chunk::make_ref`], [`Chunk::make_ref_to`], [`Chunk::swap_columns`] | `swap_columns` is between two chunks; the last two refuse a chunk with a selection, as TiDB does ([`Error::HasSelection`]) |
+//! | `MakeRef`, `MakeRefTo` | [`Chunk::make_ref`], [`Chunk::make_ref_to`] | `make_ref_to` refuses a chunk with a selection, as TiDB does ([`Error::HasSelection`]) |
+//! | `SwapColumn` | [`Chunk::swap_column`]; within one chunk [`Chunk::swap_column_within`] | the borrow rules need a second name for a swap within one chunk, which keeps a selection (it names rows both columns hold; TiDB refuses any); [`Chunk::swap_columns`] is the stricter form that refuses a shared column |
+//! | `SwapColumns` | [`Chunk::swap_column_sets`] | none: columns, selection and virtual row count move together, whatever the widths |
+//! | `SetNumVirtualRows` | [`Chunk::set_num_virtual_rows`] | refused on a chunk with columns ([`Error::HasColumns`]), where TiDB sets a count that does not show |
+//! | `Reconstruct` | [`Chunk::compact`] | rows selected out of order, or twice, are gathered into new columns (TiDB assumes a rising selection) |
+//! | (none) | [`Chunk::retain`] | a filter in place, keeping rows as [`Chunk::rows`] yields them |
+//! | `Column.MergeNulls` | [`Chunk::merge_nulls`] | on the chunk, by column index (a column cannot be borrowed mutably beside its siblings); a variable-width destination is accepted, as [`Column::set_null`] accepts it |
+//! | `Iterator4Chunk`, `Iterator4List` | [`Chunk::rows`], [`ListRows`] | Rust iterators of [`Row`] (exact size, double-ended); a list is a slice of chunks |
 //! | `Reset` | [`Chunk::reset`] | a column still shared with another chunk is replaced by a new one: the other chunk still reads it |
 //! | `Sel`, `SetSel` | [`Chunk::sel`], [`Chunk::set_sel`] | `u32` indices, checked against the rows |
 //! | `AppendRow`, `Append(other, begin, end)` | [`Chunk::append_row`], [`Chunk::append_rows`] (and [`Chunk::append_selected`], [`Chunk::append_chunk`]) | take the source chunk and physical rows rather than a `Row`; checked, all or nothing |
 //! | `AppendPartialRow`, `AppendRowByColIdxs` | [`Chunk::append_partial_row`], [`Chunk::append_row_by_col_idxs`] | take the source chunk and a physical row rather than a `Row` |
 //! | `TruncateTo` | [`Chunk::truncate`] | with a selection, the selection is cut and no row moves (TiDB compacts first) |
-//! | `CopyConstruct` | `Chunk::clone` | the copy belongs to no pool |
+//! | `CopyConstruct`, `CopyConstructSel` | [`Chunk::copy_construct`] (`Chunk::clone`), [`Chunk::copy_construct_sel`] | the copy belongs to no pool (for a pooled copy: allocate, then [`Chunk::append_chunk`]) |
 //! | `GetFieldTypes` (of the chunk's columns) | [`Chunk::fields`] | none |
 //! | `Column.AppendNull`, `AppendNNulls`, `SetNull`, `SetNulls`, `HasNull`, `IsNull` | [`Column::append_null`], [`Column::append_nulls`], [`Column::set_null`], [`Column::set_nulls`], [`Column::has_null`], [`Column::is_null`] | none |
 //! | `Column.Reset(eType)` | [`Column::reset_as`] | none |
 //! | `Row.Idx`, `Row.GetInt64`, ... | [`Row::idx`], [`Row::get_i64`], ... | typed reads check the logical type ([`Error::TypeMismatch`]) |
 //!
-//! Not here yet: `SetNumVirtualRows`, `MergeNulls`, `CopyConstructSel` (today:
-//! [`Chunk::append_chunk`] into a new chunk), `Iterator4Chunk`, and
-//! `SwapColumns` of whole column sets.
+//! `Display` for a chunk prints a bounded table of its rows, as arrow's
+//! `pretty_format_batches` prints a batch ([`Chunk::display`] chooses
+//! the bound).
 //!
 //! # Design
 //! * **arc-swap** holds the session slot ([`SessionChunkPool`]): setting and
@@ -244,7 +251,7 @@ pub use alloc::{
 };
 #[cfg(feature = "arrow")]
 pub use arrow::{arrow_type, export_schema, field_type_of, ExportOptions, LOGICAL_TYPE_KEY};
-pub use chunk::{Chunk, Row, SelectedRows};
+pub use chunk::{Chunk, ChunkDisplay, ListRows, Row, Rows, SelectedRows};
 pub use column::{Column, FixedElem, OffsetElem, SpareCapacity};
 pub use config::{PoolConfig, PoolConfigBuilder, MAX_COUNT_LIMIT};
 pub use error::Error;

@@ -18,6 +18,8 @@
 
 // Seeds for the steps that change a live chunk's columns.
 mod column_seeds;
+// Seeds for TiDB's calls that reshape a chunk.
+mod reshape_seeds;
 
 use chunkpool_harness::input::{
     AllocInput, Cap, Cfg, ColCap, ColIdx, ColOp, Field, HookStep, HugeCap, Kind, Limit, MainOp, Op,
@@ -441,6 +443,7 @@ fn alloc_seeds() -> Vec<AllocInput> {
         partial_rows,
     ]
     .into_iter()
+    .chain(reshape_seeds::reshape_seeds())
     .take(SEED_OPS)
     {
         for config in configs().into_iter().take(SEED_CONFIGS) {

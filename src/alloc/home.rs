@@ -21,6 +21,9 @@ pub(crate) struct Body {
     pub(crate) required_rows: usize,
     /// The selection vector (TiDB's `sel`): rows of this chunk, in order.
     pub(crate) sel: Option<Vec<u32>>,
+    /// The row count of a chunk with no columns (TiDB's `numVirtualRows`);
+    /// 0 whenever the chunk has columns.
+    pub(crate) virtual_rows: usize,
     pub(crate) home: Option<Home>,
     /// Set by the lock-free pool when it caches the body: the rows every
     /// column holds without growing.
@@ -51,6 +54,7 @@ impl Body {
             capacity,
             required_rows,
             sel: None,
+            virtual_rows: 0,
             home,
             rows: 0,
             bytes: 0,

@@ -8,12 +8,24 @@
 //! | `rows.rs` | moving rows between chunks (`append_row`, `append_rows`, `append_selected`, ...) |
 //! | `select.rs` | the selection vector (`set_sel`, `selected_rows`) |
 //! | `row.rs` | [`Row`], a view of one row |
+//! | `compact.rs` | keeping some rows in place (`compact`, `retain`) |
+//! | `copy.rs` | copies into a new chunk (`copy_construct`, `copy_construct_sel`) |
+//! | `nulls.rs` | NULL flags merged across columns (`merge_nulls`) |
+//! | `display.rs` | `Display`: a bounded table of the rows |
+//! | `iter.rs` | iterators of [`Row`]s: [`Rows`] of one chunk, [`ListRows`] of a list of chunks |
 
+mod compact;
+mod copy;
+mod display;
+mod iter;
+mod nulls;
 mod row;
 mod rows;
 mod select;
 mod share;
 
+pub use display::ChunkDisplay;
+pub use iter::{ListRows, Rows};
 pub use row::Row;
 pub use select::SelectedRows;
 
@@ -231,7 +243,8 @@ impl Chunk {
     }
 
     /// Rows the columns hold, selected or not: the length of the first
-    /// column (0 without columns). The row indices of
+    /// column, or for a chunk without columns the count
+    /// [`Chunk::set_num_virtual_rows`] gave it. The row indices of
     /// [`Chunk::append_rows`], [`Chunk::append_selected`], a selection and
     /// [`Row::idx`] are below it.
     ///
@@ -245,7 +258,73 @@ impl Chunk {
     #[inline]
     #[must_use]
     pub fn physical_rows(&self) -> usize {
-        self.body.columns.first().map_or(0, |s| s.get().len())
+        match self.body.columns.first() {
+            Some(s) => s.get().len(),
+            None => self.body.virtual_rows,
+        }
+    }
+
+    /// Gives a chunk without columns a row count (TiDB's
+    /// `SetNumVirtualRows`): what an operator that reads no column, such
+    /// as `COUNT(*)` over a projection of nothing, passes on. The count
+    /// is the chunk's [`physical_rows`](Self::physical_rows) (so also its
+    /// [`num_rows`](Self::num_rows) without a selection, and a selection
+    /// may name those rows); [`Chunk::reset`] and [`Chunk::truncate`]
+    /// lower it, the row-moving methods ([`Chunk::append_rows`] and the
+    /// others) raise it by the rows they append from another chunk
+    /// without columns, [`Chunk::swap_column_sets`] moves it with the
+    /// columns, and a pool hands the chunk out again with none.
+    ///
+    /// TiDB sets the count on any chunk and ignores it while there are
+    /// columns; here a chunk with columns refuses it, since the count
+    /// would not show.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut chk = Chunk::new(&[], 32, 1024);
+    /// chk.set_num_virtual_rows(5);
+    /// assert_eq!((chk.num_rows(), chk.physical_rows(), chk.num_cols()), (5, 5, 0));
+    /// chk.set_sel(Some(vec![0, 4]));
+    /// assert_eq!(chk.num_rows(), 2);
+    /// chk.reset();
+    /// assert_eq!(chk.num_rows(), 0);
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Chunk::try_set_num_virtual_rows`]
+    /// returns: if the chunk has columns.
+    #[track_caller]
+    pub fn set_num_virtual_rows(&mut self, rows: usize) {
+        if let Err(e) = self.try_set_num_virtual_rows(rows) {
+            fail(e);
+        }
+    }
+
+    /// Like [`Chunk::set_num_virtual_rows`], returning an error instead of
+    /// panicking; on an error the chunk is unchanged.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64], 4, 4);
+    /// assert_eq!(chk.try_set_num_virtual_rows(3), Err(Error::HasColumns { columns: 1 }));
+    /// assert_eq!(chk.num_rows(), 0);
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::HasColumns`] if the chunk has columns. A selection set
+    /// before is kept and checked against the new count: it must name
+    /// rows below it, else [`Error::RowOutOfRange`].
+    pub fn try_set_num_virtual_rows(&mut self, rows: usize) -> Result<(), Error> {
+        if !self.body.columns.is_empty() {
+            return Err(Error::HasColumns {
+                columns: self.body.columns.len(),
+            });
+        }
+        if let Some(sel) = &self.body.sel {
+            select::check_sel(sel, rows)?;
+        }
+        self.body.virtual_rows = rows;
+        Ok(())
     }
 
     /// The capacity the chunk was allocated with: `min(capacity, max_chunk_size)`.
@@ -493,6 +572,7 @@ impl Chunk {
     /// ```
     pub fn reset(&mut self) {
         self.body.sel = None;
+        self.body.virtual_rows = 0;
         if self.body.shared {
             self.reset_shared();
         }
@@ -548,6 +628,7 @@ impl Clone for Chunk {
         let b = &self.body;
         let mut body = Body::new(columns, b.capacity, b.required_rows, None);
         body.sel.clone_from(&b.sel);
+        body.virtual_rows = b.virtual_rows;
         Chunk::from_body(body)
     }
 }

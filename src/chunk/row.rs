@@ -66,6 +66,13 @@ macro_rules! getters {
 }
 
 impl<'a> Row<'a> {
+    /// Row `row` of `chunk`, unchecked: every read checks it against the
+    /// column it reads.
+    #[inline]
+    pub(super) fn at(chunk: &'a Chunk, row: usize) -> Row<'a> {
+        Row { chunk, row }
+    }
+
     /// The row's physical index in its chunk's columns (TiDB's
     /// `Row.Idx`): through the selection, if the chunk has one.
     ///

@@ -94,6 +94,11 @@ impl Chunk {
             }
         }
         self.extend_sel(before, rows);
+        if self.body.columns.is_empty() {
+            // A chunk without columns counts the rows instead (TiDB's
+            // `numVirtualRows`); saturating, as no buffer bounds it.
+            self.body.virtual_rows = before.saturating_add(rows);
+        }
         Ok(())
     }
 
@@ -449,6 +454,7 @@ impl Chunk {
                 c.truncate(rows);
             }
         }
+        self.body.virtual_rows = self.body.virtual_rows.min(rows);
         Ok(())
     }
 

@@ -68,6 +68,16 @@ impl Iterator for SelectedRows<'_> {
     }
 }
 
+impl DoubleEndedIterator for SelectedRows<'_> {
+    #[inline]
+    fn next_back(&mut self) -> Option<usize> {
+        match &mut self.inner {
+            Inner::Sel(it) => it.next_back().map(|&r| r as usize),
+            Inner::All(it) => it.next_back(),
+        }
+    }
+}
+
 impl ExactSizeIterator for SelectedRows<'_> {}
 impl FusedIterator for SelectedRows<'_> {}
 

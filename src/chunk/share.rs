@@ -186,6 +186,187 @@ impl Chunk {
         Ok(())
     }
 
+    /// Swaps column `i` of this chunk with column `j` of `other`, keeping
+    /// [`Chunk::make_ref`] groups (TiDB's `SwapColumn`): every slot of
+    /// this chunk that shares the column at `i` then reads the column
+    /// `other` had at `j`, and every slot of `other` that shared that one
+    /// reads this chunk's. Unlike [`Chunk::swap_columns`], a shared
+    /// column is no obstacle. A column shared by both chunks
+    /// ([`Chunk::make_ref_to`]) stays where it is. Neither chunk may have
+    /// a selection (TiDB's rule): it would not follow the column. Types
+    /// may differ; each allocator checks what comes back to it.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut a = Chunk::new(&[FieldType::I64, FieldType::I64], 4, 4);
+    /// a.column_mut(0).append_i64(1);
+    /// a.make_ref(0, 1); // slots 0 and 1 read one column
+    /// let mut b = Chunk::new(&[FieldType::I64], 4, 4);
+    /// b.column_mut(0).append_i64(2);
+    /// a.swap_column(1, &mut b, 0);
+    /// assert_eq!((a.column(0).get_i64(0), a.column(1).get_i64(0)), (2, 2));
+    /// assert!(a.is_shared(0) && a.is_shared(1)); // still one group
+    /// assert_eq!(b.column(0).get_i64(0), 1);
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Chunk::try_swap_column`] returns.
+    #[track_caller]
+    pub fn swap_column(&mut self, i: usize, other: &mut Chunk, j: usize) {
+        if let Err(e) = self.try_swap_column(i, other, j) {
+            fail(e);
+        }
+    }
+
+    /// Like [`Chunk::swap_column`], returning an error instead of
+    /// panicking; on an error neither chunk is changed.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, FieldType};
+    /// let mut a = Chunk::new(&[FieldType::I64], 4, 4);
+    /// let mut b = Chunk::new(&[FieldType::I64], 4, 4);
+    /// b.set_sel(Some(vec![]));
+    /// assert_eq!(a.try_swap_column(0, &mut b, 0), Err(Error::HasSelection));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ColumnOutOfRange`] if `i` or `j` is out of range;
+    /// [`Error::HasSelection`] if either chunk has a selection, even an
+    /// empty one.
+    pub fn try_swap_column(&mut self, i: usize, other: &mut Chunk, j: usize) -> Result<(), Error> {
+        self.check_column(i)?;
+        other.check_column(j)?;
+        if self.body.sel.is_some() || other.body.sel.is_some() {
+            return Err(Error::HasSelection);
+        }
+        let (mine, theirs) = (self.group_of(i), other.group_of(j));
+        let a = self.take_group(&mine);
+        let b = other.take_group(&theirs);
+        self.put_group(&mine, b);
+        other.put_group(&theirs, a);
+        Ok(())
+    }
+
+    /// Swaps columns `i` and `j` of this chunk, keeping [`Chunk::make_ref`]
+    /// groups: the slots that shared the column at `i` read the column at
+    /// `j`, and the other way round (TiDB's `SwapColumn` with the chunk
+    /// itself as the other). Nothing happens when `i` and `j` share a
+    /// column. A selection is kept: it names rows of the chunk, which
+    /// both columns hold, so it may be set (a difference from TiDB, which
+    /// refuses any selection).
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64, FieldType::UTF8], 4, 4);
+    /// chk.column_mut(0).append_i64(7);
+    /// chk.column_mut(1).append_str("seven");
+    /// chk.swap_column_within(0, 1);
+    /// assert_eq!(chk.fields(), [FieldType::UTF8, FieldType::I64]);
+    /// assert_eq!((chk.row(0).get_str(0), chk.row(0).get_i64(1)), (Some("seven"), 7));
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Chunk::try_swap_column_within`]
+    /// returns.
+    #[track_caller]
+    pub fn swap_column_within(&mut self, i: usize, j: usize) {
+        if let Err(e) = self.try_swap_column_within(i, j) {
+            fail(e);
+        }
+    }
+
+    /// Like [`Chunk::swap_column_within`], returning an error instead of
+    /// panicking; on an error the chunk is unchanged.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Error, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64], 4, 4);
+    /// assert_eq!(chk.try_swap_column_within(0, 2), Err(Error::ColumnOutOfRange { column: 2, columns: 1 }));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ColumnOutOfRange`] if `i` or `j` is out of range.
+    pub fn try_swap_column_within(&mut self, i: usize, j: usize) -> Result<(), Error> {
+        self.check_column(i)?;
+        self.check_column(j)?;
+        let (gi, gj) = (self.group_of(i), self.group_of(j));
+        if gi.contains(&j) {
+            return Ok(());
+        }
+        let a = self.take_group(&gi);
+        let b = self.take_group(&gj);
+        self.put_group(&gi, b);
+        self.put_group(&gj, a);
+        Ok(())
+    }
+
+    /// Swaps every column with `other`'s, with the selections and the
+    /// counts of chunks without columns ([`Chunk::set_num_virtual_rows`])
+    /// (TiDB's `SwapColumns`): each chunk then holds the other's rows,
+    /// as selected, whatever the two widths. Capacity, required rows and
+    /// the allocator each chunk returns to stay with the chunk; each
+    /// allocator checks the columns that come back to it.
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, FieldType};
+    /// let mut a = Chunk::new(&[FieldType::I64], 4, 4);
+    /// a.column_mut(0).extend_from_slice(&[1i64, 2]);
+    /// a.set_sel(Some(vec![1]));
+    /// let mut b = Chunk::new(&[FieldType::UTF8, FieldType::F64], 8, 8);
+    /// a.swap_column_sets(&mut b);
+    /// assert_eq!((a.num_cols(), a.num_rows(), a.sel()), (2, 0, None));
+    /// assert_eq!((b.num_cols(), b.num_rows(), b.row(0).get_i64(0)), (1, 1, 2));
+    /// assert_eq!((a.capacity(), b.capacity()), (4, 8));
+    /// ```
+    pub fn swap_column_sets(&mut self, other: &mut Chunk) {
+        let (a, b) = (&mut *self.body, &mut *other.body);
+        std::mem::swap(&mut a.columns, &mut b.columns);
+        std::mem::swap(&mut a.shared, &mut b.shared);
+        std::mem::swap(&mut a.sel, &mut b.sel);
+        std::mem::swap(&mut a.virtual_rows, &mut b.virtual_rows);
+    }
+
+    /// The slots of this chunk that read the same column as slot `i`
+    /// (its [`Chunk::make_ref`] group), in order.
+    pub(super) fn group_of(&self, i: usize) -> Vec<usize> {
+        let columns = &self.body.columns;
+        let Slot::Shared(arc) = &columns[i] else {
+            return vec![i];
+        };
+        let ptr = SharedArc::as_ptr(arc);
+        (0..columns.len())
+            .filter(|&k| matches!(&columns[k], Slot::Shared(a) if SharedArc::as_ptr(a) == ptr))
+            .collect()
+    }
+
+    /// Takes the column of `group` out of its slots, as the first slot
+    /// held it; the others held references to the same column, which go.
+    /// Nothing is recycled: the column lives on in what is returned.
+    pub(super) fn take_group(&mut self, group: &[usize]) -> Slot {
+        let mut taken = None;
+        for &k in group {
+            let slot = std::mem::replace(&mut self.body.columns[k], Slot::Own(Column::EMPTY));
+            taken.get_or_insert(slot);
+        }
+        taken.unwrap_or(Slot::Own(Column::EMPTY))
+    }
+
+    /// Puts `col` in every slot of `group`: as it is into one slot,
+    /// shared by all of them into more.
+    pub(super) fn put_group(&mut self, group: &[usize], mut col: Slot) {
+        let body = &mut *self.body;
+        if let [k] = group {
+            body.shared |= matches!(col, Slot::Shared(_));
+            body.columns[*k] = col;
+            return;
+        }
+        let shared = col.make_shared();
+        for &k in group {
+            body.columns[k] = Slot::Shared(SharedArc::clone(&shared));
+        }
+        body.shared = true;
+    }
+
     /// Puts `col` at position `i` and returns the column that was there
     /// (TiDB's `SetCol`). The returned column belongs to no pool any more:
     /// dropping it frees it. `col` may be of any type and from anywhere;
@@ -320,7 +501,7 @@ impl Chunk {
     }
 
     /// `Ok` if `i` names a column of this chunk.
-    fn check_column(&self, i: usize) -> Result<(), Error> {
+    pub(super) fn check_column(&self, i: usize) -> Result<(), Error> {
         if i < self.body.columns.len() {
             Ok(())
         } else {
@@ -337,7 +518,7 @@ impl Chunk {
     }
 
     /// Gives a column that left the chunk back to the chunk's allocator.
-    fn give_back(&self, slot: Slot) {
+    pub(super) fn give_back(&self, slot: Slot) {
         if let (Some(home), Some(col)) = (&self.body.home, slot.into_column()) {
             home.recycle_column(col);
         }

@@ -18,10 +18,10 @@ const STR_EXPECTED: &str = "str (Utf8, Binary)";
 /// Where a column's rows ended before a bulk write, to roll back to.
 #[derive(Clone, Copy)]
 pub(crate) struct Mark {
-    len: usize,
-    data_len: usize,
-    offsets: usize,
-    nulls: usize,
+    pub(super) len: usize,
+    pub(super) data_len: usize,
+    pub(super) offsets: usize,
+    pub(super) nulls: usize,
 }
 
 impl Column {

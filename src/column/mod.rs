@@ -17,6 +17,7 @@ mod blocks;
 mod buffers;
 mod build;
 mod bulk;
+mod compact;
 mod pick;
 mod read;
 mod slot;

@@ -514,6 +514,55 @@ pub enum RowOp {
         idxs: Vec<ColIdx>,
         panicking: bool,
     },
+    /// TiDB's calls that reshape a chunk in place, copy it or read it
+    /// whole (`fuzz/harness/src/reshape.rs` models them).
+    Reshape(ReshapeOp),
+}
+
+/// See [`RowOp::Reshape`]. Chunks are picked modulo the live count;
+/// `panicking` as in [`RowOp`].
+#[derive(Arbitrary, Clone, Debug, PartialEq)]
+pub enum ReshapeOp {
+    /// `set_num_virtual_rows(rows)`: refused on a chunk with columns.
+    VirtualRows {
+        chunk: u8,
+        rows: u8,
+        panicking: bool,
+    },
+    /// `merge_nulls(dst, srcs)`.
+    MergeNulls {
+        chunk: u8,
+        dst: ColIdx,
+        srcs: Vec<ColIdx>,
+        panicking: bool,
+    },
+    /// `copy_construct_sel()`: the copy is checked, then dropped.
+    CopySel { chunk: u8, panicking: bool },
+    /// `a.swap_column(i, b, j)`, or `swap_column_within(i, j)` when `a`
+    /// and `b` pick one chunk.
+    SwapGroup {
+        a: u8,
+        i: ColIdx,
+        b: u8,
+        j: ColIdx,
+        panicking: bool,
+    },
+    /// `a.swap_column_sets(b)`, between distinct chunks.
+    SwapSets { a: u8, b: u8 },
+    /// `compact()`.
+    Compact { chunk: u8, panicking: bool },
+    /// `retain`, keeping the `k`-th row it is shown where bit `k % 64`
+    /// of `mask` is set.
+    Retain {
+        chunk: u8,
+        mask: u64,
+        panicking: bool,
+    },
+    /// A `ListRows` over the picked chunks (repeats dropped), stepping
+    /// from the back where bit `s % 16` of `back` is set.
+    ListRows { chunks: Vec<u8>, back: u16 },
+    /// `display(max)`: the table's shape and its tail line.
+    Display { chunk: u8, max: u8 },
 }
 
 /// The row capacity of a column made to replace another: absolute, or

@@ -19,6 +19,7 @@ pub mod logical;
 pub mod model;
 pub mod panics;
 pub mod pool;
+pub mod reshape;
 pub mod rows;
 pub mod session;
 pub mod threaded;

@@ -80,6 +80,9 @@ pub struct MChunk {
     /// The selection vector (`set_sel`): kept by everything but
     /// `set_sel` and `reset`, whatever happens to the rows.
     pub sel: Option<Vec<u32>>,
+    /// The row count of a chunk without columns
+    /// (`set_num_virtual_rows`); 0 while it has columns.
+    pub virtual_rows: usize,
 }
 
 /// A real chunk and its model.
@@ -189,7 +192,7 @@ impl Sink for Sinks<'_> {
 }
 
 /// Gives back the column `slot` held if it was its last user.
-fn release(slot: Arc<MCol>, home: Option<usize>, sink: &mut dyn Sink) {
+pub fn release(slot: Arc<MCol>, home: Option<usize>, sink: &mut dyn Sink) {
     if let (Some(col), Some(h)) = (Arc::into_inner(slot), home) {
         sink.column_back(h, &col);
     }
@@ -249,6 +252,7 @@ pub fn admit(
                     home,
                     pristine: true,
                     sel: None,
+                    virtual_rows: 0,
                 },
             };
             verify(&live);
@@ -554,6 +558,7 @@ pub fn make_ref_to(
 pub fn reset_chunk(live: &mut Live) {
     live.chunk.reset();
     live.m.sel = None;
+    live.m.virtual_rows = 0;
     let slots = &mut live.m.slots;
     for i in 0..slots.len() {
         if Arc::strong_count(&slots[i]) == 1 {

@@ -13,16 +13,17 @@
 
 use crate::columns::{column_mut_agrees, fresh_column};
 use crate::input::{ColCap, ColIdx, Field, RowIdx, RowOp, Val};
-use crate::model::{append, Live, MChunk, MCol};
+use crate::model::{append, Live, MChunk, MCol, Sink};
 use crate::panics::expect_error_panic;
 use crate::verify::verify_column;
 use crate::world::{pick, two_mut};
 use chunkpool::{Chunk, Column, Error};
 use std::sync::Arc;
 
-/// The model's `physical_rows()`: the first column's length.
+/// The model's `physical_rows()`: the first column's length, or the
+/// count of a chunk without columns.
 pub fn physical_rows(m: &MChunk) -> usize {
-    m.slots.first().map_or(0, |s| s.rows.len())
+    m.slots.first().map_or(m.virtual_rows, |s| s.rows.len())
 }
 
 /// The model's `num_rows()`: the selected rows when there is a selection.
@@ -31,7 +32,7 @@ pub fn num_rows(m: &MChunk) -> usize {
 }
 
 /// The row count every column shares, or `RaggedChunk`.
-fn equal_rows(m: &MChunk) -> Result<usize, Error> {
+pub fn equal_rows(m: &MChunk) -> Result<usize, Error> {
     let rows = physical_rows(m);
     match m.slots.iter().position(|s| s.rows.len() != rows) {
         Some(column) => Err(Error::RaggedChunk {
@@ -66,7 +67,7 @@ fn check_append(dst: &MChunk, src: &MChunk) -> Result<usize, Error> {
 }
 
 /// The first entry of `sel` not below `rows`, as the error.
-fn check_sel(sel: &[u32], rows: usize) -> Result<(), Error> {
+pub fn check_sel(sel: &[u32], rows: usize) -> Result<(), Error> {
     match sel.iter().find(|&&r| r as usize >= rows) {
         Some(&r) => Err(Error::RowOutOfRange {
             row: r as usize,
@@ -168,6 +169,9 @@ fn append_rows(
                 m.rows.extend(rows.iter().map(|&r| from.rows[r].clone()));
                 m.note_peak();
             }
+            if dl.m.slots.is_empty() {
+                dl.m.virtual_rows = before + rows.len();
+            }
         }
         Err(want) => {
             let got = op.call(&mut dl.chunk, &sl.chunk, false);
@@ -184,7 +188,7 @@ fn append_rows(
 /// Checks a call's outcome against the model's prediction `want`; with
 /// `panicking`, a predicted error is also raised by the panicking form
 /// (`panicking_call`), which must change nothing either.
-fn outcome<T: std::fmt::Debug>(
+pub fn outcome<T: std::fmt::Debug>(
     want: Result<(), Error>,
     got: Result<T, Error>,
     panicking_call: Option<&mut dyn FnMut()>,
@@ -363,8 +367,9 @@ fn new_column(
 }
 
 /// Runs one [`RowOp`] on the live chunks.
-pub fn row_op(live: &mut [Live], op: &RowOp) {
+pub fn row_op(live: &mut [Live], op: &RowOp, sink: &mut dyn Sink) {
     match op {
+        RowOp::Reshape(op) => crate::reshape::reshape_op(live, op, sink),
         RowOp::AppendRow {
             dst,
             src,
@@ -638,6 +643,7 @@ fn truncate(live: &mut Live, n: usize, panicking: bool) {
         match &mut live.m.sel {
             Some(sel) => sel.truncate(n),
             None => {
+                live.m.virtual_rows = live.m.virtual_rows.min(n);
                 for slot in &mut live.m.slots {
                     if slot.rows.len() > n {
                         Arc::get_mut(slot)
@@ -688,6 +694,17 @@ pub fn verify_rows(live: &Live) {
     let it = c.selected_rows();
     assert_eq!(it.len(), selected.len(), "selected_rows len");
     assert_eq!(it.collect::<Vec<_>>(), selected, "selected_rows");
+    let rows_it = c.rows();
+    assert_eq!(rows_it.len(), selected.len(), "rows() len");
+    let back: Vec<usize> = c.rows().rev().map(|r| r.idx()).collect();
+    assert!(
+        back.iter().rev().eq(selected.iter()),
+        "rows() from the back"
+    );
+    assert!(
+        rows_it.map(|r| r.idx()).eq(selected.iter().copied()),
+        "rows()"
+    );
     assert_eq!(
         c.num_rows(),
         selected.len(),

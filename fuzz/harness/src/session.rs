@@ -262,7 +262,13 @@ impl<P: Pool> SessWorld<P> {
                 self.caller.reset();
             }
             SessOp::Hook { panics, steps } => self.hook(*panics, steps),
-            SessOp::Rows(op) => crate::rows::row_op(&mut self.live, op),
+            SessOp::Rows(op) => {
+                let mut sink = MultiSinks {
+                    cfgs: &self.cfgs,
+                    exp: &mut self.exp,
+                };
+                crate::rows::row_op(&mut self.live, op, &mut sink);
+            }
         }
     }
 

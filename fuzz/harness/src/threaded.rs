@@ -305,7 +305,7 @@ fn worker_step<P: Pool>(
             dst_chunk,
             dst_col,
         } => clone_column_into(mine, [*src_chunk, *src_col, *dst_chunk, *dst_col]),
-        ThreadOp::Rows(op) => crate::rows::row_op(mine, op),
+        ThreadOp::Rows(op) => crate::rows::row_op(mine, op, &mut Sinks { cfg, exp }),
     }
 }
 

@@ -377,7 +377,13 @@ impl<P: Pool> World<P> {
                 let picks = [*src_chunk, *src_col, *dst_chunk, *dst_col];
                 clone_column_into(&mut self.live, picks)
             }
-            Op::Rows(op) => crate::rows::row_op(&mut self.live, op),
+            Op::Rows(op) => {
+                let mut sink = Sinks {
+                    cfg: &self.cfg,
+                    exp: &mut self.exp,
+                };
+                crate::rows::row_op(&mut self.live, op, &mut sink);
+            }
             Op::Renew => {
                 let old = &self.pools[self.cur()];
                 let new = old.renew();

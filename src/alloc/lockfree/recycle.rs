@@ -58,6 +58,7 @@ fn check(body: &mut Body) -> bool {
         }
         debug_assert!(agrees(body), "a fast return disagrees with the full check");
         body.sel = None;
+        body.virtual_rows = 0;
         return true;
     }
     check_all(body)
@@ -89,6 +90,7 @@ fn check_all(body: &mut Body) -> bool {
     body.bytes = bytes + body_bytes(&body.columns, &body.layout);
     body.shared = false;
     body.sel = None;
+    body.virtual_rows = 0;
     true
 }
 

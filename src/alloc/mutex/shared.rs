@@ -211,6 +211,7 @@ impl MutexShared {
             }
         }
         body.sel = None;
+        body.virtual_rows = 0;
         body.shared = false;
         let bytes = shell_bytes(&body);
         let over_budget = self
