@@ -164,8 +164,8 @@
 //! | `NumCols`, `Capacity`, `RequiredRows`, `SetRequiredRows` | [`Chunk::num_cols`], [`Chunk::capacity`], [`Chunk::required_rows`], [`Chunk::set_required_rows`] | none |
 //! | `Column(i)`, `SetCol` | [`Chunk::column`] / [`Chunk::column_mut`], [`Chunk::set_column`] | a shared column is not mutable ([`Error::SharedColumn`]) |
 //! | `MakeRef`, `MakeRefTo` | [`Chunk::make_ref`], [`Chunk::make_ref_to`] | `make_ref_to` refuses a chunk with a selection, as TiDB does ([`Error::HasSelection`]) |
-//! | `SwapColumn` | [`Chunk::swap_column`]; within one chunk [`Chunk::swap_column_within`] | the borrow rules need a second name for a swap within one chunk, which keeps a selection (it names rows both columns hold; TiDB refuses any); [`Chunk::swap_columns`] is the stricter form that refuses a shared column |
-//! | `SwapColumns` | [`Chunk::swap_column_sets`] | none: columns, selection and virtual row count move together, whatever the widths |
+//! | `SwapColumn` | [`Chunk::swap_column`]; within one chunk [`Chunk::swap_column_within`] | the borrow rules need a second name for a swap within one chunk, which keeps a selection (it names rows both columns hold; TiDB refuses any) |
+//! | `SwapColumns` | [`Chunk::swap_columns`] | none: columns, selection and virtual row count move together, whatever the widths |
 //! | `SetNumVirtualRows` | [`Chunk::set_num_virtual_rows`] | refused on a chunk with columns ([`Error::HasColumns`]), where TiDB sets a count that does not show |
 //! | `Reconstruct` | [`Chunk::compact`] | rows selected out of order, or twice, are gathered into new columns (TiDB assumes a rising selection) |
 //! | (none) | [`Chunk::retain`] | a filter in place, keeping rows as [`Chunk::rows`] yields them |

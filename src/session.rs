@@ -38,7 +38,7 @@ struct StmtFlags {
 /// or `Arc`.
 ///
 /// ```
-/// use chunkpool::{FieldType, LockFreeAllocator, SessionChunkPool};
+/// use chunkpool::{FieldType, LockFreeAllocator, SessionChunkPool, StatementOutcome};
 ///
 /// let session = SessionChunkPool::new();
 /// let mut alloc = LockFreeAllocator::new();
@@ -50,8 +50,7 @@ struct StmtFlags {
 /// assert!(chk.is_pooled());
 /// assert!(session.used_chunk_alloc());
 /// drop(chk);
-/// let failed = false;
-/// session.clear_alloc(&mut alloc, failed);
+/// session.clear_alloc(&mut alloc, StatementOutcome::Succeeded);
 /// assert!(!session.is_alloc_valid());
 /// ```
 pub struct SessionChunkPool<A = crate::LockFreeAllocator> {

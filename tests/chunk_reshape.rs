@@ -139,7 +139,7 @@ fn swap_column_sets_moves_columns_selection_and_count_whatever_the_widths() {
     a.set_sel(Some(vec![2]));
     let mut b = Chunk::new(&[], 4, 4);
     b.set_num_virtual_rows(7);
-    a.swap_column_sets(&mut b);
+    a.swap_columns(&mut b);
     assert_eq!((a.num_cols(), a.num_rows(), a.sel()), (0, 7, None));
     assert_eq!((b.num_cols(), b.num_rows(), b.row(0).get_i64(1)), (2, 1, 2));
     assert!(a.is_pooled() && !b.is_pooled(), "each chunk keeps its home");
@@ -167,7 +167,7 @@ fn swapped_chunks_come_back_checked() {
         a.swap_column_within(1, 2);
         b.swap_column_within(0, 1);
         let mut c = filled(x, &fy, 2);
-        c.swap_column_sets(&mut b);
+        c.swap_columns(&mut b);
         drop((a, b, c));
         for f in [&fx[..], &fy[..]] {
             assert_fresh(x, f);

@@ -290,7 +290,7 @@ fn a_retyped_column_changes_the_cached_layout() {
 }
 
 /// Two cached chunks of one layout, one with a column grown to `BIG`
-/// rows, exchange that column (by `swap_columns`, or by `mem::swap` of
+/// rows, exchange that column (by `swap_column`, or by `mem::swap` of
 /// their `column_mut`s): each chunk must be judged by the column it now
 /// holds. A chunk of the layout handed out for `BIG` rows must hold them.
 #[test]
@@ -317,7 +317,7 @@ fn columns_moved_between_cached_chunks_of_one_layout_are_judged_where_they_land(
         if by_mem_swap {
             std::mem::swap(a.column_mut(0), b.column_mut(0));
         } else {
-            a.swap_columns(0, &mut b, 0);
+            a.swap_column(0, &mut b, 0);
         }
         drop((a, b));
         for _ in 0..4 {

@@ -1,6 +1,6 @@
 //! Moving rows between chunks (issue 11, part 2): `append_row`,
 //! `append_rows`, `append_selected`, `append_selected_bitmap`,
-//! `append_chunk`, the selection vector, `swap_columns` / `set_column` /
+//! `append_chunk`, the selection vector, `swap_column` / `set_column` /
 //! `take_column`, and the `Row` view. Values, NULLs and bytes are checked
 //! cell by cell against a model, on fixed and variable-width columns; every
 //! error case is checked to leave the destination exactly as it was; and
@@ -401,18 +401,18 @@ fn swap_set_and_take_columns() {
     let mut b = Chunk::new(&[FieldType::F64], 4, 4);
     b.column_mut(0).append_f64(2.5);
     let a1 = snapshot(&a)[1].clone();
-    a.swap_columns(1, &mut b, 0);
+    a.swap_column(1, &mut b, 0);
     assert_eq!(a.column(1).get_f64(0), 2.5);
     assert_eq!(snapshot(&b)[0], a1);
     assert_eq!(
-        a.try_swap_columns(4, &mut b, 0),
+        a.try_swap_column(4, &mut b, 0),
         Err(Error::ColumnOutOfRange {
             column: 4,
             columns: 4
         })
     );
     assert_eq!(
-        a.try_swap_columns(0, &mut b, 1),
+        a.try_swap_column(0, &mut b, 1),
         Err(Error::ColumnOutOfRange {
             column: 1,
             columns: 1
@@ -429,13 +429,12 @@ fn swap_set_and_take_columns() {
     assert_eq!(a.column(0).field_type(), FieldType::I64);
     assert!(a.column(0).is_empty() && a.column(0).capacity() >= a.capacity());
 
-    // Shared columns cannot be swapped, set or taken.
+    // Shared columns cannot be set or taken (a swap moves the whole
+    // make_ref group: tests/chunk_reshape.rs).
     let mut c = filled(0..2);
     c.make_ref(0, 2);
     let before = snapshot(&c);
     let shared = Error::SharedColumn { column: 2 };
-    assert_eq!(c.try_swap_columns(2, &mut b, 0), Err(shared.clone()));
-    assert_eq!(b.try_swap_columns(0, &mut c, 2), Err(shared.clone()));
     assert_eq!(
         c.try_set_column(2, Column::new(FieldType::I64, 1)).err(),
         Some(shared.clone())
@@ -544,7 +543,7 @@ fn row_view_option_getters_tell_null_from_value() {
         .column_mut(0)
         .extend_options((0..8).map(|i| (i % 2 == 0).then_some(i as f64)));
     let mut as_f64 = Chunk::new(&[FieldType::F64, FieldType::UTF8], 8, 8);
-    as_f64.swap_columns(0, &mut other, 0);
+    as_f64.swap_column(0, &mut other, 0);
     assert_eq!(as_f64.row(2).value::<f64>(0), Some(2.0));
     assert_eq!(as_f64.row(3).value::<f64>(0), None);
     assert!(matches!(
@@ -641,7 +640,7 @@ fn chunks_built_or_rearranged_here_return_to_the_pool_cleanly() {
             push_other(&mut other);
             let mut rearranged = alloc.alloc(&LAYOUT, CAP, 1024);
             rearranged.append_rows(&src, 0..5);
-            rearranged.swap_columns(round % 4, &mut other, round % 3);
+            rearranged.swap_column(round % 4, &mut other, round % 3);
             let _old = rearranged.set_column((round + 1) % 4, Column::new(FieldType::DECIMAL, 1));
             let _taken = other.take_column((round + 1) % 3);
             rearranged.make_ref(0, 3);

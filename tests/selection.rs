@@ -39,7 +39,7 @@ fn sharing_or_swapping_with_a_selected_chunk_is_refused_and_changes_nothing() {
             let before = (values(&a), values(&b));
             assert_eq!(a.try_make_ref_to(0, &mut b, 0), Err(Error::HasSelection));
             assert_eq!(b.try_make_ref_to(1, &mut a, 1), Err(Error::HasSelection));
-            assert_eq!(a.try_swap_columns(0, &mut b, 0), Err(Error::HasSelection));
+            assert_eq!(a.try_swap_column(0, &mut b, 0), Err(Error::HasSelection));
             assert_eq!((values(&a), values(&b)), before, "nothing moved");
             assert!((0..2).all(|i| !a.is_shared(i) && !b.is_shared(i)));
             // Within one chunk the selection applies to both slots: allowed.

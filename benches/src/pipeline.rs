@@ -6,7 +6,7 @@
 //! the scan fills a chunk of the table's layout, the filter copies the rows
 //! that pass into a second chunk (`append_selected`), the projection computes
 //! an output chunk of another layout (revenue and a name prefix computed, the
-//! pass-through columns moved over with `swap_columns`), and a sink folds it
+//! pass-through columns moved over with `swap_column`), and a sink folds it
 //! into a checksum. The operators use the crate's row-movement API, not
 //! copiers of their own. Every chunk comes from
 //! `session.chunk_allocator()` and is dropped once consumed, as batches are

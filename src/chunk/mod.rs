@@ -272,7 +272,7 @@ impl Chunk {
     /// may name those rows); [`Chunk::reset`] and [`Chunk::truncate`]
     /// lower it, the row-moving methods ([`Chunk::append_rows`] and the
     /// others) raise it by the rows they append from another chunk
-    /// without columns, [`Chunk::swap_column_sets`] moves it with the
+    /// without columns, [`Chunk::swap_columns`] moves it with the
     /// columns, and a pool hands the chunk out again with none.
     ///
     /// TiDB sets the count on any chunk and ignores it while there are

@@ -130,71 +130,16 @@ impl Chunk {
         Ok(())
     }
 
-    /// Swaps column `i` of this chunk with column `j` of `other` (TiDB's
-    /// `SwapColumn`). The two chunks may come from different allocators and
-    /// the columns may be of different types: each allocator checks what
-    /// comes back to it (crate invariant 2). Neither chunk may have a
-    /// selection (TiDB's rule): it would not follow the column.
-    ///
-    /// ```
-    /// # use chunkpool::{Chunk, FieldType};
-    /// let mut a = Chunk::new(&[FieldType::I64], 4, 4);
-    /// let mut b = Chunk::new(&[FieldType::UTF8], 4, 4);
-    /// a.column_mut(0).append_i64(1);
-    /// b.column_mut(0).append_str("x");
-    /// a.swap_columns(0, &mut b, 0);
-    /// assert_eq!(a.column(0).get_bytes(0), b"x");
-    /// assert_eq!(b.column(0).get_i64(0), 1);
-    /// ```
-    ///
-    /// # Panics
-    /// With the message of the error [`Chunk::try_swap_columns`] returns.
-    #[track_caller]
-    pub fn swap_columns(&mut self, i: usize, other: &mut Chunk, j: usize) {
-        if let Err(e) = self.try_swap_columns(i, other, j) {
-            fail(e);
-        }
-    }
-
-    /// Like [`Chunk::swap_columns`], returning an error instead of
-    /// panicking; on an error neither chunk is changed.
-    ///
-    /// ```
-    /// # use chunkpool::{Chunk, Error, FieldType};
-    /// let mut a = Chunk::new(&[FieldType::I64], 4, 4);
-    /// let mut b = Chunk::new(&[FieldType::I64], 4, 4);
-    /// assert_eq!(
-    ///     a.try_swap_columns(0, &mut b, 3),
-    ///     Err(Error::ColumnOutOfRange { column: 3, columns: 1 })
-    /// );
-    /// ```
-    ///
-    /// # Errors
-    /// [`Error::ColumnOutOfRange`] if `i` or `j` is out of range;
-    /// [`Error::HasSelection`] if either chunk has a selection, even an
-    /// empty one; [`Error::SharedColumn`] if either column is still shared
-    /// with another slot ([`Chunk::make_ref`]).
-    pub fn try_swap_columns(&mut self, i: usize, other: &mut Chunk, j: usize) -> Result<(), Error> {
-        self.try_column(i)?;
-        other.try_column(j)?;
-        if self.body.sel.is_some() || other.body.sel.is_some() {
-            return Err(Error::HasSelection);
-        }
-        self.try_column_mut(i)?;
-        other.try_column_mut(j)?;
-        std::mem::swap(&mut self.body.columns[i], &mut other.body.columns[j]);
-        Ok(())
-    }
-
     /// Swaps column `i` of this chunk with column `j` of `other`, keeping
     /// [`Chunk::make_ref`] groups (TiDB's `SwapColumn`): every slot of
     /// this chunk that shares the column at `i` then reads the column
     /// `other` had at `j`, and every slot of `other` that shared that one
-    /// reads this chunk's. Unlike [`Chunk::swap_columns`], a shared
-    /// column is no obstacle. A column shared by both chunks
+    /// reads this chunk's. A column shared by both chunks
     /// ([`Chunk::make_ref_to`]) stays where it is. Neither chunk may have
-    /// a selection (TiDB's rule): it would not follow the column. Types
-    /// may differ; each allocator checks what comes back to it.
+    /// a selection (TiDB's rule): it would not follow the column. The two
+    /// chunks may come from different allocators and the columns may be of
+    /// different types: each allocator checks what comes back to it (crate
+    /// invariant 2).
     ///
     /// ```
     /// # use chunkpool::{Chunk, FieldType};
@@ -313,12 +258,12 @@ impl Chunk {
     /// a.column_mut(0).extend_from_slice(&[1i64, 2]);
     /// a.set_sel(Some(vec![1]));
     /// let mut b = Chunk::new(&[FieldType::UTF8, FieldType::F64], 8, 8);
-    /// a.swap_column_sets(&mut b);
+    /// a.swap_columns(&mut b);
     /// assert_eq!((a.num_cols(), a.num_rows(), a.sel()), (2, 0, None));
     /// assert_eq!((b.num_cols(), b.num_rows(), b.row(0).get_i64(0)), (1, 1, 2));
     /// assert_eq!((a.capacity(), b.capacity()), (4, 8));
     /// ```
-    pub fn swap_column_sets(&mut self, other: &mut Chunk) {
+    pub fn swap_columns(&mut self, other: &mut Chunk) {
         let (a, b) = (&mut *self.body, &mut *other.body);
         std::mem::swap(&mut a.columns, &mut b.columns);
         std::mem::swap(&mut a.shared, &mut b.shared);

@@ -172,7 +172,7 @@ pub(super) fn filter(inp: &Chunk, out: &mut Chunk, sel: &mut Vec<u32>) {
 /// Project: id, revenue = price * qty * (1 - discount), the name's first 4
 /// bytes, amount. Only revenue and the prefix are computed; `id` and
 /// `amount` pass through unchanged, so their columns move from `inp` into
-/// `out` (`swap_columns`: `inp` gets `out`'s empty ones, and both chunks go
+/// `out` (`swap_column`: `inp` gets `out`'s empty ones, and both chunks go
 /// back to their allocator whole when dropped). `inp` is left ragged: it
 /// is consumed.
 pub(super) fn project(inp: &mut Chunk, out: &mut Chunk) {
@@ -196,8 +196,8 @@ pub(super) fn project(inp: &mut Chunk, out: &mut Chunk) {
             &b[..b.len().min(4)]
         }));
     }
-    out.swap_columns(0, inp, ID);
-    out.swap_columns(3, inp, AMOUNT);
+    out.swap_column(0, inp, ID);
+    out.swap_column(3, inp, AMOUNT);
 }
 
 /// Sink: what a client would receive, folded into a checksum.

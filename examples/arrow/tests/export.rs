@@ -368,7 +368,7 @@ fn shared_and_rearranged_columns_export_and_the_pool_still_checks_them() {
     // Swapped-in columns of other types go home checked, as with any drop.
     let mut c = alloc.alloc(&layout, 8, 8);
     let mut d = alloc.alloc(&[FieldType::F32], 8, 8);
-    c.swap_columns(0, &mut d, 0);
+    c.swap_column(0, &mut d, 0);
     c.column_mut(1).append_i64(1);
     c.column_mut(2).append_str("x");
     let err = c.into_record_batch().unwrap_err();
@@ -493,8 +493,8 @@ fn bytes_not_known_to_be_utf8_are_checked_however_they_arrived() {
     refused(c, "set_column");
     let mut c = clean();
     let mut other = bad();
-    c.swap_columns(0, &mut other, 0);
-    refused(c, "swap_columns");
+    c.swap_column(0, &mut other, 0);
+    refused(c, "swap_column");
     let mut c = clean();
     *c.column_mut(0) = bad().column(0).clone();
     refused(c, "a clone assigned");

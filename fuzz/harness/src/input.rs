@@ -447,7 +447,7 @@ pub enum RowOp {
         sel: Option<Vec<RowIdx>>,
         panicking: bool,
     },
-    /// `a.swap_columns(i, b, j)` (the method; [`Op::SwapColumns`] swaps
+    /// `a.swap_column(i, b, j)` (the method; [`Op::SwapColumns`] swaps
     /// through `column_mut`): indices may be out of range.
     Swap {
         a: u8,
@@ -547,7 +547,7 @@ pub enum ReshapeOp {
         j: ColIdx,
         panicking: bool,
     },
-    /// `a.swap_column_sets(b)`, between distinct chunks.
+    /// `a.swap_columns(b)`, between distinct chunks.
     SwapSets { a: u8, b: u8 },
     /// `compact()`.
     Compact { chunk: u8, panicking: bool },

@@ -1,7 +1,7 @@
 //! TiDB's chunk calls that reshape a chunk in place, copy it or read it
 //! whole ([`ReshapeOp`]), against the model: `set_num_virtual_rows`,
 //! `merge_nulls`, `copy_construct_sel`, `swap_column` and
-//! `swap_column_within` (which keep `make_ref` groups), `swap_column_sets`,
+//! `swap_column_within` (which keep `make_ref` groups), `swap_columns`,
 //! `compact` and `retain`, `ListRows` and `display`.
 //!
 //! The model predicts every outcome before the call, as in `rows.rs`. A
@@ -60,7 +60,7 @@ pub fn reshape_op(live: &mut [Live], op: &ReshapeOp, sink: &mut dyn Sink) {
             if let (Some(a), Some(b)) = (one(a), one(b)) {
                 if a != b {
                     let (x, y) = two_mut(live, a, b);
-                    x.chunk.swap_column_sets(&mut y.chunk);
+                    x.chunk.swap_columns(&mut y.chunk);
                     std::mem::swap(&mut x.m.slots, &mut y.m.slots);
                     std::mem::swap(&mut x.m.sel, &mut y.m.sel);
                     std::mem::swap(&mut x.m.virtual_rows, &mut y.m.virtual_rows);
@@ -236,7 +236,14 @@ fn put(m: &mut MChunk, group: &[usize], col: &Arc<MCol>) {
 
 /// `swap_column(i, other, j)` between distinct chunks, or
 /// `swap_column_within(i, j)`: the two `make_ref` groups trade columns.
-fn swap_group(live: &mut [Live], a: usize, i: ColIdx, b: usize, j: ColIdx, panicking: bool) {
+pub(crate) fn swap_group(
+    live: &mut [Live],
+    a: usize,
+    i: ColIdx,
+    b: usize,
+    j: ColIdx,
+    panicking: bool,
+) {
     if a == b {
         let l = &mut live[a];
         let n = l.m.slots.len();

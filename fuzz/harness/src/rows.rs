@@ -1,6 +1,6 @@
 //! Row movement between live chunks (`append_row`, `append_rows`,
 //! `append_selected`, `append_selected_bitmap`, `append_chunk`), the
-//! selection vector, and the chunk-level column moves (`swap_columns`,
+//! selection vector, and the chunk-level column moves (`swap_column`,
 //! `set_column`, `take_column`), against the model; and the checks of a
 //! chunk's selection and `Row` getters after every step.
 //!
@@ -245,37 +245,15 @@ fn column_mut(m: &MChunk, i: usize) -> Result<(), Error> {
     }
 }
 
-/// `a.swap_columns(i, b, j)` through the method, on distinct chunks.
+/// `a.swap_column(i, b, j)` through the method, on distinct chunks: the
+/// two `make_ref` groups trade columns (the model is `reshape.rs`'s, which
+/// also covers a swap within one chunk).
 fn swap(live: &mut [Live], [a, b]: [u8; 2], i: ColIdx, j: ColIdx, panicking: bool) {
     let (Some(a), Some(b)) = (pick(a, live.len()), pick(b, live.len())) else {
         return;
     };
-    if a == b {
-        return;
-    }
-    let (x, y) = two_mut(live, a, b);
-    let (i, j) = (i.resolve(x.m.slots.len()), j.resolve(y.m.slots.len()));
-    // Both indices are range-checked, then the selections (TiDB's rule:
-    // no swap with a chunk that has one), then either column's sharing.
-    let want = match (x.m.slots.get(i), y.m.slots.get(j)) {
-        (None, _) => column_mut(&x.m, i),
-        (_, None) => column_mut(&y.m, j),
-        _ if x.m.sel.is_some() || y.m.sel.is_some() => Err(Error::HasSelection),
-        _ => column_mut(&x.m, i).and_then(|()| column_mut(&y.m, j)),
-    };
-    let got = if panicking && want.is_ok() {
-        x.chunk.swap_columns(i, &mut y.chunk, j);
-        Ok(())
-    } else {
-        x.chunk.try_swap_columns(i, &mut y.chunk, j)
-    };
-    let (xc, yc) = (&mut x.chunk, &mut y.chunk);
-    let mut call = || xc.swap_columns(i, yc, j);
-    let panicking_call: Option<&mut dyn FnMut()> = panicking.then_some(&mut call);
-    if outcome(want, got, panicking_call).is_some() {
-        std::mem::swap(&mut x.m.slots[i], &mut y.m.slots[j]);
-        x.m.pristine = false;
-        y.m.pristine = false;
+    if a != b {
+        crate::reshape::swap_group(live, a, i, b, j, panicking);
     }
 }
 
