@@ -365,7 +365,7 @@ impl FieldType {
     /// # use chunkpool::{Column, FieldType};
     /// let mut c = Column::new(FieldType::UTF8, 4);
     /// c.append_str("héllo");
-    /// assert_eq!(c.get_str(0), Some("héllo"));
+    /// assert_eq!(c.value_str(0), Some("héllo"));
     /// assert_eq!(c.get_bytes(0), "héllo".as_bytes());
     /// ```
     pub const UTF8: FieldType = FieldType::make(tag::UTF8, 0);

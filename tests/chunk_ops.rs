@@ -142,8 +142,8 @@ fn merge_nulls_ors_the_null_flags_of_the_sources() {
     assert_eq!(chk.column(3).iter::<i64>().collect::<Vec<_>>(), want);
     // A variable-width destination takes the flags too.
     chk.merge_nulls(2, &[0]);
-    assert_eq!(chk.column(2).get_str(3), None);
-    assert_eq!(chk.column(2).get_str(1), Some("s"));
+    assert_eq!(chk.column(2).value_str(3), None);
+    assert_eq!(chk.column(2).value_str(1), Some("s"));
 }
 
 #[test]
@@ -195,7 +195,7 @@ fn copy_construct_sel_copies_the_selected_rows_only() {
     assert_eq!((copy.sel(), copy.physical_rows()), (None, 3));
     assert_eq!((copy.capacity(), copy.required_rows()), (8, 5));
     assert_eq!(copy.column(0).as_slice::<i64>(), &[4, 2, 4]);
-    let names: Vec<_> = copy.rows().map(|r| r.get_str(1)).collect();
+    let names: Vec<_> = copy.rows().map(|r| r.value_str(1)).collect();
     assert_eq!(names, [Some("d"), None, Some("d")]);
     assert_eq!(
         (whole.sel(), whole.physical_rows()),

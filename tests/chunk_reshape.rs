@@ -113,7 +113,7 @@ fn swap_column_within_keeps_groups_and_the_selection() {
         [FieldType::UTF8, FieldType::I64, FieldType::UTF8]
     );
     assert!(chk.is_shared(0) && chk.is_shared(2) && !chk.is_shared(1));
-    assert_eq!(chk.row(0).get_str(2), Some("ss"));
+    assert_eq!(chk.row(0).value_str(2), Some("ss"));
     assert_eq!(chk.row(1).get_i64(1), 1);
     assert_eq!(chk.sel(), Some(&[2, 1][..]));
     // Within one group: nothing happens.
@@ -195,7 +195,7 @@ fn compact_keeps_the_selected_rows_in_place() {
     let ints: Vec<_> = chk.column(0).iter::<i64>().collect();
     assert_eq!(ints, [Some(1), Some(2), None, Some(7)]);
     assert_eq!(chk.column(0).null_count(), 1);
-    let strs: Vec<_> = chk.rows().map(|r| r.get_str(1)).collect();
+    let strs: Vec<_> = chk.rows().map(|r| r.value_str(1)).collect();
     assert_eq!(strs, [Some("s"), Some("ss"), Some("sssss"), None]);
     // Row 7 was set NULL after its bytes were written: they stay.
     assert_eq!(chk.column(1).offsets(), &[0, 1, 3, 8, 15]);
@@ -205,7 +205,7 @@ fn compact_keeps_the_selected_rows_in_place() {
     // The chunk fills on as usual.
     chk.column_mut(0).append_i64(9);
     chk.column_mut(1).append_str("z");
-    assert_eq!(chk.row(4).get_str(1), Some("z"));
+    assert_eq!(chk.row(4).value_str(1), Some("z"));
     // Nothing happens without a selection.
     chk.compact();
     assert_eq!(chk.num_rows(), 5);
@@ -222,7 +222,7 @@ fn compact_gathers_rows_out_of_order_and_gives_the_old_columns_back() {
     let before = pool.stats().retained_columns;
     chk.compact();
     assert_eq!(i64s(&chk, 0), [3, 0, 3]);
-    let strs: Vec<_> = chk.rows().map(|r| r.get_str(1)).collect();
+    let strs: Vec<_> = chk.rows().map(|r| r.value_str(1)).collect();
     assert_eq!(strs, [Some("sss"), Some(""), Some("sss")]);
     assert_eq!(
         pool.stats().retained_columns,
@@ -245,7 +245,7 @@ fn compact_rewrites_a_make_ref_group_once_and_refuses_columns_shared_elsewhere()
         (vec![1, 4, 5], vec![1, 4, 5])
     );
     assert!(chk.is_shared(0) && chk.is_shared(2));
-    assert_eq!(chk.row(2).get_str(1), Some("sssss"));
+    assert_eq!(chk.row(2).value_str(1), Some("sssss"));
 
     let mut other = Chunk::new(&[FieldType::I64], 4, 4);
     other.make_ref_to(0, &mut chk, 2);
@@ -293,7 +293,7 @@ fn retain_keeps_rows_through_the_selection_in_its_order() {
     chk.set_sel(Some(vec![2, 0]));
     chk.retain(|r| r.get_i64(0) > 0);
     assert_eq!((i64s(&chk, 0), chk.sel()), (vec![5, 1], None));
-    assert_eq!(chk.row(0).get_str(1), Some("sssss"));
+    assert_eq!(chk.row(0).value_str(1), Some("sssss"));
     chk.retain(|_| false);
     assert_eq!(chk.num_rows(), 0);
     // A chunk without columns keeps a count.

@@ -1,5 +1,5 @@
 //! Issue 11, parts 3 and 4: NULL-aware reads (`value`, `value_bytes`,
-//! `get_str`, the iterators), the kept null count, and NULL-aware and bulk
+//! `value_str`, the iterators), the kept null count, and NULL-aware and bulk
 //! writes (`append_option*`, `set_null`, `extend_*`), with their bad input.
 
 mod common {
@@ -76,24 +76,24 @@ fn value_bytes_and_get_str() {
     assert_eq!(s.value_bytes(0), Some(&b""[..]));
     assert_eq!(s.value_bytes(1), None);
     assert_eq!(s.get_bytes(1), b"", "get_bytes reads a NULL as empty");
-    assert_eq!(s.get_str(0), Some(""));
-    assert_eq!(s.get_str(1), None);
-    assert_eq!(s.get_str(2), Some("héllo"));
+    assert_eq!(s.value_str(0), Some(""));
+    assert_eq!(s.value_str(1), None);
+    assert_eq!(s.value_str(2), Some("héllo"));
 
     let mut bin = Column::new(FieldType::BINARY, 1);
     bin.append_bytes(&[0xff, 0]);
     assert_eq!(bin.value_bytes(0), Some(&[0xff, 0][..]));
-    // Bad input: get_str is for Utf8 only; rows past the length.
+    // Bad input: value_str is for Utf8 only; rows past the length.
     assert!(matches!(
-        bin.try_get_str(0),
+        bin.try_value_str(0),
         Err(Error::TypeMismatch { .. })
     ));
     assert!(matches!(
-        Column::new(FieldType::I64, 1).try_get_str(0),
+        Column::new(FieldType::I64, 1).try_value_str(0),
         Err(Error::TypeMismatch { .. })
     ));
     assert_eq!(
-        s.try_get_str(3),
+        s.try_value_str(3),
         Err(Error::RowOutOfRange { row: 3, len: 3 })
     );
     assert_eq!(
@@ -107,10 +107,10 @@ fn value_bytes_and_get_str() {
 
     // Bytes that are not UTF-8, put in by append_bytes.
     s.append_bytes(&[b'a', 0xc3]);
-    assert_eq!(s.try_get_str(3), Err(Error::InvalidUtf8 { row: 3 }));
+    assert_eq!(s.try_value_str(3), Err(Error::InvalidUtf8 { row: 3 }));
     assert_eq!(s.value_bytes(3), Some(&[b'a', 0xc3][..]));
     let msg = panic_message(|| {
-        let _ = s.get_str(3);
+        let _ = s.value_str(3);
     });
     assert!(
         msg.contains("row 3 of a Utf8 column is not valid UTF-8"),
@@ -118,7 +118,7 @@ fn value_bytes_and_get_str() {
     );
     // A NULL row is not checked: its bytes (none) are not read.
     s.set_null(3, true);
-    assert_eq!(s.try_get_str(3), Ok(None));
+    assert_eq!(s.try_value_str(3), Ok(None));
 }
 
 #[test]
@@ -277,9 +277,9 @@ fn set_null_keeps_the_element() {
     let mut s = Column::new(FieldType::UTF8, 1);
     s.append_str("kept");
     s.set_null(0, true);
-    assert_eq!((s.get_str(0), s.get_bytes(0)), (None, &b"kept"[..]));
+    assert_eq!((s.value_str(0), s.get_bytes(0)), (None, &b"kept"[..]));
     s.set_null(0, false);
-    assert_eq!(s.get_str(0), Some("kept"));
+    assert_eq!(s.value_str(0), Some("kept"));
 
     assert_eq!(
         c.try_set_null(10, true),
@@ -367,7 +367,7 @@ fn extend_options_strings_and_bytes() {
     assert_eq!(s.offsets(), &[0, 1, 1, 4, 5, 7]);
     assert_eq!(s.data(), b"accc\x00ee");
     assert_nulls(&s, 0);
-    assert_eq!(s.get_str(2), Some("ccc"));
+    assert_eq!(s.value_str(2), Some("ccc"));
     let mut b = Column::new(FieldType::BINARY, 1);
     b.extend_str(["x"]);
     assert_eq!(b.value_bytes(0), Some(&b"x"[..]));
@@ -449,7 +449,7 @@ fn append_str_twins_check_the_type_and_leave_the_column_unchanged() {
     c.try_append_str("ça").unwrap();
     c.append_str("");
     assert_eq!(
-        (c.get_str(0), c.get_str(1), c.len()),
+        (c.value_str(0), c.value_str(1), c.len()),
         (Some("ça"), Some(""), 2)
     );
     for ty in [FieldType::I64, FieldType::DECIMAL, FieldType::BOOL] {

@@ -51,7 +51,7 @@ fn bulk_nulls_agree_with_a_vec() {
             for (r, &(v, null)) in want.iter().enumerate() {
                 let got = if field.is_var() {
                     // A row appended NULL holds no bytes ("" stands for 0).
-                    c.get_str(r).map(|s| s.parse().unwrap_or(0))
+                    c.value_str(r).map(|s| s.parse().unwrap_or(0))
                 } else {
                     c.value::<i64>(r)
                 };

@@ -45,7 +45,7 @@ fn a_join_builds_rows_from_partial_rows() {
                 );
                 want.push((
                     lk,
-                    left.column(1).get_str(l).map(str::to_owned),
+                    left.column(1).value_str(l).map(str::to_owned),
                     right.column(1).get_f64(r),
                 ));
             }
@@ -56,7 +56,7 @@ fn a_join_builds_rows_from_partial_rows() {
             let row = out.row(i);
             (
                 row.get_i64(0),
-                row.get_str(1).map(str::to_owned),
+                row.value_str(1).map(str::to_owned),
                 row.get_f64(3),
             )
         })
@@ -113,7 +113,7 @@ fn rows_by_column_index_project_and_join_the_selection() {
     assert_eq!(out.physical_rows(), 2);
     assert_eq!(out.sel(), Some(&[1][..]), "the new row joins the selection");
     assert_eq!(
-        (out.row(0).get_str(0), out.row(0).get_i64(1)),
+        (out.row(0).value_str(0), out.row(0).get_i64(1)),
         (Some("one"), 1)
     );
 }

@@ -484,7 +484,7 @@ fn row_view_option_getters_tell_null_from_value() {
         let want_i = (r % 3 != 1).then(|| r as i64 * 1000 - 7);
         assert_eq!(row.value::<i64>(0), want_i, "row {r}");
         let want_s = (r % 4 != 2).then(|| "x".repeat(r % 5).replace('x', &r.to_string()));
-        assert_eq!(row.get_str(1).map(str::to_owned), want_s, "row {r}");
+        assert_eq!(row.value_str(1).map(str::to_owned), want_s, "row {r}");
         assert_eq!(
             row.value_bytes(1),
             chk.column(1).value_bytes(r),
@@ -509,7 +509,7 @@ fn row_view_option_getters_tell_null_from_value() {
         Err(Error::TypeMismatch { .. })
     ));
     assert!(matches!(
-        row.try_get_str(0),
+        row.try_value_str(0),
         Err(Error::TypeMismatch { .. })
     ));
     assert!(matches!(
@@ -517,7 +517,7 @@ fn row_view_option_getters_tell_null_from_value() {
         Err(Error::TypeMismatch { .. })
     ));
     assert_eq!(
-        row.try_get_str(9),
+        row.try_value_str(9),
         Err(Error::ColumnOutOfRange {
             column: 9,
             columns: 4
@@ -528,14 +528,14 @@ fn row_view_option_getters_tell_null_from_value() {
     raw.column_mut(0).append_bytes(b"ok");
     raw.column_mut(1).append_bytes(&[0xc3]);
     assert!(matches!(
-        raw.row(0).try_get_str(0),
+        raw.row(0).try_value_str(0),
         Err(Error::TypeMismatch { .. })
     ));
     assert_eq!(
-        raw.row(0).try_get_str(1),
+        raw.row(0).try_value_str(1),
         Err(Error::InvalidUtf8 { row: 0 })
     );
-    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| raw.row(0).get_str(1)));
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| raw.row(0).value_str(1)));
     assert!(caught.is_err(), "the panicking form panics");
     // A chunk whose rows were swapped in keeps reading through the new column.
     let mut other = Chunk::new(&[FieldType::F64], 8, 8);
@@ -599,7 +599,7 @@ fn make_ref_twins_report_bad_indices_and_change_nothing() {
     assert!(chk.is_shared(1) && chk.is_shared(3));
     assert_eq!(chk.column(3).field_type(), FieldType::UTF8);
     chk.try_make_ref_to(0, &mut other, 1).unwrap();
-    assert_eq!(chk.column(0).get_str(0), other.column(1).get_str(0));
+    assert_eq!(chk.column(0).value_str(0), other.column(1).value_str(0));
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || chk.make_ref(0, 4)));
     let msg = caught.unwrap_err();
     let msg = msg.downcast_ref::<String>().expect("a formatted message");

@@ -70,7 +70,7 @@ fn projecting_a_filtered_chunk_keeps_exactly_the_selected_rows() {
     assert!(out.try_make_ref_to(0, &mut scan, 0).is_err());
     out.append_chunk(&scan);
     assert_eq!(values(&out), [4, 1, 5]);
-    assert_eq!(out.column(1).get_str(0), Some("r4"));
+    assert_eq!(out.column(1).value_str(0), Some("r4"));
     assert_eq!(out.physical_rows(), 3);
 }
 
@@ -218,5 +218,5 @@ fn a_clone_is_an_independent_copy_of_no_pool() {
     assert_eq!(chk.column(1).len(), 3);
     drop(chk);
     assert_eq!(pool.stats().chunks_returned, 1);
-    assert_eq!(copy.column(2).get_str(2), Some("c"));
+    assert_eq!(copy.column(2).value_str(2), Some("c"));
 }

@@ -57,7 +57,7 @@ fn truncate_then_append_reads_back_as_a_vec_would() {
             let nulls = want_text.iter().filter(|v| v.is_none()).count();
             assert_eq!((text.null_count(), ints.null_count()), (nulls, nulls));
             for (r, w) in want_text.iter().enumerate() {
-                assert_eq!(text.get_str(r), w.as_deref(), "row {r}");
+                assert_eq!(text.value_str(r), w.as_deref(), "row {r}");
                 assert_eq!(ints.value::<i64>(r), want_ints[r], "row {r}");
             }
             // The bitmap holds exactly the rows' bits: its spare bits clear.
@@ -97,7 +97,7 @@ fn chunk_truncate_cuts_rows_or_the_selection() {
     }
     chk.truncate(3);
     assert_eq!((chk.num_rows(), chk.physical_rows()), (3, 3));
-    assert_eq!(chk.column(1).get_str(2), Some("r2"));
+    assert_eq!(chk.column(1).value_str(2), Some("r2"));
     chk.set_sel(Some(vec![2, 0, 1]));
     chk.truncate(2);
     assert_eq!((chk.num_rows(), chk.physical_rows()), (2, 3));

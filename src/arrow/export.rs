@@ -166,7 +166,7 @@ fn var(
     // Arrow checks UTF-8 (every row) as a string array is made; a Utf8
     // column can hold rows that are not, which is the one refusal expected.
     let err = |e| {
-        if utf8 && (0..col.len()).any(|r| col.try_get_str(r).is_err()) {
+        if utf8 && (0..col.len()).any(|r| col.try_value_str(r).is_err()) {
             Error::Arrow {
                 column: None,
                 reason: "a row of a Utf8 column is not valid UTF-8",

@@ -460,7 +460,7 @@ impl Chunk {
     /// let mut chk = Chunk::new(&[FieldType::I64, FieldType::UTF8], 4, 1024);
     /// chk.append_record_batch(&batch.slice(1, 2));
     /// assert_eq!(chk.column(0).as_slice::<i64>(), &[2, 3]);
-    /// assert_eq!((chk.column(1).get_str(0), chk.column(1).get_str(1)), (None, Some("c")));
+    /// assert_eq!((chk.column(1).value_str(0), chk.column(1).value_str(1)), (None, Some("c")));
     /// ```
     ///
     /// # Panics

@@ -38,7 +38,7 @@ impl Chunk {
     /// chk.compact();
     /// assert_eq!((chk.sel(), chk.physical_rows()), (None, 2));
     /// assert_eq!(chk.column(0).as_slice::<i64>(), &[2, 4]);
-    /// assert_eq!(chk.column(1).get_str(1), Some("d"));
+    /// assert_eq!(chk.column(1).value_str(1), Some("d"));
     /// assert_eq!(chk.column(0).data_ptr(), data); // in place
     /// ```
     ///

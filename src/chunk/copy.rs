@@ -39,7 +39,7 @@ impl Chunk {
     /// chk.set_sel(Some(vec![2, 0]));
     /// let copy = chk.copy_construct_sel();
     /// assert_eq!((copy.sel(), copy.physical_rows()), (None, 2));
-    /// assert_eq!((copy.row(0).get_str(0), copy.row(1).get_str(0)), (Some("c"), Some("a")));
+    /// assert_eq!((copy.row(0).value_str(0), copy.row(1).value_str(0)), (Some("c"), Some("a")));
     /// ```
     ///
     /// # Panics

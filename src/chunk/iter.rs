@@ -88,7 +88,7 @@ impl<'a> ListRows<'a> {
     /// chk.column_mut(0).extend_str(["x", "y"]);
     /// let empty = Chunk::new(&[FieldType::UTF8], 4, 4);
     /// let list = vec![empty, chk];
-    /// let names: Vec<_> = ListRows::new(&list).map(|r| r.get_str(0)).collect();
+    /// let names: Vec<_> = ListRows::new(&list).map(|r| r.value_str(0)).collect();
     /// assert_eq!(names, [Some("x"), Some("y")]);
     /// ```
     #[must_use]
@@ -170,7 +170,7 @@ impl Chunk {
     /// let mut chk = Chunk::new(&[FieldType::I64, FieldType::UTF8], 4, 4);
     /// chk.column_mut(0).extend_from_slice(&[1i64, 2]);
     /// chk.column_mut(1).extend_str(["one", "two"]);
-    /// let names: Vec<_> = chk.rows().map(|r| r.get_str(1)).collect();
+    /// let names: Vec<_> = chk.rows().map(|r| r.value_str(1)).collect();
     /// assert_eq!(names, [Some("one"), Some("two")]);
     /// ```
     #[must_use]

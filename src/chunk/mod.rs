@@ -420,7 +420,7 @@ impl Chunk {
     /// # use chunkpool::{Chunk, FieldType};
     /// let mut chk = Chunk::new(&[FieldType::I64, FieldType::UTF8], 4, 4);
     /// chk.column_mut(1).append_str("a");
-    /// assert_eq!(chk.column(1).get_str(0), Some("a"));
+    /// assert_eq!(chk.column(1).value_str(0), Some("a"));
     /// assert_eq!(chk.column(0).field_type(), FieldType::I64);
     /// ```
     #[must_use]
@@ -620,7 +620,7 @@ impl Drop for Chunk {
 /// assert!(!copy.is_pooled());
 /// assert_eq!((copy.num_rows(), copy.row(0).get_i64(0), copy.capacity()), (1, 2, 8));
 /// drop(chk); // goes home; the copy is independent
-/// assert_eq!(copy.column(1).get_str(0), Some("a"));
+/// assert_eq!(copy.column(1).value_str(0), Some("a"));
 /// ```
 impl Clone for Chunk {
     fn clone(&self) -> Chunk {

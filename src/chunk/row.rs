@@ -183,7 +183,7 @@ impl<'a> Row<'a> {
     }
 
     /// Column `col` at this row as `Some(&str)`, or `None` when it is NULL,
-    /// for a `Utf8` column (see [`Column::get_str`]).
+    /// for a `Utf8` column (see [`Column::value_str`]).
     ///
     /// ```
     /// # use chunkpool::{Chunk, FieldType};
@@ -191,31 +191,31 @@ impl<'a> Row<'a> {
     /// chk.column_mut(0).append_i64(7);
     /// chk.column_mut(1).append_str("seven");
     /// let row = chk.row(0);
-    /// assert_eq!((row.get_i64(0), row.get_str(1)), (7, Some("seven")));
+    /// assert_eq!((row.get_i64(0), row.value_str(1)), (7, Some("seven")));
     /// ```
     ///
     /// # Panics
-    /// With the message of the error [`Row::try_get_str`] returns.
+    /// With the message of the error [`Row::try_value_str`] returns.
     #[track_caller]
     #[must_use]
-    pub fn get_str(&self, col: usize) -> Option<&'a str> {
-        unwrap(self.try_get_str(col))
+    pub fn value_str(&self, col: usize) -> Option<&'a str> {
+        unwrap(self.try_value_str(col))
     }
 
-    /// Like [`Row::get_str`], returning an error instead of panicking.
+    /// Like [`Row::value_str`], returning an error instead of panicking.
     ///
     /// ```
     /// # use chunkpool::{Chunk, Error, FieldType};
     /// let mut chk = Chunk::new(&[FieldType::UTF8], 1, 1);
     /// chk.column_mut(0).append_bytes(&[0xff]); // not UTF-8
-    /// assert!(matches!(chk.row(0).try_get_str(0), Err(Error::InvalidUtf8 { .. })));
+    /// assert!(matches!(chk.row(0).try_value_str(0), Err(Error::InvalidUtf8 { .. })));
     /// ```
     ///
     /// # Errors
     /// [`Error::ColumnOutOfRange`] if `col` is out of range; otherwise those
-    /// of [`Column::try_get_str`].
-    pub fn try_get_str(&self, col: usize) -> Result<Option<&'a str>, Error> {
-        self.chunk.try_column(col)?.try_get_str(self.row)
+    /// of [`Column::try_value_str`].
+    pub fn try_value_str(&self, col: usize) -> Result<Option<&'a str>, Error> {
+        self.chunk.try_column(col)?.try_value_str(self.row)
     }
 }
 

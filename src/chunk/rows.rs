@@ -474,7 +474,7 @@ impl Chunk {
     /// let mut out = Chunk::new(&[FieldType::I64, FieldType::UTF8], 4, 4);
     /// out.append_partial_row(0, &left, 0);
     /// out.append_partial_row(1, &right, 0);
-    /// assert_eq!((out.row(0).get_i64(0), out.row(0).get_str(1)), (7, Some("seven")));
+    /// assert_eq!((out.row(0).get_i64(0), out.row(0).value_str(1)), (7, Some("seven")));
     /// ```
     ///
     /// # Panics

@@ -71,7 +71,7 @@ impl Chunk {
     /// scan.column_mut(0).append_str("kept");
     /// let mut out = Chunk::new(&[FieldType::I64, FieldType::UTF8], 4, 4);
     /// out.make_ref_to(1, &mut scan, 0); // project column 0 of `scan`, no copy
-    /// assert_eq!(out.column(1).get_str(0), Some("kept"));
+    /// assert_eq!(out.column(1).value_str(0), Some("kept"));
     /// assert!(out.is_shared(1) && scan.is_shared(0));
     /// ```
     ///
@@ -207,7 +207,7 @@ impl Chunk {
     /// chk.column_mut(1).append_str("seven");
     /// chk.swap_column_within(0, 1);
     /// assert_eq!(chk.fields(), [FieldType::UTF8, FieldType::I64]);
-    /// assert_eq!((chk.row(0).get_str(0), chk.row(0).get_i64(1)), (Some("seven"), 7));
+    /// assert_eq!((chk.row(0).value_str(0), chk.row(0).get_i64(1)), (Some("seven"), 7));
     /// ```
     ///
     /// # Panics

@@ -66,7 +66,7 @@ impl Column {
     /// assert_eq!((c.len(), c.null_count(), c.offsets()), (1, 0, &[0i64, 1][..]));
     /// assert_eq!(c.allocated_bytes(), bytes);
     /// c.append_str("x");
-    /// assert_eq!(c.get_str(1), Some("x"));
+    /// assert_eq!(c.value_str(1), Some("x"));
     /// ```
     pub fn truncate(&mut self, rows: usize) {
         if rows >= self.len {
@@ -325,7 +325,7 @@ impl Column {
     /// let mut c = Column::new(FieldType::UTF8, 4);
     /// c.append_str("a");
     /// c.append_nulls(3);
-    /// assert_eq!((c.len(), c.null_count(), c.get_str(3)), (4, 3, None));
+    /// assert_eq!((c.len(), c.null_count(), c.value_str(3)), (4, 3, None));
     /// assert!(c.has_null());
     /// ```
     #[track_caller]

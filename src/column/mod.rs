@@ -167,7 +167,7 @@ impl Clone for Column {
 /// for word in spare.data.iter_mut() {
 ///     word.write(0); // prefault the rest of the data buffer
 /// }
-/// assert_eq!(c.get_str(0), Some("abc")); // the rows are untouched
+/// assert_eq!(c.value_str(0), Some("abc")); // the rows are untouched
 /// ```
 #[derive(Debug)]
 #[non_exhaustive]

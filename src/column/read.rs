@@ -119,34 +119,34 @@ impl Column {
     /// let mut c = Column::new(FieldType::UTF8, 2);
     /// c.append_str("tidb");
     /// c.append_null();
-    /// assert_eq!(c.get_str(0), Some("tidb"));
-    /// assert_eq!(c.get_str(1), None);
+    /// assert_eq!(c.value_str(0), Some("tidb"));
+    /// assert_eq!(c.value_str(1), None);
     /// ```
     ///
     /// # Panics
-    /// With the message of the error [`Column::try_get_str`] returns: on a
+    /// With the message of the error [`Column::try_value_str`] returns: on a
     /// column that is not `Utf8` (`Binary` included), if `row >= len()`,
     /// or if the row's bytes are not UTF-8.
     #[track_caller]
     #[must_use]
-    pub fn get_str(&self, row: usize) -> Option<&str> {
-        unwrap_or_fail(self.try_get_str(row))
+    pub fn value_str(&self, row: usize) -> Option<&str> {
+        unwrap_or_fail(self.try_value_str(row))
     }
 
-    /// Like [`Column::get_str`], returning an error instead of panicking.
+    /// Like [`Column::value_str`], returning an error instead of panicking.
     ///
     /// ```
     /// # use chunkpool::{Column, Error, FieldType};
     /// let mut c = Column::new(FieldType::UTF8, 1);
     /// c.append_bytes(&[0xff]);
-    /// assert_eq!(c.try_get_str(0), Err(Error::InvalidUtf8 { row: 0 }));
+    /// assert_eq!(c.try_value_str(0), Err(Error::InvalidUtf8 { row: 0 }));
     /// ```
     ///
     /// # Errors
     /// [`Error::TypeMismatch`] unless the column is `Utf8`;
     /// [`Error::RowOutOfRange`] if `row >= len()`; [`Error::InvalidUtf8`]
     /// if the row (not NULL) holds bytes that are not UTF-8.
-    pub fn try_get_str(&self, row: usize) -> Result<Option<&str>, Error> {
+    pub fn try_value_str(&self, row: usize) -> Result<Option<&str>, Error> {
         self.check_accepts(tag::bit(tag::UTF8), UTF8_EXPECTED)?;
         self.check_row(row)?;
         self.str_at(row)

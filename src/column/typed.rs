@@ -482,7 +482,7 @@ impl Column {
     /// # use chunkpool::{Column, FieldType};
     /// let mut c = Column::new(FieldType::UTF8, 2);
     /// c.append_str("héllo");
-    /// assert_eq!(c.get_str(0), Some("héllo"));
+    /// assert_eq!(c.value_str(0), Some("héllo"));
     /// ```
     ///
     /// # Panics

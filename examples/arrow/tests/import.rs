@@ -260,7 +260,7 @@ fn refusals_leave_the_chunk_unchanged() {
     let unchanged = |chk: &Chunk| {
         assert_eq!(chk.num_rows(), 1);
         assert_eq!(chk.column(0).as_slice::<i64>(), &[9]);
-        assert_eq!(chk.column(1).get_str(0), Some("kept"));
+        assert_eq!(chk.column(1).value_str(0), Some("kept"));
     };
     // Another column count.
     let mut chk = Chunk::new(&[FieldType::I64], 4, 4);

@@ -1,6 +1,6 @@
 //! The column builders (`append_option*`, `set_null`, `extend_*`, the
 //! bulk `extend_*_from_parts`) against the model, and every NULL-aware
-//! reader (`value`, `value_bytes`, `get_str`, `iter*`) checked on every
+//! reader (`value`, `value_bytes`, `value_str`, `iter*`) checked on every
 //! column after every step.
 //!
 //! A builder call the column's type does not take must fail with
@@ -520,9 +520,9 @@ pub fn verify_reads(col: &Column, m: &MCol) {
         let got: Vec<_> = col.try_iter_str().expect("iter_str of Utf8").collect();
         assert_eq!(got, strs, "try_iter_str");
         for (r, s) in strs.iter().enumerate() {
-            assert_eq!(&col.try_get_str(r), s, "try_get_str({r})");
+            assert_eq!(&col.try_value_str(r), s, "try_value_str({r})");
             if let Ok(s) = s {
-                assert_eq!(&col.get_str(r), s, "get_str({r})");
+                assert_eq!(&col.value_str(r), s, "value_str({r})");
             }
         }
         if strs.iter().all(Result::is_ok) {
@@ -533,11 +533,11 @@ pub fn verify_reads(col: &Column, m: &MCol) {
                 "iter_str backwards"
             );
         }
-        assert_eq!(col.try_get_str(n), Err(oob), "get_str past the end");
+        assert_eq!(col.try_value_str(n), Err(oob), "value_str past the end");
     } else {
         assert!(is_mismatch(
-            &col.try_get_str(0)
-                .expect_err("get_str of a non-Utf8 column")
+            &col.try_value_str(0)
+                .expect_err("value_str of a non-Utf8 column")
         ));
         assert!(is_mismatch(
             &col.try_iter_str()

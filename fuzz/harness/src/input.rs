@@ -35,7 +35,7 @@ pub enum Field {
     F32,
     Decimal,
     Size(u8),
-    /// `Utf8`: variable width, read as `&str` (`get_str`, `iter_str`).
+    /// `Utf8`: variable width, read as `&str` (`value_str`, `iter_str`).
     Utf8,
 }
 
