@@ -242,6 +242,8 @@ pub use arrow::{arrow_type, export_schema, field_type_of, ExportOptions, LOGICAL
 pub use chunk::{Chunk, Row, SelectedRows};
 pub use column::{Column, FixedElem, OffsetElem, SpareCapacity};
 pub use config::{PoolConfig, PoolConfigBuilder, MAX_COUNT_LIMIT};
+#[cfg(feature = "arrow")]
+pub use error::ArrowCause;
 pub use error::Error;
 pub use field::{FieldType, LogicalType, MAX_ELEM_SIZE};
 pub use session::{CurrentAllocator, SessionChunkPool};

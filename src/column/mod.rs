@@ -5,18 +5,24 @@
 //! |---|---|
 //! | `mod.rs` | [`Column`] itself: construction, the buffers as they are, reset, and what the pools read off it |
 //! | `typed.rs` | typed reads and writes, checked against the logical type ([`FixedElem`]) |
+//! | `bools.rs` | a `Bool` column's reads and writes, which keep it to 0 and 1 |
 //! | `read.rs` | NULL-aware reads: `Option` getters, strings, iterators |
 //! | `bulk.rs` | bulk appends in Arrow's layout: values, offsets, a validity bitmap |
 //! | `build.rs` | NULL-aware and bulk writes: `append_option*`, `set_null`, `resize`, `extend_*` |
 //! | `buffers.rs` | how big the buffers start and how they grow, reserved fallibly; one row appended |
+//! | `collect.rs` | `FromIterator` and `Extend`; `reserve_bytes` |
+//! | `fixed.rs` | one fixed-width element as raw bytes, to change in place (`fixed_bytes_mut`) |
 //! | `pick.rs` | rows copied in bulk from another column: runs, or a selection |
 //! | `blocks.rs` | the data buffer: bytes in 64-byte aligned blocks |
 //! | `slot.rs` | a chunk's column position: the column owned, or shared with other positions |
 
 mod blocks;
+mod bools;
 mod buffers;
 mod build;
 mod bulk;
+mod collect;
+mod fixed;
 mod pick;
 mod read;
 mod slot;
