@@ -251,3 +251,21 @@ mod arrow {
         assert_eq!(other.num_rows(), 0);
     }
 }
+
+#[test]
+fn the_shared_depot_tells_decimal_precisions_apart() {
+    let pool = LockFreeAllocator::new();
+    // A chunk dropped on a thread that then exits goes to the shared
+    // depot (its magazine is flushed), where layouts are found by key.
+    let p = pool.clone();
+    std::thread::spawn(move || drop(p.alloc(&[dec(4, 2), dec(9, 0)], 8, 8)))
+        .join()
+        .unwrap();
+    let before = pool.stats().chunks_from_cache;
+    let other = pool.alloc(&[dec(4, 1), dec(9, 0)], 8, 8);
+    assert_eq!(other.fields(), vec![dec(4, 1), dec(9, 0)]);
+    assert_eq!(pool.stats().chunks_from_cache, before, "not the other layout's chunk");
+    let same = pool.alloc(&[dec(4, 2), dec(9, 0)], 8, 8);
+    assert_eq!(same.fields(), vec![dec(4, 2), dec(9, 0)]);
+    assert_eq!(pool.stats().chunks_from_cache, before + 1, "from the depot");
+}
