@@ -271,8 +271,9 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {
-    /// arrow-rs's message for an [`Error::Arrow`] that has a cause; `None`
-    /// for every other error (they have no underlying one).
+    /// arrow-rs's message for an `Error::Arrow` (feature `arrow`) that
+    /// has a cause; `None` for every other error (they have no underlying
+    /// one).
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             #[cfg(feature = "arrow")]

@@ -264,7 +264,11 @@ fn the_shared_depot_tells_decimal_precisions_apart() {
     let before = pool.stats().chunks_from_cache;
     let other = pool.alloc(&[dec(4, 1), dec(9, 0)], 8, 8);
     assert_eq!(other.fields(), vec![dec(4, 1), dec(9, 0)]);
-    assert_eq!(pool.stats().chunks_from_cache, before, "not the other layout's chunk");
+    assert_eq!(
+        pool.stats().chunks_from_cache,
+        before,
+        "not the other layout's chunk"
+    );
     let same = pool.alloc(&[dec(4, 2), dec(9, 0)], 8, 8);
     assert_eq!(same.fields(), vec![dec(4, 2), dec(9, 0)]);
     assert_eq!(pool.stats().chunks_from_cache, before + 1, "from the depot");
