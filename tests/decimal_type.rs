@@ -250,6 +250,16 @@ mod arrow {
         assert!(other.try_append_record_batch(&batch).is_err());
         assert_eq!(other.num_rows(), 0);
     }
+
+    #[test]
+    fn a_scale_no_decimal_type_holds_imports_as_a_plain_decimal() {
+        for (p, s) in [(38, 31), (10, -2)] {
+            let f = arrow_schema::Field::new("d", DataType::Decimal128(p, s), true);
+            assert_eq!(field_type_of(&f), Ok(FieldType::DECIMAL), "({p}, {s})");
+        }
+        let f = arrow_schema::Field::new("d", DataType::Decimal128(38, 30), true);
+        assert_eq!(field_type_of(&f), Ok(dec(38, 30)));
+    }
 }
 
 #[test]

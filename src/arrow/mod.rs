@@ -442,7 +442,9 @@ impl Column {
 /// metadata names under [`LOGICAL_TYPE_KEY`] (as an export writes it) when
 /// that type exports to the field's arrow type; otherwise the natural one
 /// (`Int64` for `Int64`, `Utf8` for `Utf8` and `LargeUtf8`, `fixed(n)` for
-/// `FixedSizeBinary(n)`, …).
+/// `FixedSizeBinary(n)`, [`FieldType::decimal`]`(p, s)` for
+/// `Decimal128(p, s)` (plain `DECIMAL` when the scale is negative or past
+/// 30), …).
 ///
 /// ```
 /// use arrow_schema::{DataType, Field};
@@ -454,6 +456,8 @@ impl Column {
 /// let date = plain.with_metadata(meta);
 /// assert_eq!(field_type_of(&date)?, FieldType::DATE);
 /// assert!(field_type_of(&Field::new("d", DataType::Date32, true)).is_err());
+/// let price = Field::new("p", DataType::Decimal128(4, 2), true);
+/// assert_eq!(field_type_of(&price)?, FieldType::decimal(4, 2)?);
 /// # Ok::<(), chunkpool::Error>(())
 /// ```
 ///
