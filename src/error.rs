@@ -33,6 +33,14 @@ pub enum Error {
         /// The size that was asked for.
         size: usize,
     },
+    /// A decimal type ([`FieldType::decimal`]) of a precision outside
+    /// 1 to 65, or a scale above 30 or above the precision.
+    InvalidDecimal {
+        /// The precision asked for.
+        precision: u8,
+        /// The scale asked for.
+        scale: u8,
+    },
     /// `alloc` was asked for a chunk of capacity 0.
     ZeroCapacity,
     /// `alloc` was asked for a chunk with a `max_chunk_size` of 0.
@@ -153,17 +161,28 @@ pub enum Error {
         /// The row.
         row: usize,
     },
+    /// A `Bool` column given a byte other than 0 or 1 (through
+    /// [`Column::append_fixed_bytes`](crate::Column::append_fixed_bytes),
+    /// the one write of a `Bool` column that takes a byte): a `Bool`
+    /// column holds only 0 and 1.
+    InvalidBool {
+        /// The byte given.
+        value: u8,
+    },
     /// A conversion to or from Apache Arrow refused (feature `arrow`): the
     /// data has no form on the other side, or arrow-rs rejected it.
-    /// `column` names the column when one is to blame. (A `&'static str`,
-    /// so that `Error` stays free of destructors with the feature on, as
-    /// it is without: enabling it breaks no `const` code.)
+    /// `column` names the column when one is to blame; `cause` holds
+    /// arrow-rs's own message when arrow-rs rejected the data (it ends
+    /// this error's `Display`, and it is this error's
+    /// [`source`](std::error::Error::source)).
     #[cfg(feature = "arrow")]
     Arrow {
         /// The column at fault, if one is.
         column: Option<usize>,
         /// What went wrong.
         reason: &'static str,
+        /// arrow-rs's message, when arrow-rs rejected the data.
+        cause: Option<ArrowCause>,
     },
 }
 
@@ -174,6 +193,11 @@ impl fmt::Display for Error {
                 f,
                 "invalid element size {size}: a fixed-width column needs 1..={} bytes per row",
                 crate::field::MAX_ELEM_SIZE
+            ),
+            Error::InvalidDecimal { precision, scale } => write!(
+                f,
+                "invalid decimal({precision}, {scale}): the precision must be 1..=65 and \
+                 the scale at most 30 and at most the precision"
             ),
             Error::ZeroCapacity => f.write_str("chunk capacity must be at least 1"),
             Error::ZeroMaxChunkSize => f.write_str("max_chunk_size must be at least 1"),
@@ -235,21 +259,145 @@ impl fmt::Display for Error {
             Error::InvalidUtf8 { row } => {
                 write!(f, "row {row} of a Utf8 column is not valid UTF-8")
             }
+            Error::InvalidBool { value } => {
+                write!(f, "a Bool column holds 0 and 1 only, not {value}")
+            }
             #[cfg(feature = "arrow")]
             Error::Arrow {
-                column: Some(c),
+                column,
                 reason,
-            } => write!(f, "arrow: column {c}: {reason}"),
-            #[cfg(feature = "arrow")]
-            Error::Arrow {
-                column: None,
-                reason,
-            } => write!(f, "arrow: {reason}"),
+                cause,
+            } => {
+                f.write_str("arrow: ")?;
+                if let Some(c) = column {
+                    write!(f, "column {c}: ")?;
+                }
+                f.write_str(reason)?;
+                match cause {
+                    Some(cause) => write!(f, ": {cause}"),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    /// arrow-rs's message for an `Error::Arrow` (feature `arrow`) that
+    /// has a cause; `None` for every other error (they have no underlying
+    /// one).
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            #[cfg(feature = "arrow")]
+            Error::Arrow {
+                cause: Some(cause), ..
+            } => Some(cause),
+            _ => None,
+        }
+    }
+}
+
+/// arrow-rs's own error message, kept as the cause of an [`Error::Arrow`]
+/// (feature `arrow`): its [`source`](std::error::Error::source).
+///
+/// The message is kept inline, up to [`ArrowCause::CAPACITY`] bytes (a
+/// longer one is cut at a character boundary and ends in `…`), not as
+/// arrow's error itself: so `Error` holds no heap memory and has no
+/// destructor, with the feature on as without it, and a `const` may still
+/// match on a `Result<_, Error>` (such as [`FieldType::fixed`]'s).
+///
+/// ```
+/// use chunkpool::{Column, Error, FieldType};
+/// use std::error::Error as _;
+///
+/// let mut c = Column::new(FieldType::UTF8, 1);
+/// c.append_bytes(&[0xff]); // not UTF-8: arrow-rs refuses the string array
+/// let err = c.into_array().unwrap_err();
+/// let Error::Arrow { cause: Some(cause), .. } = &err else { panic!("{err:?}") };
+/// assert!(cause.message().contains("UTF-8"), "{cause}");
+/// assert!(err.to_string().ends_with(cause.message()));
+/// assert_eq!(err.source().unwrap().to_string(), cause.message());
+/// ```
+#[cfg(feature = "arrow")]
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ArrowCause {
+    len: u8,
+    text: [u8; ArrowCause::CAPACITY],
+}
+
+#[cfg(feature = "arrow")]
+impl ArrowCause {
+    /// The most bytes of arrow's message kept.
+    ///
+    /// ```
+    /// assert!(chunkpool::ArrowCause::CAPACITY >= 64);
+    /// ```
+    pub const CAPACITY: usize = 80;
+
+    /// Keeps `e`'s message.
+    pub(crate) fn new(e: &arrow_schema::ArrowError) -> ArrowCause {
+        let full = e.to_string();
+        let mut end = full.len();
+        let mut cut = false;
+        if end > ArrowCause::CAPACITY {
+            // Room for the three bytes of '…'.
+            end = ArrowCause::CAPACITY - '…'.len_utf8();
+            while !full.is_char_boundary(end) {
+                end -= 1;
+            }
+            cut = true;
+        }
+        let mut text = [0; ArrowCause::CAPACITY];
+        text[..end].copy_from_slice(&full.as_bytes()[..end]);
+        let mut len = end;
+        if cut {
+            let mut buf = [0; 4];
+            let more = '…'.encode_utf8(&mut buf).as_bytes();
+            text[end..end + more.len()].copy_from_slice(more);
+            len += more.len();
+        }
+        ArrowCause {
+            len: len as u8,
+            text,
+        }
+    }
+
+    /// arrow-rs's message (cut as the type's docs say).
+    ///
+    /// ```
+    /// # use chunkpool::{Column, Error, FieldType};
+    /// let mut c = Column::new(FieldType::UTF8, 1);
+    /// c.append_bytes(&[0xc3]);
+    /// if let Err(Error::Arrow { cause: Some(cause), .. }) = c.into_array() {
+    ///     assert!(!cause.message().is_empty());
+    /// } else {
+    ///     panic!("arrow-rs should refuse the bytes");
+    /// }
+    /// ```
+    #[must_use]
+    pub fn message(&self) -> &str {
+        // Copied from a `str` and cut at a character boundary.
+        std::str::from_utf8(&self.text[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl fmt::Debug for ArrowCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ArrowCause").field(&self.message()).finish()
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl fmt::Display for ArrowCause {
+    /// arrow-rs's message.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl std::error::Error for ArrowCause {}
 
 /// The panic of every panicking twin of a `try_` method (`alloc` of
 /// `try_alloc`, `column_mut` of `try_column_mut`, ...): the error's

@@ -91,8 +91,9 @@ pub enum LogicalType {
     Float32,
     /// 64-bit floats: 8 bytes, read as `f64`.
     Float64,
-    /// Booleans: 1 byte, 0 or 1, read as `bool` (`append_bool` /
-    /// `get_bool`) or as the `u8` it is stored as.
+    /// Booleans: 1 byte, 0 or 1, written as `bool` (`append_bool`,
+    /// `extend_bools`) and read as `bool` (`get_bool`) or as the `u8` it
+    /// is stored as.
     Bool,
     /// A date: TiDB's 8-byte packed time, read as `i64` (its bits).
     Date,
@@ -104,7 +105,9 @@ pub enum LogicalType {
     /// as `i64`.
     Duration,
     /// TiDB's fixed-point decimal: 40 opaque bytes, read and written as raw
-    /// bytes (`append_fixed_bytes` / `get_fixed_bytes`).
+    /// bytes (`append_fixed_bytes` / `get_fixed_bytes` /
+    /// `fixed_bytes_mut`). A field type may add a precision and scale
+    /// ([`FieldType::decimal`]); the logical type is `Decimal` either way.
     Decimal,
     /// UTF-8 text (TiDB's varchar, char, text): variable width.
     Utf8,
@@ -170,7 +173,7 @@ impl fmt::Display for LogicalType {
 /// | [`I64`](Self::I64), [`U64`](Self::U64), [`F64`](Self::F64) | `Int64`, `UInt64`, `Float64` | 8 |
 /// | [`DATE`](Self::DATE), [`DATETIME`](Self::DATETIME), [`TIMESTAMP`](Self::TIMESTAMP) | TiDB's packed time | 8 |
 /// | [`DURATION`](Self::DURATION) | nanoseconds | 8 |
-/// | [`DECIMAL`](Self::DECIMAL) | TiDB's decimal | 40 |
+/// | [`DECIMAL`](Self::DECIMAL), [`decimal(p, s)`](Self::decimal) | TiDB's decimal (with a precision and scale) | 40 |
 /// | [`UTF8`](Self::UTF8), [`BINARY`](Self::BINARY) (alias [`VAR`](Self::VAR)) | strings | variable |
 /// | [`fixed(n)`](Self::fixed) | `FixedBytes(n)`, raw | `n` |
 ///
@@ -194,16 +197,92 @@ impl fmt::Display for LogicalType {
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FieldType {
-    /// Bits 0..16: element size in bytes, 0 for variable width. Bits
-    /// 16..24: the logical type's tag (see [`tag`]). One word, so equality
-    /// is one comparison.
+    /// Bits 0..11: element size in bytes (at most [`MAX_ELEM_SIZE`]), 0
+    /// for variable width. Bits 11..16: a decimal's scale. Bits 16..24:
+    /// the logical type's tag (see [`tag`]). Bits 24..31: a decimal's
+    /// precision, 0 for a decimal without one and for every other type.
+    /// One word, so equality is one comparison.
     bits: u32,
 }
+
+/// Bits of [`FieldType`]'s word that hold the element size.
+const SIZE_MASK: u32 = 0x7ff;
+/// Where a decimal's scale and precision sit in the word.
+const SCALE_SHIFT: u32 = 11;
+const PRECISION_SHIFT: u32 = 24;
+/// The largest decimal precision (MySQL's and TiDB's `DECIMAL(65, s)`).
+const MAX_PRECISION: u8 = 65;
+/// The largest decimal scale (TiDB's `MyDecimal` holds 30 fraction
+/// digits).
+const MAX_SCALE: u8 = 30;
 
 impl FieldType {
     const fn make(tag: u8, size: usize) -> FieldType {
         FieldType {
             bits: (tag as u32) << 16 | size as u32,
+        }
+    }
+
+    /// `Decimal(precision, scale)`: TiDB's 40-byte decimal, as
+    /// [`FieldType::DECIMAL`], with the precision (total digits, 1 to 65)
+    /// and scale (fraction digits, 0 to 30 and at most `precision`) of a
+    /// SQL `DECIMAL(p, s)` column kept in the type, so a `decimal(4,2)`
+    /// column reads back as one ([`FieldType::decimal_precision_scale`])
+    /// and exports to arrow as `Decimal128(4, 2)`.
+    ///
+    /// The precision and scale are part of the type: two decimal types
+    /// that differ in them are different types (a chunk of one is never
+    /// handed out for the other), though their columns share the 40-byte
+    /// buffers a pool keeps loose, as `Int64` and `Float64` ones do. The
+    /// values stay TiDB's opaque 40 bytes
+    /// ([`Column::append_fixed_bytes`](crate::Column::append_fixed_bytes),
+    /// [`Column::fixed_bytes_mut`](crate::Column::fixed_bytes_mut)): their
+    /// digits are checked against the precision only where they are
+    /// converted (an export as `Decimal128`).
+    ///
+    /// ```
+    /// # use chunkpool::{FieldType, LogicalType};
+    /// let price = FieldType::decimal(4, 2)?;
+    /// assert_eq!(price.decimal_precision_scale(), Some((4, 2)));
+    /// assert_eq!(price.logical(), LogicalType::Decimal);
+    /// assert_eq!(price.elem_size(), Some(40));
+    /// assert_eq!(price.to_string(), "Decimal(4, 2)");
+    /// assert_ne!(price, FieldType::DECIMAL);
+    /// assert_ne!(price, FieldType::decimal(5, 2)?);
+    /// assert!(FieldType::decimal(4, 5).is_err()); // more fraction digits than digits
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidDecimal`] unless `1 <= precision <= 65` and
+    /// `scale <= min(precision, 30)`.
+    pub const fn decimal(precision: u8, scale: u8) -> Result<FieldType, Error> {
+        if precision == 0 || precision > MAX_PRECISION || scale > MAX_SCALE || scale > precision {
+            return Err(Error::InvalidDecimal { precision, scale });
+        }
+        Ok(FieldType {
+            bits: FieldType::DECIMAL.bits
+                | (precision as u32) << PRECISION_SHIFT
+                | (scale as u32) << SCALE_SHIFT,
+        })
+    }
+
+    /// The precision and scale of a decimal type made with
+    /// [`FieldType::decimal`]; `None` for [`FieldType::DECIMAL`] (a
+    /// decimal of no stated precision) and every other type.
+    ///
+    /// ```
+    /// # use chunkpool::FieldType;
+    /// assert_eq!(FieldType::decimal(65, 30)?.decimal_precision_scale(), Some((65, 30)));
+    /// assert_eq!(FieldType::DECIMAL.decimal_precision_scale(), None);
+    /// assert_eq!(FieldType::I64.decimal_precision_scale(), None);
+    /// # Ok::<(), chunkpool::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn decimal_precision_scale(self) -> Option<(u8, u8)> {
+        match (self.bits >> PRECISION_SHIFT) as u8 {
+            0 => None,
+            p => Some((p, ((self.bits >> SCALE_SHIFT) & 0x1f) as u8)),
         }
     }
 
@@ -297,17 +376,20 @@ impl FieldType {
     /// assert_eq!(c.get_f64(0), -2.5);
     /// ```
     pub const F64: FieldType = FieldType::make(tag::FLOAT64, 8);
-    /// `Bool`: one byte a row, 0 or 1 (`bool` through `append_bool` /
-    /// `get_bool`, or `u8`).
+    /// `Bool`: one byte a row, 0 or 1, written as `bool` (`append_bool`,
+    /// `extend_bools`, ...) and read as `bool` (`get_bool`, `iter_bool`)
+    /// or as the `u8` it is stored as. No write can store another byte:
+    /// `u8` does not write it.
     ///
     /// ```
     /// # use chunkpool::{Column, FieldType};
     /// let mut c = Column::new(FieldType::BOOL, 4);
     /// c.append_bool(true);
-    /// c.append_u8(0);
+    /// c.extend_bools(&[false]);
     /// assert!(c.get_bool(0));
     /// assert_eq!(c.get_u8(0), 1);
     /// assert!(!c.get_bool(1));
+    /// assert!(c.try_append_u8(2).is_err());
     /// ```
     pub const BOOL: FieldType = FieldType::make(tag::BOOL, 1);
     /// `Date`: TiDB's 8-byte packed time (`i64`).
@@ -516,7 +598,7 @@ impl FieldType {
 
     #[inline]
     const fn size(self) -> usize {
-        (self.bits & 0xffff) as usize
+        (self.bits & SIZE_MASK) as usize
     }
 
     /// The logical type's tag (see [`tag`]).
@@ -551,13 +633,17 @@ impl FieldType {
         self.bits
     }
 
-    /// The whole type (logical and physical) in 11 bits, for layout keys:
-    /// the size for raw bytes (1..=1024), `1024 + tag` for the rest. Two
-    /// types have equal identities exactly when they are equal.
+    /// The whole type (logical and physical) in 12 bits, for layout keys:
+    /// the size for raw bytes (1..=1024), `1024 + tag` for the named
+    /// types, `2048 + 31 * (precision - 1) + scale` (at most 4014) for a
+    /// decimal with a precision. Two types have equal identities exactly
+    /// when they are equal.
     #[inline]
     pub(crate) const fn identity(self) -> u32 {
         if self.tag() == tag::FIXED_BYTES {
-            self.bits & 0xffff
+            self.bits & SIZE_MASK
+        } else if let Some((p, s)) = self.decimal_precision_scale() {
+            2048 + 31 * (p as u32 - 1) + s as u32
         } else {
             MAX_ELEM_SIZE as u32 + self.tag() as u32
         }
@@ -565,16 +651,20 @@ impl FieldType {
 }
 
 impl fmt::Debug for FieldType {
-    /// The logical type's name: `Int64`, `Utf8`, `FixedBytes(16)`, ...
+    /// The logical type's name (`Int64`, `Utf8`, `FixedBytes(16)`, ...),
+    /// with a decimal's precision and scale: `Decimal(4, 2)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.logical().fmt_name(f)
+        match self.decimal_precision_scale() {
+            Some((p, s)) => write!(f, "Decimal({p}, {s})"),
+            None => self.logical().fmt_name(f),
+        }
     }
 }
 
 impl fmt::Display for FieldType {
-    /// The logical type's name, as `Debug` prints it.
+    /// As `Debug` prints it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.logical().fmt_name(f)
+        fmt::Debug::fmt(self, f)
     }
 }
 
@@ -583,7 +673,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn identities_are_distinct_and_fit_11_bits() {
+    fn identities_are_distinct_and_fit_12_bits() {
         let named = [
             FieldType::I8,
             FieldType::I16,
@@ -605,13 +695,21 @@ mod tests {
             FieldType::BINARY,
         ];
         let mut seen = std::collections::HashSet::new();
+        let decimals = (1..=MAX_PRECISION)
+            .flat_map(|p| (0..=p.min(MAX_SCALE)).map(move |s| FieldType::decimal(p, s).unwrap()));
         for f in named
             .into_iter()
             .chain((1..=MAX_ELEM_SIZE).map(|n| FieldType::fixed(n).unwrap()))
+            .chain(decimals)
         {
-            assert!(f.identity() < 1 << 11, "{f:?}");
+            assert!(f.identity() < 1 << 12, "{f:?}");
             assert!(seen.insert(f.identity()), "{f:?} repeats an identity");
-            assert_eq!(FieldType::new(f.logical()), Ok(f));
+            if f.decimal_precision_scale().is_none() {
+                assert_eq!(FieldType::new(f.logical()), Ok(f));
+            } else {
+                assert_eq!(f.elem_size(), Some(40));
+                assert_eq!(f.logical(), LogicalType::Decimal);
+            }
         }
         assert_eq!(std::mem::size_of::<FieldType>(), 4);
     }

@@ -116,14 +116,18 @@
 //! | `Duration` (nanoseconds) | `Duration(Nanosecond)` | none |
 //! | `Bool` (a byte a row) | `Boolean` (a bit a row) | the values, packed |
 //! | `Decimal` (TiDB's 40 bytes) | `FixedSizeBinary(40)` | none |
+//! | `Decimal(p, s)` ([`FieldType::decimal`]), `p` up to 38 | `Decimal128(p, s)` | the values, converted |
+//! | `Decimal(p, s)`, `p` past 38 | `FixedSizeBinary(40)` | none |
 //! | `Decimal` with `ExportOptions::decimal128(p, s)` | `Decimal128(p, s)` | the values, converted |
 //! | `FixedBytes(n)` | `FixedSizeBinary(n)` | none |
 //! | `Utf8`, `Binary` | `LargeUtf8`, `LargeBinary` (`i64` offsets) | none |
 //! | `Utf8`, `Binary` with `ExportOptions::small_offsets` | `Utf8`, `Binary` | the offsets, as `i32` |
 //!
 //! Every field carries the column's logical type in its metadata under
-//! `LOGICAL_TYPE_KEY` (the [`LogicalType`]'s `Display` name), since
-//! several logical types share an arrow type. The validity bitmap is shared
+//! `LOGICAL_TYPE_KEY` (the [`FieldType`]'s `Display` name: `Int64`,
+//! `Decimal(4, 2)`, ...), since several logical types share an arrow
+//! type; an import reads it back, and a `Decimal128(p, s)` array without
+//! it imports as `Decimal(p, s)`. The validity bitmap is shared
 //! as it is (the same bit order and polarity); a column without NULLs gets
 //! no validity buffer. A `Utf8` column whose rows were all written as
 //! `&str` since it was made or reset (`append_str`, `append_option_str`,
@@ -180,6 +184,11 @@
 //! | `GetFieldTypes` (of the chunk's columns) | [`Chunk::fields`] | none |
 //! | `Column.AppendNull`, `AppendNNulls`, `SetNull`, `SetNulls`, `HasNull`, `IsNull` | [`Column::append_null`], [`Column::append_nulls`], [`Column::set_null`], [`Column::set_nulls`], [`Column::has_null`], [`Column::is_null`] | none |
 //! | `Column.Reset(eType)` | [`Column::reset_as`] | none |
+//! | `Column.ReserveString`, `ReserveBytes` | [`Column::reserve_bytes`] | takes the rows and the bytes to make room for, where TiDB estimates 8 bytes a row |
+//! | `Column.GetDecimal` (a pointer to write through), `AppendMyDecimal` | [`Column::fixed_bytes_mut`], [`Column::append_fixed_bytes`] | TiDB's 40 bytes as raw bytes; any fixed-width type but `Bool` |
+//! | a `DECIMAL(p, s)` field type (`Flen`, `Decimal`) | [`FieldType::decimal`], [`FieldType::decimal_precision_scale`] | part of the type: chunks of one precision never serve another (loose 40-byte buffers do, retyped) |
+//! | (booleans: TiDB stores them as `Int64`) | [`FieldType::BOOL`]: [`Column::append_bool`], [`Column::extend_bools`], [`Column::extend_bools_from_parts`], [`Column::iter_bool`], [`Column::set_bool`] | a byte a row, 0 or 1 only: `u8` reads it and does not write it |
+//! | (Go has none) | `FromIterator` / `Extend` for [`Column`] | the element type picks the field type (see [`Column`]) |
 //! | `Row.Idx`, `Row.GetInt64`, ... | [`Row::idx`], [`Row::get_i64`], ... | typed reads check the logical type ([`Error::TypeMismatch`]) |
 //!
 //! `Display` for a chunk prints a bounded table of its rows, as arrow's
@@ -254,6 +263,8 @@ pub use arrow::{arrow_type, export_schema, field_type_of, ExportOptions, LOGICAL
 pub use chunk::{Chunk, ChunkDisplay, ListRows, Row, Rows, SelectedRows};
 pub use column::{Column, FixedElem, OffsetElem, SpareCapacity};
 pub use config::{PoolConfig, PoolConfigBuilder, MAX_COUNT_LIMIT};
+#[cfg(feature = "arrow")]
+pub use error::ArrowCause;
 pub use error::Error;
 pub use field::{FieldType, LogicalType, MAX_ELEM_SIZE};
 pub use session::{CurrentAllocator, SessionChunkPool, StatementOutcome};

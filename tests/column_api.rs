@@ -476,7 +476,7 @@ fn append_str_twins_check_the_type_and_leave_the_column_unchanged() {
 #[test]
 fn value_bool_tells_null_from_false() {
     let mut c = Column::new(FieldType::BOOL, 4);
-    c.extend_options([Some(1u8), None, Some(0)]);
+    c.extend_option_bools([Some(true), None, Some(false)]);
     assert_eq!(
         (0..3).map(|r| c.value_bool(r)).collect::<Vec<_>>(),
         [Some(true), None, Some(false)]

@@ -22,8 +22,8 @@ mod column_seeds;
 mod reshape_seeds;
 
 use chunkpool_harness::input::{
-    AllocInput, Cap, Cfg, ColCap, ColIdx, ColOp, Field, HookStep, HugeCap, Kind, Limit, MainOp, Op,
-    Phase, RowIdx, RowOp, SessOp, SessionInput, ThreadOp, ThreadedInput, Val,
+    Acc, AllocInput, BuildOp, Cap, Cfg, ColCap, ColIdx, ColOp, Field, HookStep, HugeCap, Kind,
+    Limit, MainOp, Op, Phase, RowIdx, RowOp, SessOp, SessionInput, ThreadOp, ThreadedInput, Val,
 };
 use std::path::Path;
 
@@ -430,8 +430,106 @@ fn alloc_seeds() -> Vec<AllocInput> {
             max: Cap::Rows(2),
         },
     ];
+    // A Bool column takes only 0 and 1 (u8 writes and a raw 2 refused,
+    // the bool bulk paths, set_bool), decimals of two precisions (one
+    // layout each), fixed_bytes_mut, reserve_bytes and Extend<&str>.
+    let (boolean, d4_2, d65_30) = (Field::Size(144), Field::Size(135), Field::Size(183));
+    let layout = vec![boolean, d4_2, Field::Utf8, d65_30];
+    let build =
+        |col_: u8, op: BuildOp, panicking: bool| col(0, col_, ColOp::Build { op, panicking });
+    let bools_and_decimals = vec![
+        Op::Alloc {
+            fields: layout.clone(),
+            cap: Cap::Rows(8),
+            max: Cap::Rows(16),
+        },
+        col(0, 0, ColOp::Append(Val::Bytes(vec![2]))),
+        col(0, 0, ColOp::Append(Val::Bytes(vec![1]))),
+        col(0, 0, ColOp::Append(Val::U32(1))),
+        build(
+            0,
+            BuildOp::AppendOption {
+                acc: Acc(0),
+                val: Some(3),
+            },
+            false,
+        ),
+        build(
+            0,
+            BuildOp::ExtendFromSlice {
+                acc: Acc(0),
+                n: 3,
+                seed: 5,
+            },
+            true,
+        ),
+        build(
+            0,
+            BuildOp::ExtendBools {
+                vals: vec![Some(true), None, Some(false), None, Some(true)],
+                packed: true,
+            },
+            false,
+        ),
+        build(
+            0,
+            BuildOp::ExtendBools {
+                vals: vec![Some(false), None],
+                packed: false,
+            },
+            true,
+        ),
+        build(
+            0,
+            BuildOp::ExtendBools {
+                vals: vec![Some(true); 9],
+                packed: false,
+            },
+            false,
+        ),
+        col(0, 0, ColOp::WriteSlice { seed: 7 }),
+        col(0, 1, ColOp::AppendMany { n: 5, seed: 3 }),
+        col(0, 1, ColOp::WriteSlice { seed: 9 }),
+        col(0, 1, ColOp::WriteSlice { seed: 10 }),
+        build(
+            1,
+            BuildOp::ExtendBools {
+                vals: vec![Some(true)],
+                packed: true,
+            },
+            true,
+        ),
+        build(1, BuildOp::ReserveBytes { rows: 1, bytes: 1 }, true),
+        build(
+            2,
+            BuildOp::ReserveBytes {
+                rows: 10,
+                bytes: 300,
+            },
+            false,
+        ),
+        build(
+            2,
+            BuildOp::ExtendStr(vec!["ab".into(), "".into(), "c".into(), "d".into()]),
+            true,
+        ),
+        col(0, 2, ColOp::WriteSlice { seed: 1 }),
+        col(0, 3, ColOp::AppendMany { n: 2, seed: 4 }),
+        Op::Drop { chunk: 0 },
+        Op::Alloc {
+            fields: vec![boolean, d65_30, Field::Utf8, d4_2],
+            cap: Cap::Rows(8),
+            max: Cap::Rows(16),
+        },
+        Op::Alloc {
+            fields: layout,
+            cap: Cap::Rows(8),
+            max: Cap::Rows(16),
+        },
+    ];
     let mut seeds = Vec::new();
     for ops in [
+        bools_and_decimals,
         one_row_strings,
         tidb_reuse,
         null_after_reuse,

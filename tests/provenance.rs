@@ -142,6 +142,19 @@ fn growth_paths(field: FieldType) -> Vec<(&'static str, Box<dyn Fn(&mut Chunk, u
                         .extend_bytes_from_parts(&offsets, &values, None);
                 }),
             ),
+            (
+                "reserve_bytes",
+                Box::new(|c: &mut Chunk, n: usize, b: usize| {
+                    c.column_mut(0).reserve_bytes(n, n * b);
+                }),
+            ),
+            (
+                "Extend<&str>",
+                Box::new(|c: &mut Chunk, n: usize, b: usize| {
+                    let s = "y".repeat(b);
+                    c.column_mut(0).extend((0..n).map(|_| s.as_str()));
+                }),
+            ),
         ]);
     } else {
         paths.extend([
@@ -185,6 +198,12 @@ fn growth_paths(field: FieldType) -> Vec<(&'static str, Box<dyn Fn(&mut Chunk, u
             (
                 "resize",
                 Box::new(|c: &mut Chunk, n: usize, _: usize| c.column_mut(0).resize(n, true)),
+            ),
+            (
+                "Extend<i64>",
+                Box::new(|c: &mut Chunk, n: usize, _: usize| {
+                    c.column_mut(0).extend((0..n).map(|i| i as i64));
+                }),
             ),
         ]);
     }

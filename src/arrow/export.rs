@@ -3,10 +3,10 @@
 
 use super::decimal;
 use super::owner::{buffer, Held, Owner};
-use super::{arrow_type, at_column, export_schema, options_for, ExportOptions};
+use super::{arrow_type, at_column, decimal128_of, export_schema, options_for, ExportOptions};
 use crate::chunk::Chunk;
 use crate::column::Column;
-use crate::error::Error;
+use crate::error::{ArrowCause, Error};
 use crate::field::LogicalType;
 use arrow_array::types::{
     Decimal128Type, DurationNanosecondType, Float32Type, Float64Type, Int16Type, Int32Type,
@@ -40,13 +40,15 @@ impl Pick {
 }
 
 /// arrow-rs refused an array or batch built here. The arrays are built to
-/// arrow's rules (lengths, alignment, offsets) and UTF-8 is checked first,
-/// so this is not expected; debug builds stop on it.
+/// arrow's rules (lengths, alignment, offsets), so this is not expected
+/// (the one refusal expected, a `Utf8` row that is not UTF-8, is named in
+/// `var`); debug builds stop on it. Arrow's error is kept as the cause.
 fn arrow_err(column: Option<usize>, e: ArrowError) -> Error {
     debug_assert!(false, "arrow-rs refused an export: {e}");
     Error::Arrow {
         column,
         reason: "arrow-rs refused the array",
+        cause: Some(ArrowCause::new(&e)),
     }
 }
 
@@ -65,6 +67,7 @@ pub(super) fn chunk_as(chk: Chunk, schema: &SchemaRef) -> Result<RecordBatch, Er
             column: None,
             reason: "the chunk has a selection vector; copy the selected rows out first \
                      (Chunk::append_chunk into an empty chunk)",
+            cause: None,
         });
     }
     let n = chk.num_cols();
@@ -72,6 +75,7 @@ pub(super) fn chunk_as(chk: Chunk, schema: &SchemaRef) -> Result<RecordBatch, Er
         return Err(Error::Arrow {
             column: None,
             reason: "the schema has another number of fields than the chunk has columns",
+            cause: None,
         });
     }
     let owner = Owner::new(Held::Chunk(chk));
@@ -134,8 +138,8 @@ fn array(owner: &Arc<Owner>, pick: Pick, opts: &ExportOptions) -> Result<ArrayRe
             let values = BooleanBuffer::from_iter(col.data().iter().map(|&b| b != 0));
             Arc::new(BooleanArray::new(values, nulls))
         }
-        LogicalType::Decimal if opts.decimal128.is_some() => {
-            let (p, s) = opts.decimal128.unwrap_or_default();
+        LogicalType::Decimal if decimal128_of(field, opts).is_some() => {
+            let (p, s) = decimal128_of(field, opts).unwrap_or_default();
             decimal128(col, p, s, nulls)?
         }
         LogicalType::Decimal | LogicalType::FixedBytes(_) => {
@@ -170,6 +174,7 @@ fn var(
             Error::Arrow {
                 column: None,
                 reason: "a row of a Utf8 column is not valid UTF-8",
+                cause: Some(ArrowCause::new(&e)),
             }
         } else {
             arrow_err(None, e)
@@ -184,6 +189,7 @@ fn var(
             .map_err(|_| Error::Arrow {
                 column: None,
                 reason: "the data does not fit i32 offsets (leave small_offsets off)",
+                cause: None,
             })?;
         let offsets = OffsetBuffer::new(ScalarBuffer::from(small));
         return bytes_array(col, offsets, values, nulls).map_err(err);
@@ -250,6 +256,7 @@ fn decimal128(col: &Column, p: u8, s: i8, nulls: Option<NullBuffer>) -> Result<A
             column: None,
             reason:
                 "Decimal128 needs a precision of 1 to 38 and a scale of 0 to min(precision, 30)",
+            cause: None,
         });
     }
     let values = (0..col.len())
@@ -265,6 +272,7 @@ fn decimal128(col: &Column, p: u8, s: i8, nulls: Option<NullBuffer>) -> Result<A
                     }
                     decimal::Refusal::NotADecimal => "a Decimal row is not a TiDB decimal",
                 },
+                cause: None,
             })
         })
         .collect::<Result<Vec<i128>, Error>>()?;

@@ -5,14 +5,14 @@ use super::{arrow_type, at_column, decimal, ExportOptions, LOGICAL_TYPE_KEY};
 use crate::chunk::Chunk;
 use crate::column::{Column, OffsetElem};
 use crate::error::Error;
-use crate::field::FieldType;
+use crate::field::{FieldType, LogicalType};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
     ByteArrayType, Decimal128Type, DurationNanosecondType, Float32Type, Float64Type, Int16Type,
     Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
 use arrow_array::{Array, ArrowPrimitiveType, GenericByteArray, RecordBatch};
-use arrow_buffer::NullBuffer;
+use arrow_buffer::{BooleanBuffer, NullBuffer};
 use arrow_schema::{DataType, Field, TimeUnit};
 use std::borrow::Cow;
 
@@ -21,7 +21,11 @@ const DECIMAL_SCALE: &str =
     "a Decimal128 scale below 0 or past 30 (TiDB's decimal holds 0 to 30 fraction digits)";
 
 fn refused(column: Option<usize>, reason: &'static str) -> Error {
-    Error::Arrow { column, reason }
+    Error::Arrow {
+        column,
+        reason,
+        cause: None,
+    }
 }
 
 /// The field type an arrow field imports as: the logical type its
@@ -49,7 +53,11 @@ pub(super) fn field_type_of(field: &Field) -> Result<FieldType, Error> {
         DataType::Duration(TimeUnit::Nanosecond) => FieldType::DURATION,
         DataType::Utf8 | DataType::LargeUtf8 => FieldType::UTF8,
         DataType::Binary | DataType::LargeBinary => FieldType::BINARY,
-        DataType::Decimal128(_, _) => FieldType::DECIMAL,
+        // Its precision and scale, where a decimal type holds them.
+        DataType::Decimal128(p, s) => u8::try_from(*s)
+            .ok()
+            .and_then(|s| FieldType::decimal(*p, s).ok())
+            .unwrap_or(FieldType::DECIMAL),
         DataType::FixedSizeBinary(n) => usize::try_from(*n)
             .ok()
             .and_then(|n| FieldType::fixed(n).ok())
@@ -81,6 +89,10 @@ fn by_name(name: &str) -> Option<FieldType> {
         "Utf8" => FieldType::UTF8,
         "Binary" => FieldType::BINARY,
         _ => {
+            if let Some(ps) = name.strip_prefix("Decimal(") {
+                let (p, s) = ps.strip_suffix(')')?.split_once(", ")?;
+                return FieldType::decimal(p.parse().ok()?, s.parse().ok()?).ok();
+            }
             let n = name.strip_prefix("FixedBytes(")?.strip_suffix(')')?;
             return FieldType::fixed(n.parse().ok()?).ok();
         }
@@ -89,10 +101,13 @@ fn by_name(name: &str) -> Option<FieldType> {
 }
 
 /// Whether an array of `dt` goes into a column of `ty`: `dt` is what the
-/// column exports as, with either offset width.
+/// column exports as, with either offset width; or, for a decimal
+/// column, its 40 bytes as they are (`FixedSizeBinary(40)`), or any
+/// `Decimal128` when the column's type states no precision.
 fn accepts(ty: FieldType, dt: &DataType) -> bool {
     *dt == arrow_type(ty, &ExportOptions::new())
         || *dt == arrow_type(ty, &ExportOptions::new().small_offsets(true))
+        || (ty.logical() == LogicalType::Decimal && *dt == DataType::FixedSizeBinary(40))
         || (ty == FieldType::DECIMAL && matches!(dt, DataType::Decimal128(..)))
 }
 
@@ -155,7 +170,12 @@ fn extend(col: &mut Column, a: &dyn Array) -> Result<(), Error> {
         DataType::Float32 => primitive::<Float32Type>(col, a),
         DataType::Float64 => primitive::<Float64Type>(col, a),
         DataType::Duration(TimeUnit::Nanosecond) => primitive::<DurationNanosecondType>(col, a),
-        DataType::Boolean => col.try_extend_options(a.as_boolean().iter().map(|b| b.map(u8::from))),
+        DataType::Boolean => {
+            let b = a.as_boolean();
+            let validity = bits(b.nulls().filter(|n| n.null_count() > 0));
+            let values = packed(b.values());
+            col.try_extend_bools_from_parts(&values, b.len(), validity.as_deref())
+        }
         DataType::FixedSizeBinary(_) => {
             let f = a.as_fixed_size_binary();
             for r in 0..f.len() {
@@ -192,19 +212,22 @@ fn extend(col: &mut Column, a: &dyn Array) -> Result<(), Error> {
 /// A validity bitmap as bits from bit 0 (arrow's may start mid-byte in a
 /// sliced array: then it is copied into place).
 fn bits(nulls: Option<&NullBuffer>) -> Option<Cow<'_, [u8]>> {
-    nulls.map(|n| {
-        let b = n.inner();
-        if b.offset() % 8 == 0 {
-            let start = b.offset() / 8;
-            Cow::Borrowed(&b.values()[start..start + b.len().div_ceil(8)])
-        } else {
-            let mut out = vec![0u8; b.len().div_ceil(8)];
-            for i in b.set_indices() {
-                out[i / 8] |= 1 << (i % 8);
-            }
-            Cow::Owned(out)
+    nulls.map(|n| packed(n.inner()))
+}
+
+/// A packed bit buffer as bits from bit 0 (copied into place when it
+/// starts mid-byte).
+fn packed(b: &BooleanBuffer) -> Cow<'_, [u8]> {
+    if b.offset() % 8 == 0 {
+        let start = b.offset() / 8;
+        Cow::Borrowed(&b.values()[start..start + b.len().div_ceil(8)])
+    } else {
+        let mut out = vec![0u8; b.len().div_ceil(8)];
+        for i in b.set_indices() {
+            out[i / 8] |= 1 << (i % 8);
         }
-    })
+        Cow::Owned(out)
+    }
 }
 
 /// A byte array's rows (`utf8`: a string array's) in one bulk append:

@@ -109,7 +109,10 @@ impl ExportOptions {
     }
 
     /// Exports `Decimal` columns (TiDB's 40-byte `MyDecimal`) as arrow
-    /// `Decimal128(precision, scale)` instead of `FixedSizeBinary(40)`:
+    /// `Decimal128(precision, scale)` instead of `FixedSizeBinary(40)`
+    /// (a column whose type has a precision of at most 38,
+    /// [`FieldType::decimal`], exports as `Decimal128` of its own precision
+    /// and scale without this option; with it, of the option's):
     /// each value is converted (a copy of the values; the validity bitmap
     /// is still shared), rounded half away from zero to `scale` fraction
     /// digits. A value with more digits than `precision` allows, or 40
@@ -148,6 +151,7 @@ impl ExportOptions {
             Some(_) => Err(Error::Arrow {
                 column: None,
                 reason: "the options name a different number of columns than the chunk has",
+                cause: None,
             }),
         }
     }
@@ -162,6 +166,11 @@ impl ExportOptions {
 /// let opts = ExportOptions::new();
 /// assert_eq!(arrow_type(FieldType::UTF8, &opts), DataType::LargeUtf8);
 /// assert_eq!(arrow_type(FieldType::DECIMAL, &opts), DataType::FixedSizeBinary(40));
+/// // A decimal's own precision and scale, where arrow's Decimal128 holds them.
+/// let price = FieldType::decimal(4, 2).unwrap();
+/// assert_eq!(arrow_type(price, &opts), DataType::Decimal128(4, 2));
+/// let wide = FieldType::decimal(65, 30).unwrap();
+/// assert_eq!(arrow_type(wide, &opts), DataType::FixedSizeBinary(40));
 /// ```
 #[must_use]
 pub fn arrow_type(field: FieldType, opts: &ExportOptions) -> DataType {
@@ -180,7 +189,7 @@ pub fn arrow_type(field: FieldType, opts: &ExportOptions) -> DataType {
         LogicalType::Float64 => DataType::Float64,
         LogicalType::Duration => DataType::Duration(TimeUnit::Nanosecond),
         LogicalType::Bool => DataType::Boolean,
-        LogicalType::Decimal => match opts.decimal128 {
+        LogicalType::Decimal => match decimal128_of(field, opts) {
             Some((p, s)) => DataType::Decimal128(p, s),
             None => DataType::FixedSizeBinary(40),
         },
@@ -193,15 +202,30 @@ pub fn arrow_type(field: FieldType, opts: &ExportOptions) -> DataType {
     }
 }
 
+/// The `Decimal128` precision and scale a `Decimal` column of `field`
+/// exports with: [`ExportOptions::decimal128`]'s when set, else the field
+/// type's own when it has one arrow can hold (a precision up to 38);
+/// `None` exports the 40 bytes as they are.
+fn decimal128_of(field: FieldType, opts: &ExportOptions) -> Option<(u8, i8)> {
+    match (opts.decimal128, field.decimal_precision_scale()) {
+        (Some(ps), _) => Some(ps),
+        // A scale is at most 30: fits `i8`.
+        (None, Some((p, s))) if p <= 38 => Some((p, s as i8)),
+        _ => None,
+    }
+}
+
 /// Names column `i` in an [`Error::Arrow`] that names none.
 fn at_column(e: Error, i: usize) -> Error {
     match e {
         Error::Arrow {
             column: None,
             reason,
+            cause,
         } => Error::Arrow {
             column: Some(i),
             reason,
+            cause,
         },
         other => other,
     }
@@ -210,7 +234,7 @@ fn at_column(e: Error, i: usize) -> Error {
 /// The schema field of a column named `name` of `field`: nullable, with
 /// its logical type in the metadata.
 fn field_of(name: &str, field: FieldType, opts: &ExportOptions) -> Field {
-    let meta = HashMap::from([(LOGICAL_TYPE_KEY.to_owned(), field.logical().to_string())]);
+    let meta = HashMap::from([(LOGICAL_TYPE_KEY.to_owned(), field.to_string())]);
     Field::new(name, arrow_type(field, opts), true).with_metadata(meta)
 }
 
@@ -259,12 +283,14 @@ fn options_for(field: FieldType, to: &Field, nulls: bool) -> Result<ExportOption
         return Err(Error::Arrow {
             column: None,
             reason: "the schema's field has an arrow type this column does not export as",
+            cause: None,
         });
     }
     if nulls && !to.is_nullable() {
         return Err(Error::Arrow {
             column: None,
             reason: "the schema's field is not nullable and the column holds NULLs",
+            cause: None,
         });
     }
     Ok(opts)
@@ -416,7 +442,9 @@ impl Column {
 /// metadata names under [`LOGICAL_TYPE_KEY`] (as an export writes it) when
 /// that type exports to the field's arrow type; otherwise the natural one
 /// (`Int64` for `Int64`, `Utf8` for `Utf8` and `LargeUtf8`, `fixed(n)` for
-/// `FixedSizeBinary(n)`, …).
+/// `FixedSizeBinary(n)`, [`FieldType::decimal`]`(p, s)` for
+/// `Decimal128(p, s)` (plain `DECIMAL` when the scale is negative or past
+/// 30), …).
 ///
 /// ```
 /// use arrow_schema::{DataType, Field};
@@ -428,12 +456,14 @@ impl Column {
 /// let date = plain.with_metadata(meta);
 /// assert_eq!(field_type_of(&date)?, FieldType::DATE);
 /// assert!(field_type_of(&Field::new("d", DataType::Date32, true)).is_err());
+/// let price = Field::new("p", DataType::Decimal128(4, 2), true);
+/// assert_eq!(field_type_of(&price)?, FieldType::decimal(4, 2)?);
 /// # Ok::<(), chunkpool::Error>(())
 /// ```
 ///
 /// # Errors
 /// [`Error::Arrow`] for an arrow type no column type exports as (such as
-/// `Date32`, `Decimal128`, nested types, or `FixedSizeBinary` past 1024
+/// `Date32`, nested types, or `FixedSizeBinary` past 1024
 /// bytes).
 pub fn field_type_of(field: &Field) -> Result<FieldType, Error> {
     import::field_type_of(field)

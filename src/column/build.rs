@@ -171,7 +171,7 @@ impl Column {
         match value {
             Some(v) => self.try_append_value(v),
             None => {
-                self.check_elem::<T>()?;
+                self.check_write::<T>()?;
                 self.try_append_null()
             }
         }
@@ -586,7 +586,7 @@ impl Column {
         &mut self,
         values: impl IntoIterator<Item = Option<T>>,
     ) -> Result<(), Error> {
-        self.check_elem::<T>()?;
+        self.check_write::<T>()?;
         self.all_or_nothing(values, Column::try_append_option)
     }
 

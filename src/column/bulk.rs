@@ -100,7 +100,7 @@ fn invalid(reason: &'static str, at: usize) -> Error {
 }
 
 /// Checks that `validity`, if given, has a bit for each of `rows` rows.
-fn check_validity(validity: Option<&[u8]>, rows: usize) -> Result<(), Error> {
+pub(super) fn check_validity(validity: Option<&[u8]>, rows: usize) -> Result<(), Error> {
     match validity {
         Some(v) if v.len() < rows.div_ceil(8) => Err(invalid(
             "the validity bitmap has fewer bits than there are rows",
@@ -129,7 +129,7 @@ fn null_slot_with_bytes(bits: &[u8], rows: usize, at: impl Fn(usize) -> usize) -
 
 /// Whether bit `i` of an LSB-first bitmap is set.
 #[inline]
-fn bit(bits: &[u8], i: usize) -> bool {
+pub(super) fn bit(bits: &[u8], i: usize) -> bool {
     bits[i / 8] & (1 << (i % 8)) != 0
 }
 
@@ -170,7 +170,8 @@ impl Column {
     /// ```
     ///
     /// # Errors
-    /// [`Error::TypeMismatch`] unless `T` writes the column's logical type;
+    /// [`Error::TypeMismatch`] unless `T` writes the column's logical type
+    /// (`u8` does not write `Bool`: see [`Column::extend_bools_from_parts`]);
     /// [`Error::InvalidRows`] when `validity` has fewer bits than
     /// `values` has rows; [`Error::CapacityOverflow`] or
     /// [`Error::OutOfMemory`] when the buffers cannot grow.
@@ -179,9 +180,21 @@ impl Column {
         values: &[T],
         validity: Option<&[u8]>,
     ) -> Result<(), Error> {
-        self.check_elem::<T>()?;
-        check_validity(validity, values.len())?;
-        let bytes: &[u8] = bytemuck::cast_slice(values);
+        self.check_write::<T>()?;
+        self.extend_fixed_parts(bytemuck::cast_slice(values), validity)
+    }
+
+    /// The body of [`Column::try_extend_from_parts`], the type checked:
+    /// `bytes` holds whole elements of the column's size.
+    pub(super) fn extend_fixed_parts(
+        &mut self,
+        bytes: &[u8],
+        validity: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        let size = self.field.elem_size().unwrap_or(1);
+        debug_assert_eq!(bytes.len() % size, 0);
+        let rows = bytes.len() / size;
+        check_validity(validity, rows)?;
         // Rows cannot overflow where their bytes (at least one a row) do not.
         let end = self
             .data_len
@@ -189,19 +202,18 @@ impl Column {
             .filter(|&end| end <= isize::MAX as usize - 8)
             .ok_or(Error::CapacityOverflow {
                 field: self.field,
-                rows: self.len.saturating_add(values.len()),
+                rows: self.len.saturating_add(rows),
             })?;
-        self.reserve_rows(values.len(), end)?;
+        self.reserve_rows(rows, end)?;
         let first = self.len;
         self.push_data(bytes);
         match validity {
-            None => self.push_valid_bits(values.len()),
+            None => self.push_valid_bits(rows),
             Some(bits) => {
-                self.push_bits(bits, values.len());
+                self.push_bits(bits, rows);
                 if self.nulls > 0 {
-                    let size = std::mem::size_of::<T>();
                     let data = &mut self.data.as_bytes_mut()[first * size..];
-                    for (i, elem) in data.chunks_exact_mut(size).take(values.len()).enumerate() {
+                    for (i, elem) in data.chunks_exact_mut(size).take(rows).enumerate() {
                         if !bit(bits, i) {
                             elem.fill(0);
                         }
@@ -486,7 +498,7 @@ impl Column {
 
     /// Appends `n` validity bits from `bits` (LSB first, from bit 0; room
     /// reserved) and counts the NULLs among them.
-    fn push_bits(&mut self, bits: &[u8], n: usize) {
+    pub(super) fn push_bits(&mut self, bits: &[u8], n: usize) {
         let total = self.len + n;
         self.bitmap.resize(total.div_ceil(8), 0);
         let (base, shift) = (self.len / 8, self.len % 8);

@@ -5,19 +5,25 @@
 //! |---|---|
 //! | `mod.rs` | [`Column`] itself: construction, the buffers as they are, reset, and what the pools read off it |
 //! | `typed.rs` | typed reads and writes, checked against the logical type ([`FixedElem`]) |
+//! | `bools.rs` | a `Bool` column's reads and writes, which keep it to 0 and 1 |
 //! | `read.rs` | NULL-aware reads: `Option` getters, strings, iterators |
 //! | `bulk.rs` | bulk appends in Arrow's layout: values, offsets, a validity bitmap |
 //! | `build.rs` | NULL-aware and bulk writes: `append_option*`, `set_null`, `resize`, `extend_*` |
 //! | `buffers.rs` | how big the buffers start and how they grow, reserved fallibly; one row appended |
+//! | `collect.rs` | `FromIterator` and `Extend`; `reserve_bytes` |
+//! | `fixed.rs` | one fixed-width element as raw bytes, to change in place (`fixed_bytes_mut`) |
 //! | `pick.rs` | rows copied in bulk from another column: runs, or a selection |
 //! | `blocks.rs` | the data buffer: bytes in 64-byte aligned blocks |
 //! | `slot.rs` | a chunk's column position: the column owned, or shared with other positions |
 
 mod blocks;
+mod bools;
 mod buffers;
 mod build;
 mod bulk;
+mod collect;
 mod compact;
+mod fixed;
 mod pick;
 mod read;
 mod slot;
@@ -78,6 +84,27 @@ pub(crate) enum Refusal {
 /// [`FixedElem`]; a row past the length) panics with a message naming the
 /// problem; every such method has a `try_` twin
 /// returning [`Error`] instead.
+///
+/// A column collects from an iterator (`FromIterator`) into the field
+/// type of its items: `i8` … `u64`, `f32`, `f64` (or an `Option` of one)
+/// into `I8` … `U64`, `F32`, `F64`; `bool` into `BOOL`; `&str` and
+/// `String` into `UTF8`; `&[u8]` into `BINARY`. For another type of the
+/// same values (`i64` rows of a `DATE` column), make the column and
+/// `extend` it: `Extend` takes the items any `append_*` of them takes,
+/// and panics as the `extend_*` method it goes through does (their
+/// `try_` twins are the fallible forms).
+///
+/// ```
+/// use chunkpool::{Column, FieldType};
+///
+/// let ids: Column = (1..=3i64).collect();
+/// assert_eq!(ids.field_type(), FieldType::I64);
+/// let names: Column = [Some("a"), None].into_iter().collect();
+/// assert_eq!(names.field_type(), FieldType::UTF8);
+/// let mut days = Column::new(FieldType::DATE, 2);
+/// days.extend([19_000i64, 19_001]);
+/// assert_eq!(days.as_slice::<i64>(), &[19_000, 19_001]);
+/// ```
 pub struct Column {
     field: FieldType,
     len: usize,

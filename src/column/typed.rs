@@ -8,17 +8,25 @@ use crate::error::Error;
 use crate::field::tag;
 use std::fmt;
 
-mod sealed {
+pub(super) mod sealed {
     /// The bound [`FixedElem`](super::FixedElem) hides: `bytemuck::Pod`
     /// (no padding, every bit pattern valid) is what the typed slice views
     /// rely on, and sealing keeps it, and bytemuck's version, out of the
     /// public API.
     pub trait Sealed: bytemuck::Pod {
-        /// The logical types this Rust type reads and writes: bit `tag`
-        /// for each (`crate::field::tag`).
+        /// The logical types this Rust type reads: bit `tag` for each
+        /// (`crate::field::tag`).
         const ACCEPTS: u32;
-        /// What the access needs, for [`Error::TypeMismatch`](crate::Error::TypeMismatch).
+        /// What a read needs, for [`Error::TypeMismatch`](crate::Error::TypeMismatch).
         const EXPECTED: &'static str;
+        /// The logical types this Rust type writes: [`Self::ACCEPTS`]
+        /// less `Bool` for `u8` (a `u8` can hold 2; a `Bool` only 0 and 1).
+        const WRITES: u32;
+        /// What a write needs.
+        const WRITE_EXPECTED: &'static str;
+        /// The field type a column collected from values of this type has
+        /// (`Column`'s `FromIterator`).
+        const FIELD: crate::field::FieldType;
     }
 }
 
@@ -31,7 +39,7 @@ mod sealed {
 /// | `i16` | `Int16` |
 /// | `i32` | `Int32` |
 /// | `i64` | `Int64`, `Date`, `Datetime`, `Timestamp`, `Duration` |
-/// | `u8` | `UInt8`, `Bool` (the 0/1 byte it is stored as) |
+/// | `u8` | `UInt8`; reads `Bool` too (the 0/1 byte it is stored as) |
 /// | `u16` | `UInt16` |
 /// | `u32` | `UInt32` |
 /// | `u64` | `UInt64` |
@@ -41,7 +49,12 @@ mod sealed {
 /// Every typed access (`append_*`, `get_*`, [`Column::as_slice`],
 /// [`Column::as_mut_slice`]) on a column of another logical type is
 /// [`Error::TypeMismatch`], even when the sizes agree: an `f64` does not go
-/// into an `Int64` column. `Decimal` and raw
+/// into an `Int64` column. A `Bool` column reads as `u8` (`get_u8`,
+/// `as_slice::<u8>`, `iter::<u8>`) but is written only as `bool`
+/// ([`Column::append_bool`], [`Column::extend_bools`], ...), so that it
+/// holds nothing but 0 and 1: every `u8` write to it (`append_u8`,
+/// `extend_from_slice::<u8>`, `as_mut_slice::<u8>`, ...) is a mismatch.
+/// `Decimal` and raw
 /// [`FixedBytes`](crate::LogicalType::FixedBytes) columns have no typed
 /// access; their raw bytes, like those of every fixed-width type, are
 /// reached with [`Column::append_fixed_bytes`] and
@@ -76,33 +89,38 @@ pub trait FixedElem: sealed::Sealed + Copy + Send + Sync + 'static + fmt::Debug 
 }
 
 macro_rules! fixed_elem {
-    ($($t:ty => $expected:literal, $size:literal, [$($tag:ident),*];)*) => {$(
+    ($($t:ty => $field:ident, $expected:literal, $size:literal, [$($tag:ident),*]
+       $(, writes $wexpected:literal [$($wtag:ident),*])?;)*) => {$(
         impl sealed::Sealed for $t {
             const ACCEPTS: u32 = 0 $(| tag::bit(tag::$tag))*;
             const EXPECTED: &'static str = $expected;
+            const WRITES: u32 = fixed_elem!(@or Self::ACCEPTS $(, 0 $(| tag::bit(tag::$wtag))*)?);
+            const WRITE_EXPECTED: &'static str =
+                fixed_elem!(@or $expected $(, $wexpected)?);
+            const FIELD: crate::field::FieldType = crate::field::FieldType::$field;
         }
         impl FixedElem for $t {
             const NAME: &'static str = stringify!($t);
         }
         const _: () = assert!(std::mem::size_of::<$t>() == $size);
     )*};
+    (@or $default:expr) => { $default };
+    (@or $default:expr, $given:expr) => { $given };
 }
 fixed_elem! {
-    i8 => "i8 (Int8)", 1, [INT8];
-    i16 => "i16 (Int16)", 2, [INT16];
-    i32 => "i32 (Int32)", 4, [INT32];
-    i64 => "i64 (Int64, Date, Datetime, Timestamp, Duration)", 8,
+    i8 => I8, "i8 (Int8)", 1, [INT8];
+    i16 => I16, "i16 (Int16)", 2, [INT16];
+    i32 => I32, "i32 (Int32)", 4, [INT32];
+    i64 => I64, "i64 (Int64, Date, Datetime, Timestamp, Duration)", 8,
         [INT64, DATE, DATETIME, TIMESTAMP, DURATION];
-    u8 => "u8 (UInt8, Bool)", 1, [UINT8, BOOL];
-    u16 => "u16 (UInt16)", 2, [UINT16];
-    u32 => "u32 (UInt32)", 4, [UINT32];
-    u64 => "u64 (UInt64)", 8, [UINT64];
-    f32 => "f32 (Float32)", 4, [FLOAT32];
-    f64 => "f64 (Float64)", 8, [FLOAT64];
+    u8 => U8, "u8 (UInt8, Bool)", 1, [UINT8, BOOL], writes "u8 (UInt8)" [UINT8];
+    u16 => U16, "u16 (UInt16)", 2, [UINT16];
+    u32 => U32, "u32 (UInt32)", 4, [UINT32];
+    u64 => U64, "u64 (UInt64)", 8, [UINT64];
+    f32 => F32, "f32 (Float32)", 4, [FLOAT32];
+    f64 => F64, "f64 (Float64)", 8, [FLOAT64];
 }
 
-/// What `append_bool` / `get_bool` accept.
-const BOOL_EXPECTED: &str = "bool (Bool)";
 /// What the byte-string accesses accept.
 const BYTES_EXPECTED: &str = "byte string (Utf8, Binary)";
 /// What `append_str` accepts.
@@ -190,7 +208,7 @@ macro_rules! accepts_doc {
         "`Int64`, `Date`, `Datetime`, `Timestamp` or `Duration`"
     };
     (u8) => {
-        "`UInt8` or `Bool`"
+        "`UInt8` (and, to read, `Bool`)"
     };
     (u16) => {
         "`UInt16`"
@@ -210,126 +228,6 @@ macro_rules! accepts_doc {
 }
 
 impl Column {
-    /// Appends one boolean to a [`FieldType::BOOL`](crate::FieldType::BOOL) column (stored as the
-    /// byte 0 or 1).
-    ///
-    /// ```
-    /// # use chunkpool::{Column, FieldType};
-    /// let mut c = Column::new(FieldType::BOOL, 4);
-    /// c.append_bool(true);
-    /// c.append_bool(false);
-    /// assert_eq!((c.get_bool(0), c.get_bool(1)), (true, false));
-    /// assert_eq!(c.as_slice::<u8>(), &[1, 0]);
-    /// assert!(Column::new(FieldType::U8, 1).try_append_bool(true).is_err());
-    /// ```
-    ///
-    /// # Panics
-    /// With the message of the error [`Column::try_append_bool`] returns,
-    /// which names both types: on a column of another logical type, or
-    /// when the buffers must grow and the memory cannot be had.
-    #[track_caller]
-    pub fn append_bool(&mut self, value: bool) {
-        unwrap_or_fail(self.try_append_bool(value))
-    }
-
-    /// Like [`Column::append_bool`], returning an error instead of
-    /// panicking.
-    ///
-    /// # Errors
-    /// [`Error::TypeMismatch`] unless the column is `Bool`;
-    /// [`Error::OutOfMemory`] when a buffer must grow and the allocator
-    /// refuses (the column is then unchanged).
-    ///
-    /// ```
-    /// # use chunkpool::{Column, Error, FieldType};
-    /// let mut c = Column::new(FieldType::BOOL, 1);
-    /// assert_eq!(c.try_append_bool(true), Ok(()));
-    /// let mut bytes = Column::new(FieldType::U8, 1);
-    /// assert!(matches!(bytes.try_append_bool(true), Err(Error::TypeMismatch { .. })));
-    /// ```
-    pub fn try_append_bool(&mut self, value: bool) -> Result<(), Error> {
-        self.check_accepts(tag::bit(tag::BOOL), BOOL_EXPECTED)?;
-        self.push_row(&[u8::from(value)], false)
-    }
-
-    /// Reads row `row` of a [`FieldType::BOOL`](crate::FieldType::BOOL) column: true unless its
-    /// byte is 0 (a NULL reads as false unless written).
-    ///
-    /// # Panics
-    /// With the message of the error [`Column::try_get_bool`] returns: on a
-    /// column of another logical type, or if `row >= len()`.
-    ///
-    /// ```
-    /// # use chunkpool::{Column, FieldType};
-    /// let mut c = Column::new(FieldType::BOOL, 2);
-    /// c.append_bool(true);
-    /// c.append_null();
-    /// assert!(c.get_bool(0));
-    /// assert!(!c.get_bool(1)); // NULL reads as false; `value_bool` tells it apart
-    /// ```
-    #[track_caller]
-    #[must_use]
-    pub fn get_bool(&self, row: usize) -> bool {
-        unwrap_or_fail(self.try_get_bool(row))
-    }
-
-    /// Like [`Column::get_bool`], returning an error instead of panicking.
-    ///
-    /// # Errors
-    /// [`Error::TypeMismatch`] unless the column is `Bool`;
-    /// [`Error::RowOutOfRange`] if `row >= len()`.
-    ///
-    /// ```
-    /// # use chunkpool::{Column, Error, FieldType};
-    /// let mut c = Column::new(FieldType::BOOL, 1);
-    /// c.append_bool(false);
-    /// assert_eq!(c.try_get_bool(0), Ok(false));
-    /// assert_eq!(c.try_get_bool(1), Err(Error::RowOutOfRange { row: 1, len: 1 }));
-    /// ```
-    pub fn try_get_bool(&self, row: usize) -> Result<bool, Error> {
-        self.check_accepts(tag::bit(tag::BOOL), BOOL_EXPECTED)?;
-        self.check_row(row)?;
-        Ok(self.data()[row] != 0)
-    }
-
-    /// Row `row` of a [`FieldType::BOOL`](crate::FieldType::BOOL) column as
-    /// `Some(bool)`, or `None` when it is NULL (the `bool` twin of
-    /// [`Column::value`]).
-    ///
-    /// ```
-    /// # use chunkpool::{Column, FieldType};
-    /// let mut c = Column::new(FieldType::BOOL, 2);
-    /// c.append_bool(true);
-    /// c.append_null();
-    /// assert_eq!((c.value_bool(0), c.value_bool(1)), (Some(true), None));
-    /// ```
-    ///
-    /// # Panics
-    /// With the message of the error [`Column::try_value_bool`] returns.
-    #[track_caller]
-    #[must_use]
-    pub fn value_bool(&self, row: usize) -> Option<bool> {
-        unwrap_or_fail(self.try_value_bool(row))
-    }
-
-    /// Like [`Column::value_bool`], returning an error instead of
-    /// panicking.
-    ///
-    /// ```
-    /// # use chunkpool::{Column, Error, FieldType};
-    /// let mut c = Column::new(FieldType::U8, 1);
-    /// c.append_u8(1);
-    /// assert!(matches!(c.try_value_bool(0), Err(Error::TypeMismatch { .. })));
-    /// ```
-    ///
-    /// # Errors
-    /// [`Error::TypeMismatch`] unless the column is `Bool`;
-    /// [`Error::RowOutOfRange`] if `row >= len()`.
-    pub fn try_value_bool(&self, row: usize) -> Result<Option<bool>, Error> {
-        let value = self.try_get_bool(row)?;
-        Ok((!self.is_null(row)).then_some(value))
-    }
-
     typed_access! {
         i8: append_i8, try_append_i8, get_i8, try_get_i8, I8 = -5, not U8;
         i16: append_i16, try_append_i16, get_i16, try_get_i16, I16 = -300, not U16;
@@ -358,8 +256,9 @@ impl Column {
     ///
     /// # Panics
     /// With the message of the error [`Column::try_append_fixed_bytes`]
-    /// returns: unless `bytes.len()` equals the element size, or when the
-    /// buffers must grow and the memory cannot be had.
+    /// returns: unless `bytes.len()` equals the element size, for a byte
+    /// other than 0 or 1 on a `Bool` column, or when the buffers must grow
+    /// and the memory cannot be had.
     #[track_caller]
     pub fn append_fixed_bytes(&mut self, bytes: &[u8]) {
         unwrap_or_fail(self.try_append_fixed_bytes(bytes))
@@ -370,11 +269,15 @@ impl Column {
     ///
     /// # Errors
     /// [`Error::TypeMismatch`] unless `bytes.len()` equals the element size;
-    /// [`Error::OutOfMemory`] when a buffer must grow and the allocator
-    /// refuses (the column is then unchanged).
+    /// [`Error::InvalidBool`] for a byte other than 0 or 1 on a `Bool`
+    /// column; [`Error::OutOfMemory`] when a buffer must grow and the
+    /// allocator refuses (the column is then unchanged).
     ///
     /// ```
     /// # use chunkpool::{Column, Error, FieldType};
+    /// let mut b = Column::new(FieldType::BOOL, 1);
+    /// assert_eq!(b.try_append_fixed_bytes(&[2]), Err(Error::InvalidBool { value: 2 }));
+    /// assert!(b.is_empty());
     /// let mut c = Column::new(FieldType::fixed(3).unwrap(), 1);
     /// assert_eq!(c.try_append_fixed_bytes(b"abc"), Ok(()));
     /// assert!(c.try_append_fixed_bytes(b"ab").is_err()); // wrong width
@@ -384,6 +287,7 @@ impl Column {
         if self.field.elem_size() != Some(bytes.len()) {
             return Err(self.mismatch("raw fixed-width bytes of this length"));
         }
+        self.check_bool_bytes(bytes)?;
         self.push_row(bytes, false)
     }
 
@@ -642,11 +546,12 @@ impl Column {
     }
 
     /// The rows of a fixed-width column as a mutable typed slice. The NULL
-    /// bitmap is not touched.
+    /// bitmap is not touched. A `Bool` column has none (a `u8` slot could
+    /// be set to 2): write its rows with [`Column::set_bool`].
     ///
     /// # Panics
     /// With the message of [`Error::TypeMismatch`] (naming both types) unless
-    /// `T` reads and writes the column's logical type (see [`FixedElem`]).
+    /// `T` writes the column's logical type (see [`FixedElem`]).
     ///
     /// ```
     /// # use chunkpool::{Column, FieldType};
@@ -666,12 +571,15 @@ impl Column {
     /// panicking.
     ///
     /// # Errors
-    /// [`Error::TypeMismatch`] unless `T` reads and writes the column's
-    /// logical type (see [`FixedElem`]): a same-sized type or a
-    /// variable-width column is a mismatch.
+    /// [`Error::TypeMismatch`] unless `T` writes the column's logical type
+    /// (see [`FixedElem`]): a same-sized type, a variable-width column or
+    /// `u8` on a `Bool` column is a mismatch.
     ///
     /// ```
     /// # use chunkpool::{Column, Error, FieldType};
+    /// let mut b = Column::new(FieldType::BOOL, 1);
+    /// b.append_bool(true);
+    /// assert!(matches!(b.try_as_mut_slice::<u8>(), Err(Error::TypeMismatch { .. })));
     /// let mut c = Column::new(FieldType::DATE, 1);
     /// c.append_i64(19_000);
     /// assert!(matches!(c.try_as_mut_slice::<f64>(), Err(Error::TypeMismatch { .. })));
@@ -679,7 +587,7 @@ impl Column {
     /// assert_eq!(c.get_i64(0), 19_001);
     /// ```
     pub fn try_as_mut_slice<T: FixedElem>(&mut self) -> Result<&mut [T], Error> {
-        self.check_elem::<T>()?;
+        self.check_write::<T>()?;
         let len = self.len;
         Ok(&mut self.data.as_elems_mut::<T>()[..len])
     }
@@ -689,7 +597,7 @@ impl Column {
     /// row (the error paths are out of line).
     #[inline(always)]
     pub(super) fn try_append_value<T: FixedElem>(&mut self, value: T) -> Result<(), Error> {
-        self.check_elem::<T>()?;
+        self.check_write::<T>()?;
         self.push_row(bytemuck::bytes_of(&value), false)
     }
 
@@ -706,6 +614,18 @@ impl Column {
         self.check_accepts(
             <T as sealed::Sealed>::ACCEPTS,
             <T as sealed::Sealed>::EXPECTED,
+        )?;
+        debug_assert_eq!(self.field.elem_size(), Some(std::mem::size_of::<T>()));
+        Ok(())
+    }
+
+    /// Whether `T` writes this column's logical type: as
+    /// [`Column::check_elem`], less `u8` on a `Bool` column.
+    #[inline(always)]
+    pub(super) fn check_write<T: FixedElem>(&self) -> Result<(), Error> {
+        self.check_accepts(
+            <T as sealed::Sealed>::WRITES,
+            <T as sealed::Sealed>::WRITE_EXPECTED,
         )?;
         debug_assert_eq!(self.field.elem_size(), Some(std::mem::size_of::<T>()));
         Ok(())

@@ -206,7 +206,9 @@ fn a_schema_chooses_offsets_and_decimals_and_is_checked() {
             .into_record_batch_as(&Arc::new(schema))
             .unwrap_err();
         match err {
-            Error::Arrow { column: c, reason } => {
+            Error::Arrow {
+                column: c, reason, ..
+            } => {
                 assert_eq!(c, column, "{reason}");
                 assert!(reason.contains(says), "{reason}");
             }
@@ -332,6 +334,7 @@ fn refusals_name_the_problem_and_still_send_the_chunk_home() {
         Err(Error::Arrow {
             column: Some(1),
             reason,
+            ..
         }) => assert!(reason.contains("UTF-8"), "{reason}"),
         other => panic!("{other:?}"),
     }
@@ -422,7 +425,7 @@ fn a_character_split_across_rows_is_refused() {
     c.append_bytes(&[0xa9]);
     assert_eq!(std::str::from_utf8(c.data()), Ok("é"));
     let err = c.clone().into_array().unwrap_err();
-    assert!(matches!(err, Error::Arrow { column: None, reason } if reason.contains("UTF-8")));
+    assert!(matches!(err, Error::Arrow { column: None, reason, .. } if reason.contains("UTF-8")));
     assert!(c
         .into_array_with(&ExportOptions::new().small_offsets(true))
         .is_err());
@@ -445,7 +448,7 @@ fn bytes_not_known_to_be_utf8_are_checked_however_they_arrived() {
         );
         let err = chk.into_record_batch().unwrap_err();
         assert!(
-            matches!(&err, Error::Arrow { column: Some(0), reason } if reason.contains("UTF-8")),
+            matches!(&err, Error::Arrow { column: Some(0), reason, .. } if reason.contains("UTF-8")),
             "{how}: {err:?}"
         );
     };
@@ -592,7 +595,7 @@ fn decimals_export_as_decimal128_when_asked() {
     };
     let big = my_decimal(10, 0, false, &[1, 234_567_890]);
     assert!(
-        matches!(refuse(big, &ExportOptions::new().decimal128(9, 0)), Error::Arrow { column: Some(0), reason } if reason.contains("precision"))
+        matches!(refuse(big, &ExportOptions::new().decimal128(9, 0)), Error::Arrow { column: Some(0), reason, .. } if reason.contains("precision"))
     );
     let junk = my_decimal(99, 0, false, &[]);
     assert!(

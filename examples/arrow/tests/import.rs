@@ -390,22 +390,20 @@ fn decimal128_imports_into_decimal_columns_and_round_trips() {
         .with_precision_and_scale(38, 3)
         .unwrap();
     let batch = RecordBatch::try_from_iter([("d", Arc::new(array) as ArrayRef)]).unwrap();
-    assert_eq!(
-        field_type_of(batch.schema().field(0)),
-        Ok(FieldType::DECIMAL)
-    );
+    // The array's precision and scale become the column's.
+    let d38_3 = FieldType::decimal(38, 3).unwrap();
+    assert_eq!(field_type_of(batch.schema().field(0)), Ok(d38_3));
     let alloc = LockFreeAllocator::new();
     let chk = Chunk::from_record_batch(&alloc, &batch);
-    assert_eq!(chk.column(0).field_type(), FieldType::DECIMAL);
+    assert_eq!(chk.column(0).field_type(), d38_3);
     // 12.345 in TiDB's layout: 2 integer digits, 3 fraction digits.
     let b = chk.column(0).get_fixed_bytes(0);
     assert_eq!((b[0], b[1], b[3]), (2, 3, 0));
     assert_eq!(&b[4..8], &12i32.to_le_bytes(), "integer word");
     assert_eq!(&b[8..12], &345_000_000i32.to_le_bytes(), "fraction word");
     assert!(chk.column(0).is_null(1));
-    let back = chk
-        .into_record_batch_with(&chunkpool::ExportOptions::new().decimal128(38, 3))
-        .unwrap();
+    // Exported as Decimal128(38, 3) again, with no option: the type says so.
+    let back = chk.into_record_batch().unwrap();
     let got: Vec<Option<i128>> = back
         .column(0)
         .as_primitive::<Decimal128Type>()

@@ -37,7 +37,7 @@ fn predict(m: &MCol, op: &BuildOp) -> Result<Vec<Row>, Error> {
     let zeros = vec![0; field.elem_size().unwrap_or(0)];
     let typed = |acc: Acc| {
         let a = acc.access(field);
-        if logical::accepts(field, a) {
+        if logical::writes(field, a) {
             Ok(a)
         } else {
             Err(mismatch(field))
@@ -71,6 +71,18 @@ fn predict(m: &MCol, op: &BuildOp) -> Result<Vec<Row>, Error> {
                 .map_or_else(null, |s| value(s.as_bytes().to_vec()))]
         }
         BuildOp::SetNull { .. } | BuildOp::SetNulls { .. } => Vec::new(),
+        BuildOp::ExtendBools { vals, .. } => {
+            if field != FieldType::BOOL {
+                return Err(mismatch(field));
+            }
+            vals.iter()
+                .map(|v| v.map_or_else(null, |b| value(vec![u8::from(b)])))
+                .collect()
+        }
+        BuildOp::ReserveBytes { .. } => {
+            var()?;
+            Vec::new()
+        }
         BuildOp::AppendNulls(n) => (0..n % 33).map(|_| null()).collect(),
         BuildOp::ExtendFromSlice { acc, n, seed } | BuildOp::ExtendFromParts { acc, n, seed } => {
             let a = typed(*acc)?;
@@ -243,6 +255,38 @@ fn call(real: &mut Column, field: FieldType, op: &BuildOp, panicking: bool) -> R
             let n = usize::from(n % 33);
             either!(real.try_append_nulls(n), real.append_nulls(n))
         }
+        BuildOp::ExtendBools { vals, packed: true } => {
+            let n = vals.len();
+            let mut bits = vec![0u8; n.div_ceil(8)];
+            let mut valid = vec![0u8; n.div_ceil(8)];
+            for (i, v) in vals.iter().enumerate() {
+                // A NULL row's value bit is set: it must not show.
+                bits[i / 8] |= u8::from(v.unwrap_or(true)) << (i % 8);
+                valid[i / 8] |= u8::from(v.is_some()) << (i % 8);
+            }
+            let validity = vals.iter().any(Option::is_none).then_some(&valid[..]);
+            either!(
+                real.try_extend_bools_from_parts(&bits, n, validity),
+                real.extend_bools_from_parts(&bits, n, validity)
+            )
+        }
+        BuildOp::ExtendBools {
+            vals,
+            packed: false,
+        } => match vals.iter().copied().collect::<Option<Vec<bool>>>() {
+            Some(plain) => either!(real.try_extend_bools(&plain), real.extend_bools(&plain)),
+            None => either!(
+                real.try_extend_option_bools(vals.iter().copied()),
+                real.extend(vals.iter().copied())
+            ),
+        },
+        BuildOp::ReserveBytes { rows, bytes } => {
+            let (rows, bytes) = (usize::from(*rows), usize::from(*bytes));
+            either!(
+                real.try_reserve_bytes(rows, bytes),
+                real.reserve_bytes(rows, bytes)
+            )
+        }
         BuildOp::SetNulls { start, end, null } => {
             let (a, b) = (start.resolve(real.len()), end.resolve(real.len()));
             either!(real.try_set_nulls(a..b, *null), real.set_nulls(a..b, *null))
@@ -329,6 +373,12 @@ fn call(real: &mut Column, field: FieldType, op: &BuildOp, panicking: bool) -> R
             real.try_extend_bytes(vals.iter().map(Vec::as_slice)),
             real.extend_bytes(vals.iter().map(Vec::as_slice))
         ),
+        // The panicking form of an even number of rows goes through
+        // `Extend<&str>` every other time.
+        BuildOp::ExtendStr(vals) if vals.len() % 4 == 0 => either!(
+            real.try_extend_str(vals.iter().map(String::as_str)),
+            real.extend(vals.iter().map(String::as_str))
+        ),
         BuildOp::ExtendStr(vals) => either!(
             real.try_extend_str(vals.iter().map(String::as_str)),
             real.extend_str(vals.iter().map(String::as_str))
@@ -401,6 +451,10 @@ pub fn build_op(
         Ok(rows) => {
             call(real, field, op, panicking).expect("a builder call the model accepts");
             m.rows.extend(rows);
+            if let BuildOp::ReserveBytes { bytes, .. } = op {
+                // The data buffer holds at least this much now.
+                m.peak_data = m.peak_data.max(m.data_len() + usize::from(*bytes));
+            }
             Ok(())
         }
         Err(want) => {

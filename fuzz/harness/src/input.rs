@@ -63,7 +63,11 @@ impl Field {
                         FieldType::TIMESTAMP,
                         FieldType::DURATION,
                     ],
-                    40 => &[FieldType::DECIMAL],
+                    40 => &[
+                        FieldType::DECIMAL,
+                        FieldType::decimal(4, 2).expect("a valid decimal"),
+                        FieldType::decimal(65, 30).expect("a valid decimal"),
+                    ],
                     _ => &[],
                 };
                 // 0 is raw bytes, 1.. the named types in turn.
@@ -319,6 +323,21 @@ pub enum BuildOp {
         start: RowIdx,
         end: RowIdx,
         null: bool,
+    },
+    /// The `Bool` bulk appends: `extend_bools_from_parts` (a packed
+    /// bitmap, the value bit of a NULL row set, which must not show) when
+    /// `packed`; else `extend_bools` when no item is `None`, else
+    /// `extend_option_bools` (or `Extend<Option<bool>>` in the panicking
+    /// form). A mismatch on every other type.
+    ExtendBools {
+        vals: Vec<Option<bool>>,
+        packed: bool,
+    },
+    /// `reserve_bytes(rows, bytes)`: room, and no row; a mismatch on a
+    /// fixed-width column.
+    ReserveBytes {
+        rows: u8,
+        bytes: u16,
     },
 }
 

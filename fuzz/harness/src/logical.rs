@@ -53,6 +53,13 @@ pub fn accepts(field: FieldType, a: Access) -> bool {
     )
 }
 
+/// Whether `a` writes columns of `field`: every type it reads but `Bool`,
+/// which `u8` reads and does not write (a `Bool` column holds 0 and 1
+/// only, and is written as `bool`).
+pub fn writes(field: FieldType, a: Access) -> bool {
+    accepts(field, a) && field.logical() != LogicalType::Bool
+}
+
 /// The access a field's values are generated through: the first of [`ALL`]
 /// it accepts (none for raw bytes, decimals and strings).
 pub fn native(field: FieldType) -> Option<Access> {
@@ -262,7 +269,11 @@ pub fn extend_options(
                 };
             }
             let v = vals.iter().map(|o| o.as_ref().map(|b| elem!($t, b)));
-            if panicking {
+            if panicking && vals.len() % 4 == 0 {
+                // `Extend<Option<T>>`, which panics as `extend_options` does.
+                col.extend(v);
+                Ok(())
+            } else if panicking {
                 col.extend_options(v);
                 Ok(())
             } else {

@@ -352,8 +352,28 @@ pub fn col_op(live: &mut Live, c: usize, op: &ColOp) {
                 }
             }
         }
+        ColOp::WriteSlice { seed } if field == FieldType::BOOL => {
+            // No mutable u8 view of a Bool column: its rows are set one by
+            // one with `set_bool`.
+            check_err(real.try_as_mut_slice::<u8>().map(|_| ()), mismatch(field))
+                .expect("no u8 slice of a Bool column");
+            for (i, row) in m.rows.iter_mut().enumerate() {
+                let v = pattern(u64::from(*seed), i as u64, 1)[0] & 1 == 1;
+                if i % 2 == 0 {
+                    real.set_bool(i, v);
+                } else {
+                    real.try_set_bool(i, v).expect("set_bool of a row in range");
+                }
+                row.bytes = vec![u8::from(v)];
+            }
+            let n = m.rows.len();
+            check_err(
+                real.try_set_bool(n, true),
+                Error::RowOutOfRange { row: n, len: n },
+            )
+        }
         ColOp::WriteSlice { seed } => match (logical::native(field), size) {
-            (Some(a), Some(size)) => {
+            (Some(a), Some(size)) if seed % 2 == 0 => {
                 let mut written = 0;
                 logical::write_slice(real, a, |i| {
                     written += 1;
@@ -366,7 +386,31 @@ pub fn col_op(live: &mut Live, c: usize, op: &ColOp) {
                 }
                 Ok(())
             }
-            _ => check_err(real.try_as_mut_slice::<u64>().map(|_| ()), mismatch(field)),
+            (_, Some(size)) => {
+                // Each element's raw bytes, in place (`fixed_bytes_mut`).
+                if !logical::writes(field, Access::U64) {
+                    check_err(real.try_as_mut_slice::<u64>().map(|_| ()), mismatch(field))
+                        .expect("no u64 slice");
+                }
+                for (i, row) in m.rows.iter_mut().enumerate() {
+                    let b = pattern(u64::from(*seed), i as u64, size);
+                    if i % 2 == 0 {
+                        real.fixed_bytes_mut(i).copy_from_slice(&b);
+                    } else {
+                        let dst = real.try_fixed_bytes_mut(i).expect("a row in range");
+                        dst.copy_from_slice(&b);
+                    }
+                    row.bytes = b;
+                }
+                let n = m.rows.len();
+                let past = real.try_fixed_bytes_mut(n).map(|_| ());
+                check_err(past, Error::RowOutOfRange { row: n, len: n })
+            }
+            (_, None) => {
+                check_err(real.try_as_mut_slice::<u64>().map(|_| ()), mismatch(field))
+                    .expect("no u64 slice");
+                check_err(real.try_fixed_bytes_mut(0).map(|_| ()), mismatch(field))
+            }
         },
         ColOp::SetAvoidReusing(a) => {
             real.set_avoid_reusing(*a);
@@ -440,7 +484,7 @@ fn typed(
 ) -> (Result<(), Error>, Option<Vec<u8>>) {
     (
         logical::append(real, a, b),
-        logical::accepts(field, a).then(|| b.to_vec()),
+        logical::writes(field, a).then(|| b.to_vec()),
     )
 }
 
@@ -459,6 +503,11 @@ pub fn append(real: &mut chunkpool::Column, m: &mut MCol, v: &Val, i: u64) -> Re
         Val::F32(x) => typed(real, field, Access::F32, &x.to_ne_bytes()),
         Val::Bytes(b) => match size {
             None => (real.try_append_bytes(b), Some(b.clone())),
+            Some(_) if field == FieldType::BOOL && b.len() == 1 && b[0] > 1 => {
+                // A Bool column holds 0 and 1 only.
+                let got = real.try_append_fixed_bytes(b);
+                return check_err(got, Error::InvalidBool { value: b[0] });
+            }
             Some(n) => (
                 real.try_append_fixed_bytes(b),
                 (b.len() == n).then(|| b.clone()),

@@ -3,9 +3,10 @@
 
 use crate::field::FieldType;
 
-/// Fields an exact key can hold: 11 bits a field (its
-/// [`identity`](FieldType::identity): the logical type and size) and 4 bits
-/// of length fit in 114 bits, below [`HASHED`].
+/// Fields an exact key can hold: 12 bits a field (its
+/// [`identity`](FieldType::identity): the logical type, size and a
+/// decimal's precision and scale) and 4 bits of length fit in 124 bits,
+/// below [`HASHED`].
 const EXACT_FIELDS: usize = 10;
 /// Set in keys that are hashes, so a hash never equals an exact key.
 const HASHED: u128 = 1 << 127;
@@ -24,8 +25,8 @@ impl LayoutKey {
     pub(super) fn of(fields: impl ExactSizeIterator<Item = FieldType>) -> LayoutKey {
         let n = fields.len();
         if n <= EXACT_FIELDS {
-            // 11 bits a field, shifted in, then 4 bits of length.
-            let packed = fields.fold(0u128, |acc, f| (acc << 11) | f.identity() as u128);
+            // 12 bits a field, shifted in, then 4 bits of length.
+            let packed = fields.fold(0u128, |acc, f| (acc << 12) | f.identity() as u128);
             LayoutKey::from_bits((packed << 4) | n as u128)
         } else {
             // FNV-1a over the identities.
@@ -82,6 +83,11 @@ mod tests {
         );
         assert_ne!(k(&[FieldType::UTF8]), k(&[FieldType::BINARY]));
         assert_ne!(k(&[a]), k(&[FieldType::fixed(8).unwrap()]));
+        let dec = |p, s| FieldType::decimal(p, s).unwrap();
+        assert_ne!(k(&[dec(4, 2)]), k(&[FieldType::DECIMAL]));
+        assert_ne!(k(&[dec(4, 2)]), k(&[dec(4, 1)]));
+        assert_ne!(k(&[dec(65, 30); 10]), k(&[dec(65, 29); 10]));
+        assert_eq!(k(&[dec(4, 2), b]), k(&[dec(4, 2), FieldType::BINARY]));
         assert_eq!(k(&[a, b]), k(&[FieldType::I64, FieldType::BINARY]));
         // Wide layouts hash; `matches` compares the fields.
         let wide = [a; 11];
