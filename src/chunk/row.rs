@@ -105,7 +105,11 @@ impl<'a> Row<'a> {
     getters! {
         bool: is_null, try_is_null, try_is_null, "a NULL test";
         i64: get_i64, try_get_i64, try_get_i64, "an `i64`";
+        u64: get_u64, try_get_u64, try_get_u64, "a `u64`";
+        i32: get_i32, try_get_i32, try_get_i32, "an `i32`";
         f64: get_f64, try_get_f64, try_get_f64, "an `f64`";
+        f32: get_f32, try_get_f32, try_get_f32, "an `f32`";
+        bool: get_bool, try_get_bool, try_get_bool, "a `bool` (NULL reads as `false`)";
         &'a [u8]: get_bytes, try_get_bytes, try_get_bytes, "bytes of a variable-width column";
     }
 
