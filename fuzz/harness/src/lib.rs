@@ -13,6 +13,7 @@
 
 pub mod build;
 pub mod columns;
+pub mod counters;
 pub mod fresh;
 pub mod input;
 pub mod logical;

@@ -2,9 +2,10 @@
 //! switch / statement flags / allocation through the slot) against a model
 //! of TiDB's `SessionVars` chunk fields and its reuse hook.
 
+use crate::counters::check_stats;
 use crate::fresh::check_new_chunk;
 use crate::input::{field_types, HookStep, Kind, SessOp, SessionInput, Val, MAX_LIVE, MAX_OPS};
-use crate::model::{admit, check_stats, col_op, drop_live, Expect, Live, MultiSinks};
+use crate::model::{admit, col_op, drop_live, Expect, Live, MultiSinks};
 use crate::panics::{expect_panic, install_panic_filter, message, HOOK_PANIC};
 use crate::verify::{verify, verify_identity};
 use crate::world::{pick, Pool};

@@ -14,12 +14,10 @@
 //! errors on the way are caught as well.
 
 use crate::columns::{clone_column_into, replace_column, swap_columns};
+use crate::counters::{check_bounds, check_counts, sum_stats};
 use crate::fresh::check_new_chunk;
 use crate::input::{field_types, Kind, MainOp, Phase, ThreadOp, ThreadedInput, MAX_LIVE};
-use crate::model::{
-    admit, check_bounds, check_counts, col_op, drop_live, make_ref, reset_chunk, sum_stats, Expect,
-    Live, Sinks,
-};
+use crate::model::{admit, col_op, drop_live, make_ref, reset_chunk, Expect, Live, Sinks};
 use crate::panics::{expect_panic, install_panic_filter, message, WORKER_PANIC};
 use crate::verify::{verify, verify_identity};
 use crate::world::{make_ref_to_picked, pick, Pool};

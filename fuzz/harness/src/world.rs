@@ -3,11 +3,12 @@
 //! step.
 
 use crate::columns::{clone_column_into, column_mut_agrees, replace_column, swap_columns};
+use crate::counters::check_stats;
 use crate::input::{field_types, AllocInput, Op, MAX_LIVE};
 use crate::logical;
 use crate::model::{
-    admit, check_stats, col_op, drop_live, make_ref, make_ref_to, reset_chunk, write_spare, Expect,
-    Live, Sink, Sinks,
+    admit, col_op, drop_live, make_ref, make_ref_to, reset_chunk, write_spare, Expect, Live, Sink,
+    Sinks,
 };
 pub use crate::pool::Pool;
 use crate::verify::{verify, verify_identity};
