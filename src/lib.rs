@@ -189,7 +189,8 @@
 //! | a `DECIMAL(p, s)` field type (`Flen`, `Decimal`) | [`FieldType::decimal`], [`FieldType::decimal_precision_scale`] | part of the type: chunks of one precision never serve another (loose 40-byte buffers do, retyped) |
 //! | (booleans: TiDB stores them as `Int64`) | [`FieldType::BOOL`]: [`Column::append_bool`], [`Column::extend_bools`], [`Column::extend_bools_from_parts`], [`Column::iter_bool`], [`Column::set_bool`] | a byte a row, 0 or 1 only: `u8` reads it and does not write it |
 //! | (Go has none) | `FromIterator` / `Extend` for [`Column`] | the element type picks the field type (see [`Column`]) |
-//! | `Row.Idx`, `Row.GetInt64`, ... | [`Row::idx`], [`Row::get_i64`], ... | typed reads check the logical type ([`Error::TypeMismatch`]) |
+//! | `Row.Idx`, `Row.GetInt64`, `GetUint64`, `GetFloat32`, `GetFloat64`, `GetBytes`, ... | [`Row::idx`], [`Row::get_i64`], [`Row::get_u64`], [`Row::get_f32`], [`Row::get_f64`], [`Row::get_bytes`], ... | typed reads check the logical type ([`Error::TypeMismatch`]); `get_*` read a NULL as TiDB does (zero, empty), and the `value_*` twins ([`Row::value`], [`Row::value_str`], [`Column::value_bool`], ...) return `None` for it |
+//! | `Row.GetString` | [`Row::value_str`] | `None` for NULL; [`Error::InvalidUtf8`] for bytes that are not UTF-8 (TiDB returns them as they are) |
 //!
 //! `Display` for a chunk prints a bounded table of its rows, as arrow's
 //! `pretty_format_batches` prints a batch ([`Chunk::display`] chooses
