@@ -246,7 +246,8 @@ mod stats;
 mod sync;
 
 pub use alloc::{
-    ChunkAllocator, ChunkRequest, EmptyAllocator, LockFreeAllocator, MutexAllocator, Renew,
+    ChunkAllocator, ChunkRequest, EmptyAllocator, LockFreeAllocator, MemoryBudget, MutexAllocator,
+    Renew,
     ReuseHook,
 };
 #[cfg(feature = "arrow")]
