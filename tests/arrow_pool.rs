@@ -95,8 +95,10 @@ fn a_column_in_two_slots_is_claimed_once() {
     let pool = TrackingMemoryPool::default();
     let fields = [FieldType::I64, FieldType::I64];
     let mut chk = alloc.alloc(&fields, 256, 256);
-    chk.column_mut(0).extend_from_slice(&[1i64, 2, 3]);
-    chk.column_mut(1).extend_from_slice(&[4i64, 5, 6]);
+    // Full: the two slots show more bytes together than the column holds.
+    let full: Vec<i64> = (0..chk.column(0).capacity() as i64).collect();
+    chk.column_mut(0).extend_from_slice(&full);
+    chk.column_mut(1).extend_from_slice(&full);
     chk.make_ref(0, 1);
     let bytes = chk.allocated_bytes();
     assert_eq!(bytes, chk.column(0).allocated_bytes());
