@@ -6,6 +6,9 @@
 //! Every budget test ends with the pool trimmed (or dropped) and every
 //! chunk home, where the budget must be back at 0: a byte charged and
 //! never given back, or given back twice, shows there.
+// The test's budget is an engine's code, counting with std's atomics; it
+// never runs under loom.
+#![allow(clippy::disallowed_types)]
 
 use chunkpool::{
     Chunk, ChunkAllocator, Column, Error, FieldType, LockFreeAllocator, MemoryBudget, PoolConfig,
@@ -189,7 +192,11 @@ fn growth_is_charged_when_the_chunk_comes_home() {
     }
     let grown = chk.allocated_bytes();
     assert!(grown > before);
-    assert_eq!(limit.used(), before, "a live chunk's growth is not seen yet");
+    assert_eq!(
+        limit.used(),
+        before,
+        "a live chunk's growth is not seen yet"
+    );
     drop(chk);
     assert_eq!(limit.used(), grown, "settled when it came home");
     assert_eq!(pool.stats().retained_chunks, 1);
@@ -224,7 +231,11 @@ fn a_column_leaving_a_live_chunk_is_charged_as_it_enters_the_cache() {
     assert_eq!(limit.used(), 2 * one);
     chk.make_ref(0, 1); // column 1 goes to the cache
     assert_eq!(pool.stats().retained_columns, 1);
-    assert_eq!(limit.used(), 3 * one, "cached and still in its chunk's charge");
+    assert_eq!(
+        limit.used(),
+        3 * one,
+        "cached and still in its chunk's charge"
+    );
     drop(chk); // settles to the one column it holds, freed or cached loose
     pool.trim();
     assert_eq!(limit.used(), 0);

@@ -7,7 +7,9 @@
 use arrow_array::{Array, RecordBatch};
 use arrow_buffer::{MemoryPool, TrackingMemoryPool};
 use arrow_schema::SchemaRef;
-use chunkpool::{export_schema, Chunk, ChunkAllocator, ExportOptions, FieldType, LockFreeAllocator};
+use chunkpool::{
+    export_schema, Chunk, ChunkAllocator, ExportOptions, FieldType, LockFreeAllocator,
+};
 use std::sync::Arc;
 
 const FIELDS: [FieldType; 4] = [
@@ -102,7 +104,9 @@ fn a_column_in_two_slots_is_claimed_once() {
     chk.make_ref(0, 1);
     let bytes = chk.allocated_bytes();
     assert_eq!(bytes, chk.column(0).allocated_bytes());
-    let batch = chk.into_record_batch_claimed(&schema(&fields), &pool).unwrap();
+    let batch = chk
+        .into_record_batch_claimed(&schema(&fields), &pool)
+        .unwrap();
     assert_eq!(pool.used(), bytes);
     batch.claim(&pool);
     assert_eq!(pool.used(), bytes);
@@ -123,7 +127,9 @@ fn what_arrow_allocates_for_the_batch_counts_on_top() {
         chk.column_mut(1).append_i64(r);
     }
     let bytes = chk.allocated_bytes();
-    let batch = chk.into_record_batch_claimed(&schema(&fields), &pool).unwrap();
+    let batch = chk
+        .into_record_batch_claimed(&schema(&fields), &pool)
+        .unwrap();
     let packed = batch.column(0).to_data().buffers()[0].capacity();
     assert!(packed > 0);
     assert_eq!(pool.used(), bytes + packed);
@@ -177,7 +183,9 @@ fn a_batch_of_no_pool_is_claimed_the_same_way() {
     chk.column_mut(2).append_fixed_bytes(&[0u8; 40]);
     chk.column_mut(3).append_f64(1.0);
     let bytes = chk.allocated_bytes();
-    let batch: RecordBatch = chk.into_record_batch_claimed(&schema(&FIELDS), &pool).unwrap();
+    let batch: RecordBatch = chk
+        .into_record_batch_claimed(&schema(&FIELDS), &pool)
+        .unwrap();
     assert_eq!(pool.used(), bytes);
     assert_eq!(batch.column(1).len(), 1);
     drop(batch);

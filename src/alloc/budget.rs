@@ -41,8 +41,8 @@ use crate::error::Error;
 // std's `Arc` in both modes: it is the user's handle to their budget
 // (loom's cannot hold a `dyn` value), and reference counting, not a
 // synchronisation primitive the models must see.
-use std::sync::Arc;
 use std::fmt;
+use std::sync::Arc;
 
 /// An engine's memory reservation, consulted by a
 /// [`LockFreeAllocator`](crate::LockFreeAllocator) made with

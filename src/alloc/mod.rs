@@ -21,10 +21,10 @@ pub use mutex::MutexAllocator;
 pub use request::ChunkRequest;
 
 use crate::chunk::Chunk;
-use budget::Charge;
 use crate::column::{Column, Slot};
 use crate::error::{fail, Error};
 use crate::field::FieldType;
+use budget::Charge;
 
 /// What executors allocate chunks from (TiDB's `chunk.Allocator`).
 ///

@@ -80,7 +80,9 @@ fn check_all(body: &mut Body) -> bool {
         // than keep it (the body's charge is given back as it is freed).
         if let Some(pool) = pool_of(body) {
             let n = body.columns.len() as u64;
-            pool.stats.block(BlockId::SHARED).add(Counter::DiscardedOverLimit, n);
+            pool.stats
+                .block(BlockId::SHARED)
+                .add(Counter::DiscardedOverLimit, n);
         }
         body.columns.clear();
         return false;

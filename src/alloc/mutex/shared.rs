@@ -2,8 +2,8 @@
 //! share: one lock over the free lists of chunk shells and of columns per
 //! element size, and the alloc and return paths that take it.
 
-use crate::alloc::home::{Body, Home};
 use crate::alloc::budget::Charge;
+use crate::alloc::home::{Body, Home};
 use crate::alloc::replace_small;
 use crate::chunk::{check_alloc, Chunk};
 use crate::column::{Column, Slot};
