@@ -298,3 +298,15 @@ fn threads_under_a_tight_budget_never_pass_it_and_leave_nothing_charged() {
     drop(pool);
     assert_eq!(limit.used(), 0);
 }
+
+#[test]
+fn a_renewed_allocator_charges_the_same_budget() {
+    use chunkpool::Renew;
+    let limit = Limit::new(usize::MAX);
+    let old = pool_with(&limit, PoolConfig::default());
+    let new = old.renew();
+    let chk = new.alloc(&FIELDS, 64, 64);
+    assert_eq!(limit.used(), chk.allocated_bytes());
+    drop((chk, new, old));
+    assert_eq!(limit.used(), 0);
+}
