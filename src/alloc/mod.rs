@@ -67,9 +67,11 @@ pub trait ChunkAllocator: Send + Sync {
     ///
     /// # Errors
     /// [`Error::ZeroCapacity`], [`Error::ZeroMaxChunkSize`],
-    /// [`Error::CapacityOverflow`] when a column's byte size overflows, or
+    /// [`Error::CapacityOverflow`] when a column's byte size overflows,
     /// [`Error::OutOfMemory`] when the global allocator refuses a new
-    /// column's buffers.
+    /// column's buffers, or [`Error::BudgetRefused`] when the allocator's
+    /// [`MemoryBudget`] refuses them (see
+    /// [`LockFreeAllocator::with_memory_budget`]).
     ///
     /// ```
     /// use chunkpool::{ChunkAllocator, Error, FieldType, LockFreeAllocator};
