@@ -274,8 +274,7 @@ mod sync;
 
 pub use alloc::{
     ChunkAllocator, ChunkRequest, EmptyAllocator, LockFreeAllocator, MemoryBudget, MutexAllocator,
-    Renew,
-    ReuseHook,
+    Renew, ReuseHook,
 };
 #[cfg(feature = "arrow")]
 pub use arrow::{arrow_type, export_schema, field_type_of, ExportOptions, LOGICAL_TYPE_KEY};
