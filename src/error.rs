@@ -169,6 +169,17 @@ pub enum Error {
         /// The byte given.
         value: u8,
     },
+    /// The allocator's [`MemoryBudget`](crate::MemoryBudget) refused the
+    /// bytes new buffers needed (see
+    /// [`LockFreeAllocator::with_memory_budget`](crate::LockFreeAllocator::with_memory_budget)).
+    /// The allocator holds what it held before, and the budget was charged
+    /// nothing for the request.
+    BudgetRefused {
+        /// The bytes asked for.
+        bytes: usize,
+        /// The budget's reason.
+        reason: &'static str,
+    },
     /// A conversion to or from Apache Arrow refused (feature `arrow`): the
     /// data has no form on the other side, or arrow-rs rejected it.
     /// `column` names the column when one is to blame; `cause` holds
@@ -210,6 +221,9 @@ impl fmt::Display for Error {
                 "out of memory: {rows} rows of a column of type {field} need {bytes} bytes, \
                  which the allocator refused"
             ),
+            Error::BudgetRefused { bytes, reason } => {
+                write!(f, "the memory budget refused {bytes} bytes: {reason}")
+            }
             Error::LimitTooLarge { limit, value, max } => {
                 write!(f, "limit `{limit}` = {value} is above the maximum {max}")
             }

@@ -6,6 +6,7 @@
 //! taken back whole on drop, checked, cached, handed out again. Nothing is
 //! rebuilt on either path; a cached body is moved as one pointer.
 
+use super::budget::Charge;
 use super::{lockfree, mutex};
 use crate::column::{Column, Slot};
 use crate::field::FieldType;
@@ -37,6 +38,9 @@ pub(crate) struct Body {
     /// Set with `rows` by a full check: the provenance tag of column 0;
     /// column `i` was given `tag + i` (see `Column::tag`). 0: never checked.
     pub(crate) tag: u64,
+    /// What the columns' buffers were charged to the pool's memory budget
+    /// (nothing without one); given back when the body is freed.
+    pub(crate) charge: Charge,
 }
 
 impl Body {
@@ -60,6 +64,7 @@ impl Body {
             bytes: 0,
             layout: Vec::new(),
             tag: 0,
+            charge: Charge::NONE,
         })
     }
 

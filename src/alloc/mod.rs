@@ -5,6 +5,7 @@
 //! * [`EmptyAllocator`]: never caches.
 //! * [`ReuseHook`]: runs a callback on the first reusing allocation.
 
+pub(crate) mod budget;
 mod empty;
 pub(crate) mod home;
 mod hook;
@@ -12,6 +13,7 @@ pub(crate) mod lockfree;
 mod mutex;
 mod request;
 
+pub use budget::MemoryBudget;
 pub use empty::EmptyAllocator;
 pub use hook::ReuseHook;
 pub use lockfree::LockFreeAllocator;
@@ -22,6 +24,7 @@ use crate::chunk::Chunk;
 use crate::column::{Column, Slot};
 use crate::error::{fail, Error};
 use crate::field::FieldType;
+use budget::Charge;
 
 /// What executors allocate chunks from (TiDB's `chunk.Allocator`).
 ///
@@ -64,9 +67,11 @@ pub trait ChunkAllocator: Send + Sync {
     ///
     /// # Errors
     /// [`Error::ZeroCapacity`], [`Error::ZeroMaxChunkSize`],
-    /// [`Error::CapacityOverflow`] when a column's byte size overflows, or
+    /// [`Error::CapacityOverflow`] when a column's byte size overflows,
     /// [`Error::OutOfMemory`] when the global allocator refuses a new
-    /// column's buffers.
+    /// column's buffers, or [`Error::BudgetRefused`] when the allocator's
+    /// [`MemoryBudget`] refuses them (see
+    /// [`LockFreeAllocator::with_memory_budget`]).
     ///
     /// ```
     /// use chunkpool::{ChunkAllocator, Error, FieldType, LockFreeAllocator};
@@ -228,11 +233,17 @@ pub trait Renew {
 /// nothing: the new columns are made first, so when one cannot be had
 /// `columns` is left as it was, for the caller to give back. Returns how
 /// many were replaced.
+///
+/// With a memory budget, `charge` (what `columns` were charged) asks for
+/// the new columns' bytes once they are made (a refusal frees them and
+/// leaves `columns` as they were), and gives back the bytes of the
+/// columns replaced.
 #[cold]
 pub(crate) fn replace_small(
     columns: &mut [Slot],
     fields: &[FieldType],
     rows: usize,
+    charge: &mut Charge,
 ) -> Result<u64, Error> {
     let made = columns
         .iter()
@@ -240,10 +251,14 @@ pub(crate) fn replace_small(
         .filter(|(slot, _)| !slot.get().fits(rows))
         .map(|(_, &f)| Column::try_new(f, rows))
         .collect::<Result<Vec<Column>, Error>>()?;
+    if charge.is_active() {
+        charge.try_grow(made.iter().map(Column::allocated_bytes).sum())?;
+    }
     let n = made.len() as u64;
     let small = columns.iter_mut().filter(|slot| !slot.get().fits(rows));
     for (slot, col) in small.zip(made) {
-        *slot = Slot::Own(col);
+        let old = std::mem::replace(slot, Slot::Own(col));
+        charge.release(old.get().allocated_bytes());
     }
     Ok(n)
 }

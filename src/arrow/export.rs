@@ -61,6 +61,14 @@ pub(super) fn chunk(chk: Chunk, opts: &ExportOptions) -> Result<RecordBatch, Err
 
 /// Exports `chk` into `schema` (see [`Chunk::into_record_batch_as`]).
 pub(super) fn chunk_as(chk: Chunk, schema: &SchemaRef) -> Result<RecordBatch, Error> {
+    let rows = check_chunk(&chk, schema)?;
+    let owner = Owner::new(Held::Chunk(chk));
+    batch(&owner, rows, schema)
+}
+
+/// What `chunk_as` checks before it takes the chunk: its rows, as every
+/// column holds them.
+pub(super) fn check_chunk(chk: &Chunk, schema: &SchemaRef) -> Result<usize, Error> {
     let rows = chk.equal_rows()?;
     if chk.sel().is_some() {
         return Err(Error::Arrow {
@@ -78,12 +86,21 @@ pub(super) fn chunk_as(chk: Chunk, schema: &SchemaRef) -> Result<RecordBatch, Er
             cause: None,
         });
     }
-    let owner = Owner::new(Held::Chunk(chk));
+    Ok(rows)
+}
+
+/// The batch of the chunk `owner` holds, checked by [`check_chunk`].
+pub(super) fn batch(
+    owner: &Arc<Owner>,
+    rows: usize,
+    schema: &SchemaRef,
+) -> Result<RecordBatch, Error> {
+    let n = schema.fields().len();
     let arrays = (0..n)
         .map(|i| {
             let col = Pick::Chunk(i).column(owner.held());
             options_for(col.field_type(), schema.field(i), col.null_count() > 0)
-                .and_then(|opts| array(&owner, Pick::Chunk(i), &opts))
+                .and_then(|opts| array(owner, Pick::Chunk(i), &opts))
                 .map_err(|e| at_column(e, i))
         })
         .collect::<Result<Vec<_>, _>>()?;

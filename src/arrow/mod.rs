@@ -12,6 +12,8 @@
 //!
 //! What a user sees (types, memory) is in the crate docs' "Arrow" section.
 
+#[cfg(feature = "arrow-pool")]
+mod claim;
 mod decimal;
 mod export;
 mod import;

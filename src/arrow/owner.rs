@@ -4,6 +4,7 @@
 
 use crate::chunk::Chunk;
 use crate::column::Column;
+#[cfg(not(feature = "arrow-pool"))]
 use arrow_buffer::alloc::Allocation;
 use arrow_buffer::Buffer;
 use std::panic::AssertUnwindSafe;
@@ -32,19 +33,30 @@ pub(super) struct Owner {
     /// only ever read (its buffers) or dropped, so a panic cannot leave it
     /// half-changed for anyone to observe.
     held: AssertUnwindSafe<Held>,
+    /// A claimed export's reservation (see `claim.rs`); declared after
+    /// `held`, so it is released once the chunk is home.
+    #[cfg(feature = "arrow-pool")]
+    pub(super) claim: Option<super::claim::Claim>,
 }
 
 impl Owner {
     /// Takes `held`, counting a pooled chunk as exported until it is home.
     pub(super) fn new(held: Held) -> Arc<Owner> {
+        Arc::new(Owner::unshared(held))
+    }
+
+    /// [`Owner::new`] before it is shared (`claim.rs` adds its claim).
+    pub(super) fn unshared(held: Held) -> Owner {
         if let Held::Chunk(chk) = &held {
             if let Some(home) = chk.home() {
                 home.exported().fetch_add(1, Ordering::Relaxed);
             }
         }
-        Arc::new(Owner {
+        Owner {
             held: AssertUnwindSafe(held),
-        })
+            #[cfg(feature = "arrow-pool")]
+            claim: None,
+        }
     }
 
     pub(super) fn held(&self) -> &Held {
@@ -85,11 +97,28 @@ impl std::fmt::Debug for Owner {
 /// and a column shared with another chunk (`make_ref`) cannot be mutated
 /// through either while the other holds it. Arrow never writes through a
 /// custom allocation (`Buffer::into_mutable` refuses it).
+///
+/// A claimed export's buffers keep the owner through a piece each, and one
+/// buffer serves every column position that holds the same bytes
+/// (`claim.rs`).
 pub(super) fn buffer(owner: &Arc<Owner>, pick: impl FnOnce(&Held) -> &[u8]) -> Buffer {
     let bytes = pick(owner.held());
     let ptr = NonNull::from(bytes).cast::<u8>();
+    #[cfg(feature = "arrow-pool")]
+    if let Some(made) = owner.claim.as_ref().and_then(|c| c.made(ptr, bytes.len())) {
+        return made;
+    }
+    #[cfg(feature = "arrow-pool")]
+    let keep = super::claim::keep(owner, bytes.len());
+    #[cfg(not(feature = "arrow-pool"))]
     let keep: Arc<dyn Allocation> = Arc::clone(owner) as Arc<dyn Allocation>;
     // SAFETY: `ptr` reads `bytes.len()` initialised bytes that `keep` (a
-    // clone of their owner) keeps alive and unchanged (see above).
-    unsafe { Buffer::from_custom_allocation(ptr, bytes.len(), keep) }
+    // clone of their owner, or a piece holding one) keeps alive and
+    // unchanged (see above).
+    let made = unsafe { Buffer::from_custom_allocation(ptr, bytes.len(), keep) };
+    #[cfg(feature = "arrow-pool")]
+    if let Some(claim) = &owner.claim {
+        claim.record(ptr, &made);
+    }
+    made
 }

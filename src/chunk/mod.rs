@@ -410,6 +410,42 @@ impl Chunk {
         self.body.home.is_some()
     }
 
+    /// Bytes of heap memory the chunk's column buffers hold: the sum of
+    /// [`Column::allocated_bytes`] (capacities, not lengths) over its
+    /// columns, a column that [`Chunk::make_ref`] put in several slots
+    /// counted once. A column shared with another chunk
+    /// ([`Chunk::make_ref_to`]) counts in each chunk that holds it. The
+    /// chunk's own record, its column list and its selection are not
+    /// counted (a few dozen bytes a column).
+    ///
+    /// ```
+    /// # use chunkpool::{Chunk, Column, FieldType};
+    /// let mut chk = Chunk::new(&[FieldType::I64, FieldType::I64], 64, 64);
+    /// let one = chk.column(0).allocated_bytes();
+    /// assert_eq!(one, 64 * 8 + 8); // 64 elements and 8 bitmap bytes
+    /// assert_eq!(chk.allocated_bytes(), 2 * one);
+    /// chk.column_mut(0).append_i64(1); // lengths do not count, capacities do
+    /// assert_eq!(chk.allocated_bytes(), 2 * one);
+    /// chk.make_ref(0, 1); // one column in two slots
+    /// assert_eq!(chk.allocated_bytes(), one);
+    /// ```
+    #[must_use]
+    pub fn allocated_bytes(&self) -> usize {
+        let columns = &self.body.columns;
+        columns
+            .iter()
+            .enumerate()
+            .filter(|&(i, slot)| match slot {
+                Slot::Own(_) => true,
+                // Counted at its first slot in this chunk.
+                Slot::Shared(arc) => !columns[..i]
+                    .iter()
+                    .any(|s| matches!(s, Slot::Shared(b) if SharedArc::ptr_eq(arc, b))),
+            })
+            .map(|(_, slot)| slot.get().allocated_bytes())
+            .sum()
+    }
+
     /// Column `i`.
     ///
     /// # Panics

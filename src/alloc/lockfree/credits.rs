@@ -26,11 +26,14 @@
 //! | the statistics gauges | `Relaxed` | tallies for [`Stats`](crate::Stats); nothing depends on them |
 
 use super::tuning::CLASSES;
+use crate::alloc::budget::{Charge, MemoryBudget};
 use crate::config::PoolConfig;
 use crate::field::FieldType;
 use crate::stats::CachedColumns;
 use crate::sync::{AtomicUsize, CachePadded, Ordering, StatGauge};
 use std::fmt;
+// The budget is the user's `Arc` (see `alloc/budget.rs`).
+use std::sync::Arc;
 
 /// The right to keep one whole chunk cached; see the module docs.
 #[must_use = "a credit must be spent (kept with a cached chunk) or given back"]
@@ -103,6 +106,8 @@ impl Spare {
 /// Bounds and counters shared by every depot of one allocator.
 pub(super) struct Credits {
     config: PoolConfig,
+    /// The engine's memory budget, if the allocator was given one.
+    budget: Option<Arc<dyn MemoryBudget>>,
     /// Element size code of each class (0 = unclaimed; class 0 is variable width).
     class_codes: [AtomicUsize; CLASSES],
     chunk_credits: CachePadded<AtomicUsize>,
@@ -153,9 +158,10 @@ fn reserve_range(counter: &AtomicUsize, min: usize, max: usize, limit: usize) ->
 }
 
 impl Credits {
-    pub(super) fn new(config: PoolConfig) -> Credits {
+    pub(super) fn new(config: PoolConfig, budget: Option<Arc<dyn MemoryBudget>>) -> Credits {
         Credits {
             config,
+            budget,
             class_codes: std::array::from_fn(|_| AtomicUsize::new(0)),
             chunk_credits: CachePadded::new(AtomicUsize::new(0)),
             columns: CachePadded::new(std::array::from_fn(|_| AtomicUsize::new(0))),
@@ -170,6 +176,16 @@ impl Credits {
 
     pub(super) fn config(&self) -> &PoolConfig {
         &self.config
+    }
+
+    /// The engine's memory budget, if any.
+    pub(super) fn budget(&self) -> Option<&Arc<dyn MemoryBudget>> {
+        self.budget.as_ref()
+    }
+
+    /// An empty charge to the memory budget (inactive without one).
+    pub(super) fn charge(&self) -> Charge {
+        Charge::to(self.budget.as_ref())
     }
 
     /// The class of `field`, if one is claimed.

@@ -220,6 +220,10 @@ impl Depot {
         for (class, queue) in self.loose.iter().enumerate() {
             while let Some(col) = queue.pop() {
                 self.credits.release_column(class, loose_bytes(&col));
+                // A cached loose column is charged its buffers (see `Charge`).
+                if let Some(budget) = self.credits.budget() {
+                    budget.shrink(col.allocated_bytes());
+                }
             }
         }
     }

@@ -38,6 +38,7 @@ pub use cache::thread_exit;
 pub(crate) use pool::Pool;
 pub(crate) use recycle::{recycle, recycle_column};
 
+use super::budget::MemoryBudget;
 use super::home::{Body, Home};
 use super::{replace_small, ChunkAllocator, Renew};
 use crate::chunk::{check_alloc, Chunk};
@@ -179,7 +180,56 @@ impl LockFreeAllocator {
     #[must_use]
     pub fn with_config(config: PoolConfig) -> LockFreeAllocator {
         LockFreeAllocator {
-            pool: Arc::new(Pool::new(config)),
+            pool: Arc::new(Pool::new(config, None)),
+        }
+    }
+
+    /// An allocator with the given limits whose column buffers are charged
+    /// to `budget`, an engine's memory reservation: new buffers are asked
+    /// for before a chunk made of them is handed out (`try_alloc` fails
+    /// with [`Error::BudgetRefused`] when the budget says no), growth of a
+    /// live chunk is asked for when it comes home, and freed buffers are
+    /// given back. What is counted, and when, is on [`MemoryBudget`].
+    /// A chunk from the cache asks nothing: the budget is consulted on
+    /// cache misses, on returns that find a chunk changed, and when memory
+    /// is freed, never on the alloc-and-return cycle of a recycled chunk.
+    ///
+    /// ```
+    /// use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator, MemoryBudget, PoolConfig};
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// #[derive(Debug, Default)]
+    /// struct Tally(AtomicUsize);
+    /// impl MemoryBudget for Tally {
+    ///     fn try_grow(&self, n: usize) -> Result<(), &'static str> {
+    ///         self.0.fetch_add(n, Ordering::Relaxed);
+    ///         Ok(())
+    ///     }
+    ///     fn shrink(&self, n: usize) {
+    ///         self.0.fetch_sub(n, Ordering::Relaxed);
+    ///     }
+    /// }
+    ///
+    /// let tally = Arc::new(Tally::default());
+    /// let pool = LockFreeAllocator::with_memory_budget(PoolConfig::default(), tally.clone());
+    /// let fields = [FieldType::I64, FieldType::UTF8];
+    /// let chk = pool.alloc(&fields, 256, 1024);
+    /// let bytes = chk.allocated_bytes();
+    /// assert_eq!(tally.0.load(Ordering::Relaxed), bytes);
+    /// drop(chk);
+    /// drop(pool.alloc(&fields, 256, 1024)); // from the cache: nothing new
+    /// assert_eq!(tally.0.load(Ordering::Relaxed), bytes);
+    /// drop(pool); // the cache is freed, and given back
+    /// assert_eq!(tally.0.load(Ordering::Relaxed), 0);
+    /// ```
+    #[must_use]
+    pub fn with_memory_budget(
+        config: PoolConfig,
+        budget: std::sync::Arc<dyn MemoryBudget>,
+    ) -> LockFreeAllocator {
+        LockFreeAllocator {
+            pool: Arc::new(Pool::new(config, Some(budget))),
         }
     }
 
@@ -368,7 +418,7 @@ fn grow(
     max: usize,
 ) -> Result<Chunk, Error> {
     let Cached { mut body, credit } = small;
-    let fresh = match replace_small(&mut body.columns, fields, cap) {
+    let fresh = match replace_small(&mut body.columns, fields, cap, &mut body.charge) {
         Ok(fresh) => fresh,
         Err(e) => {
             cache::untake(pool, Cached { body, credit });
@@ -403,10 +453,16 @@ fn alloc_loose(
     let guard = cache::pin(pool);
     let depot = pool.depot(&guard);
     let (mut reused, mut too_small) = (0, 0);
+    // Cached columns come charged; new ones are asked for by `replace_small`.
+    let mut charge = pool.credits.charge();
     let mut columns: Vec<Slot> = fields
         .iter()
         .map(|&f| {
-            let col = match loose_column(pool, depot, f) {
+            let popped = loose_column(pool, depot, f);
+            if let Some(col) = &popped {
+                charge.take_in(col.allocated_bytes());
+            }
+            let col = match popped {
                 Some(mut col) if col.fits(cap) => {
                     reused += 1;
                     // Queued under its size class; the logical field may differ.
@@ -423,16 +479,17 @@ fn alloc_loose(
         })
         .collect();
     if reused < columns.len() as u64 {
-        if let Err(e) = replace_small(&mut columns, fields, cap) {
+        if let Err(e) = replace_small(&mut columns, fields, cap, &mut charge) {
             for slot in columns {
                 match slot.into_column() {
                     Some(col) if !col.is_placeholder() => {
-                        recycle_column_into(pool, block, depot, col);
+                        recycle_column_into(pool, block, depot, col, &mut charge);
                     }
                     _ => {}
                 }
             }
             pool.after_push(depot, &guard);
+            // What `charge` still holds was freed: given back as it drops.
             return Err(e);
         }
     }
@@ -446,7 +503,11 @@ fn alloc_loose(
     block.add(Counter::DiscardedTooSmall, too_small);
     block.add(Counter::ColumnsFresh, fields.len() as u64 - reused);
     let home = Some(Home::LockFree(Arc::clone(pool)));
-    Ok(Chunk::from_body(Body::new(columns, cap, max, home)))
+    let mut body = Body::new(columns, cap, max, home);
+    if charge.is_active() {
+        body.charge = charge;
+    }
+    Ok(Chunk::from_body(body))
 }
 
 /// A cached loose column of `field`'s class, if there is one; it may be
@@ -461,8 +522,14 @@ fn loose_column(pool: &Pool, depot: &Depot, field: FieldType) -> Option<Column> 
 }
 
 impl Renew for LockFreeAllocator {
+    /// The new allocator has the same memory budget, if any.
     fn renew(&self) -> Self {
-        LockFreeAllocator::with_config(self.config())
+        LockFreeAllocator {
+            pool: Arc::new(Pool::new(
+                self.config(),
+                self.pool.credits.budget().cloned(),
+            )),
+        }
     }
 }
 

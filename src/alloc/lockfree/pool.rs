@@ -27,12 +27,15 @@
 use super::credits::Credits;
 use super::depot::Depot;
 use super::tuning::RECLAIM_ROUNDS;
+use crate::alloc::budget::MemoryBudget;
 use crate::config::PoolConfig;
 use crate::stats::{Counters, Stats};
 use crate::sync::{
     epoch, fence, retired_pools, Arc, AtomicUsize, CachePadded, Ordering, StatGauge,
 };
 use std::fmt;
+// The budget is the user's `Arc` (see `alloc/budget.rs`).
+use std::sync::Arc as StdArc;
 
 /// The shared state of one lock-free allocator.
 pub(crate) struct Pool {
@@ -64,8 +67,8 @@ struct Control {
 }
 
 impl Pool {
-    pub(super) fn new(config: PoolConfig) -> Pool {
-        let credits = Arc::new(Credits::new(config));
+    pub(super) fn new(config: PoolConfig, budget: Option<StdArc<dyn MemoryBudget>>) -> Pool {
+        let credits = Arc::new(Credits::new(config, budget));
         Pool {
             depot: epoch::Atomic::new(Depot::new(Arc::clone(&credits))),
             credits,

@@ -8,6 +8,7 @@
 use super::cache::{self, pool_of};
 use super::depot::{body_bytes, Depot};
 use super::pool::Pool;
+use crate::alloc::budget::Charge;
 use crate::alloc::home::Body;
 use crate::column::{Column, Slot};
 use crate::config::VarLimit;
@@ -74,6 +75,18 @@ fn check_all(body: &mut Body) -> bool {
     let Some((rows, bytes)) = var_limit(body).and_then(|var| measure(&body.columns, var)) else {
         return false;
     };
+    if body.charge.settle(bytes).is_err() {
+        // The memory budget refused what the chunk grew by: free it rather
+        // than keep it (the body's charge is given back as it is freed).
+        if let Some(pool) = pool_of(body) {
+            let n = body.columns.len() as u64;
+            pool.stats
+                .block(BlockId::SHARED)
+                .add(Counter::DiscardedOverLimit, n);
+        }
+        body.columns.clear();
+        return false;
+    }
     let base = fresh_tags(body.columns.len());
     let mut layout = std::mem::take(&mut body.layout);
     layout.clear();
@@ -161,6 +174,9 @@ fn keep_last_users(columns: &mut Vec<Slot>) -> bool {
 #[cold]
 fn recycle_loose(mut body: Box<Body>) {
     let columns = std::mem::take(&mut body.columns);
+    // Columns cached move their bytes out of the body's charge; what it
+    // still holds after them (freed columns) goes back as it drops.
+    let mut charge = std::mem::replace(&mut body.charge, Charge::NONE);
     let Some(pool) = pool_of(&body) else {
         return;
     };
@@ -170,7 +186,7 @@ fn recycle_loose(mut body: Box<Body>) {
     let depot = pool.depot(&guard);
     for slot in columns {
         if let Some(col) = slot.into_column() {
-            recycle_column_into(pool, block, depot, col);
+            recycle_column_into(pool, block, depot, col, &mut charge);
         }
     }
     pool.after_push(depot, &guard);
@@ -184,12 +200,24 @@ pub(crate) fn recycle_column(pool: &Arc<Pool>, col: Column) {
     let guard = cache::pin(pool);
     let block = pool.stats.block(BlockId::SHARED);
     let depot = pool.depot(&guard);
-    recycle_column_into(pool, block, depot, col);
+    // Its bytes stay in its chunk's charge until that chunk comes home, so
+    // the cache asks for them anew (see `MemoryBudget`).
+    let mut charge = pool.credits.charge();
+    recycle_column_into(pool, block, depot, col, &mut charge);
     pool.after_push(depot, &guard);
 }
 
-/// Queues `col` under the class of its current type, or frees it.
-pub(super) fn recycle_column_into(pool: &Pool, block: &Block, depot: &Depot, mut col: Column) {
+/// Queues `col` under the class of its current type, or frees it. A
+/// column queued moves its bytes out of `charge` into the cache (asking
+/// the memory budget for what `charge` does not cover); one freed leaves
+/// them in `charge`, which gives them back when it drops.
+pub(super) fn recycle_column_into(
+    pool: &Pool,
+    block: &Block,
+    depot: &Depot,
+    mut col: Column,
+    charge: &mut Charge,
+) {
     if let Some(why) = col.refusal(pool.config().var_limit()) {
         block.add(why.into(), 1);
         return;
@@ -203,8 +231,14 @@ pub(super) fn recycle_column_into(pool: &Pool, block: &Block, depot: &Depot, mut
         block.add(Counter::DiscardedOverLimit, 1);
         return;
     };
+    let bytes = col.allocated_bytes();
+    if !charge.move_out(bytes) {
+        block.add(Counter::DiscardedOverLimit, 1);
+        return;
+    }
     col.reset();
     if depot.push_column(class, col).is_err() {
+        charge.take_in(bytes);
         block.add(Counter::DiscardedOverLimit, 1);
     }
 }

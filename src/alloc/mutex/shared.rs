@@ -2,6 +2,7 @@
 //! share: one lock over the free lists of chunk shells and of columns per
 //! element size, and the alloc and return paths that take it.
 
+use crate::alloc::budget::Charge;
 use crate::alloc::home::{Body, Home};
 use crate::alloc::replace_small;
 use crate::chunk::{check_alloc, Chunk};
@@ -131,7 +132,9 @@ impl MutexShared {
             columns.push(Slot::Own(col));
         }
         if reused < fields.len() as u64 {
-            if let Err(e) = replace_small(columns, fields, cap) {
+            // No memory budget here: nothing is charged.
+            let mut none = Charge::NONE;
+            if let Err(e) = replace_small(columns, fields, cap, &mut none) {
                 s.untake(&mut st, body, had_shell);
                 return Err(e);
             }
