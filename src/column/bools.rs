@@ -322,14 +322,7 @@ impl Column {
             });
         }
         check_validity(validity, rows)?;
-        let end = self
-            .data_len
-            .checked_add(rows)
-            .filter(|&end| end <= isize::MAX as usize - 8)
-            .ok_or(Error::CapacityOverflow {
-                field: self.field,
-                rows: self.len.saturating_add(rows),
-            })?;
+        let end = self.data_end_after(rows, rows)?;
         self.reserve_rows(rows, end)?;
         let start = self.data_len;
         self.data.grow_to(end);

@@ -134,6 +134,19 @@ pub(super) fn bit(bits: &[u8], i: usize) -> bool {
 }
 
 impl Column {
+    /// Where the data ends once `bytes` more are written for `rows` more
+    /// rows, or [`Error::CapacityOverflow`] past what a buffer can hold
+    /// (`isize::MAX` less the 8 bytes a fixed-width read may reach past).
+    pub(super) fn data_end_after(&self, bytes: usize, rows: usize) -> Result<usize, Error> {
+        self.data_len
+            .checked_add(bytes)
+            .filter(|&end| end <= isize::MAX as usize - 8)
+            .ok_or(Error::CapacityOverflow {
+                field: self.field,
+                rows: self.len.saturating_add(rows),
+            })
+    }
+
     /// Appends `values` to a column of a logical type `T` writes (see
     /// [`FixedElem`]), row `i` NULL where bit `i` of `validity` is clear
     /// (Arrow's validity bitmap: LSB first, a set bit is a value; `None`:
@@ -196,14 +209,7 @@ impl Column {
         let rows = bytes.len() / size;
         check_validity(validity, rows)?;
         // Rows cannot overflow where their bytes (at least one a row) do not.
-        let end = self
-            .data_len
-            .checked_add(bytes.len())
-            .filter(|&end| end <= isize::MAX as usize - 8)
-            .ok_or(Error::CapacityOverflow {
-                field: self.field,
-                rows: self.len.saturating_add(rows),
-            })?;
+        let end = self.data_end_after(bytes.len(), rows)?;
         self.reserve_rows(rows, end)?;
         let first = self.len;
         self.push_data(bytes);
