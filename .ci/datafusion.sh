@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The DataFusion integration and arrow 59 (issue 21):
+#
+#  1. examples/datafusion/, a workspace of its own (DataFusion 55 with
+#     arrow 59, locked by its Cargo.lock): rustfmt, clippy with warnings
+#     denied (the `bench` binary included), and its tests, which run SQL
+#     over pooled batches and check the answer, DataFusion's memory
+#     accounting and that every batch comes home;
+#  2. the library's own tests with the `arrow` feature on arrow 59 (the
+#     root workspace's Cargo.lock has 60, which the other steps test): in
+#     a copy of the tracked files whose Cargo.toml pins every arrow crate to
+#     the version examples/datafusion/Cargo.lock holds. Nothing tracked is
+#     changed.
+#
+#   bash .ci/datafusion.sh
+#
+# Uses the default target directory unless CARGO_TARGET_DIR is set; builds
+# in <target>/datafusion (step 1) and <target>/arrow59 (step 2), with the
+# copy in <target>/arrow59-src. From an empty target directory on the
+# 2-core machine, see the note in .ci/run or the issue for the time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+. .ci/lib.sh
+start=$SECONDS
+
+crate_target_and_version "$(cargo metadata --no-deps --format-version 1)"
+df=examples/datafusion
+
+step "examples/datafusion: cargo fmt --check"
+cargo fmt --manifest-path "$df/Cargo.toml" --all --check
+
+step "examples/datafusion: clippy --all-targets --all-features -D warnings"
+CARGO_TARGET_DIR="$target/datafusion" \
+    cargo clippy --manifest-path "$df/Cargo.toml" --locked --all-targets --all-features -- -D warnings
+
+step "examples/datafusion: cargo test (SQL over pooled batches)"
+CARGO_TARGET_DIR="$target/datafusion" \
+    cargo test --manifest-path "$df/Cargo.toml" --locked
+
+# The arrow version DataFusion's lockfile holds (all arrow crates share it).
+arrow59=$(sed -n '/^name = "arrow-array"$/{n;s/^version = "\(.*\)"$/\1/p;}' "$df/Cargo.lock")
+case "$arrow59" in
+59.*) ;;
+*)
+    echo "examples/datafusion/Cargo.lock has arrow-array '$arrow59', expected 59.x" >&2
+    exit 1
+    ;;
+esac
+
+step "cargo test -p chunkpool --features arrow on arrow $arrow59"
+src="$target/arrow59-src"
+rm -rf "$src"
+mkdir -p "$src"
+git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$src"
+# The root manifest's arrow requirements (the library's and the tests'
+# dev-dependencies) are ">=59, <61"; in the copy they become "=$arrow59".
+grep -q '">=59, <61"' "$src/Cargo.toml"
+sed -i "s/\">=59, <61\"/\"=$arrow59\"/" "$src/Cargo.toml"
+(
+    cd "$src"
+    export CARGO_TARGET_DIR="$target/arrow59"
+    # Cargo re-resolves only what the pins changed; check it did.
+    arrow=$(cargo tree -p chunkpool --features arrow -e normal,dev --depth 1 --prefix none |
+        grep '^arrow-' | sort -u)
+    printf '%s\n' "$arrow"
+    if [ -z "$arrow" ] || printf '%s\n' "$arrow" | grep -v " v$arrow59" >/dev/null; then
+        echo "the copy's arrow crates are not all at $arrow59" >&2
+        exit 1
+    fi
+    cargo test -p chunkpool --features arrow
+)
+
+printf '\nDataFusion and arrow 59 checks finished in %ss\n' "$((SECONDS - start))"
