@@ -101,11 +101,15 @@
 //! the next step must see what the threads cached.
 //!
 //! # Arrow
-//! With the `arrow` feature (arrow-rs 60; Rust 1.88 or newer, arrow-rs's
-//! minimum), `Chunk::into_record_batch` exports a chunk as an arrow
-//! `RecordBatch` and `Column::into_array` a column as an array, sharing
-//! their buffers. Data buffers are aligned to 64 bytes, as arrow
+//! With the `arrow` feature, `Chunk::into_record_batch` exports a chunk
+//! as an arrow `RecordBatch` and `Column::into_array` a column as an
+//! array, sharing their buffers. Data buffers are aligned to 64 bytes, as arrow
 //! recommends, with or without the feature.
+//!
+//! The feature works with arrow-rs 59.x and 60.x: cargo picks the one the
+//! rest of the build uses (60 is the newest; DataFusion 55 uses 59), and
+//! CI tests both. Rust 1.85 or newer with 59, 1.88 with 60 (arrow-rs's
+//! minimums); the library without the feature needs 1.75.
 //!
 //! ## Types
 //!

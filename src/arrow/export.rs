@@ -262,7 +262,9 @@ fn fits<O: OffsetSizeTrait>(
 ) -> bool {
     let rows = offsets.len() - 1;
     // An `OffsetBuffer` is never empty: it holds at least the leading 0.
-    offsets.last().as_usize() <= values.len() && nulls.map_or(true, |n| n.len() == rows)
+    // Indexed, not `last()`: arrow 60's inherent `last()` returns `&O`,
+    // arrow 59 has none (the slice's gives an `Option`).
+    offsets[rows].as_usize() <= values.len() && nulls.map_or(true, |n| n.len() == rows)
 }
 
 /// A `Decimal` column as `Decimal128(p, s)`: each value converted from

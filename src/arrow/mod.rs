@@ -1,4 +1,4 @@
-//! Apache Arrow interop (feature `arrow`, arrow-rs 60): pooled chunks
+//! Apache Arrow interop (feature `arrow`, arrow-rs 59 or 60): pooled chunks
 //! leave as [`RecordBatch`]es without a copy and come home when arrow lets
 //! go.
 //!
