@@ -6,7 +6,7 @@
 use crate::claim;
 use crate::source::{SourceTable, FIELDS};
 use async_trait::async_trait;
-use chunkpool::{Chunk, ChunkAllocator, Column, FieldType, LockFreeAllocator};
+use chunkpool::{Chunk, ChunkAllocator, FieldType, LockFreeAllocator};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{Session, TableProvider};
@@ -38,7 +38,7 @@ use std::sync::Arc;
 /// over it.
 ///
 /// What DataFusion's memory pool sees: while a batch is out, a reservation
-/// of the chunk's pooled capacity (the sum of `Column::allocated_bytes`,
+/// of the chunk's pooled capacity (`Chunk::allocated_bytes`,
 /// capacities rather than lengths), registered by a consumer named
 /// `PooledScan[p]` for partition `p`. It is taken before the batch leaves
 /// the scan (so the pool's limit can refuse it, which fails the query
@@ -251,7 +251,7 @@ impl ScanBatches {
             .try_alloc(&self.fields, rows.len(), self.batch_size)
             .map_err(external)?;
         fill(&mut chk, &self.source, &self.columns, rows).map_err(external)?;
-        let bytes: usize = chk.columns().map(Column::allocated_bytes).sum();
+        let bytes = chk.allocated_bytes();
         let lease = self.reservation.new_empty();
         // On refusal the chunk is dropped here, and goes home.
         lease.try_grow(bytes)?;
