@@ -531,6 +531,13 @@ fn bulk_appends() {
         (s.len(), s.null_count(), s.offsets(), s.data()),
         (2, 1, &[0, 2, 2][..], &b"ab"[..])
     );
+    // reserve_bytes: room for 2 MiB of text cannot be had; the rows stay.
+    let e = with_limit(MIB, || s.try_reserve_bytes(1, 2 * MIB)).unwrap_err();
+    assert!(matches!(e, Error::OutOfMemory { .. }), "{e}");
+    assert_eq!(
+        (s.len(), s.null_count(), s.offsets(), s.data()),
+        (2, 1, &[0, 2, 2][..], &b"ab"[..])
+    );
     // And appends work once memory is there.
     s.extend_str(["cd"]);
     c.extend_from_slice(&[3i64]);
