@@ -17,6 +17,7 @@
 //! of those, make the column ([`Column::new`]) and `extend` it, which
 //! writes any logical type the element type writes.
 
+use super::typed::{BYTES_EXPECTED, STR_EXPECTED};
 use super::{Column, FixedElem};
 use crate::error::{unwrap_or_fail, Error};
 use crate::field::FieldType;
@@ -228,7 +229,7 @@ impl Column {
     /// `Extend` of `String` items.
     #[track_caller]
     fn extend_option_strings(&mut self, values: impl Iterator<Item = Option<String>>) {
-        unwrap_or_fail(self.check_var().and_then(|()| {
+        unwrap_or_fail(self.check_var(STR_EXPECTED).and_then(|()| {
             self.all_or_nothing(values, |c, v| c.try_append_option_str(v.as_deref()))
         }));
     }
@@ -237,7 +238,7 @@ impl Column {
     #[track_caller]
     fn extend_option_byte_rows<'a>(&mut self, values: impl Iterator<Item = Option<&'a [u8]>>) {
         unwrap_or_fail(
-            self.check_var()
+            self.check_var(BYTES_EXPECTED)
                 .and_then(|()| self.all_or_nothing(values, Column::try_append_option_bytes)),
         );
     }
@@ -246,17 +247,19 @@ impl Column {
         &mut self,
         values: impl Iterator<Item = Option<&'a str>>,
     ) -> Result<(), Error> {
-        self.check_var()?;
+        self.check_var(STR_EXPECTED)?;
         self.all_or_nothing(values, Column::try_append_option_str)
     }
 
     /// [`Error::TypeMismatch`] on a fixed-width column, before any item is
-    /// read.
-    fn check_var(&self) -> Result<(), Error> {
+    /// read, naming what the items need (`expected`: the same words the
+    /// one-row and `extend_*` calls use, so the panicking `Extend` and the
+    /// `try_` call report one error).
+    fn check_var(&self, expected: &'static str) -> Result<(), Error> {
         if self.field.is_var() {
             Ok(())
         } else {
-            Err(self.mismatch("byte string (Utf8, Binary)"))
+            Err(self.mismatch(expected))
         }
     }
 }

@@ -122,9 +122,9 @@ fixed_elem! {
 }
 
 /// What the byte-string accesses accept.
-const BYTES_EXPECTED: &str = "byte string (Utf8, Binary)";
+pub(super) const BYTES_EXPECTED: &str = "byte string (Utf8, Binary)";
 /// What `append_str` accepts.
-const STR_EXPECTED: &str = "str (Utf8, Binary)";
+pub(super) const STR_EXPECTED: &str = "str (Utf8, Binary)";
 
 macro_rules! typed_access {
     ($($t:ident: $append:ident, $try_append:ident, $get:ident, $try_get:ident,
