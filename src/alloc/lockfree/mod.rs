@@ -504,9 +504,7 @@ fn alloc_loose(
     block.add(Counter::ColumnsFresh, fields.len() as u64 - reused);
     let home = Some(Home::LockFree(Arc::clone(pool)));
     let mut body = Body::new(columns, cap, max, home);
-    if charge.is_active() {
-        body.charge = charge;
-    }
+    body.charge = charge;
     Ok(Chunk::from_body(body))
 }
 
