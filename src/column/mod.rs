@@ -13,6 +13,7 @@
 //! | `collect.rs` | `FromIterator` and `Extend`; `reserve_bytes` |
 //! | `fixed.rs` | one fixed-width element as raw bytes, to change in place (`fixed_bytes_mut`) |
 //! | `pick.rs` | rows copied in bulk from another column: runs, or a selection |
+//! | `select.rs` | a selection built from a predicate over the values (`select_where`) |
 //! | `blocks.rs` | the data buffer: bytes in 64-byte aligned blocks |
 //! | `slot.rs` | a chunk's column position: the column owned, or shared with other positions |
 
@@ -26,6 +27,7 @@ mod compact;
 mod fixed;
 mod pick;
 mod read;
+mod select;
 mod slot;
 mod typed;
 

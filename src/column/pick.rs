@@ -10,7 +10,7 @@
 //! rows as they were.
 
 use super::blocks::Blocks;
-use super::buffers::out_of_memory;
+use super::buffers::{copy_value, out_of_memory};
 use super::Column;
 use crate::error::Error;
 use std::ops::Range;
@@ -157,7 +157,7 @@ impl Column {
                 let mut at = self.data_len;
                 for r in pick.runs() {
                     let (a, b) = src.span(&r);
-                    to[at..at + (b - a)].copy_from_slice(&from[a..b]);
+                    copy_value(&mut to[at..], &from[a..b]);
                     let base = at as i64 - a as i64;
                     if r.len() == 1 {
                         self.offsets.push(b as i64 + base);

@@ -9,8 +9,9 @@
 //! * `chunkpool` and `unpooled`: the scan fills a chunk (from a
 //!   [`LockFreeAllocator`] with the default `PoolConfig`, or `Chunk::new`,
 //!   which is what `EmptyAllocator` hands out) with `extend_from_slice` and
-//!   `append_option_str`; the filter builds the selection over `qty` and
-//!   moves the rows into a second chunk of the same allocator with
+//!   `append_option_str`; the filter builds the selection over `qty`
+//!   with [`chunkpool::Column::select_where`] (branch-free, as arrow's
+//!   `lt_eq` is for the other contenders) and moves the rows into a second chunk of the same allocator with
 //!   [`Chunk::append_selected`] (the scan chunk drops: home, or freed); the
 //!   chunk is exported with [`Chunk::into_record_batch_as`] into a schema
 //!   made once.
@@ -266,13 +267,8 @@ impl Engine {
             self.fill(&mut scan, k);
             let t1 = Instant::now();
             local.sel.clear();
-            let qty = scan.column(QTY).as_slice::<i32>();
-            local.sel.extend(
-                qty.iter()
-                    .enumerate()
-                    .filter(|(_, &q)| q <= QTY_MAX)
-                    .map(|(i, _)| i as u32),
-            );
+            scan.column(QTY)
+                .select_where(&mut local.sel, |q: i32| q <= QTY_MAX);
             let mut kept = self.chunk(who);
             kept.append_selected(&scan, &local.sel);
             drop(scan);
