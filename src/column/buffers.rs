@@ -96,6 +96,23 @@ pub(super) fn copy_value(dst: &mut [u8], src: &[u8]) {
     }
 }
 
+/// Copies the `n` bytes of `src` from `a` to `dst` from `at`, both the
+/// data blocks in use of a column (initialised to their end, past the
+/// column's data too). A value of up to 32 bytes, where both sides have
+/// 32 bytes from there, is copied as 32 bytes, with no branch on its
+/// length: the bytes past `n` land where the next value goes (and are
+/// overwritten) or past the column's data, where no read reaches. So
+/// gathering short values costs two loads and stores each.
+#[inline(always)]
+pub(super) fn copy_in_blocks(dst: &mut [u8], at: usize, src: &[u8], a: usize, n: usize) {
+    if n <= 32 && at + 32 <= dst.len() && a + 32 <= src.len() {
+        let w = word::<32>(src, a);
+        dst[at..at + 32].copy_from_slice(&w);
+    } else {
+        copy_value(&mut dst[at..at + n], &src[a..a + n]);
+    }
+}
+
 /// The `W` bytes of `src` from `at` (in bounds: the caller's length check).
 #[inline(always)]
 fn word<const W: usize>(src: &[u8], at: usize) -> [u8; W] {

@@ -10,7 +10,7 @@
 //! rows as they were.
 
 use super::blocks::Blocks;
-use super::buffers::{copy_value, out_of_memory};
+use super::buffers::{copy_in_blocks, out_of_memory};
 use super::Column;
 use crate::error::Error;
 use std::ops::Range;
@@ -144,30 +144,11 @@ impl Column {
             None => {
                 // Whole rows of `src`: UTF-8 if all of its rows are.
                 self.raw_bytes |= src.raw_bytes;
-                let total: usize = pick
-                    .runs()
-                    .map(|r| {
-                        let (a, b) = src.span(&r);
-                        b - a
-                    })
-                    .sum();
-                let end = self.data_len + total;
-                self.data.grow_to(end);
-                let (from, to) = (src.data(), self.data.as_bytes_mut());
-                let mut at = self.data_len;
-                for r in pick.runs() {
-                    let (a, b) = src.span(&r);
-                    copy_value(&mut to[at..], &from[a..b]);
-                    let base = at as i64 - a as i64;
-                    if r.len() == 1 {
-                        self.offsets.push(b as i64 + base);
-                    } else {
-                        let rebased = src.offsets[r.start + 1..=r.end].iter().map(|o| o + base);
-                        self.offsets.extend(rebased);
-                    }
-                    at += b - a;
+                if let Pick::Rows(rows) = pick {
+                    self.gather_var(src, rows);
+                } else {
+                    self.copy_var_runs(src, pick);
                 }
-                self.data_len = end;
             }
         }
         if src.nulls == 0 {
@@ -175,6 +156,57 @@ impl Column {
         } else {
             self.push_bits_of(src, pick, rows);
         }
+    }
+
+    /// The data and offsets of the selected `rows` of `src` (variable
+    /// width), a row at a time, each value copied by [`copy_in_blocks`]
+    /// (short values with no branch on their length).
+    fn gather_var(&mut self, src: &Column, rows: &[u32]) {
+        let len = |r: u32| {
+            let r = r as usize;
+            (src.offsets[r + 1] - src.offsets[r]) as usize
+        };
+        let end = self.data_len + rows.iter().map(|&r| len(r)).sum::<usize>();
+        self.data.grow_to(end);
+        let (from, to) = (src.data.as_bytes(), self.data.as_bytes_mut());
+        let mut at = self.data_len;
+        for &r in rows {
+            let (a, n) = (src.offsets[r as usize] as usize, len(r));
+            copy_in_blocks(to, at, from, a, n);
+            at += n;
+            // `at <= end`, within the allocation: it fits `i64`.
+            self.offsets.push(at as i64);
+        }
+        self.data_len = end;
+    }
+
+    /// The data and offsets of the runs `pick` takes from `src` (variable
+    /// width): a copy per run ([`copy_in_blocks`]), its offsets rebased.
+    fn copy_var_runs(&mut self, src: &Column, pick: Pick<'_>) {
+        let total: usize = pick
+            .runs()
+            .map(|r| {
+                let (a, b) = src.span(&r);
+                b - a
+            })
+            .sum();
+        let end = self.data_len + total;
+        self.data.grow_to(end);
+        let (from, to) = (src.data.as_bytes(), self.data.as_bytes_mut());
+        let mut at = self.data_len;
+        for r in pick.runs() {
+            let (a, b) = src.span(&r);
+            copy_in_blocks(to, at, from, a, b - a);
+            let base = at as i64 - a as i64;
+            if r.len() == 1 {
+                self.offsets.push(b as i64 + base);
+            } else {
+                let rebased = src.offsets[r.start + 1..=r.end].iter().map(|o| o + base);
+                self.offsets.extend(rebased);
+            }
+            at += b - a;
+        }
+        self.data_len = end;
     }
 
     /// Appends the validity bits of the rows `pick` takes from `src`:
