@@ -194,6 +194,31 @@ fn bad_parts_are_errors_that_change_nothing() {
         );
         assert_eq!(view(&c), before, "{offsets:?}");
     }
+    // 64-bit extremes, where a difference of two offsets wraps: each is
+    // refused at the first offset that is wrong, and changes nothing.
+    let extremes: [(&[i64], usize); 6] = [
+        (&[1, i64::MIN, 2], 1),
+        (&[0, i64::MAX, 2], 1),
+        (&[0, 1, i64::MIN + 1, 2], 2),
+        (&[i64::MIN, 0], 0),
+        (&[0, 2, i64::MAX], 2),
+        (&[2, 1, 2], 1),
+    ];
+    for (offsets, at) in extremes {
+        let err = c
+            .try_extend_str_from_parts(offsets, "ab", None)
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidRows { at: a, .. } if a == at),
+            "{offsets:?}: {err}"
+        );
+        assert_eq!(view(&c), before, "{offsets:?}");
+        let err = c
+            .try_extend_bytes_from_parts(offsets, b"ab", Some(&[0xff]))
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidRows { at: a, .. } if a == at));
+        assert_eq!(view(&c), before, "{offsets:?}");
+    }
     assert!(matches!(
         c.try_extend_from_parts(&[1i32], None),
         Err(Error::TypeMismatch { .. })
