@@ -105,11 +105,11 @@ fn scan(
 /// the selection is applied in place (`compact`), so the projection shares
 /// exactly the selected rows' columns.
 fn filter_project(alloc: &impl ChunkAllocator, mut chk: Chunk) -> Result<Chunk, Error> {
-    let selected: Vec<u32> = chk
-        .rows()
-        .filter(|row| row.value::<f64>(2).is_some_and(|p| p > 10.0))
-        .map(|row| row.idx() as u32)
-        .collect();
+    // The selection from the price column, with no branch per row; NULL
+    // rows are never selected.
+    let mut selected = Vec::new();
+    chk.column(2)
+        .try_select_where(&mut selected, |p: f64| p > 10.0)?;
     chk.try_set_sel(Some(selected))?;
 
     let mut out = alloc.try_alloc_with(ChunkRequest::new(&PROJECTED, BATCH))?;
