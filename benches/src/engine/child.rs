@@ -3,16 +3,17 @@
 //! on stdout. `compare` spawns it as
 //!
 //! ```text
-//! CHUNKPOOL_BENCH_ALLOC=jemalloc compare --s9-child CONTENDER ROWS WIDTH COLUMNS THREADS SAMPLE_MS
+//! CHUNKPOOL_BENCH_ALLOC=jemalloc compare --s9-child CONTENDER ROWS WIDTH COLUMNS THREADS SAMPLE_MS [SCAN]
 //! ```
 //!
-//! with THREADS a comma-separated list (`1,2,16`). Before the timed samples
+//! with THREADS a comma-separated list (`1,2,16`) and SCAN `rows` (the
+//! default when it is left out) or `bulk` ([`super::Scan`]). Before the timed samples
 //! it verifies the contender's batches against the table and counts
 //! allocator calls per batch in an untimed one-thread pass. Peak RSS is the
 //! process's (`ru_maxrss`); `base_rss_kb` is the resident set once the
 //! table is made, before any batch.
 
-use super::{Engine, Maker};
+use super::{Engine, Maker, Scan};
 use crate::alloc::{self, rusage};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -35,8 +36,12 @@ pub fn child_main(a: &[String]) -> Result<Value, String> {
         .collect::<Result<_, _>>()?;
     let sample = Duration::from_millis(num(5, "sample ms")? as u64);
     let warm = sample / 4;
+    let scan = match a.get(6) {
+        None => Scan::Rows,
+        Some(s) => Scan::from_name(s).ok_or_else(|| format!("unknown S9 scan {s}"))?,
+    };
 
-    let e = Engine::new(rows, width, columns);
+    let e = Engine::with_scan(rows, width, columns, scan);
     let base_rss = crate::sys::rss_kb().unwrap_or(0);
     e.verify(who)?;
 
@@ -81,6 +86,7 @@ pub fn child_main(a: &[String]) -> Result<Value, String> {
     Ok(json!({
         "allocator": alloc::current().name(),
         "contender": who.name(),
+        "scan": scan.name(),
         "rows": rows,
         "width": width,
         "columns": columns,

@@ -8,8 +8,11 @@
 //! the shape's width in bytes a row (lengths uniform on `1..=2·width−1`).
 //!
 //! Besides the values, each text column keeps per slice what a batch holds
-//! (offsets from 0, the validity bitmap, the NULL count), so that
-//! `copy-floor` makes a batch with memcpy alone: the physical limit.
+//! in arrow's layout (offsets from 0, the validity bitmap, the NULL count;
+//! the bytes are [`Text::slice_str`]), so that `copy-floor` makes a batch
+//! with memcpy alone (the physical limit) and the bulk scan
+//! ([`super::Scan::Bulk`]) fills every contender's batch column at a time
+//! from the same buffers.
 
 use crate::strings::{push_text, splitmix, text_len};
 use chunkpool::FieldType;
@@ -81,7 +84,14 @@ impl Text {
 
     /// The bytes of slice `k` (values back to back).
     pub fn slice_bytes(&self, k: usize, rows: usize) -> &[u8] {
-        &self.text.as_bytes()[self.off[k * rows]..self.off[(k + 1) * rows]]
+        self.slice_str(k, rows).as_bytes()
+    }
+
+    /// Slice `k`'s values back to back, as text: what
+    /// [`Text::slice_off`]`[k]` indexes (its first offset is 0, its last
+    /// this text's length; a NULL row has no bytes).
+    pub fn slice_str(&self, k: usize, rows: usize) -> &str {
+        &self.text[self.off[k * rows]..self.off[(k + 1) * rows]]
     }
 }
 

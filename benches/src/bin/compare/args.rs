@@ -23,6 +23,8 @@ pub(crate) struct Args {
     pub(crate) s9_reps: Option<usize>,
     /// S9 sample length per thread count, ms (default 40, 4 with --quick).
     pub(crate) s9_sample_ms: Option<u64>,
+    /// S9's scan axis: only `rows` or only `bulk` (default: both).
+    pub(crate) s9_scan: Option<String>,
     /// S10 repetitions (a child per allocator × contender each; 3, 1 with --quick).
     pub(crate) s10_reps: Option<usize>,
     /// S10 sample length per pair and mode, ms (300; 20 with --quick).
@@ -63,6 +65,7 @@ pub(crate) fn parse_args(raw: &[String]) -> Result<Args, String> {
         s5_reps: None,
         s9_reps: None,
         s9_sample_ms: None,
+        s9_scan: None,
         s10_reps: None,
         s10_sample_ms: None,
         s11_reps: None,
@@ -122,6 +125,11 @@ pub(crate) fn parse_args(raw: &[String]) -> Result<Args, String> {
                         .max(1),
                 )
             }
+            "--s9-scan" => match val()?.as_str() {
+                "both" => a.s9_scan = None,
+                s @ ("rows" | "bulk") => a.s9_scan = Some(s.to_string()),
+                s => return Err(format!("--s9-scan: rows, bulk or both, not {s}")),
+            },
             "--s10-reps" => a.s10_reps = Some(count(&val()?, arg)?),
             "--s10-sample-ms" => a.s10_sample_ms = Some(count(&val()?, arg)? as u64),
             "--s11-reps" => a.s11_reps = Some(count(&val()?, arg)?),
@@ -147,7 +155,7 @@ fn count(v: &str, flag: &str) -> Result<usize, String> {
 }
 
 pub(crate) const HELP: &str = "usage: compare [--quick] [--reps N] [--sample-ms N] [--only S1,S2,...] \
-[--contenders a,b,...] [--no-children] [--s5-reps N] [--s6-cycles N] [--s9-reps N] [--s9-sample-ms N] [--s10-reps N] [--s10-sample-ms N] [--s11-reps N] [--s11-sample-ms N] [--out DIR]\n       compare --cachegrind CONTENDER CYCLES [--mixed] [--threads N]\n       compare --cachegrind s8-{chunkpool,arrow-builders,malloc} CYCLES [--make-only]";
+[--contenders a,b,...] [--no-children] [--s5-reps N] [--s6-cycles N] [--s9-reps N] [--s9-sample-ms N] [--s9-scan rows|bulk|both] [--s10-reps N] [--s10-sample-ms N] [--s11-reps N] [--s11-sample-ms N] [--out DIR]\n       compare --cachegrind CONTENDER CYCLES [--mixed] [--threads N]\n       compare --cachegrind s8-{chunkpool,arrow-builders,malloc} CYCLES [--make-only]";
 
 pub(crate) fn wants(args: &Args, id: &str) -> bool {
     args.only

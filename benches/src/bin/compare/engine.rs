@@ -2,7 +2,10 @@
 //! (one per allocator × contender × shape and repetition, so peak RSS and
 //! page faults are that contender's own under that allocator), the
 //! per-repetition floor check, and the analysis (ratios within a
-//! repetition, the targets per shape and allocator). The workload is
+//! repetition, the targets per shape and allocator), for both scans of
+//! S9's scan axis: `rows` (the main table) and `bulk` (every column at a
+//! time from the slice's arrow-layout buffers, on which the make target is
+//! judged; its results are [`S9Results::bulk`]). The workload is
 //! `chunkpool_bench::engine`; the tables are in `engine_report`.
 
 use crate::allocators::{need_arrow, run_json_child};
@@ -33,6 +36,15 @@ pub(crate) const CONTENDERS: [&str; 5] = [
     "unpooled",
     "copy-floor",
 ];
+/// The bulk scan's contenders: `arrow-builders-nohint` is left out (with
+/// `append_slice` and `append_array` a builder made with `new()` reserves
+/// each column's size at its one append, so it is the exact builders again).
+pub(crate) const BULK_CONTENDERS: [&str; 4] = [
+    "chunkpool",
+    "arrow-builders-exact",
+    "unpooled",
+    "copy-floor",
+];
 /// The no-pool contenders (the best of them, over every allocator, is the
 /// "best no-pool" row).
 pub(crate) const NO_POOL: [&str; 3] = ["arrow-builders-exact", "arrow-builders-nohint", "unpooled"];
@@ -55,11 +67,17 @@ pub(crate) struct Shape {
 
 /// What S9 runs.
 pub(crate) struct Plan {
+    /// The rows scan's shapes (none when `--s9-scan bulk`).
     pub(crate) shapes: Vec<Shape>,
     pub(crate) threads: Vec<usize>,
+    /// The bulk scan's shapes, one thread (none when `--s9-scan rows`).
+    pub(crate) bulk_shapes: Vec<Shape>,
     pub(crate) reps: usize,
     pub(crate) sample_ms: u64,
 }
+
+/// The bulk scan's thread counts: one (the make part is per thread).
+pub(crate) const BULK_THREADS: [usize; 1] = [1];
 
 pub(crate) fn plan(args: &Args) -> Plan {
     let all_rows = [1024, 8192];
@@ -71,11 +89,11 @@ pub(crate) fn plan(args: &Args) -> Plan {
     } else {
         (&[8, 24, 64, 200], &all_cols, &[1, 2, 16])
     };
-    let mut shapes = Vec::new();
+    let mut grid = Vec::new();
     for rows in all_rows {
         for &width in widths {
             for &columns in columns {
-                shapes.push(Shape {
+                grid.push(Shape {
                     rows,
                     width,
                     columns,
@@ -83,8 +101,19 @@ pub(crate) fn plan(args: &Args) -> Plan {
             }
         }
     }
+    // Each scan, or the one `--s9-scan` names. The bulk scan runs the rows
+    // scan's shapes at one thread (the make part is per thread; a child of
+    // it takes about 0.2 s).
+    let scan = |s: &str| args.s9_scan.as_deref().map_or(true, |x| x == s);
+    let shapes = if scan("rows") {
+        grid.clone()
+    } else {
+        Vec::new()
+    };
+    let bulk_shapes = if scan("bulk") { grid } else { Vec::new() };
     Plan {
         shapes,
+        bulk_shapes,
         threads: threads.to_vec(),
         reps: args.s9_reps.unwrap_or(if args.quick { 1 } else { 3 }),
         sample_ms: args.s9_sample_ms.unwrap_or(if args.quick { 4 } else { 40 }),
@@ -94,7 +123,9 @@ pub(crate) fn plan(args: &Args) -> Plan {
 /// Steps of the progress bar: one per child, one floor check per repetition.
 pub(crate) fn s9_steps(args: &Args) -> usize {
     let p = plan(args);
-    p.reps * (1 + p.shapes.len() * Allocator::ALL.len() * CONTENDERS.len())
+    p.reps
+        * (1 + p.shapes.len() * Allocator::ALL.len() * CONTENDERS.len()
+            + p.bulk_shapes.len() * Allocator::ALL.len() * BULK_CONTENDERS.len())
 }
 
 /// One sample of one contender (one thread count, one repetition).
@@ -132,11 +163,15 @@ pub(crate) struct S9Results {
     /// Per repetition: floor's 2-thread over 1-thread throughput.
     pub(crate) floor: Vec<f64>,
     pub(crate) errors: Vec<String>,
+    /// The bulk scan's results (the same repetitions and floor checks;
+    /// its own errors), when it ran; `self` holds the rows scan's.
+    pub(crate) bulk: Option<Box<S9Results>>,
 }
 
 impl S9Results {
+    /// Whether neither scan measured anything.
     pub(crate) fn is_empty(&self) -> bool {
-        self.points.is_empty()
+        self.points.is_empty() && self.bulk.as_ref().map_or(true, |b| b.is_empty())
     }
 
     /// Whether repetition `rep` passed the floor check.
@@ -255,9 +290,17 @@ pub(crate) fn floor_list(floor: &[f64]) -> String {
         .join(", ")
 }
 
-fn run_child(exe: &Path, alloc: Allocator, who: &str, s: Shape, p: &Plan) -> Result<Value, String> {
-    let threads: Vec<String> = p.threads.iter().map(usize::to_string).collect();
-    let args = [
+fn run_child(
+    exe: &Path,
+    alloc: Allocator,
+    who: &str,
+    s: Shape,
+    p: &Plan,
+    bulk: bool,
+) -> Result<Value, String> {
+    let threads: &[usize] = if bulk { &BULK_THREADS } else { &p.threads };
+    let threads: Vec<String> = threads.iter().map(usize::to_string).collect();
+    let mut args = vec![
         CHILD_FLAG.to_string(),
         who.to_string(),
         s.rows.to_string(),
@@ -266,6 +309,10 @@ fn run_child(exe: &Path, alloc: Allocator, who: &str, s: Shape, p: &Plan) -> Res
         threads.join(","),
         p.sample_ms.to_string(),
     ];
+    if bulk {
+        // Left out for the rows scan: the child's default.
+        args.push("bulk".to_string());
+    }
     run_json_child(exe, alloc, &args)
 }
 
@@ -285,7 +332,11 @@ pub(crate) fn run_s9(args: &Args, pb: &Progress) -> Result<S9Results, String> {
         threads: p.threads.clone(),
         ..S9Results::default()
     };
-    let n = CONTENDERS.len();
+    let mut bulk = S9Results {
+        reps: p.reps,
+        threads: BULK_THREADS.to_vec(),
+        ..S9Results::default()
+    };
     for rep in 0..p.reps {
         pb.set_message(format!("S9 rep {}/{}: floor check", rep + 1, p.reps));
         res.floor
@@ -300,42 +351,70 @@ pub(crate) fn run_s9(args: &Args, pb: &Progress) -> Result<S9Results, String> {
                         alloc.name()
                     ));
                 }
-                for _ in 0..p.shapes.len() * n {
+                let children =
+                    p.shapes.len() * CONTENDERS.len() + p.bulk_shapes.len() * BULK_CONTENDERS.len();
+                for _ in 0..children {
                     pb.inc(1);
                 }
                 continue;
             }
-            for &s in &p.shapes {
-                for i in 0..n {
-                    let who = CONTENDERS[(i + rep) % n];
-                    pb.set_message(format!(
-                        "S9 rep {}/{} {} {}×{} B×{} cols {who}",
-                        rep + 1,
-                        p.reps,
-                        alloc.name(),
-                        s.rows,
-                        s.width,
-                        s.columns
-                    ));
-                    let v = match run_child(&exe, alloc, who, s, &p) {
-                        Ok(v) => v,
-                        Err(e) if e.contains("wrong") || e.contains("differs") => {
-                            return Err(format!("S9 {} {who} {s:?}: {e}", alloc.name()))
-                        }
-                        Err(e) => {
-                            res.errors
-                                .push(format!("S9 {} {who} {s:?}: {e}", alloc.name()));
-                            pb.inc(1);
-                            continue;
-                        }
-                    };
-                    record(&mut res, alloc, s, who, rep, &v);
-                    pb.inc(1);
-                }
-            }
+            run_scan(&exe, &p, pb, alloc, rep, false, &mut res)?;
+            run_scan(&exe, &p, pb, alloc, rep, true, &mut bulk)?;
         }
     }
+    if !p.bulk_shapes.is_empty() {
+        bulk.floor = res.floor.clone();
+        res.bulk = Some(Box::new(bulk));
+    }
     Ok(res)
+}
+
+/// One repetition of one scan's shapes under `alloc`, the contenders in
+/// an order rotated between repetitions, into `res`.
+fn run_scan(
+    exe: &Path,
+    p: &Plan,
+    pb: &Progress,
+    alloc: Allocator,
+    rep: usize,
+    bulk: bool,
+    res: &mut S9Results,
+) -> Result<(), String> {
+    let (shapes, who_all): (&[Shape], &[&str]) = if bulk {
+        (&p.bulk_shapes, &BULK_CONTENDERS)
+    } else {
+        (&p.shapes, &CONTENDERS)
+    };
+    let (n, scan) = (who_all.len(), if bulk { "bulk" } else { "rows" });
+    for &s in shapes {
+        for i in 0..n {
+            let who = who_all[(i + rep) % n];
+            pb.set_message(format!(
+                "S9 rep {}/{} {scan} {} {}×{} B×{} cols {who}",
+                rep + 1,
+                p.reps,
+                alloc.name(),
+                s.rows,
+                s.width,
+                s.columns
+            ));
+            let v = match run_child(exe, alloc, who, s, p, bulk) {
+                Ok(v) => v,
+                Err(e) if e.contains("wrong") || e.contains("differs") => {
+                    return Err(format!("S9 {scan} {} {who} {s:?}: {e}", alloc.name()))
+                }
+                Err(e) => {
+                    res.errors
+                        .push(format!("S9 {scan} {} {who} {s:?}: {e}", alloc.name()));
+                    pb.inc(1);
+                    continue;
+                }
+            };
+            record(res, alloc, s, who, rep, &v);
+            pb.inc(1);
+        }
+    }
+    Ok(())
 }
 
 fn record(res: &mut S9Results, alloc: Allocator, s: Shape, who: &str, rep: usize, v: &Value) {
@@ -386,30 +465,57 @@ pub(crate) fn verdicts(r: &S9Results, cell: Cell) -> Verdicts {
     }
 }
 
-/// S9's targets, one line per target and allocator: at how many cells it
-/// holds, and where it does not.
+type Pick = fn(&Verdicts) -> Option<bool>;
+
+/// S9's targets, one line per target, scan and allocator: at how many
+/// cells it holds, and where it does not. The make target is judged on the
+/// bulk scan only (on the rows scan the chunks decode text a row at a
+/// time while copy-floor copies whole buffers: `benches/README.md`).
 pub(crate) fn s9_targets(r: &S9Results) -> Vec<TargetResult> {
-    let mut out = Vec::new();
-    type Pick = fn(&Verdicts) -> Option<bool>;
-    let kinds: [(&str, Pick); 4] = [
+    let rows: [(&str, Pick); 3] = [
         (
-            "chunkpool ≥ 1.0× arrow-builders-exact (their time / chunkpool's)",
+            "rows scan: chunkpool ≥ 1.0× arrow-builders-exact (their time / chunkpool's)",
             |v| v.exact,
         ),
-        ("chunkpool ≥ 1.1× arrow-builders-nohint", |v| v.nohint),
-        ("make part (fill + export) ≤ 1.3× copy-floor's", |v| {
-            v.make
-        }),
-        ("100% of chunks from the cache (default PoolConfig)", |v| {
-            v.cache
-        }),
+        (
+            "rows scan: chunkpool ≥ 1.1× arrow-builders-nohint",
+            |v| v.nohint,
+        ),
+        (
+            "rows scan: 100% of chunks from the cache (default PoolConfig)",
+            |v| v.cache,
+        ),
     ];
+    let bulk: [(&str, Pick); 3] = [
+        (
+            "bulk scan: make part (fill + export) ≤ 1.3× copy-floor's",
+            |v| v.make,
+        ),
+        (
+            "bulk scan: chunkpool ≥ 1.0× arrow-builders-exact (append_slice, append_array)",
+            |v| v.exact,
+        ),
+        (
+            "bulk scan: 100% of chunks from the cache (default PoolConfig)",
+            |v| v.cache,
+        ),
+    ];
+    let mut out = scan_targets(r, &rows);
+    if let Some(b) = &r.bulk {
+        out.extend(scan_targets(b, &bulk));
+    }
+    out
+}
+
+/// One scan's target lines, per allocator.
+fn scan_targets(r: &S9Results, kinds: &[(&str, Pick)]) -> Vec<TargetResult> {
+    let mut out = Vec::new();
     for alloc in Allocator::ALL {
         let cells: Vec<Cell> = r.cells().into_iter().filter(|c| c.0 == alloc).collect();
         if cells.is_empty() {
             continue;
         }
-        for (text, pick) in kinds {
+        for &(text, pick) in kinds {
             let (mut met, mut all, mut missed, mut invalid) = (0, 0, Vec::new(), 0);
             for &c in &cells {
                 if !r.cell_valid(c.2) {

@@ -49,6 +49,7 @@
 //! S6, S9, S10, S11 and the mimalloc/jemalloc rows of S1–S3),
 //! `--s5-reps N` (S5 repetitions per contender and width), `--s6-cycles N`,
 //! `--s9-reps N`, `--s9-sample-ms N` (S9's repetitions and sample length),
+//! `--s9-scan rows|bulk|both` (S9's scan axis; default both),
 //! `--s10-reps N`, `--s10-sample-ms N`, `--s11-reps N`, `--s11-sample-ms N`,
 //! `--out DIR`. Diagnostic mode: `--cachegrind CONTENDER CYCLES [--mixed] [--threads N]`
 //! runs that many single-thread cycles and nothing else (for
