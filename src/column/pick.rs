@@ -71,8 +71,11 @@ impl Column {
     }
 
     /// Reserves room, fallibly, for the `rows` rows `pick` takes from
-    /// `src` (same field type): afterwards [`Column::extend_pick`] does
-    /// not allocate.
+    /// `src` (same field type), and brings the data blocks they need into
+    /// use (zeroed where new): afterwards [`Column::extend_pick`] neither
+    /// allocates nor counts the bytes again. Blocks in use past the data
+    /// are what a reset leaves too, so a later refusal (of another
+    /// column) leaves this one valid.
     pub(crate) fn try_reserve_pick(
         &mut self,
         src: &Column,
@@ -107,7 +110,9 @@ impl Column {
             c.bitmap
                 .try_reserve(total.div_ceil(8) - c.bitmap.len())
                 .map_err(oom)
-        })
+        })?;
+        self.data.grow_to(data_end);
+        Ok(())
     }
 
     /// Appends the `rows` rows `pick` takes from `src` (same field type;
@@ -123,7 +128,8 @@ impl Column {
             Some(size) => {
                 let first = self.data_len / size;
                 let end = self.data_len + rows * size;
-                self.data.grow_to(end);
+                // In use up to `end` (`try_reserve_pick`).
+                debug_assert!(self.data.in_use() >= end);
                 match size {
                     1 => gather::<u8>(&mut self.data, first, src, pick),
                     2 => gather::<u16>(&mut self.data, first, src, pick),
@@ -162,36 +168,24 @@ impl Column {
     /// width), a row at a time, each value copied by [`copy_in_blocks`]
     /// (short values with no branch on their length).
     fn gather_var(&mut self, src: &Column, rows: &[u32]) {
-        let len = |r: u32| {
-            let r = r as usize;
-            (src.offsets[r + 1] - src.offsets[r]) as usize
-        };
-        let end = self.data_len + rows.iter().map(|&r| len(r)).sum::<usize>();
-        self.data.grow_to(end);
+        // The blocks are in use up to the end (`try_reserve_pick`).
         let (from, to) = (src.data.as_bytes(), self.data.as_bytes_mut());
         let mut at = self.data_len;
         for &r in rows {
-            let (a, n) = (src.offsets[r as usize] as usize, len(r));
-            copy_in_blocks(to, at, from, a, n);
-            at += n;
-            // `at <= end`, within the allocation: it fits `i64`.
+            let r = r as usize;
+            let (a, b) = (src.offsets[r] as usize, src.offsets[r + 1] as usize);
+            copy_in_blocks(to, at, from, a, b - a);
+            at += b - a;
+            // `at` lies within the blocks in use: it fits `i64`.
             self.offsets.push(at as i64);
         }
-        self.data_len = end;
+        self.data_len = at;
     }
 
     /// The data and offsets of the runs `pick` takes from `src` (variable
     /// width): a copy per run ([`copy_in_blocks`]), its offsets rebased.
     fn copy_var_runs(&mut self, src: &Column, pick: Pick<'_>) {
-        let total: usize = pick
-            .runs()
-            .map(|r| {
-                let (a, b) = src.span(&r);
-                b - a
-            })
-            .sum();
-        let end = self.data_len + total;
-        self.data.grow_to(end);
+        // The blocks are in use up to the end (`try_reserve_pick`).
         let (from, to) = (src.data.as_bytes(), self.data.as_bytes_mut());
         let mut at = self.data_len;
         for r in pick.runs() {
@@ -206,7 +200,7 @@ impl Column {
             }
             at += b - a;
         }
-        self.data_len = end;
+        self.data_len = at;
     }
 
     /// Appends the validity bits of the rows `pick` takes from `src`:
