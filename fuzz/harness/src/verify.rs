@@ -193,6 +193,7 @@ pub fn verify_column(col: &chunkpool::Column, m: &MCol) {
                     ));
                 }
             }
+            verify_select_where(col, m);
             if m.field == FieldType::BOOL {
                 for (r, row) in m.rows.iter().enumerate() {
                     assert_eq!(col.get_bool(r), row.bytes[0] != 0, "get_bool({r})");
@@ -202,6 +203,41 @@ pub fn verify_column(col: &chunkpool::Column, m: &MCol) {
                     col.try_get_bool(0),
                     Err(Error::TypeMismatch { .. })
                 ));
+            }
+        }
+    }
+}
+
+/// `select_where` over whatever state the column is in: where `i64` (or
+/// `i32`) reads the column, the rows selected are the model's rows that
+/// are not NULL and whose value is even, after the entries already in the
+/// vector; elsewhere it is a `TypeMismatch` that leaves the vector alone.
+fn verify_select_where(col: &chunkpool::Column, m: &MCol) {
+    let even8 = |b: &[u8]| i64::from_le_bytes(b.try_into().expect("8 bytes")) % 2 == 0;
+    let even4 = |b: &[u8]| i32::from_le_bytes(b.try_into().expect("4 bytes")) % 2 == 0;
+    let mut sel = vec![u32::MAX];
+    let got8 = col.try_select_where(&mut sel, |v: i64| v % 2 == 0);
+    let mut sel4 = vec![u32::MAX];
+    let got4 = col.try_select_where(&mut sel4, |v: i32| v % 2 == 0);
+    for (got, sel, even) in [
+        (got8, sel, &even8 as &dyn Fn(&[u8]) -> bool),
+        (got4, sel4, &even4),
+    ] {
+        match got {
+            Ok(n) => {
+                let want: Vec<u32> = m
+                    .rows
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, row)| !row.null && even(&row.bytes))
+                    .map(|(r, _)| r as u32)
+                    .collect();
+                assert_eq!((n, &sel[1..]), (want.len(), &want[..]), "select_where");
+                assert_eq!(sel[0], u32::MAX, "select_where keeps what was there");
+            }
+            Err(e) => {
+                assert!(matches!(e, Error::TypeMismatch { .. }), "{e:?}");
+                assert_eq!(sel, [u32::MAX], "a refusal leaves the selection");
             }
         }
     }
