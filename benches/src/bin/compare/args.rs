@@ -34,8 +34,8 @@ pub(crate) struct Args {
     /// DF: the DataFusion benchmark binary (`bench`); without it, found
     /// where `datafusion::build_command` builds it, or DF is "not run".
     pub(crate) datafusion_bin: Option<PathBuf>,
-    /// DF's rows (2^20; 2^17 with --quick), timed queries per child (10;
-    /// 3) and repetitions (3; 1).
+    /// DF's rows (2^20; 2^17 with --quick), timed queries per child (20;
+    /// 3) and repetitions (5; 1).
     pub(crate) df_rows: Option<u64>,
     pub(crate) df_iters: Option<u64>,
     pub(crate) df_reps: Option<usize>,

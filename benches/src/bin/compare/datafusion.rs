@@ -39,8 +39,8 @@ pub(crate) fn plan(args: &Args) -> Plan {
         rows: args
             .df_rows
             .unwrap_or(if args.quick { 1 << 17 } else { 1 << 20 }),
-        iters: args.df_iters.unwrap_or(if args.quick { 3 } else { 10 }),
-        reps: args.df_reps.unwrap_or(if args.quick { 1 } else { 3 }),
+        iters: args.df_iters.unwrap_or(if args.quick { 3 } else { 20 }),
+        reps: args.df_reps.unwrap_or(if args.quick { 1 } else { 5 }),
     }
 }
 
@@ -278,7 +278,8 @@ pub(crate) fn df_markdown(o: &DfOutcome, quick: bool) -> String {
          {} repetition(s), scan order rotated. Median [min–max] over the repetitions (each repetition's time is \
          its median query); × pooled = the scan's time / pooled's in the same repetition and allocator (> 1: the \
          pool faster). Allocator calls and bytes: `stats_alloc` over the timed queries. Peak RSS: `VmHWM` after \
-         a reset just before the timed queries (RSS before them in parentheses). Reported, no target.{}\n",
+         a reset just before the timed queries (RSS before them in parentheses). Batches from cache: summed over the \
+         repetitions' timed queries. Reported, no target.{}\n",
         m.query,
         m.datafusion,
         m.rows,
