@@ -220,7 +220,7 @@ pub(crate) fn run_df(
         if msg.contains("wrong answer") || msg.contains("did not come home") {
             return Err(format!("DF: {msg}"));
         }
-        return failed(format!("exit {status}: {msg}"));
+        return failed(format!("{status}: {msg}"));
     }
     if let Some(e) = bad.or_else(|| results.check_complete().err()) {
         return failed(format!(
