@@ -62,6 +62,12 @@ if ! grep -q '"large_columns": {' "$report/report.json" || ! grep -q '^## S11: l
     echo "S11 (large_columns) missing from $report/report.{json,md}" >&2
     exit 1
 fi
+# DF (the DataFusion benchmark, a binary CI does not build in release):
+# its section is there, saying "not run" and how to build it.
+if ! grep -q '"datafusion": {' "$report/report.json" || ! grep -q '^## DF: DataFusion' "$report/report.md"; then
+    echo "DF (datafusion) missing from $report/report.{json,md}" >&2
+    exit 1
+fi
 echo "report written: $report/{report.md,report.json,throughput.svg}"
 
 step "executor (S5 pipeline, small)"

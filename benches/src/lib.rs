@@ -2,7 +2,8 @@
 //! of a cycle, the contenders of the performance brief (`benches/README.md`), the multi-thread harness, the
 //! S5 executor pipeline, text of realistic widths (S7 and S5's width sweep), the Arrow hand-off
 //! (S8, feature `arrow`), S9's engine batches, S10's exchange and S11's
-//! large columns (feature `arrow`), the
+//! large columns (feature `arrow`), the reader of scenario DF's output
+//! (the DataFusion benchmark, a binary of its own), the
 //! switching, counting global allocator of the allocator axis, and small
 //! `/proc` readers.
 //!
@@ -16,6 +17,7 @@
 
 pub mod alloc;
 pub mod contenders;
+pub mod df;
 #[cfg(feature = "arrow")]
 pub mod engine;
 #[cfg(feature = "arrow")]

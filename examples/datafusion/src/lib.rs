@@ -36,7 +36,21 @@
 //! This crate is a workspace of its own (`examples/datafusion/`), with
 //! its own `Cargo.lock` (DataFusion 55 and arrow 59), so neither
 //! chunkpool's users nor its workspace build DataFusion;
-//! `.ci/datafusion.sh` builds and tests it.
+//! `.ci/datafusion.sh` builds, tests and lints it.
+//!
+//! The feature `bench` builds the benchmark: the binaries `bench`
+//! (mimalloc) and `bench-glibc` (glibc's malloc) run the query above over
+//! the pooled scan, the same scan without reuse and DataFusion's own
+//! `MemTable` (`src/bin/bench/main.rs` says what is measured). The
+//! comparison program of the root workspace runs them as its scenario DF
+//! and puts them in its report (`benches/README.md`, "How `compare` runs
+//! DF"):
+//!
+//! ```text
+//! cargo build --release --features bench --locked \
+//!     --manifest-path examples/datafusion/Cargo.toml --target-dir target/datafusion
+//! cargo run --release -p chunkpool-bench --bin compare -- --only DF
+//! ```
 
 mod claim;
 mod scan;

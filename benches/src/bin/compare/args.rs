@@ -33,20 +33,32 @@ pub(crate) struct Args {
     pub(crate) s11_reps: Option<usize>,
     /// S11 sample length, ms (500; 30 with --quick).
     pub(crate) s11_sample_ms: Option<u64>,
+    /// DF: the DataFusion benchmark binary (`bench`); without it, found
+    /// where `datafusion::build_command` builds it, or DF is "not run".
+    pub(crate) datafusion_bin: Option<PathBuf>,
+    /// DF's rows (2^20; 2^17 with --quick), timed queries per child (20;
+    /// 3) and repetitions (5; 1).
+    pub(crate) df_rows: Option<u64>,
+    pub(crate) df_iters: Option<u64>,
+    pub(crate) df_reps: Option<usize>,
+}
+
+/// The target directory this binary was built into (`<target>/release/compare`),
+/// so `CARGO_TARGET_DIR` or a configured `build.target-dir` is followed;
+/// `None` if the binary sits elsewhere.
+pub(crate) fn built_in_target_dir() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let profile_dir = exe.parent()?;
+    let name = profile_dir.file_name()?.to_str()?;
+    matches!(name, "release" | "debug" | "bench")
+        .then(|| profile_dir.parent().map(PathBuf::from))?
 }
 
 /// Where the report goes without `--out`: `chunkpool-report` in the target
-/// directory this binary was built into (`<target>/release/compare`), so
-/// `CARGO_TARGET_DIR` or a configured `build.target-dir` is followed;
+/// directory this binary was built into ([`built_in_target_dir`]), or in
 /// the repository's `target/` if the binary sits elsewhere.
 fn default_out() -> PathBuf {
-    let built_in = std::env::current_exe().ok().and_then(|exe| {
-        let profile_dir = exe.parent()?;
-        let name = profile_dir.file_name()?.to_str()?;
-        matches!(name, "release" | "debug" | "bench")
-            .then(|| profile_dir.parent().map(PathBuf::from))?
-    });
-    built_in
+    built_in_target_dir()
         .unwrap_or_else(|| chunkpool_bench::repo_root().join("target"))
         .join("chunkpool-report")
 }
@@ -70,6 +82,10 @@ pub(crate) fn parse_args(raw: &[String]) -> Result<Args, String> {
         s10_sample_ms: None,
         s11_reps: None,
         s11_sample_ms: None,
+        datafusion_bin: None,
+        df_rows: None,
+        df_iters: None,
+        df_reps: None,
     };
     let mut it = raw.iter();
     while let Some(arg) = it.next() {
@@ -134,6 +150,10 @@ pub(crate) fn parse_args(raw: &[String]) -> Result<Args, String> {
             "--s10-sample-ms" => a.s10_sample_ms = Some(count(&val()?, arg)? as u64),
             "--s11-reps" => a.s11_reps = Some(count(&val()?, arg)?),
             "--s11-sample-ms" => a.s11_sample_ms = Some(count(&val()?, arg)? as u64),
+            "--datafusion-bin" => a.datafusion_bin = Some(PathBuf::from(val()?)),
+            "--df-rows" => a.df_rows = Some(count(&val()?, arg)? as u64),
+            "--df-iters" => a.df_iters = Some(count(&val()?, arg)? as u64),
+            "--df-reps" => a.df_reps = Some(count(&val()?, arg)?),
             "--out" => a.out = PathBuf::from(val()?),
             "-h" | "--help" => {
                 println!("{}", HELP);
@@ -155,7 +175,7 @@ fn count(v: &str, flag: &str) -> Result<usize, String> {
 }
 
 pub(crate) const HELP: &str = "usage: compare [--quick] [--reps N] [--sample-ms N] [--only S1,S2,...] \
-[--contenders a,b,...] [--no-children] [--s5-reps N] [--s6-cycles N] [--s9-reps N] [--s9-sample-ms N] [--s9-scan rows|bulk|both] [--s10-reps N] [--s10-sample-ms N] [--s11-reps N] [--s11-sample-ms N] [--out DIR]\n       compare --cachegrind CONTENDER CYCLES [--mixed] [--threads N]\n       compare --cachegrind s8-{chunkpool,arrow-builders,malloc} CYCLES [--make-only]";
+[--contenders a,b,...] [--no-children] [--s5-reps N] [--s6-cycles N] [--s9-reps N] [--s9-sample-ms N] [--s9-scan rows|bulk|both] [--s10-reps N] [--s10-sample-ms N] [--s11-reps N] [--s11-sample-ms N] [--datafusion-bin PATH] [--df-rows N] [--df-iters N] [--df-reps N] [--out DIR]\n       (scenario ids for --only: S1 ... S11, DF)\n       compare --cachegrind CONTENDER CYCLES [--mixed] [--threads N]\n       compare --cachegrind s8-{chunkpool,arrow-builders,malloc} CYCLES [--make-only]";
 
 pub(crate) fn wants(args: &Args, id: &str) -> bool {
     args.only

@@ -37,6 +37,14 @@
 //! contender under each allocator in a child process of this binary, and
 //! need the `arrow` feature too.
 //!
+//! DF (issue 21: the test query inside DataFusion over the pooled scan,
+//! the same scan without reuse and DataFusion's `MemTable`, under mimalloc
+//! and glibc) runs the DataFusion benchmark of `examples/datafusion`, a
+//! workspace of its own that this crate never links or builds, as a child
+//! process (`--datafusion-bin PATH`, or found where the build command that
+//! the section prints puts it); without the binary its section says "not
+//! run" and how to build it.
+//!
 //! Prints one table (median ns per cycle per thread, min–max, throughput,
 //! page faults per cycle, ratio to chunkpool, the target (`benches/README.md`) and whether it
 //! holds), the floor-scaling check that decides whether multi-thread rows are
@@ -51,6 +59,7 @@
 //! `--s9-reps N`, `--s9-sample-ms N` (S9's repetitions and sample length),
 //! `--s9-scan rows|bulk|both` (S9's scan axis; default both),
 //! `--s10-reps N`, `--s10-sample-ms N`, `--s11-reps N`, `--s11-sample-ms N`,
+//! `--datafusion-bin PATH`, `--df-rows N`, `--df-iters N`, `--df-reps N`,
 //! `--out DIR`. Diagnostic mode: `--cachegrind CONTENDER CYCLES [--mixed] [--threads N]`
 //! runs that many single-thread cycles and nothing else (for
 //! `valgrind --tool=cachegrind`).
@@ -59,6 +68,7 @@
 //! `strings` (S7, and the tables of S5's width sweep), `handoff` (S8),
 //! `engine` (S9: plan, children, analysis) and `engine_report` (its tables),
 //! `exchange` (S10) and `large` (S11), each plan, children, tables, targets,
+//! `datafusion` (DF: the DataFusion benchmark's child, its section),
 //! `allocators` (children under another allocator, and S1–S3's no-pool
 //! rows under mimalloc and jemalloc), `children` (S5 and S6 in processes
 //! of their own),
@@ -71,6 +81,7 @@ mod analysis;
 mod args;
 mod cachegrind;
 mod children;
+mod datafusion;
 mod engine;
 mod engine_report;
 mod exchange;
@@ -166,6 +177,14 @@ fn main() {
     let s9 = args.children && wants(&args, "S9");
     let s10 = args.children && wants(&args, "S10");
     let s11 = args.children && wants(&args, "S11");
+    // DF runs the DataFusion benchmark, a binary built apart (a workspace
+    // of its own); a path given and missing ends the run before it starts.
+    let df = wants(&args, "DF");
+    let df_bin = datafusion::find_bin(&args);
+    if let (true, Some(_), Err(e)) = (df, &args.datafusion_bin, &df_bin) {
+        eprintln!("{e}");
+        std::process::exit(2);
+    }
     let nopool_allocs = if args.children && scenarios.iter().any(|s| s.id != "S4") {
         nopool_allocators()
     } else {
@@ -181,7 +200,12 @@ fn main() {
         + if s8 { s8_steps(&args) } else { 0 }
         + if s9 { engine::s9_steps(&args) } else { 0 }
         + if s10 { exchange::s10_steps(&args) } else { 0 }
-        + if s11 { large::s11_steps(&args) } else { 0 };
+        + if s11 { large::s11_steps(&args) } else { 0 }
+        + if df && args.children {
+            datafusion::df_steps(&args, &df_bin)
+        } else {
+            0
+        };
     let pb = Progress::new(total as u64);
 
     // Contenders live for the whole run, like a server's pools.
@@ -249,6 +273,14 @@ fn main() {
         exchange::run_s10(&args, &pb)
     });
     let s11_results = run_or_note(s11, "S11", &pb, &mut notes, || large::run_s11(&args, &pb));
+    let df_outcome = if df {
+        datafusion::run_df(&args, df_bin, &pb).unwrap_or_else(|e| fatal(&pb, e))
+    } else {
+        datafusion::DfOutcome::Off
+    };
+    if let datafusion::DfOutcome::Failed { error, .. } = &df_outcome {
+        notes.push(format!("DF not measured: {error}"));
+    }
     for &alloc in &nopool_allocs {
         pb.set_message(format!(
             "S1–S3 no pool under {} (child process)",
@@ -306,6 +338,7 @@ fn main() {
         s9: s9_results,
         s10: s10_results,
         s11: s11_results,
+        df: df_outcome,
         notes,
     };
     let analysis = analyse(&args, &measured);

@@ -72,6 +72,7 @@ pub(crate) fn write_report(
         "engine_batches": crate::engine_report::s9_json(&m.s9),
         "exchange": crate::exchange::s10_json(&m.s10),
         "large_columns": crate::large::s11_json(&m.s11),
+        "datafusion": crate::datafusion::df_json(&m.df),
         "targets": targets,
         "notes": notes,
     });
@@ -203,6 +204,11 @@ pub(crate) fn write_report(
     }
     if !m.s11.is_empty() {
         md.push_str(&crate::large::s11_markdown(&m.s11, args.quick));
+        md.push('\n');
+    }
+    let df = crate::datafusion::df_markdown(&m.df, args.quick);
+    if !df.is_empty() {
+        md.push_str(&df);
         md.push('\n');
     }
     let _ = writeln!(md, "## Targets (benches/README.md)\n");

@@ -79,6 +79,8 @@ pub(crate) struct Measured {
     pub(crate) s10: crate::exchange::S10Results,
     /// S11's large columns.
     pub(crate) s11: crate::large::S11Results,
+    /// DF: the DataFusion benchmark's run, or why it did not run.
+    pub(crate) df: crate::datafusion::DfOutcome,
     /// What could not be measured, and why.
     pub(crate) notes: Vec<String>,
 }

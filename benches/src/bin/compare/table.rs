@@ -469,6 +469,11 @@ pub(crate) fn render_text(args: &Args, m: &Measured, a: &Analysis) -> String {
         s.push('\n');
         s.push_str(&crate::large::s11_markdown(&m.s11, args.quick));
     }
+    let df = crate::datafusion::df_markdown(&m.df, args.quick);
+    if !df.is_empty() {
+        s.push('\n');
+        s.push_str(&df);
+    }
     let _ = writeln!(s, "\nTargets (benches/README.md):");
     s.push_str(&targets_lines(a, false));
     for n in notes {

@@ -1,0 +1,16 @@
+//! The DataFusion benchmark (`bench`, whose documentation says what it
+//! measures) on glibc's malloc: `bench` starts its glibc children from
+//! this binary. Built by `cargo build --features bench` with `bench`.
+
+#[path = "bench/driver.rs"]
+mod driver;
+
+use stats_alloc::StatsAlloc;
+use std::alloc::System;
+
+#[global_allocator]
+static GLOBAL: StatsAlloc<System> = StatsAlloc::new(System);
+
+fn main() -> datafusion::error::Result<()> {
+    driver::main(&GLOBAL, "glibc")
+}
