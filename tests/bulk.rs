@@ -312,3 +312,77 @@ fn every_check_path_finds_the_rows_and_the_splits() {
         }
     }
 }
+
+/// Every offset list of up to four entries drawn from values around zero,
+/// the values' length and the 64-bit extremes (where differences wrap) is
+/// accepted exactly when its offsets rise within the values, and a refusal
+/// names the first bad offset and changes nothing. With and without a
+/// validity bitmap (NULL rows whose slots span bytes take another path),
+/// appended after rows already there.
+#[test]
+fn offsets_are_accepted_exactly_when_they_rise_within_the_values() {
+    let values = "abcd";
+    let len = values.len() as i64;
+    let picks: [i64; 12] = [
+        0,
+        1,
+        3,
+        len,
+        len + 1,
+        -1,
+        i64::MIN,
+        i64::MIN + 1,
+        i64::MAX,
+        i64::MAX - 1,
+        1 << 62,
+        -(1 << 62) - 1,
+    ];
+    let mut c = Column::new(FieldType::UTF8, 4);
+    c.append_str("before");
+    let before = c.clone();
+    let mut lists = vec![vec![]];
+    for _ in 0..4 {
+        let longer: Vec<Vec<i64>> = lists
+            .iter()
+            .filter(|l: &&Vec<i64>| l.len() == lists.last().map_or(0, Vec::len))
+            .flat_map(|l| {
+                picks.iter().map(move |&p| {
+                    let mut l = l.clone();
+                    l.push(p);
+                    l
+                })
+            })
+            .collect();
+        lists.extend(longer);
+    }
+    let mut accepted = 0;
+    for offsets in &lists {
+        // The first offset that is negative, past the values, or below
+        // the one before it.
+        let first_bad = offsets
+            .iter()
+            .enumerate()
+            .position(|(i, &o)| o < 0 || o > len || (i > 0 && o < offsets[i - 1]));
+        for validity in [None, Some(&[0b0101u8][..])] {
+            match (
+                c.try_extend_str_from_parts(offsets, values, validity),
+                first_bad,
+            ) {
+                (Ok(()), None) => {
+                    accepted += 1;
+                    let rows = offsets.len().saturating_sub(1);
+                    assert_eq!(c.len(), 1 + rows, "{offsets:?}");
+                    c = before.clone();
+                }
+                (Err(Error::InvalidRows { at, .. }), Some(bad)) => {
+                    assert_eq!(at, bad, "{offsets:?}");
+                    assert_eq!(c.len(), 1, "{offsets:?}");
+                    assert_eq!(c.value_str(0), Some("before"));
+                }
+                (r, bad) => panic!("{offsets:?} {validity:?}: {r:?}, first bad {bad:?}"),
+            }
+        }
+    }
+    // Rising lists of the in-range picks were among them.
+    assert!(accepted > 100, "{accepted}");
+}

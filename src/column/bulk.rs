@@ -96,6 +96,15 @@ fn check_offsets<O: OffsetElem>(offsets: &[O], values: &[u8]) -> Result<(usize, 
     unreachable!("a bad offset was found above")
 }
 
+/// The error [`check_offsets`] finds in offsets a fast check refused.
+#[cold]
+fn offsets_error<O: OffsetElem>(offsets: &[O], values: &[u8]) -> Error {
+    match check_offsets(offsets, values) {
+        Err(e) => e,
+        Ok(_) => unreachable!("check_offsets refuses what the fast checks refuse"),
+    }
+}
+
 /// Bytes a bulk string append copies before it checks the character
 /// boundaries that fall in them (a few pages: well within L1).
 const PIECE: usize = 16 * 1024;
@@ -381,8 +390,16 @@ impl Column {
     ) -> Result<(), Error> {
         let rows = offsets.len().saturating_sub(1);
         check_validity(validity, rows)?;
-        let (first, last) = check_offsets(offsets, values)?;
-        // Checked: every offset is an index into `values`.
+        let (Some(first), Some(last)) = (offsets.first(), offsets.last()) else {
+            return Ok(());
+        };
+        let (first, last, len) = (first.to_i64(), last.to_i64(), values.len() as i64);
+        // The ends first: the rows span `values[first..last]`. The offsets
+        // between them are checked in the pass that rebases them, below.
+        if first < 0 || first > last || last > len {
+            return Err(offsets_error(offsets, values));
+        }
+        // An index once the offsets are checked.
         let at = |i: usize| offsets[i].to_i64() as usize;
         // The first offset in `from..` below byte `limit` that splits a
         // character, if one does; else where the offsets below `limit` end.
@@ -399,21 +416,7 @@ impl Column {
             }
             Ok(i)
         };
-        let split = || split_below(0, usize::MAX).err();
-        if validity.is_some_and(|bits| null_slot_with_bytes(bits, rows, at)) {
-            if let Some(e) = split() {
-                return Err(e);
-            }
-            return self.all_or_nothing(0..rows, |c, i| {
-                let valid = validity.map_or(true, |bits| bit(bits, i));
-                let (a, b) = (at(i), at(i + 1));
-                match text {
-                    _ if !valid => c.push_null_row(0, true),
-                    Some(t) => c.push_str_row(&t[a..b]),
-                    None => c.push_row(&values[a..b], true),
-                }
-            });
-        }
+        let (first, last) = (first as usize, last as usize);
         let bytes = &values[first..last];
         let end = self.reserve_var_rows(rows, bytes.len())?;
         let mark = self.mark();
@@ -436,6 +439,29 @@ impl Column {
                 checked = split_below(from, first + (k + 1) * PIECE);
             }
         }
+        if !self.push_offsets(offsets, base, len) {
+            self.rollback(mark);
+            return Err(offsets_error(offsets, values));
+        }
+        // A NULL row whose slot spans bytes: the rows are appended one by
+        // one instead, which empties it. Looked for in the offsets just
+        // written (in cache) rather than in the caller's, read before
+        // anything else was.
+        let new = &self.offsets[mark.offsets - 1..];
+        if validity.is_some_and(|bits| null_slot_with_bytes(bits, rows, |i| new[i] as usize)) {
+            self.rollback(mark);
+            split_below(0, usize::MAX)?;
+            return self.all_or_nothing(0..rows, |c, i| {
+                let valid = validity.map_or(true, |bits| bit(bits, i));
+                let (a, b) = (at(i), at(i + 1));
+                match text {
+                    _ if !valid => c.push_null_row(0, true),
+                    Some(t) => c.push_str_row(&t[a..b]),
+                    None => c.push_row(&values[a..b], true),
+                }
+            });
+        }
+        // A split character is the one error left.
         if ascii {
             // Only the offsets at the end of the bytes remain to test.
             checked = Ok(offsets.partition_point(|o| (o.to_i64() as usize) < last));
@@ -445,7 +471,7 @@ impl Column {
             return Err(e);
         }
         self.data_len = end;
-        self.finish_var_rows(offsets, base, validity, text.is_none());
+        self.finish_var_rows(rows, validity, text.is_none());
         Ok(())
     }
 
@@ -483,8 +509,10 @@ impl Column {
         let end = self.reserve_var_rows(rows, bytes.len())?;
         let base = self.data_len as i64 - at(0) as i64;
         self.data.as_bytes_mut()[self.data_len..end].copy_from_slice(bytes);
+        let rebased = self.push_offsets(offsets, base, values.len() as i64);
+        debug_assert!(rebased, "arrow's offsets");
         self.data_len = end;
-        self.finish_var_rows(offsets, base, validity, !utf8);
+        self.finish_var_rows(rows, validity, !utf8);
         Ok(())
     }
 
@@ -502,22 +530,35 @@ impl Column {
         Ok(end)
     }
 
-    /// The end of a bulk variable-width append, data copied: the offsets
-    /// rebased by `base`, whether the rows are `raw` bytes, the validity.
-    fn finish_var_rows<O: OffsetElem>(
-        &mut self,
-        offsets: &[O],
-        base: i64,
-        validity: Option<&[u8]>,
-        raw: bool,
-    ) {
-        let rows = offsets.len().saturating_sub(1);
+    /// Appends `offsets[1..]` rebased by `base` (room reserved) and checks
+    /// them in the same pass, with no branch: whether every one is in
+    /// `0..=len` and none is below the one before, given that the first is
+    /// in `0..=len` (the caller checks it). On `false` the appended offsets
+    /// are garbage for the caller to roll back.
+    ///
+    /// By induction, with `a`, the offset before `b`, in `0..=len`: the
+    /// sign bit of `b - a | len - b` (wrapping) is set for `b` past `len`
+    /// (`len - b` is exact there) and for `b` below `a`: exact and negative
+    /// unless `b` is so far below zero that it wraps, and then `len - b`,
+    /// at least `a - b`, wraps too. So a `b` that leaves both clear is in
+    /// `a..=len`.
+    fn push_offsets<O: OffsetElem>(&mut self, offsets: &[O], base: i64, len: i64) -> bool {
+        let mut signs = 0;
         let rebased = offsets
-            .get(1..)
-            .unwrap_or_default()
             .iter()
-            .map(|o| o.to_i64() + base);
+            .zip(offsets.get(1..).unwrap_or_default())
+            .map(|(a, b)| {
+                let (a, b) = (a.to_i64(), b.to_i64());
+                signs |= b.wrapping_sub(a) | len.wrapping_sub(b);
+                b.wrapping_add(base)
+            });
         self.offsets.extend(rebased);
+        signs >= 0
+    }
+
+    /// The end of a bulk variable-width append of `rows` rows, data and
+    /// offsets in place: whether the rows are `raw` bytes, the validity.
+    fn finish_var_rows(&mut self, rows: usize, validity: Option<&[u8]>, raw: bool) {
         self.raw_bytes |= raw;
         match validity {
             None => self.push_valid_bits(rows),
