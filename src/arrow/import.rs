@@ -1,5 +1,5 @@
 //! Import: the rows of an arrow `RecordBatch` copied into a chunk, column
-//! by column, all or nothing.
+//! by column, all or nothing; or of one array into one column.
 
 use super::{arrow_type, at_column, decimal, ExportOptions, LOGICAL_TYPE_KEY};
 use crate::chunk::Chunk;
@@ -122,18 +122,8 @@ pub(super) fn append(chk: &mut Chunk, batch: &RecordBatch) -> Result<(), Error> 
         ));
     }
     for (i, a) in batch.columns().iter().enumerate() {
-        let col = chk.try_column_mut(i)?;
-        if !accepts(col.field_type(), a.data_type()) {
-            return Err(refused(
-                Some(i),
-                "the array's arrow type does not go into this column's type",
-            ));
-        }
-        if let DataType::Decimal128(_, scale) = a.data_type() {
-            if !(0..=30).contains(scale) {
-                return Err(refused(Some(i), DECIMAL_SCALE));
-            }
-        }
+        check_type(chk.try_column_mut(i)?.field_type(), a.data_type())
+            .map_err(|e| at_column(e, i))?;
     }
     let marks: Vec<_> = (0..chk.num_cols()).map(|i| chk.column(i).mark()).collect();
     for (i, a) in batch.columns().iter().enumerate() {
@@ -146,6 +136,33 @@ pub(super) fn append(chk: &mut Chunk, batch: &RecordBatch) -> Result<(), Error> 
         }
     }
     Ok(())
+}
+
+/// Why an array of `dt` cannot go into a column of `ty`, if it cannot.
+fn check_type(ty: FieldType, dt: &DataType) -> Result<(), Error> {
+    if !accepts(ty, dt) {
+        return Err(refused(
+            None,
+            "the array's arrow type does not go into this column's type",
+        ));
+    }
+    match dt {
+        DataType::Decimal128(_, scale) if !(0..=30).contains(scale) => {
+            Err(refused(None, DECIMAL_SCALE))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Appends every row of `a` to `col` (see [`Column::try_extend_from_array`]).
+pub(super) fn extend_column(col: &mut Column, a: &dyn Array) -> Result<(), Error> {
+    check_type(col.field_type(), a.data_type())?;
+    let mark = col.mark();
+    let r = extend(col, a);
+    if r.is_err() {
+        col.rollback(mark);
+    }
+    r
 }
 
 /// Appends the rows of `a` (of a type the column accepts) to `col`.

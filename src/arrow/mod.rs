@@ -24,7 +24,7 @@ use crate::chunk::Chunk;
 use crate::column::Column;
 use crate::error::{fail, Error};
 use crate::field::{FieldType, LogicalType};
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use std::collections::HashMap;
 
@@ -437,6 +437,68 @@ impl Column {
     /// not fit `i32` offsets under [`ExportOptions::small_offsets`].
     pub fn into_array_with(self, opts: &ExportOptions) -> Result<ArrayRef, Error> {
         export::column(self, opts)
+    }
+}
+
+impl Column {
+    /// Appends every row of an arrow array, a copy: column-at-a-time
+    /// filling from arrow data, as [`Chunk::append_record_batch`] does for
+    /// a whole batch. The array's type is one this column exports as (see
+    /// the crate docs' "Arrow" section; either offset width, a `Decimal`
+    /// column also from `FixedSizeBinary(40)` and, without a precision,
+    /// any `Decimal128`), and sliced arrays are read from their offset.
+    ///
+    /// What arrow checked when it built the array is not checked again:
+    /// strings and bytes (their offsets rise within the values, a string
+    /// array's rows are UTF-8) go in as one copy of the bytes, one pass
+    /// over the offsets and one of the validity bits, fixed-width values
+    /// as one copy; a `Utf8` column keeps vouching for its UTF-8. Compare
+    /// [`Column::extend_str_from_parts`], which checks parts of unknown
+    /// origin.
+    ///
+    /// ```
+    /// use arrow_array::{Int64Array, LargeStringArray};
+    /// use chunkpool::{Column, FieldType};
+    ///
+    /// let mut names = Column::new(FieldType::UTF8, 4);
+    /// names.extend_from_array(&LargeStringArray::from(vec![Some("bolt"), None, Some("gear")]));
+    /// assert_eq!(names.iter_str().collect::<Vec<_>>(), [Some("bolt"), None, Some("gear")]);
+    ///
+    /// let mut ids = Column::new(FieldType::I64, 4);
+    /// ids.extend_from_array(&Int64Array::from(vec![1, 2, 3, 4, 5]).slice(1, 3));
+    /// assert_eq!(ids.as_slice::<i64>(), &[2, 3, 4]);
+    /// ```
+    ///
+    /// # Panics
+    /// With the message of the error [`Column::try_extend_from_array`]
+    /// returns.
+    #[track_caller]
+    pub fn extend_from_array(&mut self, array: &dyn Array) {
+        if let Err(e) = self.try_extend_from_array(array) {
+            fail(e);
+        }
+    }
+
+    /// Like [`Column::extend_from_array`], returning an error instead of
+    /// panicking; on an error the column's rows are unchanged.
+    ///
+    /// ```
+    /// use arrow_array::Float64Array;
+    /// use chunkpool::{Column, Error, FieldType};
+    ///
+    /// let mut ids = Column::new(FieldType::I64, 4);
+    /// let err = ids.try_extend_from_array(&Float64Array::from(vec![0.5])).unwrap_err();
+    /// assert!(matches!(err, Error::Arrow { column: None, .. }));
+    /// assert!(ids.is_empty());
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Arrow`] (with no column number) when the array's type does
+    /// not go into this column's type or is a `Decimal128` whose scale is
+    /// not 0 to 30; [`Error::OutOfMemory`] when a buffer must grow and the
+    /// allocator refuses; [`Error::OffsetOverflow`] past `i64::MAX` bytes.
+    pub fn try_extend_from_array(&mut self, array: &dyn Array) -> Result<(), Error> {
+        import::extend_column(self, array)
     }
 }
 

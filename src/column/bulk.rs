@@ -497,20 +497,24 @@ impl Column {
         if rows == 0 {
             return Ok(());
         }
-        if validity.is_some_and(|bits| null_slot_with_bytes(bits, rows, at)) {
+        let bytes = &values[at(0)..at(rows)];
+        debug_assert!(check_offsets(offsets, values).is_ok(), "arrow's offsets");
+        debug_assert!(!utf8 || std::str::from_utf8(bytes).is_ok(), "arrow's UTF-8");
+        let end = self.reserve_var_rows(rows, bytes.len())?;
+        let mark = self.mark();
+        let base = self.data_len as i64 - at(0) as i64;
+        self.data.as_bytes_mut()[self.data_len..end].copy_from_slice(bytes);
+        let rebased = self.push_offsets(offsets, base, values.len() as i64);
+        debug_assert!(rebased, "arrow's offsets");
+        // Looked for in the offsets just written, as in `extend_var_parts`.
+        let new = &self.offsets[mark.offsets - 1..];
+        if validity.is_some_and(|bits| null_slot_with_bytes(bits, rows, |i| new[i] as usize)) {
+            self.rollback(mark);
             let text = utf8
                 .then(|| std::str::from_utf8(&values[..at(rows)]).ok())
                 .flatten();
             return self.extend_var_parts(offsets, values, validity, text);
         }
-        let bytes = &values[at(0)..at(rows)];
-        debug_assert!(check_offsets(offsets, values).is_ok(), "arrow's offsets");
-        debug_assert!(!utf8 || std::str::from_utf8(bytes).is_ok(), "arrow's UTF-8");
-        let end = self.reserve_var_rows(rows, bytes.len())?;
-        let base = self.data_len as i64 - at(0) as i64;
-        self.data.as_bytes_mut()[self.data_len..end].copy_from_slice(bytes);
-        let rebased = self.push_offsets(offsets, base, values.len() as i64);
-        debug_assert!(rebased, "arrow's offsets");
         self.data_len = end;
         self.finish_var_rows(rows, validity, !utf8);
         Ok(())

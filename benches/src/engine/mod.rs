@@ -31,14 +31,17 @@
 //! The scan axis ([`Scan`], the engine's `scan`): the *rows* scan (above;
 //! S9's main table) appends the text a row at a time, as a decoder
 //! produces it. The *bulk* scan fills every column at a time from the
-//! slice's arrow-layout buffers, the ones `copy-floor` copies: chunks with
-//! `extend_from_slice` and [`chunkpool::Column::extend_str_from_parts`]
-//! (the slice's offsets from 0, its text, its validity bitmap), the
-//! builders with `append_slice` and `LargeStringBuilder::append_array` of
-//! the slice as a `LargeStringArray` made once (over copies of the same
-//! buffers; faster than building the array each batch with
+//! slice's arrow-layout buffers, the ones `copy-floor` copies: the fixed
+//! columns from slices (chunks: `extend_from_slice`, the builders:
+//! `append_slice`), the text from the slice as a `LargeStringArray` made
+//! once over copies of the same buffers (offsets from 0, the bytes, the
+//! validity bitmap), the same array for both (chunks:
+//! [`chunkpool::Column::extend_from_array`], the builders:
+//! `LargeStringBuilder::append_array`; neither checks again what arrow
+//! checked when it made the array). Made once because that is faster for
+//! the builders than building the array each batch with
 //! `LargeStringArray::try_new`, which checks the UTF-8 again: see
-//! `Engine::build`). `copy-floor` is the same in both. On the bulk scan
+//! `Engine::build`. `copy-floor` is the same in both. On the bulk scan
 //! chunkpool's make part can be held to `copy-floor`'s; on the rows scan
 //! the ratio measures decoding text row by row.
 
@@ -113,10 +116,11 @@ pub enum Scan {
     Rows,
     /// Every column at a time from the slice's arrow-layout buffers, the
     /// ones `copy-floor` copies ([`table::Text::slice_off`],
-    /// [`table::Text::slice_str`], [`table::Text::slice_valid`]): the
-    /// chunks' text with `Column::extend_str_from_parts`, the builders'
-    /// with `LargeStringBuilder::append_array`. The scan on which the make
-    /// part can be held to `copy-floor`'s.
+    /// [`table::Text::slice_str`], [`table::Text::slice_valid`]), the text
+    /// as one `LargeStringArray` over copies of them made once: the
+    /// chunks' text with `Column::extend_from_array`, the builders' with
+    /// `LargeStringBuilder::append_array`. The scan on which the make part
+    /// can be held to `copy-floor`'s.
     Bulk,
 }
 
@@ -162,7 +166,8 @@ pub struct Engine {
     qty_max: Scalar<Int32Array>,
     /// How the scan fills a batch.
     pub scan: Scan,
-    /// The bulk scan's arrow source for the builders' `append_array`: per
+    /// The bulk scan's arrow source of the text, for the chunks'
+    /// `extend_from_array` and the builders' `append_array`: per
     /// column, each slice's text as a `LargeStringArray` over copies of
     /// the slice's buffers (offsets from 0, bytes, validity), made once
     /// here; empty for fixed-width columns and in the rows scan.
@@ -251,7 +256,7 @@ impl Engine {
     /// The scan into a chunk: slice `k` appended column by column (the
     /// text a row at a time, or at once in the bulk scan).
     fn fill(&self, chk: &mut Chunk, k: usize) {
-        let (range, rows) = (self.src.range(k), self.src.rows);
+        let range = self.src.range(k);
         for (i, col) in self.src.cols.iter().enumerate() {
             let dst = chk.column_mut(i);
             match col {
@@ -264,12 +269,8 @@ impl Engine {
                             dst.append_option_str(t.get(r));
                         }
                     }
-                    // The slice's offsets start at 0 and index its text.
-                    Scan::Bulk => dst.extend_str_from_parts(
-                        &t.slice_off[k],
-                        t.slice_str(k, rows),
-                        Some(&t.slice_valid[k]),
-                    ),
+                    // The array the builders' `append_array` is given.
+                    Scan::Bulk => dst.extend_from_array(&self.text_arrays[i][k]),
                 },
             }
         }

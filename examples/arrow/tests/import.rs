@@ -452,3 +452,60 @@ fn null_slots_holding_bytes_import_as_empty_nulls() {
     assert_eq!(chk.column(1).as_slice::<i64>(), &[5, 0, 7]);
     assert_eq!(chk.column(1).null_count(), 1);
 }
+
+/// `Column::extend_from_array` gives each column exactly what importing
+/// the whole batch gives it: every type, both offset widths, arrays sliced
+/// at any row, appended after rows already there. A NULL slot holding
+/// bytes is emptied there too (the rows after it keep theirs); a refused
+/// type changes nothing.
+#[test]
+fn one_array_into_one_column_as_the_batch_import_does() {
+    let src = LockFreeAllocator::new();
+    for small in [false, true] {
+        let opts = chunkpool::ExportOptions::new().small_offsets(small);
+        let batch = patterned(&src, 40).into_record_batch_with(&opts).unwrap();
+        for (start, len) in [(0, 40), (3, 17), (8, 0), (39, 1)] {
+            let slice = batch.slice(start, len);
+            let prefix = Chunk::from_record_batch(&MutexAllocator::new(), &batch.slice(0, 2));
+            let mut whole = prefix.clone();
+            whole.append_record_batch(&slice);
+            let want = cells(&whole);
+            for (c, array) in slice.columns().iter().enumerate() {
+                let mut col = prefix.column(c).clone();
+                col.extend_from_array(array.as_ref());
+                let got: Vec<_> = (0..col.len()).map(|r| cell(&col, r)).collect();
+                assert_eq!(
+                    got, want[c],
+                    "column {c}, rows {start}+{len}, small {small}"
+                );
+                assert_eq!(
+                    col.null_count(),
+                    (0..col.len()).filter(|&r| col.is_null(r)).count()
+                );
+            }
+        }
+    }
+    // NULL slots with bytes, the path that appends row by row.
+    use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+    let offsets = OffsetBuffer::new(ScalarBuffer::from(vec![0i64, 2, 6, 7]));
+    let values = Buffer::from(b"abgone!".to_vec());
+    let nulls = NullBuffer::from(vec![true, false, true]);
+    let strings = arrow_array::LargeStringArray::new(offsets, values, Some(nulls));
+    let mut s = Column::new(FieldType::UTF8, 2);
+    s.append_str("x");
+    s.extend_from_array(&strings);
+    assert_eq!(
+        s.iter_str().collect::<Vec<_>>(),
+        [Some("x"), Some("ab"), None, Some("!")]
+    );
+    assert_eq!(
+        (s.offsets(), s.data()),
+        (&[0, 1, 3, 3, 4][..], &b"xab!"[..])
+    );
+    // A refusal leaves the column as it was.
+    let mut ints = Column::new(FieldType::I64, 2);
+    ints.append_i64(7);
+    let err = ints.try_extend_from_array(&strings).unwrap_err();
+    assert!(matches!(err, Error::Arrow { column: None, .. }), "{err}");
+    assert_eq!(ints.as_slice::<i64>(), &[7]);
+}

@@ -43,10 +43,12 @@ judged on the bulk scan (its own table below).";
 
 pub(crate) const S9_BULK_NOTE: &str = "The same batch, its scan filled column at a time from the slice's \
 arrow-layout buffers (the offsets from 0, the text bytes and the validity bitmap that copy-floor copies): \
-chunkpool / unpooled: extend_from_slice for the fixed columns and extend_str_from_parts(offsets, text, validity) \
-for the text; arrow-builders-exact: append_slice into builders sized exactly and LargeStringBuilder::append_array \
-(sized exactly) of the slice's text as a LargeStringArray made once per process (measured faster than \
-LargeStringArray::try_new over fresh copies of the buffers); copy-floor: unchanged. Filter, projection, export, \
+the fixed columns from slices, the text from the slice's text as a LargeStringArray over copies of those \
+buffers, made once per process, the same array for every contender (measured faster for the builders than \
+LargeStringArray::try_new over fresh copies each batch); chunkpool / unpooled: extend_from_slice and \
+Column::extend_from_array of that array; arrow-builders-exact: append_slice into builders sized exactly and \
+LargeStringBuilder::append_array (sized exactly) of that array; neither checks again what arrow checked when \
+the array was made; copy-floor: unchanged. Filter, projection, export, \
 kernel and checks as in the rows scan. One thread; arrow-builders-nohint is not run (with one append per \
 column a builder made with new() reserves exactly that, so it is the exact builders). make = fill + export \
 (ns per batch, thread time); the M target, make ≤ 1.3× copy-floor's, is judged here.";
