@@ -131,6 +131,14 @@ fn fill(c: &mut Criterion) {
                 black_box(&chk);
             });
         });
+        g.bench_function("owned chunk, text from array only", |b| {
+            let mut chk = chunkpool::Chunk::new(&FIELDS[3..], ROWS, ROWS);
+            b.iter(|| {
+                chk.reset();
+                chk.column_mut(0).extend_from_array(&s.name);
+                black_box(&chk);
+            });
+        });
         g.bench_function("owned Vec, text memcpy only", |b| {
             let mut v: Vec<u8> = Vec::with_capacity(4 << 20);
             b.iter(|| {

@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `mod.rs` | the public calls, [`ExportOptions`], and which arrow type each logical type becomes |
 //! | `owner.rs` | what keeps exported buffers alive and sends them home (`unsafe`: an arrow buffer over a column's memory) |
-//! | `export.rs` | building arrow arrays over a column's buffers (`unsafe`: a string array built without arrow's UTF-8 check, which the column vouches for, and offsets built without arrow's one-by-one check, after a branch-free one) |
+//! | `export.rs` | building arrow arrays over a column's buffers (`unsafe`: a string array built without arrow's UTF-8 check, which the column vouches for, and its offsets, which rise by the column's invariant) |
 //! | `import.rs` | copying a `RecordBatch`'s rows into a chunk |
 //! | `decimal.rs` | TiDB's 40-byte decimal to and from `Decimal128` |
 //!

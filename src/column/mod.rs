@@ -116,7 +116,10 @@ pub struct Column {
     /// by every writer of `bitmap` so [`Column::null_count`] is O(1)
     /// (`push_bit`, `resize`, `set_null`, `reset`, rollbacks, clone).
     nulls: usize,
-    /// Variable width: `len + 1` entries, the first 0. Fixed width: empty.
+    /// Variable width: `len + 1` entries, the first 0, none below the one
+    /// before, the last `data_len`: every writer keeps them so, and the
+    /// arrow export's `unsafe` relies on it (`src/arrow/export.rs`).
+    /// Fixed width: empty.
     offsets: Vec<i64>,
     /// Data bytes, in 64-byte aligned blocks so typed views are always
     /// aligned. The blocks in use are initialised; past `data_len` they
