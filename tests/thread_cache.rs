@@ -250,3 +250,74 @@ fn threads_starting_on_a_full_cache_share_it() {
         "{whole} of {allocated} allocations got a whole cached chunk: {after:?}"
     );
 }
+
+/// Two sizes of one layout in turn, as S11's 2 MiB and 32 MiB columns:
+/// each request gets the cached chunk that fits it best, whatever order
+/// the chunks came back in, so no column is made again and the cache
+/// holds one chunk of each size. A request that only a much bigger
+/// cached chunk fits still gets that one rather than a new one.
+#[test]
+fn each_request_gets_the_cached_chunk_that_fits_it_best() {
+    let (small, large) = (1 << 10, 1 << 16);
+    for small_back_first in [true, false] {
+        let pool = LockFreeAllocator::new();
+        for _cycle in 0..4 {
+            let a = pool.alloc(&[FieldType::I64], small, small);
+            let b = pool.alloc(&[FieldType::I64], large, large);
+            assert!(a.column(0).capacity() >= small && b.column(0).capacity() >= large);
+            if small_back_first {
+                drop((a, b));
+            } else {
+                drop((b, a));
+            }
+        }
+        let st = pool.stats();
+        assert_eq!(
+            (st.columns_fresh, st.discarded_too_small, st.retained_chunks),
+            (2, 0, 2),
+            "small back first: {small_back_first}; {st:?}"
+        );
+        assert_eq!(st.chunks_from_cache, 6, "{st:?}");
+    }
+    let pool = LockFreeAllocator::new();
+    drop(pool.alloc(&[FieldType::I64], large, large));
+    let chk = pool.alloc(&[FieldType::I64], small, small);
+    assert_eq!(pool.stats().chunks_from_cache, 1);
+    assert!(chk.column(0).capacity() >= large);
+}
+
+/// S11's sequence: a lone small chunk and a lone large one first (the
+/// small one grows into a large one), then small and large requests in
+/// turn, both cached chunks now of the large capacity. Each request keeps
+/// getting the chunk it wrote last (the one last handed out for its
+/// capacity), whatever order the chunks came back in: the large request's
+/// buffer is the same every cycle, so its writes land where the last
+/// cycle's did.
+#[test]
+fn two_sizes_in_turn_keep_their_own_buffers() {
+    let (small, large) = (1 << 10, 1 << 16);
+    for small_back_first in [true, false] {
+        let pool = LockFreeAllocator::new();
+        drop(pool.alloc(&[FieldType::I64], small, small));
+        drop(pool.alloc(&[FieldType::I64], large, large));
+        let mut seen = Vec::new();
+        for _cycle in 0..6 {
+            let mut a = pool.alloc(&[FieldType::I64], small, small);
+            let mut b = pool.alloc(&[FieldType::I64], large, large);
+            a.column_mut(0).extend_from_slice(&vec![1i64; small]);
+            b.column_mut(0).extend_from_slice(&vec![2i64; large]);
+            seen.push((a.column(0).data_ptr(), b.column(0).data_ptr()));
+            if small_back_first {
+                drop((a, b));
+            } else {
+                drop((b, a));
+            }
+        }
+        // From the second cycle on (the first made the second chunk).
+        assert!(
+            seen[1..].iter().all(|&s| s == seen[1]),
+            "small back first: {small_back_first}: {seen:?}"
+        );
+        assert_eq!(pool.stats().retained_chunks, 2);
+    }
+}

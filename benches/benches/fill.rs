@@ -15,8 +15,11 @@
 //!
 //! And the text column alone, no pool and no export: `owned chunk, text
 //! bulk only` (`extend_str_from_parts` into a chunk the bench owns and
-//! resets), `arrow append_array, text only`, and `owned Vec, text memcpy
-//! only` (the bytes copied into a reused `Vec`: the physical floor).
+//! resets: parts of unknown origin, checked), `owned chunk, text from
+//! array only` (`Column::extend_from_array` of the source array, on the
+//! word of arrow's checks), `arrow append_array, text only`, and `owned
+//! Vec, text memcpy only` (the bytes copied into a reused `Vec`: the
+//! physical floor).
 //!
 //! `cargo bench -p chunkpool-bench --bench fill -- --quick`
 

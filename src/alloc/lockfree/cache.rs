@@ -377,7 +377,10 @@ impl Entry {
     #[inline(always)]
     fn take(&mut self, fields: &[FieldType], rows: usize) -> Option<Taken> {
         if let Some(top) = self.magazine.last() {
-            if top.body.rows >= rows && top.body.is(fields) {
+            // It holds `rows` and not more than twice as many; a bigger one
+            // may be waited for by a bigger request (the slow path picks
+            // the best fit).
+            if top.body.rows >= rows && top.body.rows / 2 <= rows && top.body.is(fields) {
                 let i = self.magazine.len() - 1;
                 return Some(Taken::Ready(self.hand_out(i)));
             }
@@ -388,10 +391,21 @@ impl Entry {
     #[cold]
     #[inline(never)]
     fn take_slow(&mut self, fields: &[FieldType], rows: usize) -> Option<Taken> {
-        // Newest first, preferring one that holds `rows` (so a small chunk
-        // is not grown while a big one waits).
+        // The best fit: of the chunks that hold `rows`, the one that holds
+        // the fewest (so neither is a small chunk grown while a big one
+        // waits, nor a big one taken by a small request while a bigger
+        // request follows); of those, the one last handed out for the
+        // nearest capacity (`Body::capacity` is still what its last
+        // request asked for), then the newest. So when two sizes of one
+        // layout take turns, each keeps getting the chunk it wrote last,
+        // whose buffers are the likelier still in cache, whatever order
+        // the chunks came back in.
         let fits = |c: &Cached| c.body.rows >= rows && c.body.is(fields);
-        if let Some(i) = self.magazine.iter().rposition(fits) {
+        let best = (self.magazine.iter().enumerate().rev())
+            .filter(|(_, c)| fits(c))
+            .min_by_key(|(_, c)| (c.body.rows, c.body.capacity.abs_diff(rows)))
+            .map(|(i, _)| i);
+        if let Some(i) = best {
             return Some(Taken::Ready(self.hand_out(i)));
         }
         match self.magazine.iter().rposition(|c| c.body.is(fields)) {
