@@ -63,8 +63,12 @@ use std::fmt;
 /// chunk that cannot be cached whole (limit reached, a column marked
 /// `avoid_reusing` or oversized, a column still shared) is split into loose
 /// columns queued per element size; requests for a layout with no whole
-/// chunk cached are served column by column. A cached column too small for
-/// a request is freed and a new one made.
+/// chunk cached are served column by column. Of the whole chunks a thread
+/// has cached, a request gets the best fit: one that holds its rows and
+/// the fewest more, then the one last handed out for the nearest
+/// capacity, so that requests of two sizes taking turns each keep their
+/// own buffers. A cached column too small for a request is freed and a
+/// new one made.
 ///
 /// The handle is cheap to clone; clones share one cache.
 ///
