@@ -279,6 +279,17 @@ fn parent(args: &Args) -> std::result::Result<(), String> {
     }
     if !args.json {
         print_table(args, &samples);
+        // Every child asserted its queries' answers equal this.
+        let answer: Vec<String> = SourceTable::generate(args.rows)
+            .top_names(10, 5)
+            .into_iter()
+            .map(|(name, sum)| format!("{} {sum:.2}", name.as_deref().unwrap_or("NULL")))
+            .collect();
+        println!(
+            "\nThe answer of every query (name, sum(price)), each checked against a plain \
+             computation over the rows: {}",
+            answer.join(", ")
+        );
     }
     Ok(())
 }
