@@ -38,7 +38,7 @@ cargo run --release -p chunkpool-bench --bin compare -- --quick
 echo "compare --quick took $((SECONDS - t0))s"
 
 report="${CARGO_TARGET_DIR:-target}/chunkpool-report"
-for f in report.md report.json throughput.svg; do
+for f in report.md report.json throughput.svg engine_batches.svg; do
     if [ ! -s "$report/$f" ]; then
         echo "missing or empty: $report/$f" >&2
         exit 1
@@ -68,7 +68,7 @@ if ! grep -q '"datafusion": {' "$report/report.json" || ! grep -q '^## DF: DataF
     echo "DF (datafusion) missing from $report/report.{json,md}" >&2
     exit 1
 fi
-echo "report written: $report/{report.md,report.json,throughput.svg}"
+echo "report written: $report/{report.md,report.json,throughput.svg,engine_batches.svg}"
 
 step "executor (S5 pipeline, small)"
 cargo run --release -p chunkpool-bench --bin executor -- --rows 8192 --statements 4

@@ -48,8 +48,8 @@
 //! Prints one table (median ns per cycle per thread, min–max, throughput,
 //! page faults per cycle, ratio to chunkpool, the target (`benches/README.md`) and whether it
 //! holds), the floor-scaling check that decides whether multi-thread rows are
-//! valid, and writes report.md, report.json and
-//! throughput.svg to `--out DIR`, or to `chunkpool-report/` in the target
+//! valid, and writes report.md, report.json, throughput.svg and (S9)
+//! engine_batches.svg to `--out DIR`, or to `chunkpool-report/` in the target
 //! directory the binary was built into (`CARGO_TARGET_DIR` followed).
 //!
 //! Other flags: `--reps N`, `--sample-ms N`, `--only S1,S2,...`,
@@ -66,7 +66,8 @@
 //!
 //! Layout: `args` (flags), `scenarios` (S1–S4 and their samples),
 //! `strings` (S7, and the tables of S5's width sweep), `handoff` (S8),
-//! `engine` (S9: plan, children, analysis) and `engine_report` (its tables),
+//! `engine` (S9: plan, children, analysis), `engine_report` (its tables) and
+//! `engine_plot` (its plot),
 //! `exchange` (S10) and `large` (S11), each plan, children, tables, targets,
 //! `datafusion` (DF: the DataFusion benchmark's child, its section),
 //! `allocators` (children under another allocator, and S1–S3's no-pool
@@ -83,6 +84,7 @@ mod cachegrind;
 mod children;
 mod datafusion;
 mod engine;
+mod engine_plot;
 mod engine_report;
 mod exchange;
 mod handoff;

@@ -196,6 +196,16 @@ pub(crate) fn write_report(
     }
     if !m.s9.is_empty() {
         md.push_str(&crate::engine_report::s9_markdown(&m.s9, args.quick));
+        match crate::engine_plot::plot_s9(&args.out.join("engine_batches.svg"), &m.s9) {
+            Ok(true) => md.push_str(
+                "\n![S9, one thread: exact builders' time over chunkpool's per shape, \
+                 per allocator and scan](engine_batches.svg)\n",
+            ),
+            Ok(false) => {}
+            Err(e) => {
+                let _ = writeln!(md, "\n(S9 plot failed: {e})");
+            }
+        }
         md.push('\n');
     }
     if !m.s10.is_empty() {
