@@ -131,11 +131,10 @@ pub(super) fn check_validity(validity: Option<&[u8]>, rows: usize) -> Result<(),
 /// NULL rows, found 64 rows at a time (a word of the bitmap).
 fn null_slot_with_bytes(bits: &[u8], rows: usize, at: impl Fn(usize) -> usize) -> bool {
     let mut spans = 0;
-    for (w, chunk) in bits[..rows.div_ceil(8)].chunks(8).enumerate() {
-        let mut word = [0xFF; 8];
-        word[..chunk.len()].copy_from_slice(chunk);
-        // The NULL rows of this word, lowest first; none past the last row.
-        let mut nulls = !u64::from_le_bytes(word);
+    // The NULL rows of word `w` (`valid`, its bits), lowest first; none
+    // past the last row.
+    let mut word = |w: usize, valid: u64| {
+        let mut nulls = !valid;
         let left = rows - w * 64;
         if left < 64 {
             nulls &= (1u64 << left) - 1;
@@ -145,6 +144,20 @@ fn null_slot_with_bytes(bits: &[u8], rows: usize, at: impl Fn(usize) -> usize) -
             spans |= at(i) ^ at(i + 1);
             nulls &= nulls - 1;
         }
+    };
+    let bytes = &bits[..rows.div_ceil(8)];
+    let words = bytes.chunks_exact(8);
+    let (whole, tail) = (words.len(), words.remainder());
+    for (w, chunk) in words.enumerate() {
+        word(
+            w,
+            u64::from_le_bytes(chunk.try_into().expect("eight bytes")),
+        );
+    }
+    if !tail.is_empty() {
+        let mut last = [0xFF; 8];
+        last[..tail.len()].copy_from_slice(tail);
+        word(whole, u64::from_le_bytes(last));
     }
     spans != 0
 }
