@@ -217,17 +217,17 @@ fn var(
         offsets[0] == 0 && offsets.windows(2).all(|w| w[0] <= w[1]),
         "a column's offsets rise from 0"
     );
-    // SAFETY: `new_unchecked` needs what `OffsetBuffer::new` checks: at
-    // least one offset (a column has `len + 1`), the first not negative,
-    // none below the one before. A column's offsets start at 0 and never
-    // fall: they are private to `Column`, and every write keeps them so
-    // (a row's end pushed after its bytes, the bulk appends after checking
-    // theirs, row movement, `compact`, truncation and reset; `compact`
-    // relies on it too). The fuzz harness compares them with its model's
-    // after every step, and debug builds check them above. Arrow's own
-    // builders finish their offsets the same way, on their own invariant;
-    // `new`'s check, a comparison and branch per offset, cost about 15%
-    // of making an 8192-row batch from arrow arrays (`benches/fill.rs`).
+    // A column's offsets start at 0 and never fall: they are private to
+    // `Column`, and every write keeps them so (a row's end pushed after its
+    // bytes, the bulk appends after checking theirs, row movement,
+    // `compact`, truncation and reset; `compact` relies on it too). The
+    // fuzz harness compares them with its model's after every step, and
+    // debug builds check them above. Arrow's own builders finish their
+    // offsets the same way, on their own invariant; `new`'s check, a
+    // comparison and branch per offset, cost about 15% of making an
+    // 8192-row batch from arrow arrays (`benches/fill.rs`).
+    // SAFETY: what `OffsetBuffer::new` would check holds: `len + 1 >= 1`
+    // offsets, the first 0, none below the one before (the invariant above).
     let offsets = unsafe { OffsetBuffer::new_unchecked(offsets) };
     bytes_array(col, offsets, values, nulls).map_err(err)
 }
