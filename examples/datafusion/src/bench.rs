@@ -1,6 +1,8 @@
-//! The benchmark's body, shared by the binaries `bench` (mimalloc) and
-//! `bench-glibc` (glibc's malloc): each declares its global allocator,
-//! wrapped in `stats_alloc`'s counter, and hands it here with its name.
+//! The DataFusion benchmark's body (feature `bench`), shared by the
+//! binaries `bench` (mimalloc; its documentation says what is measured)
+//! and `bench-glibc` (glibc's malloc): each declares its global
+//! allocator, wrapped in `stats_alloc`'s counter, and hands it to
+//! [`main`] with its name.
 //!
 //! Why two binaries and not one that picks its allocator from the
 //! environment (as `compare`'s children do with `CHUNKPOOL_BENCH_ALLOC`):
@@ -10,8 +12,8 @@
 //! builds both; the parent starts each allocator's children from the
 //! binary that has it (`bench-glibc` sits beside `bench`).
 
+use crate::{PooledTable, SourceTable};
 use chunkpool::{LockFreeAllocator, PoolConfig};
-use chunkpool_datafusion::{PooledTable, SourceTable};
 use datafusion::arrow::array::{
     ArrayRef, AsArray, Float64Array, Int32Array, Int64Array, LargeStringArray, RecordBatch,
 };

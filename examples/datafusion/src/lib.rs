@@ -41,8 +41,8 @@
 //! The feature `bench` builds the benchmark: the binaries `bench`
 //! (mimalloc) and `bench-glibc` (glibc's malloc) run the query above over
 //! the pooled scan, the same scan without reuse and DataFusion's own
-//! `MemTable` (`src/bin/bench/main.rs` says what is measured). The
-//! comparison program of the root workspace runs them as its scenario DF
+//! `MemTable` (`src/bin/bench.rs` says what is measured; its body is
+//! the module `bench`). The comparison program of the root workspace runs them as its scenario DF
 //! and puts them in its report (`benches/README.md`, "How `compare` runs
 //! DF"):
 //!
@@ -52,6 +52,8 @@
 //! cargo run --release -p chunkpool-bench --bin compare -- --only DF
 //! ```
 
+#[cfg(feature = "bench")]
+pub mod bench;
 mod claim;
 mod scan;
 mod source;

@@ -2,9 +2,6 @@
 //! measures) on glibc's malloc: `bench` starts its glibc children from
 //! this binary. Built by `cargo build --features bench` with `bench`.
 
-#[path = "bench/driver.rs"]
-mod driver;
-
 use stats_alloc::StatsAlloc;
 use std::alloc::System;
 
@@ -12,5 +9,5 @@ use std::alloc::System;
 static GLOBAL: StatsAlloc<System> = StatsAlloc::new(System);
 
 fn main() -> datafusion::error::Result<()> {
-    driver::main(&GLOBAL, "glibc")
+    chunkpool_datafusion::bench::main(&GLOBAL, "glibc")
 }

@@ -20,7 +20,7 @@
 //! This binary (`bench`) runs on mimalloc and starts the mimalloc children
 //! from itself; the glibc children run `bench-glibc`, the same code on
 //! glibc's malloc, which `cargo build --features bench` builds beside it
-//! (`driver.rs` says why two binaries).
+//! (`src/bench.rs`, the module `bench`, says why two binaries).
 //!
 //! ```text
 //! cargo run --release --features bench --bin bench -- [--rows N] [--iters N]
@@ -40,8 +40,6 @@
 //!
 //! [`PooledTable`]: chunkpool_datafusion::PooledTable
 
-mod driver;
-
 use mimalloc::MiMalloc;
 use stats_alloc::StatsAlloc;
 
@@ -49,5 +47,5 @@ use stats_alloc::StatsAlloc;
 static GLOBAL: StatsAlloc<MiMalloc> = StatsAlloc::new(MiMalloc);
 
 fn main() -> datafusion::error::Result<()> {
-    driver::main(&GLOBAL, "mimalloc")
+    chunkpool_datafusion::bench::main(&GLOBAL, "mimalloc")
 }
