@@ -53,56 +53,26 @@ impl OffsetElem for i64 {
     }
 }
 
-/// Checks that `offsets` describe rows of `values`: none negative, none
-/// below the one before, none past the end. Returns the first and the
-/// last (the bytes the rows span). The common case is one pass of
-/// integer arithmetic with no branch and no early exit, which the
-/// compiler vectorises (a comparison of 64-bit integers does not
-/// vectorise on x86-64's baseline); the index of a bad offset is found
-/// only once there is one.
-fn check_offsets<O: OffsetElem>(offsets: &[O], values: &[u8]) -> Result<(usize, usize), Error> {
-    let (Some(first), Some(last)) = (offsets.first(), offsets.last()) else {
-        return Ok((0, 0));
-    };
-    let (first, last, len) = (first.to_i64(), last.to_i64(), values.len() as i64);
-    // The sign bit of `b - a | b | len - b` is set for an offset `b` below
-    // zero (`b`), past `len` (`len - b`, exact there) or, both in
-    // `0..=len` (so the difference is exact), below the offset `a` before
-    // it. Wrapping arithmetic only where some term already has the sign.
-    let signs = offsets
-        .iter()
-        .zip(&offsets[1..])
-        .fold(first, |acc, (a, b)| {
-            let (a, b) = (a.to_i64(), b.to_i64());
-            acc | b.wrapping_sub(a) | b | len.wrapping_sub(b)
-        });
-    if signs >= 0 && first <= len {
-        // Rising from a non-negative first, none past the length: indices.
-        return Ok((first as usize, last as usize));
-    }
+/// The error for `offsets` that do not describe rows of `values` (one
+/// negative, below the one before, or past the end), naming the first
+/// such offset. Called once a fast check (the ends, then
+/// `Column::push_offsets`) has refused them.
+#[cold]
+fn offsets_error<O: OffsetElem>(offsets: &[O], values: &[u8]) -> Error {
     let mut prev = 0;
     for (i, o) in offsets.iter().map(|o| o.to_i64()).enumerate() {
         if o < 0 {
-            return Err(invalid("a negative offset", i));
+            return invalid("a negative offset", i);
         }
         if i > 0 && o < prev {
-            return Err(invalid("an offset below the one before it", i));
+            return invalid("an offset below the one before it", i);
         }
         if o > values.len() as i64 {
-            return Err(invalid("an offset past the values", i));
+            return invalid("an offset past the values", i);
         }
         prev = o;
     }
-    unreachable!("a bad offset was found above")
-}
-
-/// The error [`check_offsets`] finds in offsets a fast check refused.
-#[cold]
-fn offsets_error<O: OffsetElem>(offsets: &[O], values: &[u8]) -> Error {
-    match check_offsets(offsets, values) {
-        Err(e) => e,
-        Ok(_) => unreachable!("check_offsets refuses what the fast checks refuse"),
-    }
+    unreachable!("the fast checks refuse only offsets this finds bad")
 }
 
 /// Bytes a bulk string append copies before it checks the character
@@ -511,7 +481,6 @@ impl Column {
             return Ok(());
         }
         let bytes = &values[at(0)..at(rows)];
-        debug_assert!(check_offsets(offsets, values).is_ok(), "arrow's offsets");
         debug_assert!(!utf8 || std::str::from_utf8(bytes).is_ok(), "arrow's UTF-8");
         let end = self.reserve_var_rows(rows, bytes.len())?;
         let mark = self.mark();
