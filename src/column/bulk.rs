@@ -133,7 +133,7 @@ fn null_slot_with_bytes(bits: &[u8], rows: usize, at: impl Fn(usize) -> usize) -
 }
 
 /// The set bits of `bytes`, eight bytes at a time.
-fn count_ones(bytes: &[u8]) -> usize {
+pub(super) fn count_ones(bytes: &[u8]) -> usize {
     let words = bytes.chunks_exact(8);
     let tail = words.remainder().iter().map(|b| b.count_ones() as usize);
     words

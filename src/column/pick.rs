@@ -11,6 +11,7 @@
 
 use super::blocks::Blocks;
 use super::buffers::{copy_in_blocks, out_of_memory};
+use super::bulk::count_ones;
 use super::Column;
 use crate::error::Error;
 use std::ops::Range;
@@ -227,7 +228,7 @@ impl Column {
                             let whole = r.len() / 8;
                             let bytes = &src.bitmap[from / 8..from / 8 + whole];
                             self.bitmap[bits.at / 8..bits.at / 8 + whole].copy_from_slice(bytes);
-                            let valid = bytes.iter().map(|b| b.count_ones() as usize).sum();
+                            let valid = count_ones(bytes);
                             bits.skip(whole * 8, valid);
                             from += whole * 8;
                         }
