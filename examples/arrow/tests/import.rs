@@ -509,3 +509,36 @@ fn one_array_into_one_column_as_the_batch_import_does() {
     assert!(matches!(err, Error::Arrow { column: None, .. }), "{err}");
     assert_eq!(ints.as_slice::<i64>(), &[7]);
 }
+
+/// A pooled chunk's columns grown by `extend_from_array` far past the
+/// capacity they were handed out with are judged on return as they are:
+/// the next request for that many rows gets the same chunk whole, with
+/// room for them (the pool trusts nothing it handed out; here it must
+/// see the growth). The text is 8 bytes a row: a variable-width column
+/// counts the rows its data holds at 8 bytes each (`Column::capacity`).
+#[test]
+fn columns_grown_from_arrays_are_judged_as_they_came_back() {
+    let pool = LockFreeAllocator::new();
+    let fields = [FieldType::I64, FieldType::UTF8];
+    let n = 3000;
+    let mut chk = pool.alloc(&fields, 4, 4);
+    chk.column_mut(0)
+        .extend_from_array(&Int64Array::from((0..n as i64).collect::<Vec<_>>()));
+    chk.column_mut(1)
+        .extend_from_array(&LargeStringArray::from(vec!["abcdefgh"; n]));
+    let ptrs = (chk.column(0).data_ptr(), chk.column(1).data_ptr());
+    drop(chk);
+    let again = pool.alloc(&fields, n, n);
+    let st = pool.stats();
+    assert_eq!(
+        (st.chunks_from_cache, st.discarded_too_small),
+        (1, 0),
+        "{st:?}"
+    );
+    assert_eq!(
+        (again.column(0).data_ptr(), again.column(1).data_ptr()),
+        ptrs
+    );
+    assert!(again.column(0).capacity() >= n && again.column(1).capacity() >= n);
+    assert_eq!(again.num_rows(), 0);
+}
