@@ -251,6 +251,77 @@ fn threads_starting_on_a_full_cache_share_it() {
     );
 }
 
+/// S9's shape of work: sixteen threads each hold two chunks at a time (a
+/// scan and what its filter keeps), with the default limit of 64 whole
+/// chunks and a seventeenth thread (the one that made the allocator, as
+/// `compare` verifies on it) caching one. Every thread's fair share holds
+/// its two: from the third round on, every chunk comes whole from the
+/// thread's own magazine, and it is the same two chunks every cycle. With
+/// the share at half the limit split (1 here), the second chunk of every
+/// cycle went through the depot, another thread's chunk each time, and
+/// under real concurrency it sometimes found the depot empty and made a
+/// new one.
+///
+/// The threads take turns (one runs at a time), so the outcome does not
+/// depend on scheduling. The first round makes the chunks (threads that
+/// join early reserve credits in batches, so a late one may find none);
+/// the second lets every thread see the final thread count and give back
+/// what it holds over its share.
+#[test]
+fn sixteen_threads_keep_their_two_chunks_each_to_themselves() {
+    let pool = LockFreeAllocator::new();
+    drop(pool.alloc(&F, 64, 64)); // `main` caches for the pool too
+    let (done_tx, done_rx) = mpsc::channel::<Vec<[usize; 2]>>();
+    let (mid, after, seen) = std::thread::scope(|s| {
+        let mut turns = Vec::new();
+        for _ in 0..16 {
+            let (tx, rx) = mpsc::channel::<usize>();
+            let (pool, done_tx) = (&pool, done_tx.clone());
+            turns.push(tx);
+            s.spawn(move || {
+                while let Ok(n) = rx.recv() {
+                    let mut seen = Vec::new();
+                    for _ in 0..n {
+                        let scan = pool.alloc(&F, 64, 64);
+                        let kept = pool.alloc(&F, 64, 64);
+                        let mut pair = [scan.column(0).data_ptr(), kept.column(0).data_ptr()]
+                            .map(|p| p as usize);
+                        pair.sort_unstable();
+                        seen.push(pair);
+                        drop(scan);
+                        drop(kept);
+                    }
+                    done_tx.send(seen).unwrap();
+                }
+            });
+        }
+        let round = |n: usize| -> Vec<Vec<[usize; 2]>> {
+            (turns.iter())
+                .map(|tx| {
+                    tx.send(n).unwrap();
+                    done_rx.recv().unwrap()
+                })
+                .collect()
+        };
+        round(1);
+        round(1);
+        let mid = pool.stats();
+        let seen = round(20);
+        (mid, pool.stats(), seen)
+    });
+    let allocated = after.chunks_allocated - mid.chunks_allocated;
+    let whole = after.chunks_from_cache - mid.chunks_from_cache;
+    assert_eq!(allocated, 16 * 20 * 2, "{after:?}");
+    assert_eq!(whole, allocated, "{mid:?}\n{after:?}");
+    assert_eq!(after.columns_fresh, mid.columns_fresh, "{after:?}");
+    for (t, pairs) in seen.iter().enumerate() {
+        assert!(
+            pairs.iter().all(|p| p == &pairs[0]),
+            "thread {t} got other chunks than its own: {pairs:?}"
+        );
+    }
+}
+
 /// Two sizes of one layout in turn, as S11's 2 MiB and 32 MiB columns:
 /// each request gets the cached chunk that fits it best, whatever order
 /// the chunks came back in, so no column is made again and the cache

@@ -67,9 +67,10 @@ fn thread_cache_flush_on_exit() {
 /// flushing it.
 ///
 /// Why these limits: two whole chunks give each of the two threads caching
-/// for the allocator a fair share of one (half the limit, split between
-/// them). So the spawned thread's first return fills its magazine, its
-/// second finds it full and flushes the first chunk into the depot (the
+/// for the allocator a fair share of one (the limit split between them,
+/// for a thread's cached chunks and spare credits together). So the
+/// spawned thread's first return fills its magazine, its second finds it
+/// full and flushes the first chunk into the depot (the
 /// `put` path), and its exit flushes the second (the thread-local
 /// destructor). Either push may come before, during or after the drop
 /// that empties the depot: one that lands after it leaves a chunk in the

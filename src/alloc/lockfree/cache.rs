@@ -13,11 +13,14 @@
 //!
 //! Magazines exchange chunks with the depot in batches and reserve
 //! whole-chunk credits in batches (see `credits.rs`), so `max_free_chunks`
-//! covers them too. No thread hoards: a magazine holds at most its
-//! thread's fair share (half of `max_free_chunks` split among the threads
-//! caching for the pool, between 1 and [`MAGAZINE`]) and keeps at most that
-//! many spare credits; a thread that sees the number of threads change
-//! resizes its share.
+//! covers them too. No thread hoards: a thread's cached chunks and its
+//! spare credits together are at most its fair share (`max_free_chunks`
+//! split among the threads caching for the pool, between 1 and
+//! [`MAGAZINE`]); a thread that sees the number of threads change resizes
+//! its share. Together they count each chunk a thread works with once:
+//! in the magazine while it is cached, as a spare credit while it is
+//! handed out. So a thread whose batches hold up to its share of chunks at
+//! once finds every one of them in its own magazine, cycle after cycle.
 //!
 //! When a magazine lets go:
 //! * at its thread's exit (the thread-local destructor);
@@ -327,16 +330,23 @@ struct Entry {
     version: usize,
     generation: usize,
     block: BlockId,
-    /// The most chunks the magazine holds and the most spare credits kept:
-    /// this thread's fair share (see the module docs).
+    /// The most chunks the magazine holds and spare credits kept, the two
+    /// together: this thread's fair share (see the module docs).
     share: usize,
 }
 
-/// A thread's fair share: half the limit split evenly, so even when every
-/// thread holds its share in chunks and its share again in spare credits,
-/// together they stay within the limit; at least 1 and at most a magazine.
+/// A thread's fair share: the limit split evenly, so when every thread
+/// holds its share in cached chunks and spare credits, together they stay
+/// within the limit; at least 1 and at most a magazine.
+///
+/// Not half the limit, as it once was (the magazine and the spare credits
+/// each held to it): a chunk is in one of the two at a time, so the halves
+/// only halved what a thread keeps for itself. With 16 threads (and the
+/// thread that made the allocator, 17) on the default limit of 64, a share
+/// of 1 made every batch of two chunks go through the depot, and now and
+/// then find it empty (`tests/thread_cache.rs`).
 fn share_of(max_free_chunks: usize, threads: usize) -> usize {
-    (max_free_chunks / (2 * threads.max(1))).clamp(1, MAGAZINE)
+    (max_free_chunks / threads.max(1)).clamp(1, MAGAZINE)
 }
 
 impl Entry {
@@ -370,7 +380,8 @@ impl Entry {
         if self.magazine.len() > self.share {
             self.flush(self.magazine.len() - self.share);
         }
-        self.pool.credits.release_spare(&mut self.spare, self.share);
+        let room = self.share - self.magazine.len();
+        self.pool.credits.release_spare(&mut self.spare, room);
     }
 
     /// See [`take`]. The credit of a chunk handed out stays here, spare.
@@ -421,7 +432,8 @@ impl Entry {
         }
     }
 
-    /// Hands out the magazine's chunk `i`, counting it.
+    /// Hands out the magazine's chunk `i`, counting it. Its credit stays
+    /// here, spare: the share's count is unchanged.
     #[inline(always)]
     fn hand_out(&mut self, i: usize) -> Box<Body> {
         let Cached { body, credit } = if i + 1 == self.magazine.len() {
@@ -438,13 +450,20 @@ impl Entry {
         body
     }
 
+    /// Chunks cached here plus spare credits: at most `share`.
+    #[inline(always)]
+    fn held(&self) -> usize {
+        self.magazine.len() + self.spare.len()
+    }
+
     /// Pops up to a batch of `fields` chunks from the depot: one for the
     /// request, the rest into the magazine (their credits travel with them).
     fn refill(&mut self, fields: &[FieldType], rows: usize) -> Option<Taken> {
         let guard = self.handle.pin();
         let depot = self.pool.depot(&guard);
         let first = depot.pop_chunk(fields)?;
-        let room = self.share.saturating_sub(self.magazine.len());
+        // What the share leaves once `first`'s credit is spare.
+        let room = self.share.saturating_sub(self.held() + 1);
         let block = self.pool.stats.block(self.block);
         for _ in 1..BATCH.min(room + 1) {
             let Some(mut cached) = depot.pop_chunk(fields) else {
@@ -466,11 +485,12 @@ impl Entry {
         Some(Taken::Ready(body))
     }
 
-    /// See [`put`]: the fast case is a spare credit in hand and room in the
-    /// magazine.
+    /// See [`put`]: the fast case is a spare credit in hand, which is also
+    /// room in the magazine (the chunk takes its credit's place in the
+    /// share).
     #[inline(always)]
     fn put(&mut self, body: Box<Body>) -> Result<(), Box<Body>> {
-        if self.magazine.len() < self.share && !self.budget {
+        if !self.budget {
             if let Some(credit) = self.spare.take() {
                 self.load(body, credit);
                 return Ok(());
@@ -483,8 +503,18 @@ impl Entry {
     #[inline(never)]
     fn put_slow(&mut self, body: Box<Body>) -> Result<(), Box<Body>> {
         let credits = Arc::clone(&self.pool.credits);
-        if self.spare.len() == 0 && credits.reserve_into(&mut self.spare, self.share) == 0 {
-            return Err(body);
+        if self.spare.len() == 0 {
+            // No credit in hand: the magazine fills the share. Make room
+            // (the oldest chunks to the depot, half the share at once so
+            // the next returns find room), then reserve credits for it.
+            if self.magazine.len() >= self.share {
+                let over = self.magazine.len() + 1 - self.share;
+                self.flush(over.max(self.share / 2));
+            }
+            let room = self.share - self.magazine.len();
+            if credits.reserve_into(&mut self.spare, room) == 0 {
+                return Err(body);
+            }
         }
         let bytes = body.bytes;
         if self.budget && self.spare_bytes < bytes {
@@ -499,10 +529,6 @@ impl Entry {
         };
         if self.budget {
             self.spare_bytes -= bytes;
-        }
-        if self.magazine.len() >= self.share {
-            let over = self.magazine.len() + 1 - self.share;
-            self.flush(over.max(self.share / 2));
         }
         self.load(body, credit);
         Ok(())
@@ -522,7 +548,7 @@ impl Entry {
     #[inline(always)]
     fn keep_credit(&mut self, credit: Credit, bytes: usize) {
         self.spare.keep(credit);
-        if self.spare.len() > self.share {
+        if self.held() > self.share {
             self.give_back_spare();
         }
         if self.budget {
@@ -537,7 +563,8 @@ impl Entry {
 
     #[cold]
     fn give_back_spare(&mut self) {
-        let keep = self.pool.credits.credit_batch().min(self.share);
+        let room = self.share.saturating_sub(self.magazine.len());
+        let keep = self.pool.credits.credit_batch().min(room);
         self.pool.credits.release_spare(&mut self.spare, keep);
     }
 
