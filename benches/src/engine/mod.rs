@@ -481,7 +481,18 @@ impl Engine {
 
     /// One timed sample: `threads` threads, each with its own [`Local`],
     /// batches for `warm` untimed, then batches until `dur` has passed.
+    ///
+    /// The warm-up starts with two rounds of one batch on every thread and
+    /// a barrier, then at least one more batch a thread: after the first
+    /// round every thread has joined the pool (its thread cache made), and
+    /// after the second every thread has seen the final thread count and
+    /// given back the credits it held over its share. Without them, a
+    /// thread that ran little in the warm-up (16 threads on 2 cores) could
+    /// find the pool's credits still held by threads that joined early with
+    /// bigger shares, cache nothing, and make its first timed batch's
+    /// chunks new.
     pub fn sample(&self, who: Maker, threads: usize, warm: Duration, dur: Duration) -> Sample {
+        let joined = Barrier::new(threads);
         let start = Barrier::new(threads + 1);
         let go = Barrier::new(threads + 1);
         let stop = AtomicBool::new(false);
@@ -490,13 +501,20 @@ impl Engine {
         let per_thread: Vec<(u64, Duration, u64, Instant, Instant)> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
-                    let (start, go, stop) = (&start, &go, &stop);
+                    let (joined, start, go, stop) = (&joined, &start, &go, &stop);
                     s.spawn(move || {
                         let mut local = self.local(who);
                         let slices = self.src.slices();
                         let mut i = t * 3;
+                        // Twice: every thread joins the pool, then every
+                        // thread has seen the final thread count.
+                        for _ in 0..2 {
+                            black_box(self.batch(who, &mut local, i % slices));
+                            i += 1;
+                            joined.wait();
+                        }
                         let w0 = Instant::now();
-                        while w0.elapsed() < warm || i < t * 3 + 2 {
+                        while w0.elapsed() < warm || i < t * 3 + 3 {
                             black_box(self.batch(who, &mut local, i % slices));
                             i += 1;
                         }

@@ -20,6 +20,32 @@ pub(crate) struct TargetResult {
     pub(crate) borderline: bool,
 }
 
+/// The memory target of `benches/README.md` for one allocator of S10 or
+/// S11: chunkpool's peak RSS above the table ≤ the best no-pool
+/// contender's plus what chunkpool retains (MiB).
+pub(crate) fn memory_target(
+    scenario: &'static str,
+    a: chunkpool_bench::alloc::Allocator,
+    pooled: f64,
+    best: f64,
+    retained: f64,
+) -> TargetResult {
+    TargetResult {
+        scenario,
+        text: format!(
+            "under {}: peak RSS ≤ the best no-pool contender's + chunkpool's retained bytes",
+            a.name()
+        ),
+        measured: format!(
+            "chunkpool {pooled:.1} MiB, best no-pool {best:.1} + retained {retained:.1} = {:.1} MiB",
+            best + retained
+        ),
+        met: Some(pooled <= best + retained),
+        valid: true,
+        borderline: false,
+    }
+}
+
 pub(crate) struct Analysis {
     pub(crate) floor_scaling: Option<f64>,
     pub(crate) floor_ok: bool,

@@ -226,6 +226,34 @@ impl S9Results {
         self.ratio_by(cell, "chunkpool", "copy-floor", |p| p.make_ns)
     }
 
+    /// A contender's peak RSS above the table, MiB (median over its
+    /// processes, which run every thread count).
+    pub(crate) fn rss_mib(&self, a: Allocator, s: Shape, who: &'static str) -> Option<f64> {
+        self.proc_med(a, s, who, |p| {
+            p.peak_rss_kb.saturating_sub(p.base_rss_kb) as f64 / 1024.0
+        })
+    }
+
+    /// chunkpool's `retained_bytes` after a sample, MiB: the most over the
+    /// thread counts (median over repetitions at each).
+    pub(crate) fn retained_mib(&self, a: Allocator, s: Shape) -> Option<f64> {
+        (self.threads.iter())
+            .filter_map(|&t| self.med((a, s, t), "chunkpool", |p| p.retained.unwrap_or(0) as f64))
+            .reduce(f64::max)
+            .map(|b| b / 1048576.0)
+    }
+
+    /// The memory target at one shape: chunkpool's peak RSS above the
+    /// table, and what the target allows it (the best no-pool contender's
+    /// plus what chunkpool retains), MiB.
+    pub(crate) fn memory(&self, a: Allocator, s: Shape) -> Option<(f64, f64)> {
+        let pooled = self.rss_mib(a, s, "chunkpool")?;
+        let best = (NO_POOL.iter())
+            .filter_map(|&w| self.rss_mib(a, s, w))
+            .reduce(f64::min)?;
+        Some((pooled, best + self.retained_mib(a, s)?))
+    }
+
     /// A contender's median of `f` over the counted repetitions.
     pub(crate) fn med(
         &self,
@@ -501,8 +529,59 @@ pub(crate) fn s9_targets(r: &S9Results) -> Vec<TargetResult> {
         ),
     ];
     let mut out = scan_targets(r, &rows);
+    out.extend(memory_targets(r, "rows"));
     if let Some(b) = &r.bulk {
         out.extend(scan_targets(b, &bulk));
+        out.extend(memory_targets(b, "bulk"));
+    }
+    out
+}
+
+/// The memory target, per allocator, over one scan's shapes: chunkpool's
+/// peak RSS ≤ the best no-pool contender's plus chunkpool's retained bytes.
+/// Judged per process (every thread count of a shape runs in one), so on
+/// shapes, not cells.
+fn memory_targets(r: &S9Results, scan: &str) -> Vec<TargetResult> {
+    let mut out = Vec::new();
+    for alloc in Allocator::ALL {
+        let mut shapes: Vec<Shape> = (r.procs.keys())
+            .filter(|k| k.0 == alloc)
+            .map(|k| k.1)
+            .collect();
+        shapes.dedup();
+        let (mut met, mut missed) = (0, Vec::new());
+        for s in shapes {
+            match r.memory(alloc, s) {
+                Some((pooled, allowed)) if pooled <= allowed => met += 1,
+                Some((pooled, allowed)) => missed.push(format!(
+                    "{} ({pooled:.1} > {allowed:.1} MiB)",
+                    crate::engine_report::shape_name(s)
+                )),
+                None => {}
+            }
+        }
+        let all = met + missed.len();
+        if all == 0 {
+            continue;
+        }
+        out.push(TargetResult {
+            scenario: "S9",
+            text: format!(
+                "{scan} scan: peak RSS ≤ the best no-pool contender's + chunkpool's retained bytes, under {}",
+                alloc.name()
+            ),
+            measured: format!(
+                "holds at {met} of {all} shapes{}",
+                if missed.is_empty() {
+                    String::new()
+                } else {
+                    format!("; not at {}", missed.join(", "))
+                }
+            ),
+            met: Some(missed.is_empty()),
+            valid: true,
+            borderline: false,
+        });
     }
     out
 }

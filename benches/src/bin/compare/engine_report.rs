@@ -169,20 +169,8 @@ pub(crate) fn s9_resource_rows(
             };
             let calls = each(&|w| r.proc_med(a, s, w, |p| p.allocs + p.frees), 1);
             let faults = each(&|w| r.med((a, s, 1), w, |p| p.faults), 2);
-            let rss = each(
-                &|w| {
-                    r.proc_med(a, s, w, |p| {
-                        p.peak_rss_kb.saturating_sub(p.base_rss_kb) as f64 / 1024.0
-                    })
-                },
-                1,
-            );
-            let retained = r
-                .threads
-                .iter()
-                .filter_map(|&t| r.med((a, s, t), "chunkpool", |p| p.retained.unwrap_or(0) as f64))
-                .reduce(f64::max)
-                .map_or("-".into(), |x| format!("{:.2}", x / 1048576.0));
+            let rss = each(&|w| r.rss_mib(a, s, w), 1);
+            let retained = (r.retained_mib(a, s)).map_or("-".into(), |x| format!("{x:.2}"));
             vec![
                 shape_name(s),
                 a.name().to_string(),

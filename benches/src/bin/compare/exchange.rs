@@ -5,7 +5,7 @@
 //! workload is `chunkpool_bench::exchange`.
 
 use crate::allocators::{need_arrow, run_rep};
-use crate::analysis::TargetResult;
+use crate::analysis::{memory_target, TargetResult};
 use crate::args::Args;
 use crate::engine::{floor_list, floor_scaling, FLOOR_SCALING};
 use crate::progress::Progress;
@@ -420,6 +420,27 @@ pub(crate) fn s10_markdown(r: &S10Results, quick: bool) -> String {
 /// no-pool contender under any allocator.
 pub(crate) fn s10_targets(r: &S10Results) -> Vec<TargetResult> {
     let mut out = Vec::new();
+    for a in Allocator::ALL {
+        // One process per contender runs every pair: its peak against the
+        // most chunkpool retained after any of them.
+        let rss = |w| {
+            (r.procs.get(&(a, w)))
+                .map(|ps| median(&ps.iter().map(|p| p.rss_mib).collect::<Vec<_>>()))
+        };
+        let best = NO_POOL.iter().filter_map(|&w| rss(w)).reduce(f64::min);
+        let retained = (r.keys().into_iter())
+            .filter(|k| k.1 == a)
+            .filter_map(|(pair, _)| {
+                r.med((a, pair, true), "chunkpool", |p| {
+                    p.retained.unwrap_or(0) as f64
+                })
+            })
+            .reduce(f64::max)
+            .map(|b| b / 1048576.0);
+        if let (Some(pooled), Some(best), Some(retained)) = (rss("chunkpool"), best, retained) {
+            out.push(memory_target("S10", a, pooled, best, retained));
+        }
+    }
     for (pair, a) in r.keys() {
         let Some((m, lo, hi)) = r.best_ratio((a, pair, true)) else {
             continue;
