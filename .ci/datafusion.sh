@@ -68,9 +68,9 @@ src="$target/arrow59-src"
 rm -rf "$src"
 mkdir -p "$src"
 git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$src"
-# The root manifest's arrow requirements (the library's and the tests'
-# dev-dependencies) are ">=59, <61"; in the copy they become "=$arrow59".
-for manifest in "$src/Cargo.toml" "$src/examples/arrow/Cargo.toml"; do
+# The arrow requirements (the library's, the arrow tests' and the fuzz
+# harness's) are ">=59, <61"; in the copy they become "=$arrow59".
+for manifest in "$src/Cargo.toml" "$src/examples/arrow/Cargo.toml" "$src/fuzz/harness/Cargo.toml"; do
     grep -q '">=59, <61"' "$manifest"
     sed -i "s/\">=59, <61\"/\"=$arrow59\"/" "$manifest"
 done

@@ -539,6 +539,7 @@ fn alloc_seeds() -> Vec<AllocInput> {
         trim_renew,
         many_sizes,
         partial_rows,
+        chunkpool_harness::build::var_parts_seed(),
     ]
     .into_iter()
     .chain(reshape_seeds::reshape_seeds())

@@ -303,6 +303,13 @@ fn call(real: &mut Column, field: FieldType, op: &BuildOp, panicking: bool) -> R
         }
         BuildOp::ExtendVarParts(p) => {
             let laid = Laid::new(p);
+            #[cfg(feature = "arrow")]
+            if let Some(array) = crate::arrays::var_array(field, p, &laid.values, &laid.offsets) {
+                return either!(
+                    real.try_extend_from_array(&*array),
+                    real.extend_from_array(&*array)
+                );
+            }
             let validity = Some(&laid.bits[..]);
             let text = std::str::from_utf8(&laid.values).expect("strings and ASCII, back to back");
             macro_rules! parts {
@@ -604,4 +611,62 @@ pub fn verify_reads(col: &Column, m: &MCol) {
         m.rows.iter().filter(|r| r.null).count(),
         "null_count"
     );
+}
+
+/// Operations that reach every form of the variable-width bulk append of
+/// valid parts, on a `Utf8` and a `Binary` column of one chunk: `&str`
+/// and bytes parts, `i32` and `i64` offsets, NULL slots empty or spanning
+/// bytes, 1 to 9 rows (so, with the `arrow` feature, both the
+/// `extend_from_array` path, sliced and not, and the `_from_parts` one;
+/// see `arrays.rs`), the panicking form every other call; then the chunk
+/// goes back and is allocated again. For `tests/fuzz_regressions.rs` and
+/// `examples/arrow/tests/fuzz_arrays.rs`.
+pub fn var_parts_seed() -> Vec<crate::input::Op> {
+    use crate::input::{Cap, ColOp, Field, Op};
+    let fields = vec![Field::Utf8, Field::Var, Field::I64];
+    let mut ops = vec![Op::Alloc {
+        fields: fields.clone(),
+        cap: Cap::Rows(4),
+        max: Cap::Rows(255),
+    }];
+    let mut k = 0u8;
+    for n in 1..=9usize {
+        for (text, wide, filler) in [
+            (true, false, false),
+            (true, true, true),
+            (false, false, true),
+            (false, true, false),
+        ] {
+            let rows = (0..n)
+                .map(|i| match i % 3 {
+                    1 => None,
+                    0 => Some(format!("é{i}")),
+                    _ => Some("xyz".repeat(i)),
+                })
+                .collect();
+            let p = VarParts {
+                rows,
+                text,
+                wide,
+                filler,
+                tail: PartsTail::None,
+            };
+            k = k.wrapping_add(1);
+            ops.push(Op::Col {
+                chunk: 0,
+                col: u8::from(!text),
+                op: ColOp::Build {
+                    op: BuildOp::ExtendVarParts(p),
+                    panicking: k % 2 == 0,
+                },
+            });
+        }
+    }
+    ops.push(Op::Drop { chunk: 0 });
+    ops.push(Op::Alloc {
+        fields,
+        cap: Cap::Rows(4),
+        max: Cap::Rows(255),
+    });
+    ops
 }

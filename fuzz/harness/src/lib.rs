@@ -11,6 +11,8 @@
 //! root workspace (built and linted on stable with everything else), and a
 //! path dependency of the nightly cargo-fuzz workspace in `fuzz/`.
 
+#[cfg(feature = "arrow")]
+pub mod arrays;
 pub mod build;
 pub mod columns;
 pub mod counters;

@@ -1,0 +1,89 @@
+//! With the `arrow` feature (on in the fuzz targets): the rows of a
+//! [`VarParts`] call also go in as an arrow array, through
+//! `Column::extend_from_array`, the bulk append that takes arrow's checks
+//! on trust and writes the column's offsets itself (so the export's
+//! unchecked offsets rely on it too).
+//!
+//! Which calls: those whose parts are valid (no [`PartsTail`]) and whose
+//! form matches the column (`&str` parts into a `Utf8` column as a string
+//! array, bytes into a `Binary` column as a binary array), on an odd
+//! number of rows; the others stay on the `_from_parts` path. The model
+//! expects the same rows either way (a NULL row empty, whatever its slot
+//! spans), and the replay on stable without the feature takes the
+//! `_from_parts` path for the same input, which must give the same rows.
+//! Arrays of every second such call are sliced: built with one more row
+//! in front (the parts' junk prefix) and read from row 1, so the offsets
+//! and the validity bits start at an offset.
+
+use crate::input::{PartsTail, VarParts};
+use arrow_array::{Array, ArrayRef, BinaryArray, LargeBinaryArray, LargeStringArray, StringArray};
+use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use chunkpool::FieldType;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// Calls that went through `extend_from_array` in this process, for tests
+/// to check the path ran.
+pub static ARRAY_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+/// The array for a call on a column of `field` whose parts are laid out
+/// as `values`, `offsets` (`i64`, from past the junk prefix) and `valid`
+/// (one flag a row), if this call goes through `extend_from_array`.
+pub fn var_array(
+    field: FieldType,
+    p: &VarParts,
+    values: &[u8],
+    offsets: &[i64],
+) -> Option<ArrayRef> {
+    let text = match field {
+        FieldType::UTF8 => true,
+        FieldType::BINARY => false,
+        _ => return None,
+    };
+    if p.text != text || p.tail != PartsTail::None || p.rows.len() % 2 == 0 {
+        return None;
+    }
+    let sliced = p.rows.len() % 4 == 1;
+    // The sliced array's row 0 spans the junk prefix, valid.
+    let (offsets, valid): (Vec<i64>, Vec<bool>) = if sliced {
+        let o = std::iter::once(0).chain(offsets.iter().copied()).collect();
+        let v = std::iter::once(true)
+            .chain(p.rows.iter().map(Option::is_some))
+            .collect();
+        (o, v)
+    } else {
+        (
+            offsets.to_vec(),
+            p.rows.iter().map(Option::is_some).collect(),
+        )
+    };
+    let nulls = NullBuffer::new(BooleanBuffer::from(valid));
+    let nulls = (nulls.null_count() > 0).then_some(nulls);
+    let values = Buffer::from_slice_ref(values);
+    let array: ArrayRef = match (text, p.wide) {
+        (true, true) => Arc::new(
+            LargeStringArray::try_new(OffsetBuffer::new(offsets.into()), values, nulls).ok()?,
+        ),
+        (true, false) => Arc::new(
+            StringArray::try_new(OffsetBuffer::new(narrow(&offsets)?), values, nulls).ok()?,
+        ),
+        (false, true) => Arc::new(
+            LargeBinaryArray::try_new(OffsetBuffer::new(offsets.into()), values, nulls).ok()?,
+        ),
+        (false, false) => Arc::new(
+            BinaryArray::try_new(OffsetBuffer::new(narrow(&offsets)?), values, nulls).ok()?,
+        ),
+    };
+    ARRAY_CALLS.fetch_add(1, Ordering::Relaxed);
+    Some(if sliced {
+        array.slice(1, array.len() - 1)
+    } else {
+        array
+    })
+}
+
+/// The offsets as `i32`, if they fit.
+fn narrow(offsets: &[i64]) -> Option<ScalarBuffer<i32>> {
+    let v: Option<Vec<i32>> = offsets.iter().map(|&o| i32::try_from(o).ok()).collect();
+    v.map(ScalarBuffer::from)
+}
