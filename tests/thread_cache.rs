@@ -214,33 +214,16 @@ fn threads_starting_on_a_full_cache_share_it() {
     // cache in batches of up to 8: if the first eight kept their batches,
     // they would hold all 64 chunks and credits, and the other eight would
     // cycle loose columns for good. Each keeps a fair share instead.
-    let (done_tx, done_rx) = mpsc::channel::<()>();
-    let (mid, after) = std::thread::scope(|s| {
-        let mut turns = Vec::new();
-        for _ in 0..16 {
-            let (tx, rx) = mpsc::channel::<usize>();
-            let (pool, done_tx) = (&pool, done_tx.clone());
-            turns.push(tx);
-            s.spawn(move || {
-                while let Ok(n) = rx.recv() {
-                    for _ in 0..n {
-                        drop(pool.alloc(&F, 64, 64));
-                    }
-                    done_tx.send(()).unwrap();
-                }
-            });
+    let cycle = |n: usize| {
+        for _ in 0..n {
+            drop(pool.alloc(&F, 64, 64));
         }
-        let round = |n: usize| {
-            for tx in &turns {
-                tx.send(n).unwrap();
-                done_rx.recv().unwrap();
-            }
-        };
+    };
+    let (mid, after) = in_turns(16, cycle, |round| {
         round(1); // every thread's first take, the first ones refilling
         let mid = pool.stats();
         round(50);
         (mid, pool.stats())
-        // `turns` drops here: the threads leave their loops.
     });
     let allocated = after.chunks_allocated - mid.chunks_allocated;
     let whole = after.chunks_from_cache - mid.chunks_from_cache;
@@ -271,38 +254,20 @@ fn threads_starting_on_a_full_cache_share_it() {
 fn sixteen_threads_keep_their_two_chunks_each_to_themselves() {
     let pool = LockFreeAllocator::new();
     drop(pool.alloc(&F, 64, 64)); // `main` caches for the pool too
-    let (done_tx, done_rx) = mpsc::channel::<Vec<[usize; 2]>>();
-    let (mid, after, seen) = std::thread::scope(|s| {
-        let mut turns = Vec::new();
-        for _ in 0..16 {
-            let (tx, rx) = mpsc::channel::<usize>();
-            let (pool, done_tx) = (&pool, done_tx.clone());
-            turns.push(tx);
-            s.spawn(move || {
-                while let Ok(n) = rx.recv() {
-                    let mut seen = Vec::new();
-                    for _ in 0..n {
-                        let scan = pool.alloc(&F, 64, 64);
-                        let kept = pool.alloc(&F, 64, 64);
-                        let mut pair = [scan.column(0).data_ptr(), kept.column(0).data_ptr()]
-                            .map(|p| p as usize);
-                        pair.sort_unstable();
-                        seen.push(pair);
-                        drop(scan);
-                        drop(kept);
-                    }
-                    done_tx.send(seen).unwrap();
-                }
-            });
-        }
-        let round = |n: usize| -> Vec<Vec<[usize; 2]>> {
-            (turns.iter())
-                .map(|tx| {
-                    tx.send(n).unwrap();
-                    done_rx.recv().unwrap()
-                })
-                .collect()
-        };
+                                  // Each cycle's two chunks, by the address of their first column.
+    let cycle = |n: usize| -> Vec<[usize; 2]> {
+        (0..n)
+            .map(|_| {
+                let scan = pool.alloc(&F, 64, 64);
+                let kept = pool.alloc(&F, 64, 64);
+                let mut pair =
+                    [scan.column(0).data_ptr(), kept.column(0).data_ptr()].map(|p| p as usize);
+                pair.sort_unstable();
+                pair
+            })
+            .collect()
+    };
+    let (mid, after, seen) = in_turns(16, cycle, |round| {
         round(1);
         round(1);
         let mid = pool.stats();
@@ -391,4 +356,41 @@ fn two_sizes_in_turn_keep_their_own_buffers() {
         );
         assert_eq!(pool.stats().retained_chunks, 2);
     }
+}
+
+/// Runs `threads` threads that take turns, one at a time (so what they do
+/// does not depend on scheduling): `script` gets `round`, which has each
+/// thread in turn run `cycle(n)` and returns what each gave, in turn
+/// order. The threads leave when `script` returns.
+fn in_turns<R: Send, T>(
+    threads: usize,
+    cycle: impl Fn(usize) -> R + Sync,
+    script: impl FnOnce(&dyn Fn(usize) -> Vec<R>) -> T,
+) -> T {
+    let (done_tx, done_rx) = mpsc::channel::<R>();
+    let cycle = &cycle;
+    std::thread::scope(|s| {
+        let turns: Vec<mpsc::Sender<usize>> = (0..threads)
+            .map(|_| {
+                let (tx, rx) = mpsc::channel::<usize>();
+                let done_tx = done_tx.clone();
+                s.spawn(move || {
+                    while let Ok(n) = rx.recv() {
+                        done_tx.send(cycle(n)).unwrap();
+                    }
+                });
+                tx
+            })
+            .collect();
+        let round = |n: usize| -> Vec<R> {
+            (turns.iter())
+                .map(|tx| {
+                    tx.send(n).unwrap();
+                    done_rx.recv().unwrap()
+                })
+                .collect()
+        };
+        script(&round)
+        // `turns` drops here: the threads leave their loops.
+    })
 }

@@ -15,12 +15,13 @@
 //! whole-chunk credits in batches (see `credits.rs`), so `max_free_chunks`
 //! covers them too. No thread hoards: a thread's cached chunks and its
 //! spare credits together are at most its fair share (`max_free_chunks`
-//! split among the threads caching for the pool, between 1 and
-//! [`MAGAZINE`]); a thread that sees the number of threads change resizes
-//! its share. Together they count each chunk a thread works with once:
-//! in the magazine while it is cached, as a spare credit while it is
-//! handed out. So a thread whose batches hold up to its share of chunks at
-//! once finds every one of them in its own magazine, cycle after cycle.
+//! split among the threads caching for the pool, between 1 and twice
+//! [`MAGAZINE`]), its magazine at most `MAGAZINE` of them; a thread that
+//! sees the number of threads change resizes its share. Together they
+//! count each chunk a thread works with once: in the magazine while it is
+//! cached, as a spare credit while it is handed out. So a thread whose
+//! batches hold up to its share of chunks at once (and a magazine) finds
+//! every one of them in its own magazine, cycle after cycle.
 //!
 //! When a magazine lets go:
 //! * at its thread's exit (the thread-local destructor);
@@ -337,7 +338,8 @@ struct Entry {
 
 /// A thread's fair share: the limit split evenly, so when every thread
 /// holds its share in cached chunks and spare credits, together they stay
-/// within the limit; at least 1 and at most a magazine.
+/// within the limit; at least 1, and at most two magazines' worth (a full
+/// magazine and as many chunks out).
 ///
 /// Not half the limit, as it once was (the magazine and the spare credits
 /// each held to it): a chunk is in one of the two at a time, so the halves
@@ -346,7 +348,7 @@ struct Entry {
 /// of 1 made every batch of two chunks go through the depot, and now and
 /// then find it empty (`tests/thread_cache.rs`).
 fn share_of(max_free_chunks: usize, threads: usize) -> usize {
-    (max_free_chunks / threads.max(1)).clamp(1, MAGAZINE)
+    (max_free_chunks / threads.max(1)).clamp(1, 2 * MAGAZINE)
 }
 
 impl Entry {
@@ -377,8 +379,9 @@ impl Entry {
             self.drop_all();
         }
         self.share = share_of(self.pool.config().max_free_chunks(), self.pool.threads());
-        if self.magazine.len() > self.share {
-            self.flush(self.magazine.len() - self.share);
+        let cap = self.cap();
+        if self.magazine.len() > cap {
+            self.flush(self.magazine.len() - cap);
         }
         let room = self.share - self.magazine.len();
         self.pool.credits.release_spare(&mut self.spare, room);
@@ -456,14 +459,22 @@ impl Entry {
         self.magazine.len() + self.spare.len()
     }
 
+    /// The most chunks the magazine holds: the share, at most `MAGAZINE`.
+    #[inline(always)]
+    fn cap(&self) -> usize {
+        self.share.min(MAGAZINE)
+    }
+
     /// Pops up to a batch of `fields` chunks from the depot: one for the
     /// request, the rest into the magazine (their credits travel with them).
     fn refill(&mut self, fields: &[FieldType], rows: usize) -> Option<Taken> {
         let guard = self.handle.pin();
         let depot = self.pool.depot(&guard);
         let first = depot.pop_chunk(fields)?;
-        // What the share leaves once `first`'s credit is spare.
-        let room = self.share.saturating_sub(self.held() + 1);
+        // What the share leaves once `first`'s credit is spare, and the
+        // magazine has room for.
+        let room = (self.share.saturating_sub(self.held() + 1))
+            .min(self.cap().saturating_sub(self.magazine.len()));
         let block = self.pool.stats.block(self.block);
         for _ in 1..BATCH.min(room + 1) {
             let Some(mut cached) = depot.pop_chunk(fields) else {
@@ -485,12 +496,11 @@ impl Entry {
         Some(Taken::Ready(body))
     }
 
-    /// See [`put`]: the fast case is a spare credit in hand, which is also
-    /// room in the magazine (the chunk takes its credit's place in the
-    /// share).
+    /// See [`put`]: the fast case is room in the magazine and a spare
+    /// credit in hand (the chunk takes its credit's place in the share).
     #[inline(always)]
     fn put(&mut self, body: Box<Body>) -> Result<(), Box<Body>> {
-        if !self.budget {
+        if self.magazine.len() < MAGAZINE && !self.budget {
             if let Some(credit) = self.spare.take() {
                 self.load(body, credit);
                 return Ok(());
@@ -503,14 +513,15 @@ impl Entry {
     #[inline(never)]
     fn put_slow(&mut self, body: Box<Body>) -> Result<(), Box<Body>> {
         let credits = Arc::clone(&self.pool.credits);
+        // A full magazine: room first, the oldest chunks to the depot (half
+        // a magazine at once, so the next returns find room). Then, with no
+        // credit in hand, the share has room too (`cap` is at most it).
+        let cap = self.cap();
+        if self.magazine.len() >= cap {
+            let over = self.magazine.len() + 1 - cap;
+            self.flush(over.max(cap / 2));
+        }
         if self.spare.len() == 0 {
-            // No credit in hand: the magazine fills the share. Make room
-            // (the oldest chunks to the depot, half the share at once so
-            // the next returns find room), then reserve credits for it.
-            if self.magazine.len() >= self.share {
-                let over = self.magazine.len() + 1 - self.share;
-                self.flush(over.max(self.share / 2));
-            }
             let room = self.share - self.magazine.len();
             if credits.reserve_into(&mut self.spare, room) == 0 {
                 return Err(body);
