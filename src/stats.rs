@@ -83,6 +83,13 @@ pub struct Stats {
     /// queue slots), as the byte budget counts them. Summed from per-thread
     /// counts, so while other threads work it can lag or lead the truth by
     /// what they moved meanwhile.
+    ///
+    /// These are the bytes asked of the global allocator, not the resident
+    /// memory they keep: an allocator that serves each size class from
+    /// pages of its own keeps every page a cached buffer sits in. In S9's
+    /// batches under mimalloc a process's peak RSS exceeded the best run
+    /// without a pool by up to four times this (`benches/results/README.md`);
+    /// under glibc and jemalloc by at most this.
     pub retained_bytes: usize,
     /// Slots reserved against `max_free_chunks` right now, exactly. For the
     /// lock-free allocator (one atomic counter): cached whole chunks plus
