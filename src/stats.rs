@@ -84,11 +84,14 @@ pub struct Stats {
     /// counts, so while other threads work it can lag or lead the truth by
     /// what they moved meanwhile.
     ///
-    /// These are the bytes asked of the global allocator, not the resident
-    /// memory they keep: an allocator that serves each size class from
-    /// pages of its own keeps every page a cached buffer sits in. In S9's
-    /// batches under mimalloc a process's peak RSS exceeded the best run
-    /// without a pool by up to four times this (`benches/results/README.md`);
+    /// These are the bytes of the buffers held, not the resident memory of
+    /// the process: what the global allocator keeps around them is not
+    /// counted (freed and outgrown buffers it has not yet returned to the
+    /// system, partly used pages). In S9's batches under mimalloc, whose
+    /// default keeps freed memory resident for a second, a process's peak
+    /// RSS exceeded the best run without a pool by up to four times this,
+    /// mostly from the first chunks' text columns growing to their size,
+    /// which unpooled chunks do every batch (`benches/results/README.md`);
     /// under glibc and jemalloc by at most this.
     pub retained_bytes: usize,
     /// Slots reserved against `max_free_chunks` right now, exactly. For the
