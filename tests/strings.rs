@@ -192,3 +192,90 @@ fn the_var_limit_counts_data_capacity_in_whole_64_byte_blocks() {
         }
     }
 }
+
+/// The bytes a row of data a column has room for: its buffers less its
+/// offsets (8 bytes a row and one more) and bitmap (a bit a row).
+fn data_room_per_row(chk: &Chunk, col: usize, rows: usize) -> usize {
+    let c = chk.column(col);
+    (c.allocated_bytes() - 8 * (rows + 1) - rows.div_ceil(8)) / rows
+}
+
+/// A new string column of a lock-free allocator starts with the room a
+/// row that the string columns coming home had: the chunks made after the
+/// first ones of a wide-text workload do not grow through a chain of
+/// doublings (each leaving the buffer it outgrew to the global allocator).
+/// Before any comes home, and with the mutex allocator (TiDB's), it is the
+/// usual 8 bytes a row.
+#[test]
+fn new_string_columns_start_with_the_room_a_row_seen_coming_home() {
+    let pool = LockFreeAllocator::new();
+    let first = pool.alloc(&FIELDS, ROWS, ROWS);
+    assert_eq!(data_room_per_row(&first, 0, ROWS), 8);
+    let mut grown = pool.alloc(&FIELDS, ROWS, ROWS);
+    fill(&mut grown, ROWS, 200, &mut 7);
+    let grown_room = data_room_per_row(&grown, 0, ROWS).max(data_room_per_row(&grown, 2, ROWS));
+    assert!(grown_room >= 200, "{grown_room}");
+    drop(grown); // home, checked in full
+                 // `first` is still out and the one cached is `grown`: a third chunk is new.
+    let cached = pool.alloc(&FIELDS, ROWS, ROWS);
+    let fresh = pool.alloc(&FIELDS, ROWS, ROWS);
+    assert_eq!(pool.stats().chunks_from_cache, 1);
+    for col in [0, 2] {
+        assert_eq!(data_room_per_row(&fresh, col, ROWS), grown_room);
+    }
+    drop((first, cached, fresh));
+
+    // The mutex allocator keeps TiDB's estimate.
+    let mutex = chunkpool::MutexAllocator::new();
+    let mut grown = mutex.alloc(&FIELDS, ROWS, ROWS);
+    fill(&mut grown, ROWS, 200, &mut 7);
+    let _out = mutex.alloc(&FIELDS, ROWS, ROWS);
+    drop(grown);
+    let _cached = mutex.alloc(&FIELDS, ROWS, ROWS);
+    let fresh = mutex.alloc(&FIELDS, ROWS, ROWS);
+    assert_eq!(data_room_per_row(&fresh, 0, ROWS), 8);
+}
+
+/// Only what may be cached is seen: a string column past the per-row limit
+/// is freed on return and leaves new columns at what they were. Nor does a
+/// pool under a byte budget start new columns bigger (a new chunk is
+/// charged before it is handed out).
+#[test]
+fn new_string_columns_ignore_columns_freed_as_oversize_and_budgeted_pools() {
+    let pool = LockFreeAllocator::new();
+    let mut wide = pool.alloc(&FIELDS, ROWS, ROWS);
+    fill(&mut wide, ROWS, 2000, &mut 7); // about 2 KiB a row, past 512
+    drop(wide);
+    assert_eq!(pool.stats().discarded_oversize, 2, "{:?}", pool.stats());
+    let fresh = pool.alloc(&FIELDS, ROWS, ROWS);
+    assert_eq!(data_room_per_row(&fresh, 0, ROWS), 8);
+
+    let cfg = PoolConfig::builder().byte_budget(64 << 20).build().unwrap();
+    let budgeted = LockFreeAllocator::with_config(cfg);
+    let mut grown = budgeted.alloc(&FIELDS, ROWS, ROWS);
+    fill(&mut grown, ROWS, 200, &mut 7);
+    drop(grown);
+    let _cached = budgeted.alloc(&FIELDS, ROWS, ROWS);
+    let fresh = budgeted.alloc(&FIELDS, ROWS, ROWS);
+    assert_eq!(budgeted.stats().chunks_from_cache, 1);
+    assert_eq!(data_room_per_row(&fresh, 0, ROWS), 8);
+}
+
+/// The room a row a new string column starts with is at most the per-row
+/// limit: a one-row chunk may come home with 10 KiB of text (under the
+/// 16 KiB floor, so cached), and a request for 1024 rows must not be made
+/// with 10 KiB a row. Under `PoolConfig::tidb` (no per-row limit) new
+/// columns keep TiDB's 8 bytes a row.
+#[test]
+fn new_string_columns_start_at_most_at_the_per_row_limit() {
+    for (config, want) in [(PoolConfig::default(), 512), (PoolConfig::tidb(), 8)] {
+        let pool = LockFreeAllocator::with_config(config);
+        let mut one = pool.alloc(&FIELDS, 1, 1);
+        one.column_mut(0).append_bytes(&[b'x'; 10 << 10]);
+        drop(one);
+        assert_eq!(pool.stats().retained_chunks, 1, "{:?}", pool.stats());
+        let _cached = pool.alloc(&FIELDS, 1, 1);
+        let fresh = pool.alloc(&FIELDS, ROWS, ROWS);
+        assert_eq!(data_room_per_row(&fresh, 0, ROWS), want);
+    }
+}

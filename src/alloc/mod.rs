@@ -238,18 +238,22 @@ pub trait Renew {
 /// the new columns' bytes once they are made (a refusal frees them and
 /// leaves `columns` as they were), and gives back the bytes of the
 /// columns replaced.
+///
+/// A new variable-width column has room for `var_row_bytes` bytes a row
+/// (at least the usual 8; see `Pool::var_row_bytes`).
 #[cold]
 pub(crate) fn replace_small(
     columns: &mut [Slot],
     fields: &[FieldType],
     rows: usize,
+    var_row_bytes: usize,
     charge: &mut Charge,
 ) -> Result<u64, Error> {
     let made = columns
         .iter()
         .zip(fields)
         .filter(|(slot, _)| !slot.get().fits(rows))
-        .map(|(_, &f)| Column::try_new(f, rows))
+        .map(|(_, &f)| Column::try_with_var_bytes(f, rows, var_row_bytes))
         .collect::<Result<Vec<Column>, Error>>()?;
     if charge.is_active() {
         charge.try_grow(made.iter().map(Column::allocated_bytes).sum())?;

@@ -7,6 +7,10 @@ use crate::error::Error;
 use crate::field::FieldType;
 
 /// Buffer sizes a column of `rows` rows of `field` starts with.
+/// Bytes of data a row a new variable-width column is made with, unless
+/// told more (TiDB's estimate).
+pub(crate) const VAR_BYTES_PER_ROW: usize = 8;
+
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ColumnPlan {
     /// Rows the buffers are sized for.
@@ -23,10 +27,22 @@ impl ColumnPlan {
     /// Sizes for `rows` rows, or [`Error::CapacityOverflow`] when a byte size
     /// does not fit in `isize`.
     pub(crate) fn new(field: FieldType, rows: usize) -> Result<ColumnPlan, Error> {
+        ColumnPlan::with_var_bytes(field, rows, VAR_BYTES_PER_ROW)
+    }
+
+    /// [`ColumnPlan::new`] with `var_row_bytes` bytes of data a row for a
+    /// variable-width field (at least [`VAR_BYTES_PER_ROW`]).
+    pub(crate) fn with_var_bytes(
+        field: FieldType,
+        rows: usize,
+        var_row_bytes: usize,
+    ) -> Result<ColumnPlan, Error> {
         let overflow = || Error::CapacityOverflow { field, rows };
         let data_bytes = match field.elem_size() {
             Some(size) => rows.checked_mul(size).ok_or_else(overflow)?,
-            None => rows.checked_mul(8).ok_or_else(overflow)?,
+            None => {
+                (rows.checked_mul(var_row_bytes.max(VAR_BYTES_PER_ROW))).ok_or_else(overflow)?
+            }
         };
         let offsets = if field.is_var() {
             let n = rows.checked_add(1).ok_or_else(overflow)?;

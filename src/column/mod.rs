@@ -271,7 +271,17 @@ impl Column {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn try_new(field: FieldType, capacity: usize) -> Result<Column, Error> {
-        let plan = ColumnPlan::new(field, capacity)?;
+        Column::try_with_var_bytes(field, capacity, 0)
+    }
+
+    /// [`Column::try_new`] with room for `var_row_bytes` bytes of data a
+    /// row if `field` is variable-width (at least the usual 8).
+    pub(crate) fn try_with_var_bytes(
+        field: FieldType,
+        capacity: usize,
+        var_row_bytes: usize,
+    ) -> Result<Column, Error> {
+        let plan = ColumnPlan::with_var_bytes(field, capacity, var_row_bytes)?;
         let oom = |_| out_of_memory(field, capacity, plan.bytes());
         // Largest buffer first: an impossible request fails before the
         // others are made.

@@ -16,7 +16,9 @@
 //! **Alloc**: check the arguments, then take a cached whole chunk of the
 //! layout ([`cache::take`]: the thread's magazine, else a batch from the
 //! depot); failing that, build the chunk column by column from loose
-//! cached columns or new ones.
+//! cached columns or new ones (a new variable-width column with the room a
+//! row the last such column checked on its way home had; see
+//! `Pool::var_row_bytes`).
 //!
 //! **Return** (a chunk dropped, [`recycle::recycle`]): if the allocator is
 //! abandoned, free. Otherwise check every column as it is now (owned,
@@ -107,6 +109,17 @@ use std::fmt;
 /// * An idle thread (one that makes no further calls) holds at most 4
 ///   allocators' thread caches, each at most 16 whole chunks and never
 ///   more than its fair share of `max_free_chunks`.
+///
+/// # New string columns
+/// A column this allocator makes new (nothing cached fits) has room for 8
+/// bytes a row if it is variable-width, as TiDB's do, until a chunk whose
+/// variable-width columns grew comes home: then new ones start with the
+/// room a row its widest had, at most
+/// [`PoolConfig::max_cached_var_bytes_per_row`] (so not under
+/// [`PoolConfig::tidb`], which has no per-row limit): a workload of wide
+/// text does not grow every new chunk through a chain of doublings. Not
+/// under a byte budget or a [`MemoryBudget`] either, which charge a new
+/// chunk before it is handed out.
 ///
 /// ```
 /// use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator};
@@ -422,7 +435,13 @@ fn grow(
     max: usize,
 ) -> Result<Chunk, Error> {
     let Cached { mut body, credit } = small;
-    let fresh = match replace_small(&mut body.columns, fields, cap, &mut body.charge) {
+    let fresh = match replace_small(
+        &mut body.columns,
+        fields,
+        cap,
+        pool.var_row_bytes(),
+        &mut body.charge,
+    ) {
         Ok(fresh) => fresh,
         Err(e) => {
             cache::untake(pool, Cached { body, credit });
@@ -483,7 +502,8 @@ fn alloc_loose(
         })
         .collect();
     if reused < columns.len() as u64 {
-        if let Err(e) = replace_small(&mut columns, fields, cap, &mut charge) {
+        if let Err(e) = replace_small(&mut columns, fields, cap, pool.var_row_bytes(), &mut charge)
+        {
             for slot in columns {
                 match slot.into_column() {
                     Some(col) if !col.is_placeholder() => {

@@ -51,6 +51,9 @@ pub(crate) struct Pool {
     /// Chunks exported to Arrow and not yet home (`Stats::exported_chunks`).
     #[cfg(feature = "arrow")]
     pub(crate) exported: StatGauge,
+    /// See [`Pool::var_row_bytes`]. A hint that no bound or protocol
+    /// depends on, hence a statistics gauge.
+    var_row_bytes: StatGauge,
 }
 
 /// Read-mostly words every operation may glance at.
@@ -82,7 +85,39 @@ impl Pool {
             }),
             #[cfg(feature = "arrow")]
             exported: StatGauge::new(0),
+            var_row_bytes: StatGauge::new(0),
         }
+    }
+
+    /// The data bytes a row a new variable-width column is made with: what
+    /// the widest variable-width column of the chunk that last came home
+    /// and was checked in full (its first return, or one after its columns
+    /// changed) had room for, 0 (the usual 8) until one did. So the first
+    /// chunks of a workload of wide text grow through a chain of doublings
+    /// (and leave the buffers they outgrew to the global allocator), and
+    /// the chunks made after them start at the size they will reach. At
+    /// most `PoolConfig::max_cached_var_bytes_per_row` (so a new column is
+    /// one the pool may cache; 0, so the usual 8, under `PoolConfig::tidb`,
+    /// which has no per-row limit): a column under the 16 KiB floor may
+    /// have far more a row (a one-row chunk of 10 KiB of text), which a
+    /// request for thousands of rows must not be made with.
+    ///
+    /// Always 0 under a byte budget or a `MemoryBudget`: there a new chunk
+    /// is charged what it is made with before it is handed out, and a
+    /// bigger start could be refused where growing later is not.
+    #[inline]
+    pub(super) fn var_row_bytes(&self) -> usize {
+        if self.credits.has_budget() || self.credits.budget().is_some() {
+            return 0;
+        }
+        (self.var_row_bytes.load(Ordering::Relaxed))
+            .min(self.config().max_cached_var_bytes_per_row())
+    }
+
+    /// Records what a variable-width column coming home had room for, a
+    /// row (see [`Pool::var_row_bytes`]).
+    pub(super) fn saw_var_row_bytes(&self, bytes: usize) {
+        self.var_row_bytes.store(bytes, Ordering::Relaxed);
     }
 
     #[inline]

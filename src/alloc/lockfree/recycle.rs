@@ -87,6 +87,11 @@ fn check_all(body: &mut Body) -> bool {
         body.columns.clear();
         return false;
     }
+    if let Some(pool) = pool_of(body) {
+        if let Some(widest) = var_row_bytes(&body.columns) {
+            pool.saw_var_row_bytes(widest);
+        }
+    }
     let base = fresh_tags(body.columns.len());
     let mut layout = std::mem::take(&mut body.layout);
     layout.clear();
@@ -123,6 +128,16 @@ fn measure(columns: &[Slot], var: VarLimit) -> Option<(usize, usize)> {
         rows = rows.min(c.rows_capacity());
     }
     Some((rows, bytes))
+}
+
+/// The most data bytes a row any variable-width column of `columns` has
+/// room for, if one has room for a row (see `Pool::var_row_bytes`).
+fn var_row_bytes(columns: &[Slot]) -> Option<usize> {
+    (columns.iter())
+        .map(Slot::get)
+        .filter(|c| c.field_type().is_var() && c.rows_capacity() > 0)
+        .map(|c| c.data_capacity_bytes() / c.rows_capacity())
+        .max()
 }
 
 /// For debug builds: what [`check_all`] finds for a body the fast case

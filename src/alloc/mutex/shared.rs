@@ -134,7 +134,7 @@ impl MutexShared {
         if reused < fields.len() as u64 {
             // No memory budget here: nothing is charged.
             let mut none = Charge::NONE;
-            if let Err(e) = replace_small(columns, fields, cap, &mut none) {
+            if let Err(e) = replace_small(columns, fields, cap, 0, &mut none) {
                 s.untake(&mut st, body, had_shell);
                 return Err(e);
             }
