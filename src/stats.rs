@@ -87,12 +87,11 @@ pub struct Stats {
     /// These are the bytes of the buffers held, not the resident memory of
     /// the process: what the global allocator keeps around them is not
     /// counted (freed and outgrown buffers it has not yet returned to the
-    /// system, partly used pages). In S9's batches under mimalloc, whose
-    /// default keeps freed memory resident for a second, a process's peak
-    /// RSS exceeded the best run without a pool by up to four times this,
-    /// mostly from the first chunks' text columns growing to their size,
-    /// which unpooled chunks do every batch (`benches/results/README.md`);
-    /// under glibc and jemalloc by at most this.
+    /// system, partly used pages). In S9's batches a process's peak RSS
+    /// exceeded the best run without a pool by at most this at every shape
+    /// under glibc and jemalloc, and at all but one under mimalloc, whose
+    /// default keeps freed memory resident for a second (0.1 MiB more;
+    /// `benches/results/README.md`).
     pub retained_bytes: usize,
     /// Slots reserved against `max_free_chunks` right now, exactly. For the
     /// lock-free allocator (one atomic counter): cached whole chunks plus
