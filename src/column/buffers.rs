@@ -6,11 +6,11 @@ use super::Column;
 use crate::error::Error;
 use crate::field::FieldType;
 
-/// Buffer sizes a column of `rows` rows of `field` starts with.
 /// Bytes of data a row a new variable-width column is made with, unless
 /// told more (TiDB's estimate).
 pub(crate) const VAR_BYTES_PER_ROW: usize = 8;
 
+/// Buffer sizes a column of `rows` rows of `field` starts with.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ColumnPlan {
     /// Rows the buffers are sized for.

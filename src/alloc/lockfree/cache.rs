@@ -492,6 +492,9 @@ impl Entry {
         let Cached { mut body, credit } = first;
         count_from_depot(block, &body);
         self.keep_credit(credit, body.bytes);
+        if self.held() > self.share {
+            self.give_back_spare();
+        }
         body.home = Some(Home::LockFree(Arc::clone(&self.pool)));
         Some(Taken::Ready(body))
     }
@@ -555,13 +558,12 @@ impl Entry {
     }
 
     /// Keeps the credit (and budget) of a chunk leaving the cache for the
-    /// next return, giving back what exceeds the share.
+    /// next return. From the magazine that leaves `held()` as it was; a
+    /// chunk from the depot adds one, which `refill` gives back if it is
+    /// over the share.
     #[inline(always)]
     fn keep_credit(&mut self, credit: Credit, bytes: usize) {
         self.spare.keep(credit);
-        if self.held() > self.share {
-            self.give_back_spare();
-        }
         if self.budget {
             self.spare_bytes += bytes;
             let batch = self.pool.credits.byte_batch();

@@ -72,7 +72,12 @@ fn check(body: &mut Body) -> bool {
 #[cold]
 #[inline(never)]
 fn check_all(body: &mut Body) -> bool {
-    let Some((rows, bytes)) = var_limit(body).and_then(|var| measure(&body.columns, var)) else {
+    let Some(Measure {
+        rows,
+        bytes,
+        var_row_bytes,
+    }) = var_limit(body).and_then(|var| measure(&body.columns, var))
+    else {
         return false;
     };
     if body.charge.settle(bytes).is_err() {
@@ -87,10 +92,8 @@ fn check_all(body: &mut Body) -> bool {
         body.columns.clear();
         return false;
     }
-    if let Some(pool) = pool_of(body) {
-        if let Some(widest) = var_row_bytes(&body.columns) {
-            pool.saw_var_row_bytes(widest);
-        }
+    if let (Some(pool), Some(widest)) = (pool_of(body), var_row_bytes) {
+        pool.saw_var_row_bytes(widest);
     }
     let base = fresh_tags(body.columns.len());
     let mut layout = std::mem::take(&mut body.layout);
@@ -112,11 +115,26 @@ fn check_all(body: &mut Body) -> bool {
     true
 }
 
-/// The rows every column holds and the bytes of their buffers, or `None`
-/// when a slot is still shared or a column must not be cached (marked
-/// `avoid_reusing`, or variable-width data above `var`).
-fn measure(columns: &[Slot], var: VarLimit) -> Option<(usize, usize)> {
-    let (mut bytes, mut rows) = (0, usize::MAX);
+/// What [`measure`] finds of a body's columns.
+struct Measure {
+    /// The rows every column holds.
+    rows: usize,
+    /// The bytes of their buffers.
+    bytes: usize,
+    /// The most data bytes a row a variable-width column has room for, if
+    /// one has room for a row (see `Pool::var_row_bytes`).
+    var_row_bytes: Option<usize>,
+}
+
+/// Measures `columns` in one pass, or `None` when a slot is still shared or
+/// a column must not be cached (marked `avoid_reusing`, or variable-width
+/// data above `var`).
+fn measure(columns: &[Slot], var: VarLimit) -> Option<Measure> {
+    let mut m = Measure {
+        rows: usize::MAX,
+        bytes: 0,
+        var_row_bytes: None,
+    };
     for slot in columns {
         let Slot::Own(c) = slot else {
             return None;
@@ -124,27 +142,24 @@ fn measure(columns: &[Slot], var: VarLimit) -> Option<(usize, usize)> {
         if c.refusal(var).is_some() {
             return None;
         }
-        bytes += c.allocated_bytes();
-        rows = rows.min(c.rows_capacity());
+        let rows = c.rows_capacity();
+        m.bytes += c.allocated_bytes();
+        m.rows = m.rows.min(rows);
+        if c.field_type().is_var() && rows > 0 {
+            let room = c.data_capacity_bytes() / rows;
+            m.var_row_bytes = Some(m.var_row_bytes.map_or(room, |w| w.max(room)));
+        }
     }
-    Some((rows, bytes))
-}
-
-/// The most data bytes a row any variable-width column of `columns` has
-/// room for, if one has room for a row (see `Pool::var_row_bytes`).
-fn var_row_bytes(columns: &[Slot]) -> Option<usize> {
-    (columns.iter())
-        .map(Slot::get)
-        .filter(|c| c.field_type().is_var() && c.rows_capacity() > 0)
-        .map(|c| c.data_capacity_bytes() / c.rows_capacity())
-        .max()
+    Some(m)
 }
 
 /// For debug builds: what [`check_all`] finds for a body the fast case
 /// passed agrees with the record (rows, bytes, layout), and every column
 /// is reset.
 fn agrees(body: &Body) -> bool {
-    let Some((rows, bytes)) = var_limit(body).and_then(|var| measure(&body.columns, var)) else {
+    let Some(Measure { rows, bytes, .. }) =
+        var_limit(body).and_then(|var| measure(&body.columns, var))
+    else {
         return false;
     };
     let layout: Vec<_> = body.columns.iter().map(|s| s.get().field_type()).collect();

@@ -560,30 +560,53 @@ fn memory_targets(r: &S9Results, scan: &str) -> Vec<TargetResult> {
                 None => {}
             }
         }
-        let all = met + missed.len();
-        if all == 0 {
-            continue;
-        }
-        out.push(TargetResult {
-            scenario: "S9",
-            text: format!(
+        if met + missed.len() > 0 {
+            let text = format!(
                 "{scan} scan: peak RSS ≤ the best no-pool contender's + chunkpool's retained bytes, under {}",
                 alloc.name()
-            ),
-            measured: format!(
-                "holds at {met} of {all} shapes{}",
-                if missed.is_empty() {
-                    String::new()
-                } else {
-                    format!("; not at {}", missed.join(", "))
-                }
-            ),
-            met: Some(missed.is_empty()),
-            valid: true,
-            borderline: false,
-        });
+            );
+            out.push(s9_line(text, met, &missed, 0, usize::MAX));
+        }
     }
     out
+}
+
+/// One S9 target line: where it holds and (the first `show` of) where not,
+/// with how many shapes were left out as invalid.
+fn s9_line(
+    text: String,
+    met: usize,
+    missed: &[String],
+    invalid: usize,
+    show: usize,
+) -> TargetResult {
+    let shown = &missed[..missed.len().min(show)];
+    TargetResult {
+        scenario: "S9",
+        text,
+        measured: format!(
+            "holds at {met} of {} shapes{}{}{}",
+            met + missed.len(),
+            if invalid > 0 {
+                format!(" ({invalid} multi-thread shapes INVALID: floor check failed)")
+            } else {
+                String::new()
+            },
+            if missed.is_empty() {
+                String::new()
+            } else {
+                format!("; not at {}", shown.join(", "))
+            },
+            if missed.len() > shown.len() {
+                format!(" and {} more", missed.len() - shown.len())
+            } else {
+                String::new()
+            }
+        ),
+        met: Some(missed.is_empty()),
+        valid: true,
+        borderline: false,
+    }
 }
 
 /// One scan's target lines, per allocator.
@@ -595,53 +618,22 @@ fn scan_targets(r: &S9Results, kinds: &[(&str, Pick)]) -> Vec<TargetResult> {
             continue;
         }
         for &(text, pick) in kinds {
-            let (mut met, mut all, mut missed, mut invalid) = (0, 0, Vec::new(), 0);
+            let (mut met, mut missed, mut invalid) = (0, Vec::new(), 0);
             for &c in &cells {
                 if !r.cell_valid(c.2) {
                     invalid += 1;
                     continue;
                 }
                 match pick(&verdicts(r, c)) {
-                    Some(true) => {
-                        met += 1;
-                        all += 1
-                    }
-                    Some(false) => {
-                        all += 1;
-                        missed.push(crate::engine_report::cell_name(c));
-                    }
+                    Some(true) => met += 1,
+                    Some(false) => missed.push(crate::engine_report::cell_name(c)),
                     None => {}
                 }
             }
-            if all == 0 {
-                continue;
+            if met + missed.len() > 0 {
+                let text = format!("{text}, under {}", alloc.name());
+                out.push(s9_line(text, met, &missed, invalid, 8));
             }
-            let shown: Vec<String> = missed.iter().take(8).cloned().collect();
-            out.push(TargetResult {
-                scenario: "S9",
-                text: format!("{text}, under {}", alloc.name()),
-                measured: format!(
-                    "holds at {met} of {all} shapes{}{}{}",
-                    if invalid > 0 {
-                        format!(" ({invalid} multi-thread shapes INVALID: floor check failed)")
-                    } else {
-                        String::new()
-                    },
-                    if missed.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; not at {}", shown.join(", "))
-                    },
-                    if missed.len() > shown.len() {
-                        format!(" and {} more", missed.len() - shown.len())
-                    } else {
-                        String::new()
-                    }
-                ),
-                met: Some(met == all),
-                valid: true,
-                borderline: false,
-            });
         }
     }
     out

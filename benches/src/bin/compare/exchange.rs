@@ -114,6 +114,12 @@ impl S10Results {
         self.points.get(&(k, who))?.get(rep)?.as_ref()
     }
 
+    /// A contender's median of `f` over its processes under `a` (one per
+    /// repetition, every pair in it).
+    fn proc_med(&self, a: Allocator, who: &'static str, f: fn(&Proc) -> f64) -> Option<f64> {
+        (self.procs.get(&(a, who))).map(|ps| median(&ps.iter().map(f).collect::<Vec<_>>()))
+    }
+
     fn med(&self, k: Key, who: &'static str, f: impl Fn(&Point) -> f64) -> Option<f64> {
         let v: Vec<f64> = self
             .counted()
@@ -333,11 +339,7 @@ pub(crate) fn s10_resource_rows(r: &S10Results) -> (Vec<&'static str>, Vec<Vec<S
                     .collect::<Vec<_>>()
                     .join(" / ")
             };
-            let proc_med = |w: &'static str, f: fn(&Proc) -> f64| {
-                r.procs
-                    .get(&(a, w))
-                    .map(|ps| median(&ps.iter().map(f).collect::<Vec<_>>()))
-            };
+            let proc_med = |w, f| r.proc_med(a, w, f);
             vec![
                 pair.replace('x', "×"),
                 a.name().to_string(),
@@ -423,10 +425,7 @@ pub(crate) fn s10_targets(r: &S10Results) -> Vec<TargetResult> {
     for a in Allocator::ALL {
         // One process per contender runs every pair: its peak against the
         // most chunkpool retained after any of them.
-        let rss = |w| {
-            (r.procs.get(&(a, w)))
-                .map(|ps| median(&ps.iter().map(|p| p.rss_mib).collect::<Vec<_>>()))
-        };
+        let rss = |w| r.proc_med(a, w, |p| p.rss_mib);
         let best = NO_POOL.iter().filter_map(|&w| rss(w)).reduce(f64::min);
         let retained = (r.keys().into_iter())
             .filter(|k| k.1 == a)
