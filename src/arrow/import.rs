@@ -125,6 +125,9 @@ pub(super) fn append(chk: &mut Chunk, batch: &RecordBatch) -> Result<(), Error> 
         check_type(chk.try_column_mut(i)?.field_type(), a.data_type())
             .map_err(|e| at_column(e, i))?;
     }
+    let (before, rows) = (chk.physical_rows(), batch.num_rows());
+    // The rows join the selection, as `Chunk::append_chunk`'s do.
+    chk.reserve_sel(before, rows)?;
     let marks: Vec<_> = (0..chk.num_cols()).map(|i| chk.column(i).mark()).collect();
     for (i, a) in batch.columns().iter().enumerate() {
         let col = chk.try_column_mut(i)?;
@@ -135,6 +138,7 @@ pub(super) fn append(chk: &mut Chunk, batch: &RecordBatch) -> Result<(), Error> 
             return Err(at_column(e, i));
         }
     }
+    chk.rows_appended(before, rows);
     Ok(())
 }
 

@@ -539,7 +539,10 @@ impl Chunk {
     /// are taken as they are. An array goes into a column whose type
     /// exports as the array's arrow type (so an `Int64` array goes into an
     /// `Int64`, `Date`, `Datetime` or `Timestamp` column, a `Utf8` or
-    /// `LargeUtf8` array into a `Utf8` column).
+    /// `LargeUtf8` array into a `Utf8` column). As with
+    /// [`Chunk::append_chunk`], rows appended to a chunk that has a
+    /// selection join it, and a chunk without columns counts the batch's
+    /// rows.
     ///
     /// ```
     /// use arrow_array::{Int64Array, RecordBatch, StringArray};
@@ -555,6 +558,10 @@ impl Chunk {
     /// chk.append_record_batch(&batch.slice(1, 2));
     /// assert_eq!(chk.column(0).as_slice::<i64>(), &[2, 3]);
     /// assert_eq!((chk.column(1).value_str(0), chk.column(1).value_str(1)), (None, Some("c")));
+    ///
+    /// chk.set_sel(Some(vec![1]));
+    /// chk.append_record_batch(&batch.slice(0, 1));
+    /// assert_eq!((chk.num_rows(), chk.sel()), (2, Some(&[1u32, 2][..])));
     /// ```
     ///
     /// # Panics
@@ -587,8 +594,9 @@ impl Chunk {
     /// [`Error::Arrow`] if the batch has another number of columns or an
     /// array's type does not go into its column; [`Error::RaggedChunk`] and
     /// [`Error::SharedColumn`] as for [`Chunk::append_rows`];
-    /// [`Error::OutOfMemory`] when a buffer must grow and the allocator
-    /// refuses.
+    /// [`Error::RowOutOfRange`] when the chunk has a selection and a new
+    /// row's index would not fit its `u32`; [`Error::OutOfMemory`] when a
+    /// buffer must grow and the allocator refuses.
     pub fn try_append_record_batch(&mut self, batch: &RecordBatch) -> Result<(), Error> {
         import::append(self, batch)
     }

@@ -93,19 +93,26 @@ impl Chunk {
                 c.extend_pick(from, pick, rows);
             }
         }
+        self.rows_appended(before, rows);
+        Ok(())
+    }
+
+    /// Counts `rows` rows appended after physical row `before` column by
+    /// column: they join the selection, if the chunk has one
+    /// ([`Chunk::reserve_sel`] made room), and a chunk without columns
+    /// counts them instead (TiDB's `numVirtualRows`; saturating, as no
+    /// buffer bounds it).
+    pub(crate) fn rows_appended(&mut self, before: usize, rows: usize) {
         self.extend_sel(before, rows);
         if self.body.columns.is_empty() {
-            // A chunk without columns counts the rows instead (TiDB's
-            // `numVirtualRows`); saturating, as no buffer bounds it.
             self.body.virtual_rows = before.saturating_add(rows);
         }
-        Ok(())
     }
 
     /// Room in the selection, if the chunk has one, for `rows` rows to be
     /// appended after physical row `before`: they will join it, so every
     /// new index must fit its `u32`.
-    fn reserve_sel(&mut self, before: usize, rows: usize) -> Result<(), Error> {
+    pub(crate) fn reserve_sel(&mut self, before: usize, rows: usize) -> Result<(), Error> {
         let Some(sel) = &mut self.body.sel else {
             return Ok(());
         };

@@ -542,3 +542,66 @@ fn columns_grown_from_arrays_are_judged_as_they_came_back() {
     assert!(again.column(0).capacity() >= n && again.column(1).capacity() >= n);
     assert_eq!(again.num_rows(), 0);
 }
+
+/// A batch's rows go in as `append_chunk` puts a chunk's: into a chunk
+/// with a selection they join it (so `num_rows` counts them), and a chunk
+/// without columns counts them; a refused batch leaves the selection as it
+/// was. Both failed before the import counted its rows (they were in the
+/// columns, outside the selection).
+#[test]
+fn batch_rows_join_the_selection_and_count_without_columns_as_chunk_rows_do() {
+    let alloc = LockFreeAllocator::new();
+    let src = patterned(&alloc, 7);
+    let fields = types(&src);
+    let batch = src.clone().into_record_batch().unwrap();
+    for sel in [None, Some(vec![]), Some(vec![3, 0]), Some(vec![1, 1, 4])] {
+        let start = || {
+            let mut c = patterned(&alloc, 5);
+            c.set_sel(sel.clone());
+            c
+        };
+        let (mut by_batch, mut by_chunk) = (start(), start());
+        by_batch.append_record_batch(&batch);
+        by_chunk.append_chunk(&src);
+        assert_eq!(by_batch.sel(), by_chunk.sel(), "selection {sel:?}");
+        assert_eq!(
+            by_batch.num_rows(),
+            by_chunk.num_rows(),
+            "selection {sel:?}"
+        );
+        assert_eq!(cells(&by_batch), cells(&by_chunk), "selection {sel:?}");
+        assert_eq!(types(&by_batch), fields);
+        if let Some(s) = &sel {
+            let joined: Vec<u32> = s.iter().copied().chain(5..12).collect();
+            assert_eq!(by_batch.sel(), Some(&joined[..]));
+        }
+        // Refused (a shared column): the selection as it was.
+        // (Shared first: a chunk with a selection shares no column.)
+        let mut refused = patterned(&alloc, 5);
+        let mut other = Chunk::new(&[fields[0]], 1, 1);
+        other.make_ref_to(0, &mut refused, 0);
+        refused.set_sel(sel.clone());
+        assert_eq!(
+            refused.try_append_record_batch(&batch),
+            Err(Error::SharedColumn { column: 0 })
+        );
+        assert_eq!(refused.sel(), sel.as_deref());
+        assert_eq!(refused.physical_rows(), 5);
+    }
+    // No columns: the batch's rows are counted, as a chunk's are.
+    let rows_only = RecordBatch::try_new_with_options(
+        Arc::new(arrow_schema::Schema::empty()),
+        vec![],
+        &arrow_array::RecordBatchOptions::new().with_row_count(Some(5)),
+    )
+    .unwrap();
+    let mut none = Chunk::new(&[], 4, 8);
+    none.append_record_batch(&rows_only);
+    none.append_record_batch(&rows_only.slice(1, 3));
+    assert_eq!(none.num_rows(), 8);
+    let mut counted = Chunk::new(&[], 4, 8);
+    counted.append_chunk(&none);
+    assert_eq!(counted.num_rows(), 8);
+    // And back out: a chunk without columns exports its rows.
+    assert_eq!(none.into_record_batch().unwrap().num_rows(), 8);
+}
