@@ -539,7 +539,8 @@ fn alloc_seeds() -> Vec<AllocInput> {
         trim_renew,
         many_sizes,
         partial_rows,
-        chunkpool_harness::build::var_parts_seed(),
+        chunkpool_harness::seeds::var_parts_seed(),
+        chunkpool_harness::seeds::append_chunk_seed(),
     ]
     .into_iter()
     .chain(reshape_seeds::reshape_seeds())

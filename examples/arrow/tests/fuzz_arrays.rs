@@ -1,20 +1,27 @@
 //! The fuzz harness's differential run with its `arrow` feature on, as the
-//! fuzz targets run it: a variable-width bulk append of valid parts whose
-//! form matches its column then goes in through
-//! `Column::extend_from_array` as an arrow array (sliced or not, either
-//! offset width, NULL slots empty or spanning bytes), and the column must
-//! hold what the model says after every step, with the pool's checks on
-//! every return. The root crate's `tests/fuzz_regressions.rs` runs the same
-//! seed without the feature, through the `_from_parts` calls.
+//! fuzz targets run it, on two seeds:
+//!
+//! * a variable-width bulk append of valid parts whose form matches its
+//!   column goes in through `Column::extend_from_array` as an arrow array
+//!   (sliced or not, either offset width, NULL slots empty or spanning
+//!   bytes);
+//! * an `append_chunk` of an odd number of rows goes in through
+//!   `Chunk::append_record_batch` as a batch of the same rows (sliced or
+//!   not, either offset width, into a chunk with a selection or without
+//!   columns).
+//!
+//! The chunks must hold what the model says after every step, with the
+//! pool's checks on every return. The root crate's
+//! `tests/fuzz_regressions.rs` runs the same seeds without the feature,
+//! through the `_from_parts` calls and `append_chunk`.
 
-use chunkpool_harness::arrays::ARRAY_CALLS;
-use chunkpool_harness::build::var_parts_seed;
+use chunkpool_harness::arrays::{ARRAY_CALLS, BATCH_CALLS};
 use chunkpool_harness::input::{AllocInput, Cfg, Limit};
-use std::sync::atomic::Ordering;
+use chunkpool_harness::seeds::{append_chunk_seed, var_parts_seed};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-#[test]
-fn var_parts_go_in_as_arrow_arrays() {
-    let configs = [
+fn configs() -> [Cfg; 4] {
+    [
         Cfg::Default,
         Cfg::NoReuse,
         Cfg::Limits {
@@ -27,16 +34,42 @@ fn var_parts_go_in_as_arrow_arrays() {
             max_var_bytes: 4,
             budget: Some(300),
         },
-    ];
-    for config in configs {
-        let before = ARRAY_CALLS.load(Ordering::Relaxed);
-        chunkpool_harness::run_differential(&AllocInput {
-            config,
-            ops: var_parts_seed(),
-        });
-        // 1, 3, 5, 7 and 9 rows in each of the four forms (other tests in
-        // this binary may add theirs meanwhile).
-        let calls = ARRAY_CALLS.load(Ordering::Relaxed) - before;
-        assert!(calls >= 20, "{calls} calls went through extend_from_array");
-    }
+    ]
+}
+
+/// Runs `ops` under every config; returns the fewest calls `counter`
+/// counted in one run (other tests in this binary may add theirs
+/// meanwhile, so it is at least what the run made).
+fn fewest_calls(ops: &[chunkpool_harness::input::Op], counter: &AtomicUsize) -> usize {
+    configs()
+        .into_iter()
+        .map(|config| {
+            let before = counter.load(Ordering::Relaxed);
+            chunkpool_harness::run_differential(&AllocInput {
+                config,
+                ops: ops.to_vec(),
+            });
+            counter.load(Ordering::Relaxed) - before
+        })
+        .min()
+        .expect("four configs")
+}
+
+#[test]
+fn var_parts_go_in_as_arrow_arrays() {
+    // 1, 3, 5, 7 and 9 rows in each of the four forms.
+    let calls = fewest_calls(&var_parts_seed(), &ARRAY_CALLS);
+    assert!(calls >= 20, "{calls} calls went through extend_from_array");
+}
+
+#[test]
+fn chunk_appends_go_in_as_record_batches() {
+    // The 14 appends of an odd count of rows (1, 3, 5, 7, 9 and 11 rows
+    // filled, three selected three times, 1, 3 and 5 rows of text, 5 and
+    // 3 rows without columns), on both of the run's allocators.
+    let calls = fewest_calls(&append_chunk_seed(), &BATCH_CALLS);
+    assert!(
+        calls >= 28,
+        "{calls} appends went through append_record_batch"
+    );
 }

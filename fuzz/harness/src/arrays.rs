@@ -1,8 +1,11 @@
-//! With the `arrow` feature (on in the fuzz targets): the rows of a
-//! [`VarParts`] call also go in as an arrow array, through
-//! `Column::extend_from_array`, the bulk append that takes arrow's checks
-//! on trust and writes the column's offsets itself (so the export's
-//! unchecked offsets rely on it too).
+//! With the `arrow` feature (on in the fuzz targets), two calls also go
+//! in through arrow: the rows of a [`VarParts`] call as an arrow array
+//! ([`var_array`]), and the rows of an `append_chunk` as a `RecordBatch`
+//! ([`append_as_batch`]).
+//!
+//! The first is `Column::extend_from_array`, the bulk append that takes
+//! arrow's checks on trust and writes the column's offsets itself (so the
+//! export's unchecked offsets rely on it too).
 //!
 //! Which calls: those whose parts are valid (no [`PartsTail`]) and whose
 //! form matches the column (`&str` parts into a `Utf8` column as a string
@@ -18,13 +21,54 @@
 use crate::input::{PartsTail, VarParts};
 use arrow_array::{Array, ArrayRef, BinaryArray, LargeBinaryArray, LargeStringArray, StringArray};
 use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
-use chunkpool::FieldType;
+use chunkpool::{Chunk, Column, Error, ExportOptions, FieldType};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Calls that went through `extend_from_array` in this process, for tests
 /// to check the path ran.
 pub static ARRAY_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+/// Appends that went through `append_record_batch` in this process.
+pub static BATCH_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+/// `dst.append_chunk(src)` (or its `try_` form), where the model accepts
+/// it and it moves an odd number of `rows`, done as
+/// `dst.append_record_batch` of a batch holding the same rows instead:
+/// `src`'s rows as selected copied into an unpooled chunk
+/// (`append_chunk`, itself fuzzed) and exported, with `i32` offsets when
+/// `rows % 4 == 3`, and sliced past a leading row (`src`'s first
+/// physical row, copied in front) when `rows % 4 == 1`. The model expects
+/// the same rows and the same selection either way. `None` (the caller
+/// calls `append_chunk`) for an even count, or where the copy cannot be
+/// exported (a `Utf8` column holding raw bytes, offsets past `i32`).
+pub fn append_as_batch(
+    dst: &mut Chunk,
+    src: &Chunk,
+    rows: usize,
+    panicking: bool,
+) -> Option<Result<(), Error>> {
+    if rows % 2 == 0 {
+        return None;
+    }
+    let fields: Vec<FieldType> = src.columns().map(Column::field_type).collect();
+    let sliced = rows % 4 == 1 && src.physical_rows() > 0;
+    let mut copy = Chunk::new(&fields, rows + 1, rows + 1);
+    if sliced {
+        copy.try_append_row(src, 0).ok()?;
+    }
+    copy.try_append_chunk(src).ok()?;
+    let opts = ExportOptions::new().small_offsets(rows % 4 == 3);
+    let batch = copy.into_record_batch_with(&opts).ok()?;
+    let batch = if sliced { batch.slice(1, rows) } else { batch };
+    BATCH_CALLS.fetch_add(1, Ordering::Relaxed);
+    Some(if panicking {
+        dst.append_record_batch(&batch);
+        Ok(())
+    } else {
+        dst.try_append_record_batch(&batch)
+    })
+}
 
 /// The array for a call on a column of `field` whose parts are laid out
 /// as `values`, `offsets` (`i64`, from past the junk prefix) and `valid`

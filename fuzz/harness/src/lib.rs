@@ -24,6 +24,7 @@ pub mod panics;
 pub mod pool;
 pub mod reshape;
 pub mod rows;
+pub mod seeds;
 pub mod session;
 pub mod threaded;
 pub mod verify;

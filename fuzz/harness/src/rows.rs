@@ -139,6 +139,28 @@ impl Append {
     }
 }
 
+/// With the `arrow` feature, an `append_chunk` of `rows` rows done
+/// through `append_record_batch` where [`crate::arrays::append_as_batch`]
+/// takes it; `None`: the caller makes the call itself.
+#[cfg(feature = "arrow")]
+fn via_arrow(
+    op: &Append,
+    dst: &mut Chunk,
+    src: &Chunk,
+    rows: usize,
+    panicking: bool,
+) -> Option<Result<(), Error>> {
+    match op {
+        Append::Chunk => crate::arrays::append_as_batch(dst, src, rows, panicking),
+        _ => None,
+    }
+}
+
+#[cfg(not(feature = "arrow"))]
+fn via_arrow(_: &Append, _: &mut Chunk, _: &Chunk, _: usize, _: bool) -> Option<Result<(), Error>> {
+    None
+}
+
 /// Runs one append from live chunk `src` into `dst` (distinct; `how`
 /// resolves the rows against the source's row count).
 fn append_rows(
@@ -157,7 +179,8 @@ fn append_rows(
     let op = how(physical_rows(&sl.m));
     match op.predict(&dl.m, &sl.m) {
         Ok(rows) => {
-            op.call(&mut dl.chunk, &sl.chunk, panicking)
+            via_arrow(&op, &mut dl.chunk, &sl.chunk, rows.len(), panicking)
+                .unwrap_or_else(|| op.call(&mut dl.chunk, &sl.chunk, panicking))
                 .expect("an append the model accepts");
             // Rows appended to a chunk with a selection join it.
             let before = physical_rows(&dl.m);
