@@ -1,7 +1,7 @@
 //! With the `arrow` feature (on in the fuzz targets), two calls also go
 //! in through arrow: the rows of a [`VarParts`] call as an arrow array
-//! ([`var_array`]), and the rows of an `append_chunk` as a `RecordBatch`
-//! ([`append_as_batch`]).
+//! ([`var_array`]), and the rows of an `append_chunk` or `append_rows` as
+//! a `RecordBatch` ([`append_as_batch`]).
 //!
 //! The first is `Column::extend_from_array`, the bulk append that takes
 //! arrow's checks on trust and writes the column's offsets itself (so the
@@ -22,6 +22,7 @@ use crate::input::{PartsTail, VarParts};
 use arrow_array::{Array, ArrayRef, BinaryArray, LargeBinaryArray, LargeStringArray, StringArray};
 use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use chunkpool::{Chunk, Column, Error, ExportOptions, FieldType};
+use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -32,35 +33,57 @@ pub static ARRAY_CALLS: AtomicUsize = AtomicUsize::new(0);
 /// Appends that went through `append_record_batch` in this process.
 pub static BATCH_CALLS: AtomicUsize = AtomicUsize::new(0);
 
-/// `dst.append_chunk(src)` (or its `try_` form), where the model accepts
-/// it and it moves an odd number of `rows`, done as
-/// `dst.append_record_batch` of a batch holding the same rows instead:
-/// `src`'s rows as selected copied into an unpooled chunk
-/// (`append_chunk`, itself fuzzed) and exported, with `i32` offsets when
-/// `rows % 4 == 3`, and sliced past a leading row (`src`'s first
-/// physical row, copied in front) when `rows % 4 == 1`. The model expects
-/// the same rows and the same selection either way. `None` (the caller
-/// calls `append_chunk`) for an even count, or where the copy cannot be
-/// exported (a `Utf8` column holding raw bytes, offsets past `i32`).
+/// `dst.append_chunk(src)` (`rows: None`) or `dst.append_rows(src, r)`
+/// (`rows: Some(r)`), or their `try_` forms, where the model accepts it
+/// and it moves an odd number of rows (`count`), done as
+/// `dst.append_record_batch` of a batch of the same rows instead. The
+/// batch is an unpooled copy of `src` (made with `append_chunk` and
+/// `append_rows`, themselves fuzzed), exported:
+///
+/// * for `append_chunk`, `src`'s rows as selected, sliced past a leading
+///   row (`src`'s first physical row, copied in front) when `count % 4 ==
+///   1`;
+/// * for `append_rows`, every physical row of `src`, sliced to `r`;
+///
+/// with `i32` offsets when `count % 4 == 3`. The model expects the same
+/// rows and the same selection either way. `None` (the caller makes the
+/// call itself) for an even count, or where the copy cannot be exported
+/// (a `Utf8` column holding bytes that are not UTF-8, offsets past
+/// `i32`).
 pub fn append_as_batch(
     dst: &mut Chunk,
     src: &Chunk,
-    rows: usize,
+    rows: Option<Range<usize>>,
+    count: usize,
     panicking: bool,
 ) -> Option<Result<(), Error>> {
-    if rows % 2 == 0 {
+    if count % 2 == 0 {
         return None;
     }
     let fields: Vec<FieldType> = src.columns().map(Column::field_type).collect();
-    let sliced = rows % 4 == 1 && src.physical_rows() > 0;
-    let mut copy = Chunk::new(&fields, rows + 1, rows + 1);
-    if sliced {
-        copy.try_append_row(src, 0).ok()?;
-    }
-    copy.try_append_chunk(src).ok()?;
-    let opts = ExportOptions::new().small_offsets(rows % 4 == 3);
+    let all = src.physical_rows();
+    let mut copy = Chunk::new(&fields, all + 1, all + 1);
+    let slice = match rows {
+        Some(r) => {
+            copy.try_append_rows(src, 0..all).ok()?;
+            Some(r)
+        }
+        None if count % 4 == 1 && all > 0 => {
+            copy.try_append_row(src, 0).ok()?;
+            copy.try_append_chunk(src).ok()?;
+            Some(1..1 + count)
+        }
+        None => {
+            copy.try_append_chunk(src).ok()?;
+            None
+        }
+    };
+    let opts = ExportOptions::new().small_offsets(count % 4 == 3);
     let batch = copy.into_record_batch_with(&opts).ok()?;
-    let batch = if sliced { batch.slice(1, rows) } else { batch };
+    let batch = match slice {
+        Some(r) => batch.slice(r.start, r.len()),
+        None => batch,
+    };
     BATCH_CALLS.fetch_add(1, Ordering::Relaxed);
     Some(if panicking {
         dst.append_record_batch(&batch);

@@ -139,9 +139,10 @@ impl Append {
     }
 }
 
-/// With the `arrow` feature, an `append_chunk` of `rows` rows done
-/// through `append_record_batch` where [`crate::arrays::append_as_batch`]
-/// takes it; `None`: the caller makes the call itself.
+/// With the `arrow` feature, an `append_chunk` or `append_rows` of `rows`
+/// rows done through `append_record_batch` where
+/// [`crate::arrays::append_as_batch`] takes it; `None`: the caller makes
+/// the call itself.
 #[cfg(feature = "arrow")]
 fn via_arrow(
     op: &Append,
@@ -150,8 +151,10 @@ fn via_arrow(
     rows: usize,
     panicking: bool,
 ) -> Option<Result<(), Error>> {
+    use crate::arrays::append_as_batch;
     match op {
-        Append::Chunk => crate::arrays::append_as_batch(dst, src, rows, panicking),
+        Append::Chunk => append_as_batch(dst, src, None, rows, panicking),
+        Append::Rows(a, b) => append_as_batch(dst, src, Some(*a..*b), rows, panicking),
         _ => None,
     }
 }
