@@ -1,7 +1,7 @@
 //! With the `arrow` feature (on in the fuzz targets), two calls also go
 //! in through arrow: the rows of a [`VarParts`] call as an arrow array
-//! ([`var_array`]), and the rows of an `append_chunk` or `append_rows` as
-//! a `RecordBatch` ([`append_as_batch`]).
+//! ([`var_array`]), and the rows of an `append_chunk`, `append_rows` or
+//! `append_row` as a `RecordBatch` ([`append_as_batch`]).
 //!
 //! The first is `Column::extend_from_array`, the bulk append that takes
 //! arrow's checks on trust and writes the column's offsets itself (so the
@@ -33,8 +33,9 @@ pub static ARRAY_CALLS: AtomicUsize = AtomicUsize::new(0);
 /// Appends that went through `append_record_batch` in this process.
 pub static BATCH_CALLS: AtomicUsize = AtomicUsize::new(0);
 
-/// `dst.append_chunk(src)` (`rows: None`) or `dst.append_rows(src, r)`
-/// (`rows: Some(r)`), or their `try_` forms, where the model accepts it
+/// `dst.append_chunk(src)` (`rows: None`), or `dst.append_rows(src, r)`
+/// or `dst.append_row(src, r.start)` (`rows: Some(r)`), or their `try_`
+/// forms, where the model accepts it
 /// and it moves an odd number of rows (`count`), done as
 /// `dst.append_record_batch` of a batch of the same rows instead. The
 /// batch is an unpooled copy of `src` (made with `append_chunk` and
@@ -43,7 +44,8 @@ pub static BATCH_CALLS: AtomicUsize = AtomicUsize::new(0);
 /// * for `append_chunk`, `src`'s rows as selected, sliced past a leading
 ///   row (`src`'s first physical row, copied in front) when `count % 4 ==
 ///   1`;
-/// * for `append_rows`, every physical row of `src`, sliced to `r`;
+/// * for `append_rows` and `append_row`, every physical row of `src`,
+///   sliced to `r`;
 ///
 /// with `i32` offsets when `count % 4 == 3`. The model expects the same
 /// rows and the same selection either way. `None` (the caller makes the

@@ -139,8 +139,8 @@ impl Append {
     }
 }
 
-/// With the `arrow` feature, an `append_chunk` or `append_rows` of `rows`
-/// rows done through `append_record_batch` where
+/// With the `arrow` feature, an `append_chunk`, `append_rows` or
+/// `append_row` of `rows` rows done through `append_record_batch` where
 /// [`crate::arrays::append_as_batch`] takes it; `None`: the caller makes
 /// the call itself.
 #[cfg(feature = "arrow")]
@@ -154,6 +154,7 @@ fn via_arrow(
     use crate::arrays::append_as_batch;
     match op {
         Append::Chunk => append_as_batch(dst, src, None, rows, panicking),
+        Append::Row(r) => append_as_batch(dst, src, Some(*r..*r + 1), rows, panicking),
         Append::Rows(a, b) => append_as_batch(dst, src, Some(*a..*b), rows, panicking),
         _ => None,
     }

@@ -69,8 +69,9 @@ pub fn var_parts_seed() -> Vec<Op> {
 /// (`arrays::append_as_batch`: every form, sliced or not, both offset
 /// widths): a source of 1 to 12 rows of five types (bytes, `I64`,
 /// decimal, a one-byte type, `F32`), NULLs in a pattern that moves,
-/// appended as a whole or as selected (`append_chunk`) and but its first
-/// row (`append_rows`), into a destination that has a selection every
+/// appended as a whole or as selected (`append_chunk`), its last row
+/// (`append_row`) and all but its first (`append_rows`), into a
+/// destination that has a selection every
 /// third time, the panicking form every other call; a
 /// source of text and `I64` of 1, 3 and 5 rows; and chunks without
 /// columns, whose rows are counted.
@@ -123,7 +124,14 @@ pub fn append_chunk_seed() -> Vec<Op> {
             src: 0,
             panicking: n % 2 == 0,
         }));
-        // Every physical row but the first, the selection or not.
+        // The last physical row, then every one but the first, the
+        // selection or not.
+        ops.push(rows(RowOp::AppendRow {
+            dst: 1,
+            src: 0,
+            row: RowIdx::In(n - 1),
+            panicking: n % 2 == 0,
+        }));
         ops.push(rows(RowOp::AppendRows {
             dst: 1,
             src: 0,
