@@ -215,8 +215,9 @@ fn new_string_columns_start_with_the_room_a_row_seen_coming_home() {
     fill(&mut grown, ROWS, 200, &mut 7);
     let grown_room = data_room_per_row(&grown, 0, ROWS).max(data_room_per_row(&grown, 2, ROWS));
     assert!(grown_room >= 200, "{grown_room}");
-    drop(grown); // home, checked in full
-                 // `first` is still out and the one cached is `grown`: a third chunk is new.
+    // Home, checked in full. `first` is still out and the one cached is
+    // `grown`: a third chunk is new.
+    drop(grown);
     let cached = pool.alloc(&FIELDS, ROWS, ROWS);
     let fresh = pool.alloc(&FIELDS, ROWS, ROWS);
     assert_eq!(pool.stats().chunks_from_cache, 1);

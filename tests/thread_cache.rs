@@ -253,8 +253,9 @@ fn threads_starting_on_a_full_cache_share_it() {
 #[test]
 fn sixteen_threads_keep_their_two_chunks_each_to_themselves() {
     let pool = LockFreeAllocator::new();
-    drop(pool.alloc(&F, 64, 64)); // `main` caches for the pool too
-                                  // Each cycle's two chunks, by the address of their first column.
+    // `main` caches for the pool too.
+    drop(pool.alloc(&F, 64, 64));
+    // Each cycle's two chunks, by the address of their first column.
     let cycle = |n: usize| -> Vec<[usize; 2]> {
         (0..n)
             .map(|_| {

@@ -33,7 +33,7 @@ mod typed;
 
 use blocks::Blocks;
 use buffers::out_of_memory;
-pub(crate) use buffers::ColumnPlan;
+pub(crate) use buffers::{ColumnPlan, VAR_BYTES_PER_ROW};
 pub use bulk::OffsetElem;
 pub(crate) use pick::Pick;
 pub(crate) use slot::Slot;
@@ -271,7 +271,7 @@ impl Column {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn try_new(field: FieldType, capacity: usize) -> Result<Column, Error> {
-        Column::try_with_var_bytes(field, capacity, 0)
+        Column::try_with_var_bytes(field, capacity, VAR_BYTES_PER_ROW)
     }
 
     /// [`Column::try_new`] with room for `var_row_bytes` bytes of data a

@@ -6,7 +6,7 @@ use crate::alloc::budget::Charge;
 use crate::alloc::home::{Body, Home};
 use crate::alloc::replace_small;
 use crate::chunk::{check_alloc, Chunk};
-use crate::column::{Column, Slot};
+use crate::column::{Column, Slot, VAR_BYTES_PER_ROW};
 use crate::config::PoolConfig;
 use crate::error::Error;
 use crate::field::FieldType;
@@ -134,7 +134,7 @@ impl MutexShared {
         if reused < fields.len() as u64 {
             // No memory budget here: nothing is charged.
             let mut none = Charge::NONE;
-            if let Err(e) = replace_small(columns, fields, cap, 0, &mut none) {
+            if let Err(e) = replace_small(columns, fields, cap, VAR_BYTES_PER_ROW, &mut none) {
                 s.untake(&mut st, body, had_shell);
                 return Err(e);
             }

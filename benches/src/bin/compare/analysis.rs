@@ -20,15 +20,26 @@ pub(crate) struct TargetResult {
     pub(crate) borderline: bool,
 }
 
+/// The memory target's measures, MiB: chunkpool's peak RSS above the
+/// table, the best (lowest) of the `no_pool` contenders', and what
+/// chunkpool retains; `rss` gives a contender's peak. `None` if one is
+/// missing.
+pub(crate) fn memory_measures(
+    no_pool: &[&'static str],
+    rss: impl Fn(&'static str) -> Option<f64>,
+    retained: Option<f64>,
+) -> Option<(f64, f64, f64)> {
+    let best = no_pool.iter().filter_map(|&w| rss(w)).reduce(f64::min)?;
+    Some((rss("chunkpool")?, best, retained?))
+}
+
 /// The memory target of `benches/README.md` for one allocator of S10 or
 /// S11: chunkpool's peak RSS above the table ≤ the best no-pool
-/// contender's plus what chunkpool retains (MiB).
+/// contender's plus what chunkpool retains ([`memory_measures`], MiB).
 pub(crate) fn memory_target(
     scenario: &'static str,
     a: chunkpool_bench::alloc::Allocator,
-    pooled: f64,
-    best: f64,
-    retained: f64,
+    (pooled, best, retained): (f64, f64, f64),
 ) -> TargetResult {
     TargetResult {
         scenario,

@@ -9,7 +9,7 @@
 //! `chunkpool_bench::engine`; the tables are in `engine_report`.
 
 use crate::allocators::{need_arrow, run_json_child};
-use crate::analysis::TargetResult;
+use crate::analysis::{memory_measures, TargetResult};
 use crate::args::Args;
 use crate::progress::Progress;
 use crate::table::spread;
@@ -249,11 +249,9 @@ impl S9Results {
     /// table, and what the target allows it (the best no-pool contender's
     /// plus what chunkpool retains), MiB.
     pub(crate) fn memory(&self, a: Allocator, s: Shape) -> Option<(f64, f64)> {
-        let pooled = self.rss_mib(a, s, "chunkpool")?;
-        let best = (NO_POOL.iter())
-            .filter_map(|&w| self.rss_mib(a, s, w))
-            .reduce(f64::min)?;
-        Some((pooled, best + self.retained_mib(a, s)?))
+        let rss = |w| self.rss_mib(a, s, w);
+        let (pooled, best, retained) = memory_measures(&NO_POOL, rss, self.retained_mib(a, s))?;
+        Some((pooled, best + retained))
     }
 
     /// A contender's median of `f` over the counted repetitions.

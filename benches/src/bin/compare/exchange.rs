@@ -5,7 +5,7 @@
 //! workload is `chunkpool_bench::exchange`.
 
 use crate::allocators::{need_arrow, run_rep};
-use crate::analysis::{memory_target, TargetResult};
+use crate::analysis::{memory_measures, memory_target, TargetResult};
 use crate::args::Args;
 use crate::engine::{floor_list, floor_scaling, FLOOR_SCALING};
 use crate::progress::Progress;
@@ -426,7 +426,6 @@ pub(crate) fn s10_targets(r: &S10Results) -> Vec<TargetResult> {
         // One process per contender runs every pair: its peak against the
         // most chunkpool retained after any of them.
         let rss = |w| r.proc_med(a, w, |p| p.rss_mib);
-        let best = NO_POOL.iter().filter_map(|&w| rss(w)).reduce(f64::min);
         let retained = (r.keys().into_iter())
             .filter(|k| k.1 == a)
             .filter_map(|(pair, _)| {
@@ -436,8 +435,8 @@ pub(crate) fn s10_targets(r: &S10Results) -> Vec<TargetResult> {
             })
             .reduce(f64::max)
             .map(|b| b / 1048576.0);
-        if let (Some(pooled), Some(best), Some(retained)) = (rss("chunkpool"), best, retained) {
-            out.push(memory_target("S10", a, pooled, best, retained));
+        if let Some(m) = memory_measures(&NO_POOL, rss, retained) {
+            out.push(memory_target("S10", a, m));
         }
     }
     for (pair, a) in r.keys() {

@@ -4,7 +4,7 @@
 //! section and the targets. The workload is `chunkpool_bench::large`.
 
 use crate::allocators::{need_arrow, run_rep};
-use crate::analysis::{memory_target, TargetResult};
+use crate::analysis::{memory_measures, memory_target, TargetResult};
 use crate::args::Args;
 use crate::progress::Progress;
 use crate::table::{mark, opt, ratio_cell, render_md, spread};
@@ -286,12 +286,11 @@ pub(crate) fn s11_targets(r: &S11Results) -> Vec<TargetResult> {
     let mut out = Vec::new();
     for a in r.allocators() {
         let rss = |w| r.med(a, w, |p| p.rss_mib);
-        let best = NO_POOL.iter().filter_map(|&w| rss(w)).reduce(f64::min);
         let retained = r.med(a, "chunkpool", |p| {
             p.retained.unwrap_or(0) as f64 / 1048576.0
         });
-        if let (Some(pooled), Some(best), Some(retained)) = (rss("chunkpool"), best, retained) {
-            out.push(memory_target("S11", a, pooled, best, retained));
+        if let Some(m) = memory_measures(&NO_POOL, rss, retained) {
+            out.push(memory_target("S11", a, m));
         }
         if let Some((m, lo, hi)) = r.best_ratio(a) {
             let min = 1.0 / MAX_VS_BEST;
