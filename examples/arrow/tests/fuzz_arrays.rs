@@ -16,7 +16,7 @@
 //! `tests/fuzz_regressions.rs` runs the same seeds without the feature,
 //! through the `_from_parts` calls and the plain appends.
 
-use chunkpool_harness::arrays::{ARRAY_CALLS, BATCH_CALLS};
+use chunkpool_harness::arrays::{ARRAY_CALLS, BATCH_CALLS, EXPORT_DROPS};
 use chunkpool_harness::input::{AllocInput, Cfg, Limit};
 use chunkpool_harness::seeds::{append_chunk_seed, var_parts_seed};
 use std::sync::atomic::Ordering;
@@ -72,4 +72,18 @@ fn chunk_appends_go_in_as_record_batches() {
     // 1, 3 and 5 rows of text, and 5 and 3 rows without columns.
     let calls = fewest_calls(&append_chunk_seed(), || BATCH_CALLS.load(Ordering::Relaxed));
     assert!(calls >= 66, "{calls} appends went through the batch");
+}
+
+/// Chunks dropped with an odd number of rows go home through an export
+/// (the batch dropped at once), and must come back as a drop brings them.
+#[test]
+fn dropped_chunks_go_home_through_exports() {
+    // Of the seed's six chunks, three end with an odd number of rows and
+    // can be exported (5 and 9 rows of text, 3 rows without columns; the
+    // others have a selection or an even count), on both of the run's
+    // allocators.
+    let drops = fewest_calls(&append_chunk_seed(), || {
+        EXPORT_DROPS.load(Ordering::Relaxed)
+    });
+    assert!(drops >= 6, "{drops} chunks went home through an export");
 }

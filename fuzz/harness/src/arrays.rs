@@ -1,7 +1,8 @@
-//! With the `arrow` feature (on in the fuzz targets), two calls also go
-//! in through arrow: the rows of a [`VarParts`] call as an arrow array
+//! With the `arrow` feature (on in the fuzz targets), three things also
+//! go through arrow: the rows of a [`VarParts`] call as an arrow array
 //! ([`var_array`]), and the rows of an `append_chunk`, `append_rows` or
-//! `append_row` as a `RecordBatch` ([`append_as_batch`]).
+//! `append_row` as a `RecordBatch` ([`append_as_batch`]); and a chunk
+//! dropped may go home through an export ([`drop_through_export`]).
 //!
 //! The first is `Column::extend_from_array`, the bulk append that takes
 //! arrow's checks on trust and writes the column's offsets itself (so the
@@ -32,6 +33,25 @@ pub static ARRAY_CALLS: AtomicUsize = AtomicUsize::new(0);
 
 /// Appends that went through `append_record_batch` in this process.
 pub static BATCH_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+/// Chunks dropped through an export in this process.
+pub static EXPORT_DROPS: AtomicUsize = AtomicUsize::new(0);
+
+/// Drops `chunk`, one of an odd number of physical rows through an export
+/// (`into_record_batch`, the batch dropped at once): it goes home when
+/// arrow lets go of the batch, or, where it cannot be exported (a
+/// selection, a ragged chunk, a `Utf8` column holding bytes that are not
+/// UTF-8), when the export drops it. Either way it comes back as a plain
+/// drop brings it, and the model expects the same return.
+pub fn drop_through_export(chunk: Chunk) {
+    if chunk.physical_rows() % 2 == 1 {
+        if chunk.into_record_batch().is_ok() {
+            EXPORT_DROPS.fetch_add(1, Ordering::Relaxed);
+        }
+    } else {
+        drop(chunk);
+    }
+}
 
 /// `dst.append_chunk(src)` (`rows: None`), or `dst.append_rows(src, r)`
 /// or `dst.append_row(src, r.start)` (`rows: Some(r)`), or their `try_`

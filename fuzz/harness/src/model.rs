@@ -279,6 +279,9 @@ pub fn admit(
 /// pool, and the pool counts one returned chunk.
 pub fn drop_live(live: Live, sink: &mut dyn Sink) {
     let Live { chunk, m } = live;
+    #[cfg(feature = "arrow")]
+    crate::arrays::drop_through_export(chunk);
+    #[cfg(not(feature = "arrow"))]
     drop(chunk);
     if let Some(h) = m.home {
         sink.chunk_back(h);
