@@ -8,6 +8,9 @@
 //!   `append_null`, else `append_bytes(get_bytes)` /
 //!   `append_fixed_bytes(get_fixed_bytes)`), as S5's filter did.
 //!
+//! Then a filter over a scan chunk refilled each batch: `compact in
+//! place` against `append_selected` into a second chunk.
+//!
 //! `cargo bench -p chunkpool-bench --bench rows -- --quick`
 
 use chunkpool::{Chunk, FieldType};
@@ -80,7 +83,36 @@ fn rows(c: &mut Criterion) {
         })
     });
     g.finish();
-    // Both give the same rows.
+    // A filter over a scan chunk refilled each batch: the kept rows
+    // compacted in place (TiDB's `Reconstruct`), or moved into a second
+    // chunk. `compact` takes the selection as a `Vec` (a copy here).
+    let mut g = c.benchmark_group("filter");
+    g.throughput(Throughput::Elements(sel.len() as u64));
+    let mut scan = Chunk::new(&FIELDS, 1024, 1024);
+    g.bench_function("compact in place", |b| {
+        b.iter(|| {
+            scan.reset();
+            scan.append_chunk(&src);
+            scan.set_sel(Some(sel.clone()));
+            scan.compact();
+            scan.num_rows()
+        })
+    });
+    g.bench_function("append_selected to a second chunk", |b| {
+        b.iter(|| {
+            scan.reset();
+            scan.append_chunk(&src);
+            dst.reset();
+            dst.append_selected(&scan, &sel);
+            dst.num_rows()
+        })
+    });
+    g.finish();
+    // All give the same rows.
+    scan.reset();
+    scan.append_chunk(&src);
+    scan.set_sel(Some(sel.clone()));
+    scan.compact();
     let (mut a, mut b) = (
         Chunk::new(&FIELDS, 1024, 1024),
         Chunk::new(&FIELDS, 1024, 1024),
@@ -92,6 +124,11 @@ fn rows(c: &mut Criterion) {
         assert_eq!(
             (x.data(), x.null_bitmap(), x.offsets()),
             (y.data(), y.null_bitmap(), y.offsets())
+        );
+        let z = scan.column(i);
+        assert_eq!(
+            (x.data(), x.null_bitmap(), x.offsets()),
+            (z.data(), z.null_bitmap(), z.offsets())
         );
     }
 }

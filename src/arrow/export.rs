@@ -73,8 +73,8 @@ pub(super) fn check_chunk(chk: &Chunk, schema: &SchemaRef) -> Result<usize, Erro
     if chk.sel().is_some() {
         return Err(Error::Arrow {
             column: None,
-            reason: "the chunk has a selection vector; copy the selected rows out first \
-                     (Chunk::append_chunk into an empty chunk)",
+            reason: "the chunk has a selection vector; keep the selected rows in place first \
+                     (Chunk::compact) or copy them out (Chunk::append_chunk into an empty chunk)",
             cause: None,
         });
     }

@@ -323,8 +323,9 @@ impl Chunk {
     ///
     /// # Errors
     /// [`Error::RaggedChunk`] if the columns differ in length;
-    /// [`Error::Arrow`] if the chunk has a selection vector (copy the
-    /// selected rows out first), or a `Utf8` column holds bytes that are
+    /// [`Error::Arrow`] if the chunk has a selection vector (keep the
+    /// selected rows in place first with [`Chunk::compact`], or copy them
+    /// out), or a `Utf8` column holds bytes that are
     /// not UTF-8. The chunk is dropped (and goes home) on error.
     pub fn into_record_batch(self) -> Result<RecordBatch, Error> {
         export::chunk(self, &ExportOptions::new())

@@ -129,6 +129,23 @@ pub(super) fn copy_in_blocks(dst: &mut [u8], at: usize, src: &[u8], a: usize, n:
     }
 }
 
+/// Moves the `n` bytes of `data` from `a` to `at`, towards the front
+/// (`at <= a`), within one column's data blocks in use: the in-place
+/// form of [`copy_in_blocks`], for compaction. The 32-byte copy of a
+/// short value is taken only when the gap is 32 bytes or more, so the
+/// bytes it writes past `at + n` lie before `a`: over rows already
+/// moved or dropped, never over bytes still to be read.
+#[inline(always)]
+pub(super) fn move_in_blocks(data: &mut [u8], a: usize, at: usize, n: usize) {
+    debug_assert!(at <= a);
+    if n <= 32 && a - at >= 32 && a + 32 <= data.len() {
+        let w = word::<32>(data, a);
+        data[at..at + 32].copy_from_slice(&w);
+    } else {
+        data.copy_within(a..a + n, at);
+    }
+}
+
 /// The `W` bytes of `src` from `at` (in bounds: the caller's length check).
 #[inline(always)]
 fn word<const W: usize>(src: &[u8], at: usize) -> [u8; W] {

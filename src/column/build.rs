@@ -39,6 +39,14 @@ impl Column {
     /// they were.
     #[cold]
     pub(crate) fn rollback(&mut self, m: Mark) {
+        self.shorten(m);
+        self.data.truncate(m.data_len);
+    }
+
+    /// Ends the column at `m` (at most its rows), bitmap bits past the
+    /// end cleared; the data blocks stay in use, as [`Column::reset`]
+    /// leaves them, so the rows written next need not zero them again.
+    pub(crate) fn shorten(&mut self, m: Mark) {
         self.len = m.len;
         self.nulls = m.nulls;
         self.offsets.truncate(m.offsets);
@@ -48,7 +56,6 @@ impl Column {
                 *last &= (1u8 << (m.len % 8)) - 1;
             }
         }
-        self.data.truncate(m.data_len);
         self.data_len = m.data_len;
     }
 
@@ -82,7 +89,7 @@ impl Column {
             None => usize::try_from(self.offsets[rows]).unwrap_or(self.data_len),
         };
         let offsets = if self.field.is_var() { rows + 1 } else { 0 };
-        self.rollback(Mark {
+        self.shorten(Mark {
             len: rows,
             data_len,
             offsets,
