@@ -11,10 +11,12 @@
 //!   which is what `EmptyAllocator` hands out) with `extend_from_slice` and
 //!   `append_option_str`; the filter builds the selection over `qty`
 //!   with [`chunkpool::Column::select_where`] (branch-free, as arrow's
-//!   `lt_eq` is for the other contenders) and moves the rows into a second chunk of the same allocator with
-//!   [`Chunk::append_selected`] (the scan chunk drops: home, or freed); the
-//!   chunk is exported with [`Chunk::into_record_batch_as`] into a schema
-//!   made once.
+//!   `lt_eq` is for the other contenders), sets it on the scan chunk and
+//!   keeps the selected rows in place with [`Chunk::compact`] (TiDB's
+//!   `Reconstruct`; until 2026-12-07 the rows moved into a second chunk of
+//!   the same allocator with `Chunk::append_selected`, the same
+//!   instructions and twice the buffers); the chunk is exported with
+//!   [`Chunk::into_record_batch_as`] into a schema made once.
 //! * `arrow-builders-exact` / `arrow-builders-nohint`: the scan is arrow's
 //!   builders (`Int64Builder`, `Float64Builder`, `Int32Builder`,
 //!   `LargeStringBuilder`, the types the export gives), sized exactly or
@@ -146,9 +148,8 @@ pub struct BatchOut {
     pub make: Duration,
 }
 
-/// One thread's state: the selection vector, and `copy-floor`'s buffers.
+/// One thread's state: `copy-floor`'s buffers.
 pub struct Local {
-    sel: Vec<u32>,
     floor: Option<Floor>,
 }
 
@@ -240,7 +241,6 @@ impl Engine {
 
     pub fn local(&self, who: Maker) -> Local {
         Local {
-            sel: Vec::with_capacity(self.src.rows),
             floor: (who == Maker::CopyFloor).then(|| Floor::new(&self.src, self.schema.clone())),
         }
     }
@@ -376,14 +376,15 @@ impl Engine {
             let mut scan = self.chunk(who);
             self.fill(&mut scan, k);
             let t1 = Instant::now();
-            local.sel.clear();
+            // The selection goes into the chunk, which drops it once the
+            // rows are compacted: a vector a batch.
+            let mut sel = Vec::with_capacity(self.src.rows);
             scan.column(QTY)
-                .select_where(&mut local.sel, |q: i32| q <= QTY_MAX);
-            let mut kept = self.chunk(who);
-            kept.append_selected(&scan, &local.sel);
-            drop(scan);
+                .select_where(&mut sel, |q: i32| q <= QTY_MAX);
+            scan.set_sel(Some(sel));
+            scan.compact();
             let t2 = Instant::now();
-            let batch = kept
+            let batch = scan
                 .into_record_batch_as(&self.export_schema)
                 .expect("export");
             let t3 = Instant::now();

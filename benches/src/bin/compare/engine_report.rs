@@ -31,7 +31,7 @@ pub(crate) const S9_NOTE: &str = "One batch: scan a slice of a pre-generated tab
 (id i64, price f64, qty i32, name text with 1 in 8 NULL; 16 columns: 12 more, one of them text) into a batch, \
 filter `qty <= 25` (about half the rows), project away `id`, export to an arrow RecordBatch, \
 `sum` of the kept prices, drop. chunkpool / unpooled: a LockFreeAllocator (default PoolConfig) / Chunk::new chunk \
-filled with extend_from_slice and append_option_str, the rows kept moved with append_selected into a second chunk, \
+filled with extend_from_slice and append_option_str, a selection built with select_where, the rows kept compacted in place (compact), \
 exported with into_record_batch_as into a schema made once; arrow-builders-exact / -nohint: arrow's builders \
 sized exactly / made with new(), then lt_eq + filter_record_batch; copy-floor: a memcpy of the slice into buffers \
 the thread reuses, wrapped without a copy, then the same arrow filter. Every batch's (rows kept, sum) is checked. \
