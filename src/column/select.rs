@@ -1,7 +1,9 @@
 //! A selection built from a predicate over a column's values: the row
 //! numbers an executor's filter hands to
-//! [`Chunk::append_selected`](crate::Chunk::append_selected) or
-//! [`Chunk::set_sel`](crate::Chunk::set_sel).
+//! [`Chunk::append_selected`](crate::Chunk::append_selected) (the rows
+//! moved into another chunk) or [`Chunk::set_sel`](crate::Chunk::set_sel)
+//! (read through the selection, or kept in place by
+//! [`Chunk::compact`](crate::Chunk::compact)).
 
 use super::{Column, FixedElem};
 use crate::error::{unwrap_or_fail, Error};
@@ -37,6 +39,11 @@ impl Column {
     /// let mut kept = Chunk::new(&fields, 8, 8);
     /// kept.append_selected(&scan, &sel);
     /// assert_eq!(kept.column(1).value_str(1), Some("c"));
+    ///
+    /// // Or keep the rows in place, in the scan chunk's own buffers.
+    /// scan.set_sel(Some(sel));
+    /// scan.compact();
+    /// assert_eq!(scan.column(1).value_str(1), Some("c"));
     /// ```
     ///
     /// # Panics
