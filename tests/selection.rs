@@ -220,3 +220,23 @@ fn a_clone_is_an_independent_copy_of_no_pool() {
     assert_eq!(pool.stats().chunks_returned, 1);
     assert_eq!(copy.column(2).value_str(2), Some("c"));
 }
+
+#[test]
+fn a_selection_past_the_rows_is_refused_naming_its_first_bad_index() {
+    // The first index out of range, not the largest, whichever call
+    // checks the selection; nothing changes.
+    let mut src = Chunk::new(&[FieldType::I64], 4, 4);
+    src.column_mut(0).extend_from_slice(&[0i64, 1, 2]);
+    let bad = vec![1, 4, 2, 9, 3];
+    let err = Error::RowOutOfRange { row: 4, len: 3 };
+    assert_eq!(src.try_set_sel(Some(bad.clone())), Err(err.clone()));
+    assert_eq!(src.sel(), None);
+    let mut dst = Chunk::new(&[FieldType::I64], 4, 4);
+    assert_eq!(dst.try_append_selected(&src, &bad), Err(err));
+    assert_eq!(dst.num_rows(), 0);
+    // At the bound exactly, and an empty selection, are fine.
+    assert_eq!(src.try_set_sel(Some(vec![2, 0, 2])), Ok(()));
+    src.compact();
+    assert_eq!(src.column(0).as_slice::<i64>(), &[2, 0, 2]);
+    assert_eq!(src.try_set_sel(Some(vec![])), Ok(()));
+}

@@ -5,15 +5,20 @@ use super::Chunk;
 use crate::error::{fail, Error};
 use std::iter::FusedIterator;
 
-/// Checks that every index of `sel` is below `rows`.
+/// Checks that every index of `sel` is below `rows`; the error names the
+/// first that is not. The largest index is found first, with no branch
+/// per index (so the loop vectorises); the search for the first one out
+/// of range runs only on the error path.
 pub(super) fn check_sel(sel: &[u32], rows: usize) -> Result<(), Error> {
-    match sel.iter().find(|&&r| r as usize >= rows) {
-        Some(&r) => Err(Error::RowOutOfRange {
-            row: r as usize,
-            len: rows,
-        }),
-        None => Ok(()),
+    let largest = sel.iter().fold(0, |m, &r| m.max(r));
+    if sel.is_empty() || (largest as usize) < rows {
+        return Ok(());
     }
+    let row = sel.iter().find(|&&r| r as usize >= rows).map_or(0, |&r| r);
+    Err(Error::RowOutOfRange {
+        row: row as usize,
+        len: rows,
+    })
 }
 
 /// The rows a chunk's selection names, or all its rows without one; see
