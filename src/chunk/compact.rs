@@ -152,9 +152,11 @@ impl Chunk {
     /// chunk.
     fn check_keep(&self, keep: &[u32]) -> Result<(), Error> {
         check_sel(keep, self.equal_rows()?)?;
-        for (column, group) in self.groups() {
-            if let Slot::Shared(arc) = &self.body.columns[column] {
-                if SharedArc::strong_count(arc) != group.len() {
+        // A group's slots all hold one column: its first slot, the lowest,
+        // is the one named. Only a shared slot has a group to find.
+        for (column, slot) in self.body.columns.iter().enumerate() {
+            if let Slot::Shared(arc) = slot {
+                if SharedArc::strong_count(arc) != self.group_of(column).len() {
                     return Err(Error::SharedColumn { column });
                 }
             }
@@ -188,18 +190,17 @@ impl Chunk {
             .iter()
             .zip(keep.iter().skip(1))
             .fold(true, |up, (a, b)| up & (a < b));
+        self.check_keep(keep)?;
         let owned = |s: &Slot| matches!(s, Slot::Own(_));
         if rising && self.body.columns.iter().all(owned) {
             // The usual case, no column shared: each compacted on its own,
             // with no groups to find (that allocates).
-            check_sel(keep, self.equal_rows()?)?;
             for slot in &mut self.body.columns {
                 if let Slot::Own(col) = slot {
                     col.compact_rows(keep);
                 }
             }
         } else {
-            self.check_keep(keep)?;
             let groups = self.groups();
             if rising {
                 for (_, group) in &groups {
