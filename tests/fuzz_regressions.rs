@@ -735,6 +735,13 @@ fn seeds_threaded_ops() {
             },
             ThreadOp::PanicHolding { n: 2 },
             ThreadOp::Drop { chunk: 0 },
+            ThreadOp::ReleaseThreadCache,
+            ThreadOp::Alloc {
+                fields: vec![Field::I64, Field::Var],
+                cap: 8,
+                max: 16,
+            },
+            ThreadOp::Drop { chunk: 0 },
             ThreadOp::Yield(3),
         ]
     };

@@ -395,3 +395,125 @@ fn in_turns<R: Send, T>(
         // `turns` drops here: the threads leave their loops.
     })
 }
+
+/// The chunks a thread cached, data pointers of column 0.
+fn cache_some(pool: &LockFreeAllocator, n: usize) -> HashSet<usize> {
+    let chunks: Vec<_> = (0..n).map(|_| pool.alloc(&F, 64, 64)).collect();
+    chunks
+        .iter()
+        .map(|c| c.column(0).data_ptr() as usize)
+        .collect()
+}
+
+#[test]
+fn a_thread_that_releases_its_cache_leaves_its_chunks_to_other_threads() {
+    let pool = LockFreeAllocator::new();
+    let made = cache_some(&pool, 3); // in this thread's cache
+    assert_eq!(pool.stats().retained_chunks, 3);
+
+    // Not released yet: another thread cannot reach them and makes its own.
+    let (held, fresh) = std::thread::scope(|s| {
+        s.spawn(|| {
+            let c = pool.alloc(&F, 64, 64);
+            let p = c.column(0).data_ptr() as usize;
+            (c, p)
+        })
+        .join()
+        .unwrap()
+    });
+    assert!(!made.contains(&fresh));
+    assert_eq!(pool.stats().chunks_from_cache, 0);
+
+    pool.release_thread_cache();
+    let st = pool.stats();
+    assert_eq!(st.retained_chunks, 3, "handed on, not freed: {st:?}");
+    assert_eq!(
+        st.reserved_chunks, st.retained_chunks,
+        "the thread keeps no slot for its next returns: {st:?}"
+    );
+
+    let got: HashSet<usize> = std::thread::scope(|s| {
+        s.spawn(|| {
+            let chunks: Vec<_> = (0..3).map(|_| pool.alloc(&F, 64, 64)).collect();
+            chunks
+                .iter()
+                .map(|c| c.column(0).data_ptr() as usize)
+                .collect()
+        })
+        .join()
+        .unwrap()
+    });
+    assert_eq!(got, made, "another thread reuses the released chunks");
+    assert_eq!(pool.stats().chunks_from_cache, 3);
+    drop(held);
+}
+
+#[test]
+fn a_thread_that_released_its_cache_takes_its_chunk_back_and_caches_again() {
+    let pool = LockFreeAllocator::new();
+    let made = cache_some(&pool, 1);
+    pool.release_thread_cache();
+    let again = pool.alloc(&F, 64, 64);
+    assert!(made.contains(&(again.column(0).data_ptr() as usize)));
+    drop(again);
+    let st = pool.stats();
+    assert_eq!((st.chunks_from_cache, st.retained_chunks), (1, 1));
+    // Cached for this thread again: a second release hands it on again.
+    pool.release_thread_cache();
+    let got = std::thread::scope(|s| {
+        s.spawn(|| pool.alloc(&F, 64, 64).column(0).data_ptr() as usize)
+            .join()
+            .unwrap()
+    });
+    assert!(made.contains(&got));
+    assert_eq!(pool.stats().chunks_from_cache, 2);
+}
+
+#[test]
+fn releasing_a_thread_cache_gives_back_the_budget_it_held() {
+    let budget = 1 << 20;
+    let pool =
+        LockFreeAllocator::with_config(PoolConfig::builder().byte_budget(budget).build().unwrap());
+    cache_some(&pool, 2);
+    let before = pool.stats();
+    assert!(
+        before.budget_reserved > before.retained_bytes,
+        "the thread holds budget for its next returns: {before:?}"
+    );
+    pool.release_thread_cache();
+    let st = pool.stats();
+    assert_eq!(st.retained_chunks, 2);
+    assert_eq!(st.retained_bytes, before.retained_bytes);
+    assert_eq!(
+        (st.budget_reserved, st.reserved_chunks),
+        (st.retained_bytes, st.retained_chunks),
+        "{st:?}"
+    );
+    assert!(st.budget_reserved <= budget);
+}
+
+#[test]
+fn a_release_reaches_only_the_calling_threads_cache() {
+    let pool = LockFreeAllocator::new();
+    let (to_main, from_worker) = mpsc::channel();
+    let (to_worker, from_main) = mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        let pool = &pool;
+        let worker = s.spawn(move || {
+            let mine = cache_some(pool, 1);
+            to_main.send(()).unwrap();
+            from_main.recv().unwrap();
+            // Still in this thread's cache: taken from there, not made.
+            let c = pool.alloc(&F, 64, 64);
+            assert!(mine.contains(&(c.column(0).data_ptr() as usize)));
+        });
+        from_worker.recv().unwrap();
+        let before = pool.stats();
+        pool.release_thread_cache(); // main has no cache of this pool
+        assert_eq!(pool.stats(), before);
+        to_worker.send(()).unwrap();
+        worker.join().unwrap();
+    });
+    let st = pool.stats();
+    assert_eq!((st.chunks_allocated, st.chunks_from_cache), (2, 1));
+}

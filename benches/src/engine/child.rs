@@ -9,7 +9,9 @@
 //! with THREADS a comma-separated list (`1,2,16`) and SCAN `rows` (the
 //! default when it is left out) or `bulk` ([`super::Scan`]). Before the timed samples
 //! it verifies the contender's batches against the table and counts
-//! allocator calls per batch in an untimed one-thread pass. Peak RSS is the
+//! allocator calls per batch in an untimed one-thread pass, then hands the
+//! chunks that pass cached to the pool's depot
+//! (`LockFreeAllocator::release_thread_cache`). Peak RSS is the
 //! process's (`ru_maxrss`); `base_rss_kb` is the resident set once the
 //! table is made, before any batch.
 
@@ -59,6 +61,11 @@ pub fn child_main(a: &[String]) -> Result<Value, String> {
     let (a1, f1) = alloc::counts();
     alloc::counting(false);
     drop(local);
+    // This thread runs no timed batch: it hands the pool's chunks it cached
+    // to the depot, where the timed threads take them, as an engine's
+    // thread that stops running batches does. Kept here, they would wait
+    // for this thread's exit, and the first timed thread would make its own.
+    e.pool.release_thread_cache();
 
     let mut samples = Vec::new();
     for &t in &threads {

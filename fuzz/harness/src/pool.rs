@@ -13,6 +13,9 @@ pub trait Pool: ChunkAllocator + Renew + Clone + Send + Sync + fmt::Debug + 'sta
     fn make(cfg: PoolConfig) -> Self;
     fn stats(&self) -> Stats;
     fn trim(&self);
+    /// Hands the calling thread's cache to the shared one, where the type
+    /// has thread caches.
+    fn release_thread_cache(&self);
     fn config(&self) -> PoolConfig;
     /// Whether two handles share one cache, where the type can tell.
     fn same(&self, other: &Self) -> Option<bool>;
@@ -41,6 +44,9 @@ impl Pool for LockFreeAllocator {
     fn trim(&self) {
         LockFreeAllocator::trim(self)
     }
+    fn release_thread_cache(&self) {
+        LockFreeAllocator::release_thread_cache(self)
+    }
     fn config(&self) -> PoolConfig {
         LockFreeAllocator::config(self)
     }
@@ -61,6 +67,7 @@ impl Pool for MutexAllocator {
     fn trim(&self) {
         MutexAllocator::trim(self)
     }
+    fn release_thread_cache(&self) {}
     fn config(&self) -> PoolConfig {
         MutexAllocator::config(self)
     }

@@ -242,6 +242,7 @@ fn worker_step<P: Pool>(
             lock(&sh.current).clone().trim();
             exp[0].trimmed = true;
         }
+        ThreadOp::ReleaseThreadCache => lock(&sh.current).clone().release_thread_cache(),
         ThreadOp::SetAlloc => {
             let cur = lock(&sh.current);
             sh.session.set_alloc(Some(&*cur));

@@ -24,7 +24,8 @@
 //! every one of them in its own magazine, cycle after cycle.
 //!
 //! When a magazine lets go:
-//! * at its thread's exit (the thread-local destructor);
+//! * at its thread's exit (the thread-local destructor), or earlier, when
+//!   the thread calls `release_thread_cache` (the same steps, [`release`]);
 //! * when its thread needs the slot for another allocator (least recently
 //!   used of [`ENTRIES`]);
 //! * at its thread's next call into any lock-free allocator after `trim`
@@ -218,6 +219,24 @@ pub(super) fn empty_depot(pool: &Arc<Pool>) {
     if !matches!(done, Ok(Some(()))) {
         pool.empty_depot(&pool.register());
     }
+}
+
+/// Lets go of this thread's cache of `pool` now, as the thread's exit
+/// would (see `Entry`'s `Drop`): its chunks to the depot, its spare
+/// credits and budget back to the pool, and the thread no longer counted
+/// among those sharing the limit. Makes no entry where there is none.
+pub(super) fn release(pool: &Arc<Pool>) {
+    let entry = LOCAL.try_with(|cell| {
+        let mut cache = cell.try_borrow_mut().ok()?;
+        let i = cache
+            .entries
+            .iter()
+            .position(|e| Arc::ptr_eq(&e.pool, pool))?;
+        Some(cache.entries.remove(i))
+    });
+    // Dropped here, outside the borrow: a chunk the depot has no slot for
+    // is freed by the flush.
+    drop(entry);
 }
 
 /// Frees this thread's chunks of every allocator whose last handle is gone.

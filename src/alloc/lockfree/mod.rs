@@ -108,7 +108,9 @@ use std::fmt;
 ///   goes with the last chunk and the last thread cache that refer to it.
 /// * An idle thread (one that makes no further calls) holds at most 4
 ///   allocators' thread caches, each at most 16 whole chunks and never
-///   more than its fair share of `max_free_chunks`.
+///   more than its fair share of `max_free_chunks`, until it exits or
+///   hands them to the shared depot with
+///   [`release_thread_cache`](Self::release_thread_cache).
 ///
 /// # New string columns
 /// A column this allocator makes new (nothing cached fits) has room for 8
@@ -316,6 +318,46 @@ impl LockFreeAllocator {
         pool.bump_generation();
         cache::refresh(pool);
         cache::empty_depot(pool);
+    }
+
+    /// Hands what the calling thread's cache holds for this allocator to
+    /// the shared depot, where any thread's next request can take it, as
+    /// the thread's exit would: its cached chunks go to the depot (a chunk
+    /// the depot has no slot for is freed), and the slots of
+    /// `max_free_chunks` (and, under a byte budget, the bytes) it held for
+    /// its next returns go back to the pool. The thread stops counting
+    /// among the threads that share the limit, so theirs grow.
+    ///
+    /// Call it on a thread that stops working with the allocator but lives
+    /// on: a coordinator that made a few chunks before handing the work to
+    /// workers, a worker parked between queries. Until it calls into the
+    /// allocator again or exits, such a thread's cache keeps up to 16 whole
+    /// chunks that no other thread can take, and they make new ones
+    /// instead. Nothing else changes: chunks out stay valid and still come
+    /// home when dropped, and the thread's next alloc or return starts a
+    /// cache for it again. A thread with no cache for this allocator has
+    /// nothing to hand back; the call then does nothing.
+    ///
+    /// ```
+    /// use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator};
+    ///
+    /// let alloc = LockFreeAllocator::new();
+    /// let fields = [FieldType::I64];
+    /// let mut chk = alloc.alloc(&fields, 8, 8);
+    /// chk.column_mut(0).append_i64(7);
+    /// let buffer = chk.column(0).data_ptr();
+    /// drop(chk); // cached for this thread only
+    ///
+    /// alloc.release_thread_cache(); // now in the shared depot
+    /// let got = std::thread::scope(|s| {
+    ///     let worker = s.spawn(|| alloc.alloc(&fields, 8, 8).column(0).data_ptr() as usize);
+    ///     worker.join().unwrap()
+    /// });
+    /// assert_eq!(got, buffer as usize); // another thread reused it
+    /// assert_eq!(alloc.stats().chunks_from_cache, 1);
+    /// ```
+    pub fn release_thread_cache(&self) {
+        cache::release(&self.pool);
     }
 
     /// The alloc path, after `check_alloc` gave the chunk capacity `cap`.

@@ -161,6 +161,10 @@ pub enum ThreadOp {
     },
     /// As [`Op::Rows`], between chunks this worker holds.
     Rows(RowOp),
+    /// `LockFreeAllocator::release_thread_cache` on the current allocator:
+    /// this worker's cached chunks to the depot while it lives on (the
+    /// mutex allocator has no thread cache: nothing).
+    ReleaseThreadCache,
 }
 
 /// One phase: the main thread's steps, then every worker's steps at once.
