@@ -463,6 +463,9 @@ pub fn child_main(a: &[String]) -> Result<Value, String> {
     let base_rss = crate::sys::rss_kb().unwrap_or(0);
     x.verify(who)?;
     let (allocs, frees) = x.count_calls(who, 2 * x.e.src.slices());
+    // As S9's child: this thread runs no timed batch, so the chunks it
+    // cached go to the pool's depot, where the timed threads take them.
+    x.e.pool.release_thread_cache();
 
     let mut samples = Vec::new();
     for &pair in &pairs {
