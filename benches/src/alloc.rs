@@ -207,7 +207,9 @@ unsafe impl GlobalAlloc for BenchAlloc {
 }
 
 /// Minor page faults and peak resident set (KiB) of this process, from
-/// `getrusage(RUSAGE_SELF)`.
+/// `getrusage(RUSAGE_SELF)`. The peak includes the resident set of the
+/// process this one was forked from (see `sys::PeakFrom`, what the
+/// children report instead).
 pub fn rusage() -> (u64, u64) {
     // SAFETY: an all-zero `rusage` is a valid value of the plain C struct.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };

@@ -460,7 +460,7 @@ pub fn child_main(a: &[String]) -> Result<Value, String> {
     let (dur, warm) = (Duration::from_millis(ms), Duration::from_millis(ms / 4));
 
     let x = Exchange::new();
-    let base_rss = crate::sys::rss_kb().unwrap_or(0);
+    let from = crate::sys::PeakFrom::here();
     x.verify(who)?;
     let (allocs, frees) = x.count_calls(who, 2 * x.e.src.slices());
     // As S9's child: this thread runs no timed batch, so the chunks it
@@ -498,8 +498,9 @@ pub fn child_main(a: &[String]) -> Result<Value, String> {
         "contender": who.name(),
         "allocs_per_batch": allocs,
         "frees_per_batch": frees,
-        "base_rss_kb": base_rss,
-        "peak_rss_kb": rusage().1,
+        "base_rss_kb": from.base_kb,
+        "peak_rss_kb": from.peak_kb(),
+        "peak_since_base": from.reset,
         "samples": samples,
     }))
 }

@@ -208,7 +208,7 @@ pub fn child_main(a: &[String]) -> Result<Value, String> {
     let (ms, min) = (num(1, "sample ms")?, num(2, "min cycles")?.max(1));
 
     let l = Large::new();
-    let base_rss = crate::sys::rss_kb().unwrap_or(0);
+    let from = crate::sys::PeakFrom::here();
     l.verify(who)?;
     const COUNTED: u64 = 4;
     alloc::counting(true);
@@ -229,8 +229,9 @@ pub fn child_main(a: &[String]) -> Result<Value, String> {
         "retained_bytes": pooled_retained(&l, who),
         "allocs_per_cycle": (a1 - a0) as f64 / COUNTED as f64,
         "frees_per_cycle": (f1 - f0) as f64 / COUNTED as f64,
-        "base_rss_kb": base_rss,
-        "peak_rss_kb": rusage().1,
+        "base_rss_kb": from.base_kb,
+        "peak_rss_kb": from.peak_kb(),
+        "peak_since_base": from.reset,
     }))
 }
 

@@ -20,6 +20,42 @@ pub fn rss_kb() -> Option<u64> {
     status_kb("VmRSS")
 }
 
+/// Where a child's peak resident set is measured from: its resident set
+/// once its input is made, with the high-water mark (`VmHWM`) reset
+/// there, so the peak is of what ran after; the input's build, which
+/// frees what it used on the way, is not in it. Where the mark cannot be
+/// reset (`/proc/self/clear_refs` not writable), the peak is the process
+/// image's since its `exec`.
+///
+/// Not `getrusage`'s `ru_maxrss`: a child keeps the largest resident set
+/// of the process it was forked from, so every child of `compare`
+/// smaller than `compare` itself (about 30 MiB) read `compare`'s peak,
+/// and children of different contenders read the same number (before
+/// 2026-12-07).
+#[derive(Clone, Copy, Debug)]
+pub struct PeakFrom {
+    /// The resident set there, KiB.
+    pub base_kb: u64,
+    /// Whether the high-water mark was reset there.
+    pub reset: bool,
+}
+
+impl PeakFrom {
+    /// Marks here: reads the resident set, then resets the high-water mark
+    /// to it.
+    pub fn here() -> PeakFrom {
+        let base_kb = rss_kb().unwrap_or(0);
+        let reset = fs::write("/proc/self/clear_refs", "5").is_ok();
+        PeakFrom { base_kb, reset }
+    }
+
+    /// The peak resident set since [`PeakFrom::here`] (where it reset the
+    /// mark), KiB; 0 where `/proc` cannot tell.
+    pub fn peak_kb(&self) -> u64 {
+        peak_rss_kb().unwrap_or(0)
+    }
+}
+
 /// Minor page faults of this process so far (all threads).
 pub fn minor_faults() -> u64 {
     // Field 10 of /proc/self/stat; fields start after the ")" closing comm.

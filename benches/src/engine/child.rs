@@ -11,12 +11,12 @@
 //! it verifies the contender's batches against the table and counts
 //! allocator calls per batch in an untimed one-thread pass, then hands the
 //! chunks that pass cached to the pool's depot
-//! (`LockFreeAllocator::release_thread_cache`). Peak RSS is the
-//! process's (`ru_maxrss`); `base_rss_kb` is the resident set once the
-//! table is made, before any batch.
+//! (`LockFreeAllocator::release_thread_cache`). `base_rss_kb` is the
+//! resident set once the table is made, before any batch, and
+//! `peak_rss_kb` the peak since then (`crate::sys::PeakFrom`).
 
 use super::{Engine, Maker, Scan};
-use crate::alloc::{self, rusage};
+use crate::alloc;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -44,7 +44,7 @@ pub fn child_main(a: &[String]) -> Result<Value, String> {
     };
 
     let e = Engine::with_scan(rows, width, columns, scan);
-    let base_rss = crate::sys::rss_kb().unwrap_or(0);
+    let from = crate::sys::PeakFrom::here();
     e.verify(who)?;
 
     // Allocator calls per batch, one thread, after a warm-up pass.
@@ -100,8 +100,9 @@ pub fn child_main(a: &[String]) -> Result<Value, String> {
         "batch_bytes": e.src.batch_bytes(),
         "allocs_per_batch": (a1 - a0) as f64 / n as f64,
         "frees_per_batch": (f1 - f0) as f64 / n as f64,
-        "base_rss_kb": base_rss,
-        "peak_rss_kb": rusage().1,
+        "base_rss_kb": from.base_kb,
+        "peak_rss_kb": from.peak_kb(),
+        "peak_since_base": from.reset,
         "samples": samples,
     }))
 }

@@ -330,12 +330,12 @@ impl LockFreeAllocator {
     ///
     /// Call it on a thread that stops working with the allocator but lives
     /// on: a coordinator that made a few chunks before handing the work to
-    /// workers, a worker parked between queries. Until it calls into the
-    /// allocator again or exits, such a thread's cache keeps up to 16 whole
-    /// chunks that no other thread can take, and they make new ones
-    /// instead. Nothing else changes: chunks out stay valid and still come
-    /// home when dropped, and the thread's next alloc or return starts a
-    /// cache for it again. A thread with no cache for this allocator has
+    /// workers, a worker parked between queries. Otherwise such a thread's
+    /// cache keeps up to 16 whole chunks (never more than its fair share)
+    /// that only that thread can take, until it exits, while the other
+    /// threads make new ones. Nothing else changes: chunks out stay valid
+    /// and still come home when dropped, and the thread's next alloc or
+    /// return starts a cache for it again. A thread with no cache for this allocator has
     /// nothing to hand back; the call then does nothing.
     ///
     /// ```

@@ -350,8 +350,8 @@ fn rows_markdown(md: &mut String, r: &S9Results) {
         md,
         "\n### Resources per batch\n\nEach cell lists {} (medians over repetitions). Allocator calls: \
          alloc + realloc + free through the global allocator in an untimed one-thread pass. Minor faults: \
-         `getrusage` over the timed one-thread sample. Peak RSS: the process's `ru_maxrss` less its resident \
-         set once the table was made. Retained: chunkpool's `Stats::retained_bytes` after a sample (most over \
+         `getrusage` over the timed one-thread sample. Peak RSS: the process's peak resident set since the table \
+         was made (`VmHWM`, reset there), less its resident set then. Retained: chunkpool's `Stats::retained_bytes` after a sample (most over \
          thread counts).\n",
         CONTENDERS.join(" / ")
     );

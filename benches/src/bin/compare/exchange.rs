@@ -407,8 +407,8 @@ pub(crate) fn s10_markdown(r: &S10Results, quick: bool) -> String {
         md,
         "\n### S10 resources per batch\n\nEach cell lists {} (medians). Allocator calls: alloc + realloc + free \
          through the global allocator, one thread making, summing and dropping batches, untimed. Minor faults: \
-         `getrusage` over the exchange's timed window. Peak RSS: the child's `ru_maxrss` less its resident set once \
-         the table was made (all its samples). Retained: `Stats::retained_bytes` once the exchange's threads ended.\n",
+         `getrusage` over the exchange's timed window. Peak RSS: the child's peak resident set since the table was made \
+         (`VmHWM`, reset there), less its resident set then (all its samples). Retained: `Stats::retained_bytes` once the exchange's threads ended.\n",
         CONTENDERS.join(" / ")
     );
     md.push_str(&render_md(&h, &rows));
