@@ -119,15 +119,73 @@ pub fn cpu_busy(window: std::time::Duration) -> Option<f64> {
 mod tests {
     use super::*;
     use std::hint::black_box;
+    use std::sync::Mutex;
 
-    /// Filled, so every page is resident, then freed (to the OS: glibc maps
-    /// a block this large on its own).
-    fn touch_and_free(mib: usize) {
+    /// The tests below measure this process's resident set: one at a time.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+    /// A block of `mib` MiB with every page written, so resident.
+    fn resident(mib: usize) -> Vec<u8> {
         let mut block = vec![0u8; mib << 20];
         for page in block.chunks_mut(4096) {
             page[0] = 1;
         }
-        black_box(&block);
+        black_box(block)
+    }
+
+    /// Made resident, then freed (to the OS: glibc maps a block this large
+    /// on its own).
+    fn touch_and_free(mib: usize) {
+        drop(resident(mib));
+    }
+
+    /// The child's side of the test below (run by it, in a process of its
+    /// own): marks, then prints the peak from the mark and `ru_maxrss`.
+    #[test]
+    #[ignore = "run as a child by a_child_reports_its_own_peak_not_its_parents"]
+    fn peak_child_probe() {
+        let from = PeakFrom::here();
+        println!(
+            "PEAK {} {} {}",
+            from.reset,
+            from.peak_kb(),
+            crate::alloc::rusage().1
+        );
+    }
+
+    /// What `PeakFrom` is for: a child of a process with 256 MiB resident
+    /// reads that parent's peak as its own `ru_maxrss` (every S9, S10 and
+    /// S11 child reported `compare`'s before 2026-12-07), while its peak
+    /// from the mark is its own.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_child_reports_its_own_peak_not_its_parents() {
+        let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        let block = resident(256);
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--ignored", "--exact", "sys::tests::peak_child_probe"])
+            .args(["--nocapture", "--test-threads=1"])
+            .output()
+            .unwrap();
+        drop(block);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text.lines().find_map(|l| Some(l.split_once("PEAK ")?.1));
+        let fields: Vec<&str> = line
+            .unwrap_or_else(|| panic!("no probe line in the child's output: {text}"))
+            .split(' ')
+            .collect();
+        let (reset, peak, maxrss): (bool, u64, u64) = (
+            fields[0].parse().unwrap(),
+            fields[1].parse().unwrap(),
+            fields[2].parse().unwrap(),
+        );
+        assert!(
+            maxrss >= 256 << 10,
+            "ru_maxrss {maxrss} KiB: the parent's peak is not inherited here"
+        );
+        if reset {
+            assert!(peak < 128 << 10, "the probe's own peak: {peak} KiB");
+        }
     }
 
     /// A peak taken from a mark leaves out what was resident and freed
@@ -137,6 +195,7 @@ mod tests {
     /// allocate far less than the margins.
     #[test]
     fn a_peak_from_a_mark_leaves_out_what_was_freed_before_it() {
+        let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         if cfg!(not(target_os = "linux")) {
             assert_eq!(PeakFrom::here().peak_kb(), 0, "no /proc: no peak");
             return;
