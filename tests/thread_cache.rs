@@ -517,3 +517,39 @@ fn a_release_reaches_only_the_calling_threads_cache() {
     let st = pool.stats();
     assert_eq!((st.chunks_allocated, st.chunks_from_cache), (2, 1));
 }
+
+/// `trim` frees what other threads cache at their next call "or when they
+/// exit": a thread that exits, or hands its cache on with
+/// `release_thread_cache`, after a `trim` it has not seen frees its
+/// trimmed chunks instead of moving them to the depot.
+#[test]
+fn a_thread_that_exits_or_releases_after_a_trim_frees_its_chunks() {
+    for release in [false, true] {
+        let pool = LockFreeAllocator::new();
+        let (to_worker, worker_rx) = mpsc::channel::<()>();
+        let (to_main, main_rx) = mpsc::channel::<()>();
+        std::thread::scope(|s| {
+            let pool = &pool;
+            let worker = s.spawn(move || {
+                cache_some(pool, 6);
+                to_main.send(()).unwrap();
+                worker_rx.recv().unwrap(); // main trims meanwhile
+                if release {
+                    pool.release_thread_cache();
+                    assert_eq!(pool.stats().retained_chunks, 0, "released after trim");
+                }
+            });
+            main_rx.recv().unwrap();
+            assert_eq!(pool.stats().retained_chunks, 6);
+            pool.trim();
+            to_worker.send(()).unwrap();
+            worker.join().unwrap();
+        });
+        let st = pool.stats();
+        assert_eq!(
+            (st.retained_chunks, st.retained_bytes, st.reserved_chunks),
+            (0, 0, 0),
+            "release {release}: {st:?}"
+        );
+    }
+}

@@ -1,12 +1,16 @@
 //! loom models of `trim` (the epoch-reclaimed depot swap) racing a return
-//! with a thread exit, and racing an alloc. Shared helpers:
-//! `common/mod.rs`.
+//! with a thread exit, racing the exit of a thread whose cache it emptied,
+//! and racing an alloc. Shared helpers: `common/mod.rs`.
 #![cfg(chunkpool_loom)]
 
 mod common;
 
 use chunkpool::{ChunkAllocator, LockFreeAllocator};
-use common::{assert_within, drain_exact, limits, model, spawn, warm_up, CAP, I64, WARM_UP_CHUNKS};
+use common::{
+    assert_within, drain_exact, limits, model, spawn, use_one_chunk, warm_up, Live, CAP, I64,
+    WARM_UP_CHUNKS,
+};
+use loom::sync::mpsc;
 
 /// `trim` (the epoch-reclaimed depot swap) racing with a return and a
 /// thread exit: the spawned thread returns a chunk (into its per-thread
@@ -36,6 +40,46 @@ fn trim_races_return() {
         other.join();
 
         exact_after_trims(&pool);
+    });
+}
+
+/// `trim` racing the exit of a thread whose cache it empties: the spawned
+/// thread allocates, writes and returns a chunk (into its cache), tells
+/// `main`, and exits; `main` trims once it has heard, so the chunk was
+/// cached before the trim, and the exit (whose thread-local destructor
+/// lets go of the cache) runs before, during or after it. Limits: two
+/// whole chunks, one loose column.
+///
+/// Asserts: whatever the order, the chunk cached before the trim does not
+/// survive it: an exit that sees the trim frees the cache instead of
+/// flushing it, and one that flushes first has its push emptied by the
+/// trim (or by its own check after the push). After the join nothing is
+/// retained or reserved, the accounting is exact, and nothing leaks.
+#[test]
+fn trim_races_exit_of_a_trimmed_cache() {
+    model("trim_races_exit_of_a_trimmed_cache", || {
+        let pool = LockFreeAllocator::with_config(limits(2, 1));
+        let live = Live::default();
+        let (cached, wait_cached) = mpsc::channel();
+        let other = {
+            let pool = pool.clone();
+            spawn(move || {
+                use_one_chunk(&pool, &live, 1);
+                cached.send(()).unwrap();
+            })
+        };
+        wait_cached.recv().unwrap();
+        pool.trim();
+        other.join();
+
+        let s = pool.stats();
+        assert_within(&s, 2, 1);
+        assert_eq!(
+            (s.retained_chunks, s.retained_columns, s.reserved_chunks),
+            (0, 0, 0),
+            "a chunk cached before the trim survived it: {s:?}"
+        );
+        assert!(drain_exact(&pool).is_empty());
     });
 }
 

@@ -609,6 +609,18 @@ impl Entry {
         }
         let guard = self.handle.pin();
         let depot: &Depot = self.pool.depot(&guard);
+        // A `trim` this entry has not synced with emptied its magazine:
+        // free it, as `sync` would, rather than hand trimmed chunks to the
+        // depot `trim` put in place (this thread's exit, or
+        // `release_thread_cache`, comes here without a sync). Read after the
+        // depot: `trim` bumps the generation before it swaps the depot, so
+        // a depot read from its swap comes with the new generation; a push
+        // into the depot it swaps out is emptied by `after_push` below.
+        if self.pool.generation() != self.generation {
+            drop(guard);
+            self.drop_all();
+            return;
+        }
         let block = self.pool.stats.block(self.block);
         let credits = &self.pool.credits;
         for mut cached in self.magazine.drain(..n) {
@@ -648,6 +660,7 @@ fn count_from_depot(block: &Block, body: &Body) {
 
 impl Drop for Entry {
     fn drop(&mut self) {
+        // A magazine `trim` emptied is freed by `flush`, not handed on.
         if self.pool.abandoned() {
             self.drop_all();
         } else {

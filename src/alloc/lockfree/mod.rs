@@ -100,9 +100,11 @@ use std::fmt;
 ///   another thread returns to the depot at that very moment is freed by
 ///   that thread). Other threads' caches free their chunks of this
 ///   allocator at their next call into any lock-free allocator (an alloc,
-///   or a chunk returning), or when they exit. The emptied depot's shell (a
-///   few KiB of queue blocks at most) is freed through crossbeam-epoch once
-///   no thread can still be inside it, at the latest with the allocator.
+///   or a chunk returning), or when they exit or call
+///   [`release_thread_cache`](Self::release_thread_cache). The emptied
+///   depot's shell (a few KiB of queue blocks at most) is freed through
+///   crossbeam-epoch once no thread can still be inside it, at the latest
+///   with the allocator.
 /// * Dropping the last handle does the same as `trim`; chunks still out
 ///   are freed when they are dropped, and the allocator's remaining state
 ///   goes with the last chunk and the last thread cache that refer to it.
@@ -293,7 +295,9 @@ impl LockFreeAllocator {
     /// afresh. What the shared depot and the calling thread's cache hold is
     /// freed before `trim` returns; other threads' caches free their chunks
     /// of this allocator at their next call into any lock-free allocator,
-    /// or when they exit. Chunks in use are untouched and return to the
+    /// or when they exit or call
+    /// [`release_thread_cache`](Self::release_thread_cache). Chunks in use
+    /// are untouched and return to the
     /// cache when dropped.
     ///
     /// The depot is replaced by an empty one in one atomic step and emptied
@@ -335,8 +339,10 @@ impl LockFreeAllocator {
     /// that only that thread can take, until it exits, while the other
     /// threads make new ones. Nothing else changes: chunks out stay valid
     /// and still come home when dropped, and the thread's next alloc or
-    /// return starts a cache for it again. A thread with no cache for this allocator has
-    /// nothing to hand back; the call then does nothing.
+    /// return starts a cache for it again. A thread with no cache for this
+    /// allocator has nothing to hand back; the call then does nothing. A
+    /// thread whose cache `trim` emptied frees what it held instead of
+    /// handing it on, as `trim` says.
     ///
     /// ```
     /// use chunkpool::{ChunkAllocator, FieldType, LockFreeAllocator};
