@@ -109,32 +109,39 @@ fn thread_caches_count_against_the_limit() {
     assert_eq!(st.chunks_returned, 12);
 }
 
-#[test]
-fn trim_empties_other_threads_caches_when_they_next_look() {
-    let pool = LockFreeAllocator::new();
+/// A worker caches six chunks and waits while `main` trims, then runs
+/// `then` on its own thread, before its next call into the allocator.
+fn trim_under_a_caching_worker(pool: &LockFreeAllocator, then: impl FnOnce() + Send) {
     let (to_worker, worker_rx) = mpsc::channel::<()>();
     let (to_main, main_rx) = mpsc::channel::<()>();
     std::thread::scope(|s| {
-        let pool = &pool;
         let worker = s.spawn(move || {
             let chunks: Vec<_> = (0..6).map(|_| pool.alloc(&F, 8, 8)).collect();
             drop(chunks);
             to_main.send(()).unwrap();
             worker_rx.recv().unwrap(); // main trims meanwhile
-            let fresh_before = pool.stats().columns_fresh;
-            let chk = pool.alloc(&F, 8, 8);
-            assert_eq!(chk.num_rows(), 0);
-            assert_eq!(
-                pool.stats().columns_fresh,
-                fresh_before + 3,
-                "the trimmed cache served nothing"
-            );
+            then();
         });
         main_rx.recv().unwrap();
         assert_eq!(pool.stats().retained_chunks, 6);
         pool.trim();
         to_worker.send(()).unwrap();
         worker.join().unwrap();
+    });
+}
+
+#[test]
+fn trim_empties_other_threads_caches_when_they_next_look() {
+    let pool = LockFreeAllocator::new();
+    trim_under_a_caching_worker(&pool, || {
+        let fresh_before = pool.stats().columns_fresh;
+        let chk = pool.alloc(&F, 8, 8);
+        assert_eq!(chk.num_rows(), 0);
+        assert_eq!(
+            pool.stats().columns_fresh,
+            fresh_before + 3,
+            "the trimmed cache served nothing"
+        );
     });
     // The worker's cache let go of its 6 chunks; only the one it allocated
     // and dropped since may be cached.
@@ -526,24 +533,11 @@ fn a_release_reaches_only_the_calling_threads_cache() {
 fn a_thread_that_exits_or_releases_after_a_trim_frees_its_chunks() {
     for release in [false, true] {
         let pool = LockFreeAllocator::new();
-        let (to_worker, worker_rx) = mpsc::channel::<()>();
-        let (to_main, main_rx) = mpsc::channel::<()>();
-        std::thread::scope(|s| {
-            let pool = &pool;
-            let worker = s.spawn(move || {
-                cache_some(pool, 6);
-                to_main.send(()).unwrap();
-                worker_rx.recv().unwrap(); // main trims meanwhile
-                if release {
-                    pool.release_thread_cache();
-                    assert_eq!(pool.stats().retained_chunks, 0, "released after trim");
-                }
-            });
-            main_rx.recv().unwrap();
-            assert_eq!(pool.stats().retained_chunks, 6);
-            pool.trim();
-            to_worker.send(()).unwrap();
-            worker.join().unwrap();
+        trim_under_a_caching_worker(&pool, || {
+            if release {
+                pool.release_thread_cache();
+                assert_eq!(pool.stats().retained_chunks, 0, "released after trim");
+            }
         });
         let st = pool.stats();
         assert_eq!(

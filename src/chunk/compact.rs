@@ -156,7 +156,7 @@ impl Chunk {
         // is the one named. Only a shared slot has a group to find.
         for (column, slot) in self.body.columns.iter().enumerate() {
             if let Slot::Shared(arc) = slot {
-                if SharedArc::strong_count(arc) != self.group_of(column).len() {
+                if SharedArc::strong_count(arc) != self.group_slots(column).count() {
                     return Err(Error::SharedColumn { column });
                 }
             }

@@ -274,14 +274,21 @@ impl Chunk {
     /// The slots of this chunk that read the same column as slot `i`
     /// (its [`Chunk::make_ref`] group), in order.
     pub(super) fn group_of(&self, i: usize) -> Vec<usize> {
+        self.group_slots(i).collect()
+    }
+
+    /// The slots of [`Chunk::group_of`], lowest first, without collecting
+    /// them.
+    pub(super) fn group_slots(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
         let columns = &self.body.columns;
-        let Slot::Shared(arc) = &columns[i] else {
-            return vec![i];
+        let ptr = match &columns[i] {
+            Slot::Shared(arc) => Some(SharedArc::as_ptr(arc)),
+            Slot::Own(_) => None,
         };
-        let ptr = SharedArc::as_ptr(arc);
-        (0..columns.len())
-            .filter(|&k| matches!(&columns[k], Slot::Shared(a) if SharedArc::as_ptr(a) == ptr))
-            .collect()
+        (0..columns.len()).filter(move |&k| match (&columns[k], ptr) {
+            (Slot::Shared(a), Some(p)) => SharedArc::as_ptr(a) == p,
+            _ => k == i,
+        })
     }
 
     /// Takes the column of `group` out of its slots, as the first slot

@@ -196,12 +196,8 @@ pub(super) fn pin(pool: &Arc<Pool>) -> epoch::Guard {
 pub(super) fn refresh(pool: &Arc<Pool>) {
     let _ = LOCAL.try_with(|cell| {
         if let Ok(mut cache) = cell.try_borrow_mut() {
-            if let Some(e) = cache
-                .entries
-                .iter_mut()
-                .find(|e| Arc::ptr_eq(&e.pool, pool))
-            {
-                e.sync();
+            if let Some(i) = cache.position(pool) {
+                cache.entries[i].sync();
             }
         }
     });
@@ -212,8 +208,8 @@ pub(super) fn refresh(pool: &Arc<Pool>) {
 pub(super) fn empty_depot(pool: &Arc<Pool>) {
     let done = LOCAL.try_with(|cell| {
         let cache = cell.try_borrow().ok()?;
-        let entry = cache.entries.iter().find(|e| Arc::ptr_eq(&e.pool, pool))?;
-        pool.empty_depot(&entry.handle);
+        let i = cache.position(pool)?;
+        pool.empty_depot(&cache.entries[i].handle);
         Some(())
     });
     if !matches!(done, Ok(Some(()))) {
@@ -228,10 +224,7 @@ pub(super) fn empty_depot(pool: &Arc<Pool>) {
 pub(super) fn release(pool: &Arc<Pool>) {
     let entry = LOCAL.try_with(|cell| {
         let mut cache = cell.try_borrow_mut().ok()?;
-        let i = cache
-            .entries
-            .iter()
-            .position(|e| Arc::ptr_eq(&e.pool, pool))?;
+        let i = cache.position(pool)?;
         Some(cache.entries.remove(i))
     });
     // Dropped here, outside the borrow: a chunk the depot has no slot for
@@ -299,6 +292,11 @@ impl ThreadCache {
         self.entry_slow(pool, retired)
     }
 
+    /// Where this thread's entry for `pool` is, if it has one.
+    fn position(&self, pool: &Arc<Pool>) -> Option<usize> {
+        self.entries.iter().position(|e| Arc::ptr_eq(&e.pool, pool))
+    }
+
     #[cold]
     #[inline(never)]
     fn entry_slow(&mut self, pool: &Arc<Pool>, retired: usize) -> &mut Entry {
@@ -307,7 +305,7 @@ impl ThreadCache {
             self.retired_seen = retired;
             self.entries.retain(|e| !e.pool.abandoned());
         }
-        match self.entries.iter().position(|e| Arc::ptr_eq(&e.pool, pool)) {
+        match self.position(pool) {
             Some(i) => self.entries[..=i].rotate_right(1),
             None => {
                 if self.entries.len() == ENTRIES {
