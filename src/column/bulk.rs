@@ -592,3 +592,87 @@ impl Column {
         self.len = total;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::null_slot_with_bytes;
+
+    /// The plain reading of `null_slot_with_bytes`: row by row.
+    fn by_rows(bits: &[u8], rows: usize, offsets: &[usize]) -> bool {
+        (0..rows).any(|i| bits[i / 8] & (1 << (i % 8)) == 0 && offsets[i] != offsets[i + 1])
+    }
+
+    /// Every shape of bitmap the search has a case for: words with no NULL
+    /// row and with every row NULL, a partial last word and byte, bits
+    /// past the last row set or clear, the bitmap longer than the rows;
+    /// bytes on the valid rows only (no), then on one more row picked at
+    /// random, which turns the answer to yes where that row is NULL.
+    #[test]
+    fn finds_a_null_slot_with_bytes_exactly_where_a_row_by_row_search_does() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut checked = [0usize; 2];
+        // Under Miri, which interprets the test: a word and a partial
+        // second, and two words and a partial third; one density a shape.
+        let sizes: Vec<usize> = if cfg!(miri) {
+            (0..=66).chain([127, 128, 129]).collect()
+        } else {
+            (0..=200).chain([255, 256, 257, 1023, 1024]).collect()
+        };
+        for rows in sizes {
+            for (d, density) in [0u64, 1, 8, 64, 256].into_iter().enumerate() {
+                if cfg!(miri) && d != rows % 5 {
+                    continue;
+                }
+                // One row in 256/density is NULL (0: none, 256: all).
+                let mut bits = vec![0u8; rows.div_ceil(8) + 2];
+                for (i, b) in bits.iter_mut().enumerate() {
+                    for k in 0..8 {
+                        let valid = if i * 8 + k < rows {
+                            next() % 256 >= density
+                        } else {
+                            // Past the last row: whatever the caller had.
+                            next() % 2 == 0
+                        };
+                        *b |= u8::from(valid) << k;
+                    }
+                }
+                for len in [0, 1, 2] {
+                    let bits = &bits[..rows.div_ceil(8) + len];
+                    // Bytes on the valid rows only, then on one row more
+                    // (which may be a NULL one).
+                    let mut sizes: Vec<usize> = (0..rows)
+                        .map(|i| usize::from(bits[i / 8] & (1 << (i % 8)) != 0) * 3)
+                        .collect();
+                    let extra = (rows > 0).then(|| next() as usize % rows);
+                    for round in 0..2 {
+                        if round == 1 {
+                            match extra {
+                                Some(r) => sizes[r] += 1,
+                                None => continue,
+                            }
+                        }
+                        let offsets: Vec<usize> = std::iter::once(0)
+                            .chain(sizes.iter().scan(0, |end, s| {
+                                *end += s;
+                                Some(*end)
+                            }))
+                            .collect();
+                        let want = by_rows(bits, rows, &offsets);
+                        let got = null_slot_with_bytes(bits, rows, |i| offsets[i]);
+                        assert_eq!(got, want, "rows {rows}, density {density}, round {round}");
+                        checked[usize::from(want)] += 1;
+                    }
+                }
+            }
+        }
+        // Both answers were asked for, many times each.
+        let least = if cfg!(miri) { 50 } else { 500 };
+        assert!(checked[0] > least && checked[1] > least, "{checked:?}");
+    }
+}
