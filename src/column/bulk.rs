@@ -619,12 +619,12 @@ mod tests {
         let mut checked = [0usize; 2];
         // Under Miri, which interprets the test: a word and a partial
         // second, and two words and a partial third; one density a shape.
-        let sizes: Vec<usize> = if cfg!(miri) {
+        let row_counts: Vec<usize> = if cfg!(miri) {
             (0..=66).chain([127, 128, 129]).collect()
         } else {
             (0..=200).chain([255, 256, 257, 1023, 1024]).collect()
         };
-        for rows in sizes {
+        for rows in row_counts {
             for (d, density) in [0u64, 1, 8, 64, 256].into_iter().enumerate() {
                 if cfg!(miri) && d != rows % 5 {
                     continue;
