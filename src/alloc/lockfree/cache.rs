@@ -390,11 +390,7 @@ impl Entry {
     #[cold]
     fn sync(&mut self) {
         self.version = self.pool.version();
-        let generation = self.pool.generation();
-        if generation != self.generation {
-            self.generation = generation;
-            self.drop_all();
-        }
+        self.drop_if_trimmed();
         self.share = share_of(self.pool.config().max_free_chunks(), self.pool.threads());
         let cap = self.cap();
         if self.magazine.len() > cap {
@@ -608,15 +604,13 @@ impl Entry {
         let guard = self.handle.pin();
         let depot: &Depot = self.pool.depot(&guard);
         // A `trim` this entry has not synced with emptied its magazine:
-        // free it, as `sync` would, rather than hand trimmed chunks to the
+        // free it, as `sync` does, rather than hand trimmed chunks to the
         // depot `trim` put in place (this thread's exit, or
         // `release_thread_cache`, comes here without a sync). Read after the
         // depot: `trim` bumps the generation before it swaps the depot, so
         // a depot read from its swap comes with the new generation; a push
         // into the depot it swaps out is emptied by `after_push` below.
-        if self.pool.generation() != self.generation {
-            drop(guard);
-            self.drop_all();
+        if self.drop_if_trimmed() {
             return;
         }
         let block = self.pool.stats.block(self.block);
@@ -638,6 +632,18 @@ impl Entry {
     }
 
     /// Frees everything cached here and gives back its credits.
+    /// Frees the magazine if `trim` ran since this entry last looked, and
+    /// catches up with it; whether it had. `sync` and `flush` both look.
+    fn drop_if_trimmed(&mut self) -> bool {
+        let generation = self.pool.generation();
+        let behind = generation != self.generation;
+        if behind {
+            self.generation = generation;
+            self.drop_all();
+        }
+        behind
+    }
+
     fn drop_all(&mut self) {
         let block = self.pool.stats.block(self.block);
         let credits = &self.pool.credits;
